@@ -1,0 +1,51 @@
+/**
+ * Runs the CLI on an argv array and returns the exit code, without calling process.exit, so that
+ * tests pass argv in and check the result in-process. Errors the user can act on (EmsegError,
+ * citty's usage errors) print one line, `emseg: <message>`, and exit 1 without a stack trace.
+ */
+import { renderUsage, runCommand, type CommandDef } from 'citty';
+import { isEmsegError } from '../core/errors.ts';
+import { main } from './main.ts';
+
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const processIO: CliIO = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Follows argv down the subcommand tree to the command whose help was asked for. */
+async function resolveCommandFor(argv: string[]): Promise<{ cmd: CommandDef<any>; parent?: CommandDef<any> }> {
+  let cmd: CommandDef<any> = main;
+  let parent: CommandDef<any> | undefined;
+  for (const word of argv) {
+    if (word.startsWith('-')) break;
+    const subs = typeof cmd.subCommands === 'function' ? await cmd.subCommands() : await cmd.subCommands;
+    const next = subs?.[word];
+    if (!next) break;
+    parent = cmd;
+    cmd = typeof next === 'function' ? await next() : await next;
+  }
+  return parent ? { cmd, parent } : { cmd };
+}
+
+export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+    const { cmd, parent } = await resolveCommandFor(argv);
+    io.stdout(`${await renderUsage(cmd, parent)}\n`);
+    return 0;
+  }
+  try {
+    await runCommand(main, { rawArgs: argv });
+    return 0;
+  } catch (error) {
+    if (isEmsegError(error) || (error instanceof Error && error.name === 'CLIError')) {
+      io.stderr(`emseg: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
