@@ -1,0 +1,38 @@
+/**
+ * `emseg visualize`: a thin shell over writeSliceMontage (node/visualize.ts).
+ */
+import { defineCommand } from 'citty';
+import { EmsegError } from '../../core/errors.ts';
+
+const DEFAULTS = {
+  images: 'data/isbi2012/train-volume.tif',
+  labels: 'data/isbi2012/train-labels.tif',
+};
+
+export default defineCommand({
+  meta: {
+    name: 'visualize',
+    description: 'Write a PNG montage of chosen slices: image | label | label overlaid in colour on the image.',
+  },
+  args: {
+    images: { type: 'string', description: 'Image stack (TIFF, PNG or JPEG)', default: DEFAULTS.images },
+    labels: { type: 'string', description: "Label stack of the same size, 255 = cell interior ('none' for images only)", default: DEFAULTS.labels },
+    slices: { type: 'string', description: 'Slices to show, e.g. 0,5,25-29 (default: first, middle and last)' },
+    shrink: { type: 'string', description: 'Shrink every picture by this integer factor', default: '1' },
+    out: { type: 'string', description: 'Output PNG file', required: true },
+  },
+  async run({ args }) {
+    const shrink = Number(args.shrink);
+    if (!Number.isInteger(shrink) || shrink < 1 || shrink > 64) {
+      throw new EmsegError('E_BAD_ARGUMENT', `--shrink: expected an integer from 1 to 64, found '${args.shrink}'`);
+    }
+    const { writeSliceMontage } = await import('../../node/visualize.ts');
+    const montage = await writeSliceMontage(args.out, {
+      imagesPath: args.images,
+      labelsPath: args.labels === 'none' ? null : args.labels,
+      ...(args.slices === undefined ? {} : { slices: args.slices }),
+      shrink,
+    });
+    process.stdout.write(`wrote ${args.out} (${montage.width}x${montage.height})\n`);
+  },
+});

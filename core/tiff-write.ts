@@ -1,0 +1,129 @@
+/**
+ * TIFF writing (re-exported by core/tiff.ts): uncompressed little-endian baseline TIFF, 8-bit or
+ * 16-bit unsigned or 32-bit float greyscale, one strip per page, with an ImageJ ImageDescription
+ * for stacks and the pixel data of all pages contiguous after the IFDs, as ImageJ expects, so that
+ * ImageJ/Fiji and Python's tifffile read it as a stack.
+ */
+import { EmsegError } from './errors.ts';
+import { bitDepthOf, type ImageStack } from './image.ts';
+import { Tag } from './tiff-ifd.ts';
+
+export interface EncodeTiffOptions {
+  /**
+   * Write an ImageJ ImageDescription ("ImageJ=1.11a images=N slices=N ...") so that ImageJ/Fiji
+   * opens the pages as a stack (with min/max for display). Default true.
+   */
+  imagej?: boolean;
+}
+
+const LITTLE_ENDIAN = true;
+
+/**
+ * Encodes a stack as an uncompressed little-endian TIFF: 8-bit or 16-bit unsigned, or 32-bit
+ * float (SampleFormat 3) greyscale, one strip per page, all IFDs first and the pixel data of all
+ * pages contiguous after them (the layout ImageJ itself writes and expects).
+ */
+export function encodeTiff(stack: ImageStack, options: EncodeTiffOptions = {}): Uint8Array {
+  const pages = stack.pages;
+  const firstPage = pages[0];
+  if (!firstPage) throw new RangeError('stack: expected at least one page, found none');
+  const depth = bitDepthOf(firstPage.data);
+  const { width, height } = stack;
+  pages.forEach((page, i) => {
+    if (page.width !== width || page.height !== height) {
+      throw new RangeError(`stack page ${i}: expected ${width}x${height}, found ${page.width}x${page.height}`);
+    }
+    if (bitDepthOf(page.data) !== depth) throw new RangeError(`stack page ${i}: expected ${depth}-bit data like page 0, found ${bitDepthOf(page.data)}-bit`);
+  });
+  const bytesPerSample = depth / 8;
+  const pageBytes = width * height * bytesPerSample;
+
+  let description: string | undefined;
+  if (options.imagej ?? true) {
+    const lines = ['ImageJ=1.11a', `images=${pages.length}`];
+    if (pages.length > 1) lines.push(`slices=${pages.length}`, 'loop=false');
+    if (depth !== 8) {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const page of pages) {
+        for (const v of page.data) {
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+      }
+      if (Number.isFinite(min) && Number.isFinite(max)) lines.push(`min=${min}`, `max=${max}`);
+    }
+    description = `${lines.join('\n')}\n\0`;
+  }
+
+  // Entries: [tag, type, values]. Types: 2 ASCII, 3 SHORT, 4 LONG, 5 RATIONAL.
+  type Entry = [tag: number, type: 2 | 3 | 4 | 5, values: number[] | string];
+  const entryCount = description === undefined ? 14 : 15;
+  const ifdSize = 2 + entryCount * 12 + 4;
+  const extraSize = 16 + (description === undefined ? 0 : description.length + (description.length & 1));
+  const pixelStart = 8 + pages.length * (ifdSize + extraSize);
+  const dataStart = pixelStart + ((16 - (pixelStart % 16)) % 16); // aligned for float32 readers
+  const total = dataStart + pages.length * pageBytes;
+  if (total > 0xffffffff) throw new EmsegError('E_TOO_LARGE', `stack of ${pages.length} pages of ${width}x${height}x${depth}-bit needs ${total} bytes, over the 4 GiB limit of classic TIFF`);
+
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out.set([0x49, 0x49, 42, 0]);
+  view.setUint32(4, 8, LITTLE_ENDIAN);
+
+  pages.forEach((page, p) => {
+    const ifd = 8 + p * (ifdSize + extraSize);
+    const extra = ifd + ifdSize;
+    const entries: Entry[] = [
+      [Tag.NewSubfileType, 4, [0]],
+      [Tag.ImageWidth, 4, [width]],
+      [Tag.ImageLength, 4, [height]],
+      [Tag.BitsPerSample, 3, [depth]],
+      [Tag.Compression, 3, [1]],
+      [Tag.Photometric, 3, [1]],
+      ...(description === undefined ? [] : [[Tag.ImageDescription, 2, description] as Entry]),
+      [Tag.StripOffsets, 4, [dataStart + p * pageBytes]],
+      [Tag.SamplesPerPixel, 3, [1]],
+      [Tag.RowsPerStrip, 4, [height]],
+      [Tag.StripByteCounts, 4, [pageBytes]],
+      [Tag.XResolution, 5, [1, 1]],
+      [Tag.YResolution, 5, [1, 1]],
+      [Tag.ResolutionUnit, 3, [1]],
+      [Tag.SampleFormat, 3, [depth === 32 ? 3 : 1]],
+    ];
+    view.setUint16(ifd, entries.length, LITTLE_ENDIAN);
+    let extraAt = extra;
+    entries.forEach(([tag, type, values], i) => {
+      const e = ifd + 2 + i * 12;
+      view.setUint16(e, tag, LITTLE_ENDIAN);
+      view.setUint16(e + 2, type, LITTLE_ENDIAN);
+      if (type === 2) {
+        const text = values as string;
+        view.setUint32(e + 4, text.length, LITTLE_ENDIAN);
+        view.setUint32(e + 8, extraAt, LITTLE_ENDIAN);
+        for (let c = 0; c < text.length; c += 1) out[extraAt + c] = text.charCodeAt(c) & 0x7f;
+        extraAt += text.length + (text.length & 1);
+      } else if (type === 5) {
+        const [numerator, denominator] = values as number[];
+        view.setUint32(e + 4, 1, LITTLE_ENDIAN);
+        view.setUint32(e + 8, extraAt, LITTLE_ENDIAN);
+        view.setUint32(extraAt, numerator!, LITTLE_ENDIAN);
+        view.setUint32(extraAt + 4, denominator!, LITTLE_ENDIAN);
+        extraAt += 8;
+      } else {
+        view.setUint32(e + 4, 1, LITTLE_ENDIAN);
+        if (type === 3) view.setUint16(e + 8, (values as number[])[0]!, LITTLE_ENDIAN);
+        else view.setUint32(e + 8, (values as number[])[0]!, LITTLE_ENDIAN);
+      }
+    });
+    const nextIfd = p + 1 < pages.length ? 8 + (p + 1) * (ifdSize + extraSize) : 0;
+    view.setUint32(ifd + 2 + entries.length * 12, nextIfd, LITTLE_ENDIAN);
+
+    const at = dataStart + p * pageBytes;
+    const data = page.data;
+    if (data instanceof Uint8Array) out.set(data, at);
+    else if (data instanceof Uint16Array) for (let i = 0; i < data.length; i += 1) view.setUint16(at + i * 2, data[i]!, LITTLE_ENDIAN);
+    else for (let i = 0; i < data.length; i += 1) view.setFloat32(at + i * 4, data[i]!, LITTLE_ENDIAN);
+  });
+  return out;
+}

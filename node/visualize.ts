@@ -1,0 +1,59 @@
+/**
+ * `emseg visualize`: a PNG montage of chosen slices of an image stack and its labels
+ * (image | label | overlay, one row per slice, slice numbers at the left).
+ */
+import { assertSameShape } from '../core/image.ts';
+import { renderMontage, type MontageOptions } from '../core/montage.ts';
+import { parseSliceList } from '../core/slice-list.ts';
+import { sliceMontageSpec } from '../core/slice-montage.ts';
+import type { RgbImage } from '../core/rgb-image.ts';
+import { readImageFile } from './image-files.ts';
+import { encodePng } from './png.ts';
+import { assertNotAnInput, writeFileAtomic } from './atomic-write.ts';
+
+export interface VisualizeOptions {
+  /** Image stack. Default 'data/isbi2012/train-volume.tif'. */
+  imagesPath?: string;
+  /** Label stack (same size as the images). Default 'data/isbi2012/train-labels.tif'; null for none. */
+  labelsPath?: string | null;
+  /** Slices like '0,5,25-29'. Default: first, middle and last slice (0,14,29 for ISBI). */
+  slices?: string;
+  /** Integer shrink factor of every cell. Default 1. */
+  shrink?: number;
+  montage?: Omit<MontageOptions, 'shrink'>;
+}
+
+export const DEFAULT_VISUALIZE = {
+  imagesPath: 'data/isbi2012/train-volume.tif',
+  labelsPath: 'data/isbi2012/train-labels.tif',
+  shrink: 1,
+} as const;
+
+/** Reads the stacks and renders the montage. */
+export async function renderSliceMontage(options: VisualizeOptions = {}): Promise<RgbImage> {
+  const imagesPath = options.imagesPath ?? DEFAULT_VISUALIZE.imagesPath;
+  const labelsPath = options.labelsPath === undefined ? DEFAULT_VISUALIZE.labelsPath : options.labelsPath;
+  const images = await readImageFile(imagesPath);
+  const labels = labelsPath === null ? undefined : await readImageFile(labelsPath);
+  if (labels) assertSameShape(images, imagesPath, labels, labelsPath ?? 'labels');
+  const last = images.pages.length - 1;
+  const slices = options.slices === undefined ? [...new Set([0, Math.floor(last / 2), last])] : parseSliceList(options.slices, images.pages.length);
+  const spec = sliceMontageSpec({
+    images,
+    imagesName: imagesPath,
+    slices,
+    ...(labels ? { labels, labelsName: labelsPath ?? 'labels' } : {}),
+  });
+  return renderMontage(spec, { ...options.montage, shrink: options.shrink ?? DEFAULT_VISUALIZE.shrink });
+}
+
+/** Renders the montage and writes it as PNG to `outPath` (atomically, never onto an input). */
+export async function writeSliceMontage(outPath: string, options: VisualizeOptions = {}): Promise<RgbImage> {
+  const inputs = [options.imagesPath ?? DEFAULT_VISUALIZE.imagesPath];
+  const labelsPath = options.labelsPath === undefined ? DEFAULT_VISUALIZE.labelsPath : options.labelsPath;
+  if (labelsPath !== null) inputs.push(labelsPath);
+  await assertNotAnInput(outPath, inputs);
+  const montage = await renderSliceMontage(options);
+  await writeFileAtomic(outPath, await encodePng(montage), { inputs });
+  return montage;
+}
