@@ -1,0 +1,326 @@
+/**
+ * The training configuration: every knob of `emseg train` with its documented default, and one
+ * validator that turns a partial input (from the CLI or a test) into a complete, checked config.
+ *
+ * The budget is a number of optimizer steps (`steps`, or `crops` / `batchSize`). The learning-rate
+ * schedule is defined over those steps, so a run is reproducible whatever the machine speed;
+ * `maxMinutes` only stops a run early (with a checkpoint, continue with `resume`), it never
+ * reshapes the schedule.
+ */
+import { EmsegError } from '../core/errors.ts';
+import { sizeMultipleFor } from '../core/contract.ts';
+import { BACKEND_CHOICES, type BackendChoice } from './backend.ts';
+import { resolveUNetOptions, type ResolvedUNetOptions, type UNetOptions } from './unet.ts';
+
+
+export const SCHEDULE_KINDS = ['cosine', 'constant'] as const;
+export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
+
+export interface LossWeights {
+  /** Weight of the (pixel-weighted) binary cross-entropy. Default 1. */
+  bce: number;
+  /** Weight of the soft Dice loss on the cell-interior class. Default 1. */
+  dice: number;
+}
+
+export interface BorderWeightConfig {
+  /** Use the U-Net paper's border weight map w(x) in the cross-entropy. Default true. */
+  enabled: boolean;
+  /** w0: extra weight on thin membranes between touching cells. Default 10. */
+  w0: number;
+  /** sigma in pixels of the distance term. Default 5. */
+  sigma: number;
+}
+
+export interface TrainConfig {
+  /** Training image stack (multi-page TIFF). Default data/isbi2012/train-volume.tif. */
+  images: string;
+  /** Label stack, 255 = cell interior, 0 = membrane. Default data/isbi2012/train-labels.tif. */
+  labels: string;
+  /** Slice indices used for training. Default 0-24. */
+  trainSlices: number[];
+  /** Slice indices used for validation (whole slices). Default 25-29. */
+  validationSlices: number[];
+  /** Side of the square random crops, a multiple of 2^depth. Default 256. */
+  cropSize: number;
+  /** Crops per optimizer step. Default 4. */
+  batchSize: number;
+  /** Budget in optimizer steps; crops seen = steps * batchSize. Default 2500 (10,000 crops). */
+  steps: number;
+  /** Stop early after this many minutes of this invocation (checkpoint saved), null = no limit. Default null. */
+  maxMinutes: number | null;
+  /** Peak learning rate of Adam. Default 1e-3. */
+  learningRate: number;
+  /** Final learning rate of the cosine schedule, as a fraction of the peak. Default 0.01. */
+  minLearningRateFraction: number;
+  /** Linear warm-up steps from 0 to the peak. Default 50, or a tenth of the budget if that is less. */
+  warmupSteps: number;
+  /** `cosine` (warm-up then cosine decay over the whole budget) or `constant`. Default cosine. */
+  schedule: ScheduleKind;
+  /** Loss balance. */
+  loss: LossWeights;
+  /** Border weight map (train/weight-map.ts). */
+  borderWeights: BorderWeightConfig;
+  /** Flips, 90-degree rotations, elastic deformation, intensity jitter. Default true. */
+  augment: boolean;
+  /** U-Net architecture (train/unet.ts): depth 4, 16 base filters, batch norm off, dropout 0 by default; its seed is `seed`. */
+  model: ResolvedUNetOptions;
+  /** Seed of the weight initializers and of the batch sampling. Default 42. */
+  seed: number;
+  /** Validate on the whole validation slices every N steps (and at the last step). Default 100. */
+  validateEvery: number;
+  /** Write the `latest` checkpoint every N steps (and when stopping). Default 50. */
+  checkpointEvery: number;
+  /** One training log line per window of N steps. Default 10. */
+  logEvery: number;
+  /** Compute backend. Default auto. */
+  backend: BackendChoice;
+  /** Worker threads of the compute engine, 0 = let the engine decide. Default 0. */
+  workers: number;
+  /** Output folder. Default runs/isbi2012-unet. */
+  outDir: string;
+  /** Continue from `<outDir>/checkpoints/latest`. Default false. */
+  resume: boolean;
+}
+
+/** What callers may pass: everything optional, the model options partial too. */
+export type TrainConfigInput = Partial<Omit<TrainConfig, 'model' | 'loss' | 'borderWeights'>> & {
+  model?: UNetOptions;
+  loss?: Partial<LossWeights>;
+  borderWeights?: Partial<BorderWeightConfig>;
+  /** Alternative budget in crops; steps = ceil(crops / batchSize). Not together with steps. */
+  crops?: number;
+};
+
+export const TRAIN_DEFAULTS: TrainConfig = {
+  images: 'data/isbi2012/train-volume.tif',
+  labels: 'data/isbi2012/train-labels.tif',
+  trainSlices: range(0, 24),
+  validationSlices: range(25, 29),
+  cropSize: 256,
+  batchSize: 4,
+  steps: 2500,
+  maxMinutes: null,
+  learningRate: 1e-3,
+  minLearningRateFraction: 0.01,
+  warmupSteps: 50,
+  schedule: 'cosine',
+  loss: { bce: 1, dice: 1 },
+  borderWeights: { enabled: true, w0: 10, sigma: 5 },
+  augment: true,
+  model: resolveUNetOptions({}),
+  seed: 42,
+  validateEvery: 100,
+  checkpointEvery: 50,
+  logEvery: 10,
+  backend: 'auto',
+  workers: 0,
+  outDir: 'runs/isbi2012-unet',
+  resume: false,
+};
+
+/** CLI flag of each option, so that errors name what the user typed. */
+const FLAGS: Record<string, string> = {
+  images: '--images',
+  labels: '--labels',
+  trainSlices: '--train-slices',
+  validationSlices: '--validation-slices',
+  cropSize: '--crop-size',
+  batchSize: '--batch-size',
+  steps: '--steps',
+  crops: '--crops',
+  maxMinutes: '--max-minutes',
+  learningRate: '--learning-rate',
+  minLearningRateFraction: '--min-lr-fraction',
+  warmupSteps: '--warmup-steps',
+  schedule: '--schedule',
+  'loss.bce': '--bce-weight',
+  'loss.dice': '--dice-weight',
+  'borderWeights.enabled': '--border-weights',
+  'borderWeights.w0': '--border-w0',
+  'borderWeights.sigma': '--border-sigma',
+  augment: '--augment',
+  'model.depth': '--depth',
+  'model.baseFilters': '--filters',
+  'model.batchNorm': '--batch-norm',
+  'model.dropout': '--dropout',
+  seed: '--seed',
+  validateEvery: '--validate-every',
+  checkpointEvery: '--checkpoint-every',
+  logEvery: '--log-every',
+  backend: '--backend',
+  workers: '--workers',
+  outDir: '--out',
+  resume: '--resume',
+};
+
+/** `name (--flag)` for messages. */
+export function optionLabel(name: string): string {
+  const flag = FLAGS[name];
+  return flag ? `${name} (${flag})` : name;
+}
+
+export function badOption(name: string, expected: string, found: unknown): EmsegError {
+  return new EmsegError('E_BAD_ARGUMENT', `${optionLabel(name)}: expected ${expected}, found ${show(found)}`);
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.join(', ')}]`;
+  return String(value);
+}
+
+function range(first: number, last: number): number[] {
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+/** Writes a sorted index list back compactly: [0,1,2,5] -> "0-2,5". */
+export function formatSliceList(indices: readonly number[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < indices.length) {
+    let j = i;
+    while (j + 1 < indices.length && indices[j + 1] === indices[j]! + 1) j++;
+    parts.push(j === i ? `${indices[i]}` : `${indices[i]}-${indices[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+function checkInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const expected = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+    throw badOption(name, expected, value);
+  }
+  return value;
+}
+
+function checkNumber(name: string, value: number, min: number, max: number, openMin = false): number {
+  const ok = typeof value === 'number' && Number.isFinite(value) && (openMin ? value > min : value >= min) && value <= max;
+  if (!ok) throw badOption(name, `a number in ${openMin ? '(' : '['}${min}, ${max}]`, value);
+  return value;
+}
+
+function checkBoolean(name: string, value: boolean): boolean {
+  if (typeof value !== 'boolean') throw badOption(name, 'true or false', value);
+  return value;
+}
+
+function checkString(name: string, value: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw badOption(name, 'a non-empty path', value);
+  return value;
+}
+
+function checkSlices(name: string, value: number[]): number[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => Number.isInteger(v) && v >= 0)) {
+    throw badOption(name, 'a non-empty list of slice indices >= 0', value);
+  }
+  return [...new Set(value)].sort((a, b) => a - b);
+}
+
+function checkChoice<T extends string>(name: string, value: T, choices: readonly T[]): T {
+  if (!choices.includes(value)) throw badOption(name, `one of ${choices.join(', ')}`, value);
+  return value;
+}
+
+/** Fills in defaults and checks every option; throws an EmsegError (E_BAD_ARGUMENT) naming the first bad one. */
+export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
+  const d = TRAIN_DEFAULTS;
+  const pick = <K extends keyof TrainConfig>(key: K): TrainConfig[K] => (input[key] === undefined ? d[key] : (input[key] as TrainConfig[K]));
+
+  let model: ResolvedUNetOptions;
+  try {
+    model = resolveUNetOptions({ ...d.model, ...stripUndefined(input.model ?? {}) });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const key = message.split(':')[0] ?? '';
+    throw new EmsegError('E_BAD_ARGUMENT', `${optionLabel(`model.${key}`)}${message.slice(key.length)}`);
+  }
+  checkBoolean('model.batchNorm', model.batchNorm);
+  const seed = checkInteger('seed', pick('seed'), 0, 2 ** 32 - 1);
+  // One seed for the whole run: the initializers follow it too.
+  model = { ...model, seed };
+
+  const batchSize = checkInteger('batchSize', pick('batchSize'), 1, 256);
+  const multiple = sizeMultipleFor(model.depth);
+  const cropSize = pick('cropSize');
+  if (!Number.isInteger(cropSize) || cropSize < multiple || cropSize % multiple !== 0 || cropSize > 2048) {
+    throw badOption('cropSize', `a multiple of ${multiple} (2^depth) from ${multiple} to 2048`, cropSize);
+  }
+
+  if (input.steps !== undefined && input.crops !== undefined) {
+    throw badOption('crops', 'either a steps or a crops budget, not both', `steps ${input.steps} and crops ${input.crops}`);
+  }
+  const steps =
+    input.crops !== undefined
+      ? Math.ceil(checkInteger('crops', input.crops, 1) / batchSize)
+      : checkInteger('steps', pick('steps'), 1);
+
+  const maxMinutes = pick('maxMinutes');
+  if (maxMinutes !== null) checkNumber('maxMinutes', maxMinutes, 0, 1e7, true);
+
+  const trainSlices = checkSlices('trainSlices', pick('trainSlices'));
+  const validationSlices = checkSlices('validationSlices', pick('validationSlices'));
+  const overlap = trainSlices.filter((s) => validationSlices.includes(s));
+  if (overlap.length > 0) {
+    throw badOption('validationSlices', 'slices disjoint from the training slices', `${formatSliceList(overlap)} in both`);
+  }
+
+  const lossInput = { ...d.loss, ...stripUndefined(input.loss ?? {}) };
+  const loss: LossWeights = {
+    bce: checkNumber('loss.bce', lossInput.bce, 0, 1000),
+    dice: checkNumber('loss.dice', lossInput.dice, 0, 1000),
+  };
+  if (loss.bce === 0 && loss.dice === 0) throw badOption('loss.dice', 'a non-zero weight for at least one loss term', 0);
+  const borderInput = { ...d.borderWeights, ...stripUndefined(input.borderWeights ?? {}) };
+  const borderWeights: BorderWeightConfig = {
+    enabled: checkBoolean('borderWeights.enabled', borderInput.enabled),
+    w0: checkNumber('borderWeights.w0', borderInput.w0, 0, 1000),
+    sigma: checkNumber('borderWeights.sigma', borderInput.sigma, 0, 1000, true),
+  };
+
+  return {
+    images: checkString('images', pick('images')),
+    labels: checkString('labels', pick('labels')),
+    trainSlices,
+    validationSlices,
+    cropSize,
+    batchSize,
+    steps,
+    maxMinutes,
+    learningRate: checkNumber('learningRate', pick('learningRate'), 0, 10, true),
+    minLearningRateFraction: checkNumber('minLearningRateFraction', pick('minLearningRateFraction'), 0, 1),
+    // The default warm-up shrinks for short runs: at most a tenth of the budget.
+    warmupSteps:
+      input.warmupSteps === undefined
+        ? Math.min(d.warmupSteps, Math.floor(steps / 10))
+        : checkInteger('warmupSteps', input.warmupSteps, 0, steps),
+    schedule: checkChoice('schedule', pick('schedule'), SCHEDULE_KINDS),
+    loss,
+    borderWeights,
+    augment: checkBoolean('augment', pick('augment')),
+    model,
+    seed,
+    validateEvery: checkInteger('validateEvery', pick('validateEvery'), 1),
+    checkpointEvery: checkInteger('checkpointEvery', pick('checkpointEvery'), 1),
+    logEvery: checkInteger('logEvery', pick('logEvery'), 1),
+    backend: checkChoice('backend', pick('backend'), BACKEND_CHOICES),
+    workers: checkInteger('workers', pick('workers'), 0, 64),
+    outDir: checkString('outDir', pick('outDir')),
+    resume: checkBoolean('resume', pick('resume')),
+  };
+}
+
+/**
+ * The options that must be equal for `resume` to continue a run: everything that shapes the
+ * sequence of batches, the schedule and the model. Output folder, backend, workers, time budget
+ * and the validation/checkpoint/log cadence may change between invocations.
+ */
+export function reproducibilityKey(config: TrainConfig): string {
+  const { images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed } = config;
+  return JSON.stringify({ images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed });
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,93 @@
+/**
+ * The real parts of the training loop: the stacks read with node/image-files.ts, the dataset
+ * (train/dataset.ts) with its sfc32 generator (core/random.ts), the compute engine
+ * (train/engine.ts), and validation on whole slices (core/tiling.ts around engine.predict, which
+ * for a 512x512 slice and depth 4 is one call on the whole slice, then core/evaluation.ts's
+ * scoring with core/metrics).
+ */
+import { sizeMultipleFor } from '../core/contract.ts';
+import { EmsegError } from '../core/errors.ts';
+import { scoreProbabilities } from '../core/evaluation.ts';
+import { roundUpToMultiple } from '../core/padding.ts';
+import { createRng } from '../core/random.ts';
+import { slidingWindowInference } from '../core/tiling.ts';
+import { readImageFile } from '../node/image-files.ts';
+import type { TrainConfig } from './config.ts';
+import { createDataset, type SegmentationDataset } from './dataset.ts';
+import { createTrainingEngine } from './engine.ts';
+import type { TrainingParts, ValidationScores } from './loop-parts.ts';
+
+/** Threshold of the "at threshold" validation figures: the contract's default. */
+const VALIDATION_THRESHOLD = 0.5;
+
+export async function openRealTrainingParts(config: TrainConfig): Promise<TrainingParts> {
+  const [images, labels] = await Promise.all([readImageFile(config.images), readImageFile(config.labels)]);
+  let dataset: SegmentationDataset;
+  try {
+    dataset = createDataset(images, labels, {
+      trainSlices: config.trainSlices,
+      validationSlices: config.validationSlices,
+      cropSize: config.cropSize,
+      batchSize: config.batchSize,
+      augment: config.augment,
+      borderWeights: config.borderWeights.enabled ? { w0: config.borderWeights.w0, sigma: config.borderWeights.sigma } : false,
+    });
+  } catch (error) {
+    if (error instanceof RangeError) {
+      // The dataset names its option (trainSlices, cropSize, ...); add the CLI flag and the files.
+      const flag: Record<string, string> = { trainSlices: '--train-slices', validationSlices: '--validation-slices', cropSize: '--crop-size', batchSize: '--batch-size' };
+      const name = error.message.split(':')[0] ?? '';
+      throw new EmsegError('E_BAD_ARGUMENT', `${flag[name] ? `${name} (${flag[name]})` : name}${error.message.slice(name.length)} (${config.images})`);
+    }
+    throw error;
+  }
+  const engine = await createTrainingEngine({
+    backend: config.backend,
+    ...(config.workers > 0 ? { workers: config.workers } : {}),
+    model: config.model,
+    loss: { bceWeight: config.loss.bce, diceWeight: config.loss.dice },
+    seed: config.seed,
+  });
+  const multiple = sizeMultipleFor(config.model.depth);
+  const predictor = (tiles: Float32Array, n: number, height: number, width: number) => engine.predict(tiles, n, height, width);
+
+  async function scoreValidation(): Promise<ValidationScores> {
+    const probabilities: Float32Array[] = [];
+    const slices = dataset.validation;
+    const { width, height } = slices[0]!.image;
+    if (width % multiple === 0 && height % multiple === 0) {
+      // The usual case (ISBI: 512x512, depth 4): all slices in one call, which the engine shares
+      // out among its workers.
+      const batch = dataset.validationBatch();
+      const output = await engine.predict(batch.images, batch.n, height, width);
+      for (let i = 0; i < batch.n; i++) probabilities.push(output.slice(i * width * height, (i + 1) * width * height));
+    } else {
+      for (const slice of slices) {
+        // One tile covering the whole slice, mirror-padded to the size multiple.
+        const tile = roundUpToMultiple(Math.max(slice.image.width, slice.image.height), multiple);
+        const image = { width: slice.image.width, height: slice.image.height, data: slice.normalized };
+        probabilities.push((await slidingWindowInference(image, predictor, { tile, halo: 0, tileBatch: 1, sizeMultiple: multiple })).data);
+      }
+    }
+    const row = scoreProbabilities(dataset.validation, probabilities, VALIDATION_THRESHOLD);
+    return {
+      vRand: row.vRandBest,
+      vInfo: row.vInfoBest,
+      threshold: row.bestThreshold,
+      atThreshold: row.threshold,
+      vRandAtThreshold: row.vRand,
+      vInfoAtThreshold: row.vInfo,
+      pixelError: row.pixelError,
+      dice: row.dice,
+      iou: row.iou,
+    };
+  }
+
+  return {
+    engine,
+    dataset,
+    createRng,
+    scoreValidation,
+    dispose: () => engine.dispose(),
+  };
+}
