@@ -1,0 +1,269 @@
+/**
+ * Sliding-window inference, after MONAI's `sliding_window_inference`: the tiler takes the model as
+ * a function (a TilePredictor) and knows nothing else about it.
+ *
+ * How an image of any size goes through a model that takes sizes that are multiples of 16:
+ * - Each axis is mirror-padded (core/padding.ts) after its end to the next multiple of
+ *   `sizeMultiple`. When the padded axis fits in one tile, the tile covers it (a 37x53 image is
+ *   one 48x64 tile).
+ * - Along a longer axis, tiles are `tile` pixels long, start at multiples of `sizeMultiple`, and
+ *   are spread evenly from one end to the other so that neighbours overlap by at least
+ *   `2 * halo` pixels. Starting at multiples keeps every pixel at the same phase of the model's
+ *   pooling grid as in a whole-image run: a U-Net is not invariant to other shifts, and tiles at
+ *   arbitrary offsets would blend predictions that differ everywhere, not only near tile edges.
+ * - Tiles go to the predictor `tileBatch` at a time. Each prediction is weighted by a blending
+ *   window (`gaussian`: exp(-d^2 / (2 sigma^2)) per axis with sigma = sigmaScale * tile length,
+ *   largest at the tile centre, so a pixel is taken mostly from the tile where it lies furthest
+ *   from an edge; `constant`: all ones, a plain average), summed in float64, divided by the summed
+ *   weights, and cropped back to the image's own size. Where only one tile covers a pixel, the
+ *   result is exactly that tile's prediction; where several do, it is a weighted mean of them,
+ *   so a pointwise predictor (e.g. x + 1) is reproduced exactly and no seams appear.
+ *
+ * A 512x512 slice with the default 512 tile is one tile, with no blending at all.
+ * Platform-neutral: runs in Node and the browser.
+ */
+import { EmsegError } from './errors.ts';
+import type { GreyImage } from './image.ts';
+import { reflectIndex, roundUpToMultiple, type Padding } from './padding.ts';
+import { DEFAULT_HALO, DEFAULT_TILE, sizeMultipleFor, DEFAULT_DEPTH } from './contract.ts';
+
+/**
+ * The model as the tiler sees it: `n` tiles of `height` x `width` float32 values, packed as NCHW
+ * with C = 1 (for one channel the same memory as NHWC), in; the same number of values out.
+ */
+export type TilePredictor = (tiles: Float32Array, n: number, height: number, width: number) => Promise<Float32Array>;
+
+export type Blending = 'gaussian' | 'constant';
+
+export interface TilingOptions {
+  /** Longest tile side given to the predictor, a multiple of `sizeMultiple`. Default 512 (contract). */
+  tile?: number;
+  /** Neighbouring tiles overlap by at least twice this many pixels; 0 <= halo <= (tile - sizeMultiple) / 2. Default 32 (contract). */
+  halo?: number;
+  /** Tiles per predictor call. Default 4. */
+  tileBatch?: number;
+  /** How overlapping predictions are weighted. Default 'gaussian'. */
+  blending?: Blending;
+  /** Gaussian sigma as a fraction of the tile length (MONAI's sigma_scale). Default 0.125. */
+  sigmaScale?: number;
+  /** Heights and widths given to the predictor are multiples of this. Default 16 (2^depth, depth 4). */
+  sizeMultiple?: number;
+  /** Called after each predictor call with the tiles done and the tiles in all. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stops between predictor calls when aborted (rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** The defaults of TilingOptions. */
+export const DEFAULT_TILING: Readonly<{ tile: number; halo: number; tileBatch: number; blending: Blending; sigmaScale: number; sizeMultiple: number }> = {
+  tile: DEFAULT_TILE,
+  halo: DEFAULT_HALO,
+  tileBatch: 4,
+  blending: 'gaussian',
+  sigmaScale: 0.125,
+  sizeMultiple: sizeMultipleFor(DEFAULT_DEPTH),
+};
+
+/** Where the tiles of one image go. */
+export interface TilePlan {
+  /** The image's own size. */
+  width: number;
+  height: number;
+  /** Mirror padding applied before tiling (only along axes that fit in one tile). */
+  padding: Padding;
+  /** Size of the padded image the tiles are cut from. */
+  paddedWidth: number;
+  paddedHeight: number;
+  /** Size of every tile. */
+  tileWidth: number;
+  tileHeight: number;
+  /** Left and top edges of the tile columns and rows, in the padded image. */
+  xs: number[];
+  ys: number[];
+}
+
+function badArgument(name: string, expected: string, found: unknown): EmsegError {
+  return new EmsegError('E_BAD_ARGUMENT', `${name}: expected ${expected}, found ${String(found)}`);
+}
+
+/** The options with their defaults, checked. Throws E_BAD_ARGUMENT naming the option. */
+export function resolveTilingOptions(options: TilingOptions = {}): Required<Omit<TilingOptions, 'onProgress' | 'signal'>> {
+  const sizeMultiple = options.sizeMultiple ?? DEFAULT_TILING.sizeMultiple;
+  const tile = options.tile ?? DEFAULT_TILING.tile;
+  const halo = options.halo ?? DEFAULT_TILING.halo;
+  const tileBatch = options.tileBatch ?? DEFAULT_TILING.tileBatch;
+  const blending = options.blending ?? DEFAULT_TILING.blending;
+  const sigmaScale = options.sigmaScale ?? DEFAULT_TILING.sigmaScale;
+  if (!Number.isInteger(sizeMultiple) || sizeMultiple < 1) throw badArgument('sizeMultiple', 'a positive integer', sizeMultiple);
+  if (!Number.isInteger(tile) || tile < sizeMultiple || tile % sizeMultiple !== 0) {
+    throw badArgument('tile', `a positive multiple of ${sizeMultiple}`, tile);
+  }
+  const maxHalo = Math.floor((tile - sizeMultiple) / 2);
+  if (!Number.isInteger(halo) || halo < 0 || halo > maxHalo) {
+    throw badArgument('halo', `an integer from 0 to ${maxHalo} (tile ${tile} minus twice the halo must leave at least ${sizeMultiple})`, halo);
+  }
+  if (!Number.isInteger(tileBatch) || tileBatch < 1) throw badArgument('tileBatch', 'a positive integer', tileBatch);
+  if (blending !== 'gaussian' && blending !== 'constant') throw badArgument('blending', "'gaussian' or 'constant'", blending);
+  if (!(sigmaScale > 0) || !Number.isFinite(sigmaScale)) throw badArgument('sigmaScale', 'a positive number', sigmaScale);
+  return { tile, halo, tileBatch, blending, sigmaScale, sizeMultiple };
+}
+
+/**
+ * One axis: the image is mirror-padded after its end to a multiple of `multiple`; one tile covers
+ * it when that fits, else tiles of `tile` pixels start at multiples of `multiple` (same phase for
+ * the model's pooling grid as a whole-image run), spread as evenly as that allows, neighbours
+ * overlapping by at least `2 * halo`.
+ */
+function planAxis(size: number, tile: number, halo: number, multiple: number) {
+  const padded = roundUpToMultiple(size, multiple);
+  if (padded <= tile) return { after: padded - size, padded, length: padded, starts: [0] };
+  const maxStride = Math.floor((tile - 2 * halo) / multiple) * multiple;
+  const count = Math.ceil((padded - tile) / maxStride) + 1;
+  const units = (padded - tile) / multiple;
+  const starts = Array.from({ length: count }, (_, i) => multiple * Math.floor((i * units) / (count - 1)));
+  return { after: padded - size, padded, length: tile, starts };
+}
+
+/** Plans the tiles of a `width` x `height` image. */
+export function planTiles(width: number, height: number, options: TilingOptions = {}): TilePlan {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`image size: expected positive integers, found ${width}x${height}`);
+  }
+  const { tile, halo, sizeMultiple } = resolveTilingOptions(options);
+  const x = planAxis(width, tile, halo, sizeMultiple);
+  const y = planAxis(height, tile, halo, sizeMultiple);
+  return {
+    width,
+    height,
+    padding: { top: 0, bottom: y.after, left: 0, right: x.after },
+    paddedWidth: x.padded,
+    paddedHeight: y.padded,
+    tileWidth: x.length,
+    tileHeight: y.length,
+    xs: x.starts,
+    ys: y.starts,
+  };
+}
+
+/** The window along one axis of a tile: all ones, or a Gaussian centred on the tile, largest 1. */
+export function blendingProfile(length: number, blending: Blending, sigmaScale = DEFAULT_TILING.sigmaScale): Float64Array {
+  const values = new Float64Array(length);
+  const centre = (length - 1) / 2;
+  const sigma = sigmaScale * length;
+  for (let i = 0; i < length; i++) values[i] = blending === 'constant' ? 1 : Math.exp(-((i - centre) ** 2) / (2 * sigma * sigma));
+  return values;
+}
+
+/** The weights of one tile, row-major `height * width`, largest 1: the product of the two axis profiles. */
+export function blendingWindow(width: number, height: number, blending: Blending, sigmaScale = DEFAULT_TILING.sigmaScale): Float64Array {
+  const across = blendingProfile(width, blending, sigmaScale);
+  const down = blendingProfile(height, blending, sigmaScale);
+  const window = new Float64Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) window[y * width + x] = down[y]! * across[x]!;
+  return window;
+}
+
+/** Copies one tile out of the image, mirroring (core/padding.ts reflectIndex) past its right and bottom edges. */
+function extractTile(image: GreyImage<Float32Array>, x0: number, y0: number, tileWidth: number, tileHeight: number, out: Float32Array, offset: number): void {
+  const { width, height, data } = image;
+  const inside = Math.max(0, Math.min(tileWidth, width - x0));
+  for (let row = 0; row < tileHeight; row++) {
+    const source = reflectIndex(y0 + row, height) * width;
+    const target = offset + row * tileWidth;
+    out.set(data.subarray(source + x0, source + x0 + inside), target);
+    for (let col = inside; col < tileWidth; col++) out[target + col] = data[source + reflectIndex(x0 + col, width)]!;
+  }
+}
+
+/** Per position along one axis, the summed window weights of the tiles covering it. */
+function coverage(profile: Float64Array, starts: readonly number[], size: number): Float64Array {
+  const total = new Float64Array(size);
+  for (const start of starts) {
+    for (let i = 0; i < profile.length && start + i < size; i++) total[start + i]! += profile[i]!;
+  }
+  return total;
+}
+
+/**
+ * Runs `predictor` over an image of any size (already normalized), tile by tile, and returns the
+ * blended prediction at the image's own size.
+ *
+ * Memory: besides the image and the result, one float64 band of `tile` rows across the image
+ * (tiles are accumulated row of tiles by row of tiles, and the rows no later tile touches are
+ * written out), and the tiles of one predictor call. The padded image is never built: tiles read
+ * the mirror padding from the image directly. The window is separable (w(x, y) = a(x) b(y)), so the
+ * summed weights are the product of two 1D coverages.
+ */
+export async function slidingWindowInference(
+  image: GreyImage<Float32Array>,
+  predictor: TilePredictor,
+  options: TilingOptions = {},
+): Promise<GreyImage<Float32Array>> {
+  const { tileBatch, blending, sigmaScale } = resolveTilingOptions(options);
+  const plan = planTiles(image.width, image.height, options);
+  const { width, height } = image;
+  const { tileWidth, tileHeight } = plan;
+  const tilePixels = tileWidth * tileHeight;
+  const origins: { x: number; y: number; row: number }[] = [];
+  plan.ys.forEach((y, row) => {
+    for (const x of plan.xs) origins.push({ x, y, row });
+  });
+  const single = origins.length === 1;
+  const result = new Float32Array(width * height);
+
+  const across = blendingProfile(tileWidth, blending, sigmaScale);
+  const down = blendingProfile(tileHeight, blending, sigmaScale);
+  const columnWeights = coverage(across, plan.xs, width);
+  const rowWeights = coverage(down, plan.ys, height);
+  // Ring of tileHeight rows: image row y lives at (y % tileHeight).
+  const band = single ? undefined : new Float64Array(tileHeight * width);
+  let flushedRows = 0;
+  /** Writes out the finished rows [flushedRows, end) and clears their band rows. */
+  const flushUntil = (end: number) => {
+    for (let y = flushedRows; y < Math.min(end, height); y++) {
+      const ring = (y % tileHeight) * width;
+      const rowWeight = rowWeights[y]!;
+      for (let x = 0; x < width; x++) {
+        result[y * width + x] = band![ring + x]! / (columnWeights[x]! * rowWeight);
+        band![ring + x] = 0;
+      }
+    }
+    flushedRows = Math.max(flushedRows, Math.min(end, height));
+  };
+
+  let done = 0;
+  for (let first = 0; first < origins.length; first += tileBatch) {
+    options.signal?.throwIfAborted();
+    const batch = origins.slice(first, first + tileBatch);
+    const tiles = new Float32Array(batch.length * tilePixels);
+    batch.forEach((origin, k) => extractTile(image, origin.x, origin.y, tileWidth, tileHeight, tiles, k * tilePixels));
+    const output = await predictor(tiles, batch.length, tileHeight, tileWidth);
+    if (!(output instanceof Float32Array) || output.length !== tiles.length) {
+      throw new EmsegError(
+        'E_MODEL',
+        `predictor: expected ${tiles.length} float32 values for ${batch.length} tile(s) of ${tileWidth}x${tileHeight}, found ${output instanceof Float32Array ? `${output.length} values` : typeof output}`,
+      );
+    }
+    batch.forEach((origin, k) => {
+      const rows = Math.min(tileHeight, height - origin.y);
+      const cols = Math.min(tileWidth, width - origin.x);
+      const source = k * tilePixels;
+      if (single) {
+        for (let row = 0; row < rows; row++) result.set(output.subarray(source + row * tileWidth, source + row * tileWidth + cols), row * width);
+        return;
+      }
+      // Rows above this tile row are final: no later tile reaches them.
+      flushUntil(origin.y);
+      for (let row = 0; row < rows; row++) {
+        const ring = ((origin.y + row) % tileHeight) * width + origin.x;
+        const b = down[row]!;
+        const from = source + row * tileWidth;
+        for (let col = 0; col < cols; col++) band![ring + col]! += across[col]! * b * output[from + col]!;
+      }
+    });
+    done += batch.length;
+    options.onProgress?.(done, origins.length);
+  }
+  if (!single) flushUntil(height);
+  return { width, height, data: result };
+}
