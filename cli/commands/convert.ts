@@ -1,0 +1,81 @@
+/**
+ * `emseg convert <tfjs model dir> -o models/<name>.onnx`: a thin shell over convertModel
+ * (convert/convert-model.ts). Chooses the tfjs backend for the parity oracle, loads the real
+ * ISBI slice for the parity check, prints the parity figures and the files written.
+ */
+import { defineCommand } from 'citty';
+import { EmsegError } from '../../core/errors.ts';
+
+export const convertArgs = {
+  model: { type: 'positional', required: true, description: 'tfjs Layers model folder (model.json + weights), e.g. runs/isbi2012-unet/model' },
+  output: { type: 'string', alias: 'o', required: true, description: 'Output ONNX file, e.g. models/isbi2012-unet.onnx (the model card goes beside it as .json)' },
+  name: { type: 'string', description: 'Model name in the card. Default: the output file name without .onnx' },
+  threshold: { type: 'string', description: 'Mask threshold stored in the card. Default 0.5' },
+  metrics: { type: 'string', description: 'JSON written by `emseg evaluate` whose figures go into the card' },
+  'training-config': { type: 'string', description: "The training run's config.json. Default: found next to the model folder" },
+  'parity-image': { type: 'string', description: 'Image stack for the real-data parity check. Default data/isbi2012/train-volume.tif' },
+  'parity-slice': { type: 'string', description: 'Slice of --parity-image used. Default 0' },
+  'random-only': { type: 'boolean', description: 'Check parity on random inputs only (when the ISBI data is not at hand)' },
+  tolerance: { type: 'string', description: 'Largest allowed |tfjs - onnxruntime|. Default 1e-4' },
+  backend: { type: 'string', description: 'tfjs backend of the parity oracle: auto (native, then wasm, then cpu), native, wasm or cpu. Default auto' },
+  'model-version': { type: 'string', description: "Version in the card. Default '0.1.0'" },
+  check: { type: 'boolean', description: "Also run Python onnx's checker (full_check) on the written file, if python3-onnx is installed" },
+  quiet: { type: 'boolean', description: 'Print only the final line' },
+} as const;
+
+function numberOption(value: unknown, flag: string, check: (n: number) => boolean, expected: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(String(value).trim());
+  if (String(value).trim() === '' || !Number.isFinite(n) || !check(n)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `${flag}: expected ${expected}, found '${String(value)}'`);
+  }
+  return n;
+}
+
+export default defineCommand({
+  meta: { name: 'convert', description: 'Convert a tfjs Layers model to ONNX (IR 8, opset 17, NCHW) with a parity check and a model card' },
+  args: convertArgs,
+  async run({ args, rawArgs }) {
+    const threshold = numberOption(args.threshold, '--threshold', (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
+    const tolerance = numberOption(args.tolerance, '--tolerance', (n) => n > 0, 'a positive number');
+    const sliceIndex = numberOption(args['parity-slice'], '--parity-slice', (n) => Number.isInteger(n) && n >= 0, 'a slice index (integer >= 0)') ?? 0;
+    const out = (line: string) => {
+      if (!args.quiet) process.stderr.write(`${line}\n`);
+    };
+
+    const { modelJsonPath } = await import('../../convert/tfjs-model-dir.ts');
+    modelJsonPath(args.model); // a missing model folder is reported before anything slow starts
+    const tf = await import('@tensorflow/tfjs');
+    const { selectBackend } = await import('../../train/backend.ts');
+    const backend = await selectBackend(tf, (args.backend ?? 'auto') as never, out);
+    const { convertModel } = await import('../../convert/convert-model.ts');
+    const { isbiParityInput, defaultParityImage } = await import('../../convert/isbi-slice.ts');
+    const realInputs = args['random-only'] ? [] : [await isbiParityInput(args['parity-image'] ?? defaultParityImage(), sliceIndex)];
+
+    const result = await convertModel({
+      tf,
+      modelDir: args.model,
+      output: args.output,
+      ...(args.name !== undefined ? { name: args.name } : {}),
+      ...(threshold !== undefined ? { threshold } : {}),
+      ...(tolerance !== undefined ? { tolerance } : {}),
+      ...(args.metrics !== undefined ? { metricsPath: args.metrics } : {}),
+      ...(args['training-config'] !== undefined ? { trainingConfigPath: args['training-config'] } : {}),
+      ...(args['model-version'] !== undefined ? { version: args['model-version'] } : {}),
+      realInputs,
+      command: ['emseg', 'convert', ...rawArgs].join(' '),
+      backendName: backend.name,
+      log: out,
+    });
+    if (args.check) {
+      const { checkOnnxFile } = await import('../../convert/onnx-checker.ts');
+      const check = checkOnnxFile(result.onnxPath);
+      if (!check.available) out(`onnx checker not run: ${check.message}`);
+      else if (!check.ok) throw new EmsegError('E_MODEL', `${result.onnxPath}: the ONNX checker rejects the file: ${check.message}`);
+      else out(`onnx ${check.onnxVersion} checker (full_check): ok`);
+    }
+    process.stdout.write(
+      `${result.onnxPath}: parity max |tfjs - onnxruntime| = ${result.parity.maxAbsDiff.toExponential(2)}, sha256 ${result.sha256}; card ${result.cardPath}\n`,
+    );
+  },
+});

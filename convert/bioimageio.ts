@@ -1,0 +1,244 @@
+/**
+ * BioImage Model Zoo package (rdf.yaml, format 0.5) for an emseg ONNX file, loadable by
+ * deepImageJ, ilastik and the bioimageio tools:
+ *
+ *   rdf.yaml          the resource description (model, 0.5.3)
+ *   weights.onnx      the ONNX file, unchanged
+ *   test_input.npy    a real ISBI slice as float32 [1, 1, H, W], raw 8-bit intensities
+ *   test_output.npy   onnxruntime-node's output for it after the preprocessing, float32 [1, 1, H, W]
+ *   cover.png         image | prediction
+ *   README.md         documentation, with a Validation section
+ *   model_card.json   the emseg model card (an attachment)
+ *
+ * Preprocessing is declared in the rdf (ensure_dtype float32, then zero_mean_unit_variance
+ * over y and x per sample: the contract's per-slice normalization), so consumers feed raw
+ * images and the test tensors are the raw input and the model's output.
+ */
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import { dump, parse } from 'npyjs';
+import { stringify } from 'yaml';
+import { sizeMultipleFor, type ModelCard } from '../core/contract.ts';
+import { EmsegError } from '../core/errors.ts';
+import { makeImage, type GreyImage } from '../core/image.ts';
+import { renderMontage } from '../core/montage.ts';
+import { writeFileAtomic } from '../node/atomic-write.ts';
+import { encodePng } from '../node/png.ts';
+import { readOnnxSignature } from './onnx-graph.ts';
+import { createCpuSession, maxAbsDifference, runOnnx } from './parity.ts';
+import { sha256Hex } from './convert-model.ts';
+import { CITATIONS, packageDocumentation } from './bioimageio-docs.ts';
+
+export const BIOIMAGEIO_FORMAT_VERSION = '0.5.3';
+
+export interface Person {
+  name: string;
+  affiliation?: string;
+  email?: string;
+  github_user?: string;
+  orcid?: string;
+}
+
+export interface BioimageioOptions {
+  /** The ONNX bytes (written unchanged as weights.onnx). */
+  onnxBytes: Uint8Array;
+  /** The model card (from models/<name>.json, or the ONNX metadata). */
+  card: ModelCard;
+  /** Output folder. */
+  dir: string;
+  /** The raw test slice (8-bit ISBI slice) and where it comes from. */
+  testImage: GreyImage;
+  testImageSource: string;
+  /** The contract's preprocessing (core/normalize.ts normalizeSlice). */
+  normalize: (image: GreyImage) => Float32Array;
+  /** Default [{ name: 'emseg contributors' }]. */
+  authors?: Person[];
+  /** SPDX identifier. Default 'MIT' (the project's licence). */
+  license?: string;
+  /** Files the command reads (refused as outputs). */
+  inputs?: string[];
+  /** Version of the package. Default: the card's version. */
+  version?: string;
+  /** Also write `<dir>.zip` (rdf.yaml at its root), the form deepImageJ and the zoo upload take. Default false. */
+  zip?: boolean;
+}
+
+export interface BioimageioPackage {
+  dir: string;
+  rdfPath: string;
+  files: string[];
+  /** Largest |onnxruntime(normalize(test_input)) - test_output| after reading the files back. */
+  reproduceMaxAbsDiff: number;
+  /** Largest difference when the input is normalized as bioimage.io tools do (with eps). */
+  consumerMaxAbsDiff: number;
+  rdf: Record<string, unknown>;
+  /** `<dir>.zip` when asked for. */
+  zipPath?: string;
+}
+
+function npyBytes(data: Float32Array, shape: number[]): Uint8Array {
+  return new Uint8Array(dump(data, shape));
+}
+
+/**
+ * bioimage.io's own zero_mean_unit_variance, (x - mean) / (std + eps), as deepImageJ and
+ * bioimageio.core compute it from rdf.yaml; used only to measure how far a consumer's result is
+ * from the contract's normalization (core/normalize.ts, no eps).
+ */
+function consumerNormalization(data: Float32Array, eps: number): Float32Array {
+  let sum = 0;
+  for (const value of data) sum += value;
+  const mean = sum / data.length;
+  let squares = 0;
+  for (const value of data) squares += (value - mean) ** 2;
+  const std = Math.sqrt(squares / data.length);
+  return data.map((value) => (value - mean) / (std + eps));
+}
+
+export const ZERO_MEAN_UNIT_VARIANCE_EPS = 1e-6;
+
+function probabilityImage(probability: Float32Array, width: number, height: number): GreyImage<Uint8Array> {
+  const data = new Uint8Array(width * height);
+  for (let index = 0; index < data.length; index++) data[index] = Math.round(Math.min(1, Math.max(0, probability[index]!)) * 255);
+  return makeImage(width, height, data);
+}
+
+export async function writeBioimageioPackage(options: BioimageioOptions): Promise<BioimageioPackage> {
+  const { card, onnxBytes, dir, testImage } = options;
+  const signature = readOnnxSignature(onnxBytes);
+  const input = signature.inputs[0];
+  const output = signature.outputs[0];
+  if (!input || !output) throw new EmsegError('E_MODEL', 'the ONNX model has no input or no output');
+  const multiple = sizeMultipleFor(card.architecture.depth);
+  const { width, height } = testImage;
+  if (width % multiple !== 0 || height % multiple !== 0) {
+    throw new EmsegError('E_BAD_ARGUMENT', `test image ${options.testImageSource}: ${width}x${height} is not a multiple of ${multiple}`);
+  }
+  const shape: [number, number, number, number] = [1, 1, height, width];
+  const raw = Float32Array.from(testImage.data as ArrayLike<number>);
+  const normalized = options.normalize(testImage);
+
+  const session = await createCpuSession(onnxBytes);
+  let probability: Float32Array;
+  let reproduce: number;
+  let consumerDiff: number;
+  const inputNpy = npyBytes(raw, shape);
+  let outputNpy: Uint8Array;
+  try {
+    probability = Float32Array.from((await runOnnx(session, { label: 'test', data: normalized, shape }, { input: input.name, output: output.name })).data);
+    outputNpy = npyBytes(probability, shape);
+    // Read the tensors back as a consumer would and run again: they must reproduce.
+    const readInput = parse(inputNpy.slice().buffer);
+    const readOutput = parse(outputNpy.slice().buffer);
+    const again = await runOnnx(
+      session,
+      { label: 'reproduce', data: options.normalize(makeImage(width, height, Float32Array.from(readInput.data as Float32Array))), shape },
+      { input: input.name, output: output.name },
+    );
+    reproduce = maxAbsDifference(again.data, readOutput.data as Float32Array);
+    const consumer = await runOnnx(
+      session,
+      { label: 'consumer', data: consumerNormalization(raw, ZERO_MEAN_UNIT_VARIANCE_EPS), shape },
+      { input: input.name, output: output.name },
+    );
+    consumerDiff = maxAbsDifference(consumer.data, probability);
+  } finally {
+    await session.release();
+  }
+
+  const cover = renderMontage(
+    { columns: ['image', 'prediction'], rows: [{ label: '', cells: [testImage, probabilityImage(probability, width, height)] }] },
+    { shrink: width > 256 ? 2 : 1 },
+  );
+  const coverPng = await encodePng(cover);
+  const cardJson = `${JSON.stringify(card, null, 2)}\n`;
+  const docs = packageDocumentation({ card, testImageSource: options.testImageSource, reproduce, consumerDiff, inputShape: shape, eps: ZERO_MEAN_UNIT_VARIANCE_EPS });
+  const license = options.license ?? 'MIT';
+  const authors = options.authors ?? [{ name: 'emseg contributors' }];
+  const files: Record<string, Uint8Array | string> = {
+    'weights.onnx': onnxBytes,
+    'test_input.npy': inputNpy,
+    'test_output.npy': outputNpy,
+    'cover.png': coverPng,
+    'README.md': docs,
+    'model_card.json': cardJson,
+  };
+  const sha = (name: string) => {
+    const content = files[name]!;
+    return sha256Hex(typeof content === 'string' ? new TextEncoder().encode(content) : content);
+  };
+  const spaceAxes = (size: Record<string, unknown>) => [
+    { type: 'space', id: 'y', size: size['y'] },
+    { type: 'space', id: 'x', size: size['x'] },
+  ];
+  const rdf = {
+    format_version: BIOIMAGEIO_FORMAT_VERSION,
+    type: 'model',
+    name: card.name,
+    description: card.description ?? 'U-Net segmentation of cell interior vs membrane in serial-section EM of neural tissue (ISBI 2012).',
+    version: options.version ?? card.version,
+    timestamp: new Date().toISOString(),
+    authors,
+    cite: CITATIONS,
+    license,
+    documentation: 'README.md',
+    covers: ['cover.png'],
+    tags: ['unet', 'semantic-segmentation', 'electron-microscopy', 'membrane-segmentation', 'neurons', 'isbi2012', '2d', 'onnx'],
+    attachments: [{ source: 'model_card.json', sha256: sha('model_card.json') }],
+    inputs: [
+      {
+        id: input.name,
+        description: 'Greyscale EM slice (8-bit intensities); normalized per slice by the preprocessing.',
+        axes: [
+          { type: 'batch' },
+          { type: 'channel', channel_names: ['intensity'] },
+          ...spaceAxes({ y: { min: multiple, step: multiple }, x: { min: multiple, step: multiple } }),
+        ],
+        test_tensor: { source: 'test_input.npy', sha256: sha('test_input.npy') },
+        data: { type: 'float32' },
+        preprocessing: [
+          { id: 'ensure_dtype', kwargs: { dtype: 'float32' } },
+          { id: 'zero_mean_unit_variance', kwargs: { axes: ['y', 'x'], eps: ZERO_MEAN_UNIT_VARIANCE_EPS } },
+        ],
+      },
+    ],
+    outputs: [
+      {
+        id: output.name,
+        description: `Probability of cell interior (white in the ISBI labels); mask = probability >= ${card.threshold}.`,
+        axes: [
+          { type: 'batch' },
+          { type: 'channel', channel_names: ['cell_interior'] },
+          ...spaceAxes({ y: { tensor_id: input.name, axis_id: 'y' }, x: { tensor_id: input.name, axis_id: 'x' } }),
+        ],
+        test_tensor: { source: 'test_output.npy', sha256: sha('test_output.npy') },
+        data: { type: 'float32', range: [0, 1] },
+      },
+    ],
+    weights: {
+      onnx: { source: 'weights.onnx', sha256: sha('weights.onnx'), opset_version: signature.opset },
+    },
+    config: { emseg: { threshold: card.threshold, tile: card.tile, halo: card.halo, model_card: 'model_card.json' } },
+  };
+  const written: string[] = [];
+  const inputs = options.inputs ?? [];
+  for (const [name, content] of Object.entries(files)) {
+    await writeFileAtomic(join(dir, name), content, { inputs });
+    written.push(join(dir, name));
+  }
+  const rdfPath = join(dir, 'rdf.yaml');
+  const rdfText = stringify(rdf, { lineWidth: 0 });
+  await writeFileAtomic(rdfPath, rdfText, { inputs });
+  written.push(rdfPath);
+  const result: BioimageioPackage = { dir, rdfPath, files: written, reproduceMaxAbsDiff: reproduce, consumerMaxAbsDiff: consumerDiff, rdf };
+  if (options.zip) {
+    const encoder = new TextEncoder();
+    const entries = Object.fromEntries(
+      [...Object.entries(files), ['rdf.yaml', rdfText] as const].map(([name, content]) => [name, typeof content === 'string' ? encoder.encode(content) : content]),
+    );
+    const zipPath = `${dir.replace(/[\\/]+$/, '')}.zip`;
+    await writeFileAtomic(zipPath, zipSync(entries, { level: 6 }), { inputs });
+    result.zipPath = zipPath;
+  }
+  return result;
+}

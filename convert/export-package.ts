@@ -1,0 +1,103 @@
+/**
+ * `emseg export-package` as a function: reads an emseg ONNX file and its model card, then writes
+ * a BioImage Model Zoo package (bioimageio.ts) and/or a Triton model repository (triton.ts).
+ *
+ * The card comes from models/<name>.json beside the file (its sha256 must match the file) or,
+ * failing that, from the ONNX metadata.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import type { ModelCard } from '../core/contract.ts';
+import { EmsegError } from '../core/errors.ts';
+import { readInputFile } from '../node/image-files.ts';
+import { writeBioimageioPackage, type BioimageioPackage, type Person } from './bioimageio.ts';
+import { cardPathFor, sha256Hex } from './convert-model.ts';
+import { defaultParityImage, normalizeForModel, readSlice } from './isbi-slice.ts';
+import { modelCardFromMetadata } from './model-card.ts';
+import { readOnnxMetadata } from './onnx-graph.ts';
+import { writeTritonRepository, type TritonOptions, type TritonRepository } from './triton.ts';
+
+export interface ExportPackageOptions {
+  /** The ONNX file written by `emseg convert`. */
+  onnxPath: string;
+  /** BioImage Model Zoo package folder. Default: none. */
+  bioimageioDir?: string;
+  /** Triton model repository folder. Default: none. */
+  tritonDir?: string;
+  /** Model card JSON. Default: <onnx without .onnx>.json if present, else the ONNX metadata. */
+  cardPath?: string;
+  /** Test image stack and slice for the bioimage.io test tensors. Default data/isbi2012/train-volume.tif, 0. */
+  testImage?: string;
+  testSlice?: number;
+  /** Also write the bioimage.io package as `<dir>.zip`. Default false. */
+  zip?: boolean;
+  /** bioimage.io authors. Default [{ name: 'emseg contributors' }]. */
+  authors?: Person[];
+  /** Triton model name. Default: the card's name. */
+  tritonName?: string;
+  triton?: Omit<TritonOptions, 'name'>;
+}
+
+export interface ExportPackageResult {
+  card: ModelCard;
+  sha256: string;
+  bioimageio?: BioimageioPackage;
+  triton?: TritonRepository;
+}
+
+export function readModelCard(onnxPath: string, bytes: Uint8Array, cardPath?: string): ModelCard {
+  const sha256 = sha256Hex(bytes);
+  const path = cardPath ?? cardPathFor(onnxPath);
+  if (existsSync(path)) {
+    let card: ModelCard;
+    try {
+      card = JSON.parse(readFileSync(path, 'utf8')) as ModelCard;
+    } catch (error) {
+      throw new EmsegError('E_MODEL', `${path}: the model card is not valid JSON`, { cause: error });
+    }
+    if (card.sha256 && card.sha256 !== sha256) {
+      throw new EmsegError('E_MODEL', `${path}: the card's sha256 ${card.sha256.slice(0, 12)}... does not match ${onnxPath} (${sha256.slice(0, 12)}...); convert again or pass the right --card`);
+    }
+    return { ...card, sha256 };
+  }
+  if (cardPath) throw new EmsegError('E_NOT_FOUND', `--card ${cardPath}: no such file`);
+  const fromMetadata = modelCardFromMetadata(readOnnxMetadata(bytes));
+  if (!fromMetadata) {
+    throw new EmsegError('E_MODEL', `${onnxPath}: no model card (neither ${path} nor emseg.model_card in the ONNX metadata); export it with emseg convert`);
+  }
+  return { ...fromMetadata, name: fromMetadata.name || basename(onnxPath, extname(onnxPath)), sha256 };
+}
+
+export async function exportPackages(options: ExportPackageOptions): Promise<ExportPackageResult> {
+  if (!options.bioimageioDir && !options.tritonDir) {
+    throw new EmsegError('E_BAD_ARGUMENT', 'export-package: give --bioimageio <dir>, --triton <dir> or both');
+  }
+  const bytes = await readInputFile(options.onnxPath);
+  const card = readModelCard(options.onnxPath, bytes, options.cardPath);
+  const inputs = [options.onnxPath, ...(options.cardPath ? [options.cardPath] : [])];
+  const result: ExportPackageResult = { card, sha256: card.sha256! };
+  if (options.bioimageioDir) {
+    const imagePath = options.testImage ?? defaultParityImage();
+    const slice = options.testSlice ?? 0;
+    const image = await readSlice(imagePath, slice);
+    result.bioimageio = await writeBioimageioPackage({
+      onnxBytes: bytes,
+      card,
+      dir: options.bioimageioDir,
+      testImage: image,
+      testImageSource: `${imagePath} slice ${slice}`,
+      normalize: normalizeForModel,
+      inputs: [...inputs, imagePath],
+      ...(options.authors ? { authors: options.authors } : {}),
+      ...(options.zip ? { zip: true } : {}),
+    });
+  }
+  if (options.tritonDir) {
+    result.triton = await writeTritonRepository(bytes, options.tritonDir, {
+      ...(options.triton ?? {}),
+      name: options.tritonName ?? card.name,
+      inputs,
+    });
+  }
+  return result;
+}

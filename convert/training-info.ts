@@ -1,0 +1,173 @@
+/**
+ * Training and evaluation facts for the model card, read from what the other commands leave
+ * behind, all optional:
+ * - `emseg train` writes `<run>/config.json` (command, backend, split, config with budget,
+ *   wallTimeSeconds, cropsSeen, stepsDone, best) beside `<run>/model/`; the card takes it from
+ *   the model folder or its parent.
+ * - `emseg evaluate --json` writes the figures; given with `--metrics`, they go into the card.
+ * Unknown or missing fields are left out, never guessed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { MetricFigures, ModelCard } from '../core/contract.ts';
+import { EmsegError } from '../core/errors.ts';
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const str = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
+
+function readJson(path: string, what: string): Json {
+  if (!existsSync(path)) throw new EmsegError('E_NOT_FOUND', `${what} ${path}: no such file`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new EmsegError('E_BAD_ARGUMENT', `${what} ${path}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  if (!isObject(value)) throw new EmsegError('E_BAD_ARGUMENT', `${what} ${path}: expected a JSON object`);
+  return value;
+}
+
+/** Expands "0-24" / "25,27-29" / [0, 1] into indices; undefined when not understood. */
+function sliceList(value: unknown): number[] | undefined {
+  if (Array.isArray(value) && value.every((v) => Number.isInteger(v))) return value as number[];
+  if (typeof value !== 'string') return undefined;
+  const out: number[] = [];
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!match) return undefined;
+    const from = Number(match[1]);
+    const to = match[2] !== undefined ? Number(match[2]) : from;
+    for (let index = from; index <= to; index++) out.push(index);
+  }
+  return out;
+}
+
+/** Whether a JSON file looks like the config.json `emseg train` writes (so a stray config.json is ignored). */
+function isTrainingRunConfig(path: string): boolean {
+  try {
+    const run = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return isObject(run) && isObject(run['config']) && (isObject(run['split']) || typeof run['command'] === 'string');
+  } catch {
+    return false;
+  }
+}
+
+/** The training run's config.json inside or next to the tfjs model folder, if one is there. */
+export function findTrainingConfig(modelDir: string): string | undefined {
+  const folder = resolve(modelDir.endsWith('.json') ? join(modelDir, '..') : modelDir);
+  return [join(folder, 'config.json'), join(folder, '..', 'config.json')].find((path) => existsSync(path) && isTrainingRunConfig(path));
+}
+
+/** The run's train.log.jsonl beside its config.json, if any. */
+export function findTrainingLog(configPath: string): string | undefined {
+  const path = join(configPath, '..', 'train.log.jsonl');
+  return existsSync(path) ? path : undefined;
+}
+
+/** ModelCard.training from a run's config.json (H4's train/loop.ts format), or undefined. */
+export function readTrainingInfo(configPath: string): ModelCard['training'] | undefined {
+  const run = readJson(configPath, 'training config');
+  const config = isObject(run['config']) ? run['config'] : {};
+  const split = isObject(run['split']) ? run['split'] : {};
+  const train = sliceList(split['train'] ?? config['trainSlices']);
+  const validation = sliceList(split['validation'] ?? config['validationSlices']);
+  if (!train && !validation && !str(run['command'])) return undefined;
+  const images = str(config['images']) ?? 'data/isbi2012/train-volume.tif';
+  const labels = str(config['labels']);
+  const steps = num(run['stepsDone']) ?? num(config['steps']);
+  const batchSize = num(config['batchSize']);
+  const cropSize = num(config['cropSize']);
+  const budgetParts = [
+    num(config['steps']) !== undefined ? `${num(config['steps'])} steps` : undefined,
+    batchSize !== undefined ? `batch ${batchSize}` : undefined,
+    cropSize !== undefined ? `${cropSize}x${cropSize} crops` : undefined,
+    num(config['maxMinutes']) !== undefined ? `max ${num(config['maxMinutes'])} min` : undefined,
+  ].filter(Boolean);
+  const info: NonNullable<ModelCard['training']> = {
+    data: labels ? `${images} with ${labels}` : images,
+    split: { train: train ?? [], validation: validation ?? [] },
+  };
+  const command = str(run['command']);
+  if (command) info.command = command;
+  if (budgetParts.length > 0) info.budget = budgetParts.join(', ');
+  const cropsSeen = num(run['cropsSeen']);
+  if (cropsSeen !== undefined) info.cropsSeen = cropsSeen;
+  if (steps !== undefined) info.steps = steps;
+  const wall = num(run['wallTimeSeconds']);
+  if (wall !== undefined) info.wallTimeSeconds = wall;
+  const machine = str(run['machine']);
+  if (machine) info.machine = machine;
+  const backend = str(run['backend']);
+  if (backend) info.backend = backend;
+  const status = str(run['status']);
+  if (status) info['status'] = status;
+  if (Array.isArray(run['backendReport'])) info['backendReport'] = run['backendReport'];
+  for (const key of ['startedAt', 'finishedAt']) {
+    const value = str(run[key]);
+    if (value) info[key] = value;
+  }
+  if (isObject(run['best'])) info['bestValidation'] = run['best'];
+  return info;
+}
+
+function figuresFromRow(row: Json): MetricFigures {
+  const figures: MetricFigures = {};
+  const set = (key: keyof MetricFigures & string, value: unknown) => {
+    const n = num(value);
+    if (n !== undefined) figures[key] = n;
+  };
+  set('vRand', row['vRandBest'] ?? row['vRand']);
+  set('vInfo', row['vInfoBest'] ?? row['vInfo']);
+  set('bestThreshold', row['bestThreshold']);
+  set('pixelError', row['pixelError']);
+  set('dice', row['dice']);
+  set('iou', row['iou']);
+  if (row['vRandBest'] !== undefined) {
+    set('vRandAtThreshold', row['vRand']);
+    set('vInfoAtThreshold', row['vInfo']);
+    set('threshold', row['threshold']);
+  }
+  return figures;
+}
+
+/**
+ * ModelCard.metrics from an evaluation JSON: either the card's own shape (command, split,
+ * withoutTta, withTta) or `emseg evaluate`'s result with `rows` (variant plain/tta).
+ */
+export function readMetricsInfo(path: string): NonNullable<ModelCard['metrics']> {
+  const doc = readJson(path, '--metrics');
+  const source = isObject(doc['metrics']) ? doc['metrics'] : doc;
+  const command = str(source['command']) ?? str(source['evaluateCommand']) ?? `emseg evaluate (${path})`;
+  const slices = source['slices'];
+  const sliceText = Array.isArray(slices) ? slices.join(',') : str(slices);
+  const images = str(source['images']);
+  const split =
+    str(source['split']) ?? (sliceText !== undefined ? `${images ? `${images} ` : ''}slices ${sliceText}` : 'unknown');
+  const metrics: NonNullable<ModelCard['metrics']> = { command, split };
+  const machine = str(source['machine']);
+  if (machine) metrics.machine = machine;
+  const date = str(source['date']);
+  if (date) metrics['date'] = date;
+  const evaluated = str(source['model']);
+  if (evaluated) {
+    // The evaluated file (an earlier export or the tfjs folder): its hash differs from the new
+    // file's, since the card inside changes; recorded so the figures stay traceable.
+    metrics['evaluatedModel'] = { path: evaluated, kind: str(source['modelKind']) ?? null, sha256: str(source['sha256']) ?? null };
+  }
+  const threshold = num(source['threshold']);
+  if (threshold !== undefined) metrics['threshold'] = threshold;
+  if (isObject(source['withoutTta'])) metrics.withoutTta = figuresFromRow(source['withoutTta']);
+  if (isObject(source['withTta'])) metrics.withTta = figuresFromRow(source['withTta']);
+  const rows = Array.isArray(source['rows']) ? source['rows'].filter(isObject) : [];
+  for (const row of rows) {
+    if (row['variant'] === 'plain') metrics.withoutTta = figuresFromRow(row);
+    if (row['variant'] === 'tta') metrics.withTta = figuresFromRow(row);
+  }
+  if (!metrics.withoutTta && !metrics.withTta) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--metrics ${path}: no figures found (expected rows from emseg evaluate, or withoutTta/withTta)`);
+  }
+  return metrics;
+}
