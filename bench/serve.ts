@@ -1,0 +1,259 @@
+/**
+ * `npm run bench:serve [-- --model file.onnx --duration 16 --rounds 4 --concurrency 1,4,16 --ep cpu]`:
+ * throughput of the segmentation server against the bare session of the same model, in the same
+ * process and run.
+ *
+ * 1. Loads the model in this thread for the bare runs (default models/isbi2012-unet.onnx; when
+ *    absent, exports a default-size U-Net with random weights through the converter and says so)
+ *    with --ep (default EMSEG_EP, else cpu).
+ * 2. Starts the server (startServer, the settings from the environment as `emseg serve` reads them,
+ *    the model in its inference worker as always) on 127.0.0.1, random port.
+ * 3. At each concurrency, `--rounds` times: the bare tile predictor (one session.run per call, batch
+ *    1, one ISBI slice normalized, 512x512) back to back for duration/rounds seconds, then autocannon
+ *    POSTing the same slice as a PNG: about as many requests as the bare run did, at least one per
+ *    connection, every answer awaited. Ratio = (server answers / server seconds) / (bare runs / bare
+ *    seconds), over the totals of the rounds: alternating keeps a shared machine's drift out of it.
+ * 4. Prints requests/s, p50/p99 latency, bare runs/s, the ratio, the server's session calls, the
+ *    machine load, and last `throughput ratio at concurrency 4: <number>`.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import type { ModelCard } from '../core/contract.ts';
+import { makeImage, type GreyImage } from '../core/image.ts';
+import { normalizeSlice } from '../core/normalize.ts';
+import { readImageFile } from '../node/image-files.ts';
+import { encodePng } from '../node/png.ts';
+import { resolveServeConfig } from '../serve/config.ts';
+import { startServer, type ClosableModel, type RunningServer } from '../serve/server.ts';
+import { loadOnnxModel } from '../serve/session.ts';
+
+interface BenchArgs {
+  model: string | undefined;
+  durationSeconds: number;
+  rounds: number;
+  concurrency: number[];
+  providers: string;
+}
+
+function parseArgs(args: string[]): BenchArgs {
+  const parsed: BenchArgs = { model: undefined, durationSeconds: 16, rounds: 4, concurrency: [1, 4, 16], providers: process.env.EMSEG_EP ?? 'cpu' };
+  for (let i = 0; i < args.length; i += 1) {
+    const flag = args[i]!;
+    const value = args[i + 1];
+    if (value === undefined) throw new Error(`${flag}: expected a value`);
+    if (flag === '--model') parsed.model = value;
+    else if (flag === '--duration') parsed.durationSeconds = Number(value);
+    else if (flag === '--rounds') parsed.rounds = Number(value);
+    else if (flag === '--concurrency') parsed.concurrency = value.split(',').map(Number);
+    else if (flag === '--ep') parsed.providers = value;
+    else throw new Error(`unknown option ${flag}; expected --model, --duration, --rounds, --concurrency or --ep`);
+    i += 1;
+  }
+  if (!Number.isInteger(parsed.rounds) || parsed.rounds < 1) throw new Error(`--rounds: expected an integer >= 1, found ${parsed.rounds}`);
+  if (!(parsed.durationSeconds > 0)) throw new Error(`--duration: expected seconds > 0, found ${parsed.durationSeconds}`);
+  if (!parsed.concurrency.includes(4)) parsed.concurrency.push(4);
+  return parsed;
+}
+
+/** A default-size U-Net (train/unet.ts defaults) with random weights, exported by the converter. */
+async function exportRandomUNet(): Promise<string> {
+  const tf = await import('@tensorflow/tfjs');
+  const { buildUNet } = await import('../train/unet.ts');
+  const { buildModelCard, modelCardMetadata } = await import('../convert/model-card.ts');
+  const { exportLayersModel } = await import('../convert/tfjs-to-onnx.ts');
+  await tf.setBackend('cpu');
+  const model = buildUNet(tf, {});
+  const card = buildModelCard(model, { name: 'bench-random-unet', description: 'default-size U-Net, random weights, for bench:serve' });
+  const bytes = exportLayersModel(model, { graphName: card.name, metadata: modelCardMetadata(card) });
+  const path = join(mkdtempSync(join(tmpdir(), 'emseg-bench-')), `${card.name}.onnx`);
+  writeFileSync(path, bytes);
+  model.dispose();
+  return path;
+}
+
+async function benchSlice(): Promise<GreyImage> {
+  const volume = 'data/isbi2012/test-volume.tif';
+  if (existsSync(volume)) {
+    const stack = await readImageFile(volume);
+    return stack.pages[0]!;
+  }
+  const data = new Uint8Array(512 * 512);
+  for (let i = 0; i < data.length; i += 1) data[i] = (i * 2654435761) >>> 24;
+  return makeImage(512, 512, data);
+}
+
+function uptime(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `load average: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`;
+  }
+}
+
+/** Back-to-back predictor calls on one prepared 512x512 tile for `seconds`: calls per second. */
+async function bareThroughput(model: ClosableModel, tile: Float32Array, seconds: number): Promise<{ perSecond: number; meanMs: number; runs: number }> {
+  for (let i = 0; i < 2; i += 1) await model.predictor(tile, 1, 512, 512); // warm-up
+  const started = performance.now();
+  let runs = 0;
+  while (performance.now() - started < seconds * 1000) {
+    await model.predictor(tile, 1, 512, 512);
+    runs += 1;
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  return { perSecond: runs / elapsed, meanMs: (elapsed * 1000) / runs, runs };
+}
+
+interface LoadRound {
+  seconds: number;
+  ok: number;
+  failed: number;
+  latenciesMs: number[];
+}
+
+/**
+ * Sends `amount` requests over `concurrency` connections and waits for every answer. (A
+ * fixed-duration run would cut the requests still in flight at its end and count their work as
+ * lost, a bias of up to one service time.)
+ */
+function loadRound(url: string, png: Uint8Array, concurrency: number, amount: number): Promise<LoadRound> {
+  const latenciesMs: number[] = [];
+  const started = performance.now();
+  // autocannon notices the end on its once-a-second ticker: the round ends at its last answer.
+  let lastAnswer = started;
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `${url}/v1/segment`,
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: Buffer.from(png),
+        connections: concurrency,
+        amount,
+        timeout: 600,
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        resolve({
+          seconds: (lastAnswer - started) / 1000,
+          ok: result['2xx'],
+          failed: result.non2xx + result.errors + result.timeouts,
+          latenciesMs,
+        });
+      },
+    );
+    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+      lastAnswer = performance.now();
+      if (status >= 200 && status < 300) latenciesMs.push(ms);
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Session calls made by the server so far: count, seconds in them, tiles through them (from its metrics). */
+async function sessionCalls(server: RunningServer): Promise<{ count: number; seconds: number; tiles: number }> {
+  const inference = await server.emseg.metrics.inferenceSeconds.get();
+  const tiles = await server.emseg.metrics.batchTiles.get();
+  const value = (metric: { values: { metricName?: string; value: number }[] }, name: string) =>
+    metric.values.find((v) => v.metricName === name)?.value ?? 0;
+  return {
+    count: value(inference, 'emseg_inference_seconds_count'),
+    seconds: value(inference, 'emseg_inference_seconds_sum'),
+    tiles: value(tiles, 'emseg_batch_tiles_sum'),
+  };
+}
+
+export async function runBench(args: string[]): Promise<number> {
+  const options = parseArgs(args);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`bench:serve on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}`);
+  say(`load before: ${uptime()}`);
+
+  let modelPath = options.model ?? 'models/isbi2012-unet.onnx';
+  if (!existsSync(modelPath)) {
+    if (options.model) throw new Error(`--model ${options.model}: no such file`);
+    say(`${modelPath} is absent: exporting a default-size U-Net with random weights through the converter (the throughput does not depend on the weights)`);
+    modelPath = await exportRandomUNet();
+  }
+  const model: ClosableModel & { close?: () => Promise<void> | void } = await loadOnnxModel(modelPath, {
+    providers: options.providers,
+    log: (message: string) => say(`warning: ${message}`),
+  });
+  const card: ModelCard = model.card;
+  say(`model ${modelPath} (${card.name}@${card.version}, depth ${card.architecture.depth}, ${card.architecture.baseFilters} base filters, ${card.architecture.parameters} parameters) on provider ${model.provider}`);
+
+  const slice = await benchSlice();
+  const png = await encodePng(slice.data instanceof Uint8Array ? slice : makeImage(512, 512, Uint8Array.from(slice.data)));
+  const tile = normalizeSlice(slice);
+
+  // The server loads the same file its own way (in its inference worker), as `emseg serve` does.
+  const config = resolveServeConfig(process.env, { host: '127.0.0.1', port: 0, model: modelPath, providers: options.providers });
+  const server = await startServer(config, {
+    log: { info: (m) => (m.startsWith('inference:') ? say(`server ${m}`) : undefined), warn: () => {}, error: (m, e) => say(`error: ${m} ${String(e)}`) },
+  });
+  await server.emseg.ready;
+  const info = (await (await fetch(`${server.url}/v1/model`)).json()) as { batching: { maxBatch: number; maxWaitMs: number; concurrentRuns: number } };
+  say(
+    `server ${server.url}: ${config.concurrency} processing slots, ${info.batching.concurrentRuns} inference worker(s)${config.inferenceWorkers === 0 ? ' (auto)' : ''}, ` +
+      `batch size ${info.batching.maxBatch}${config.batchSize === 0 ? ' (auto)' : ''}, batch wait ${info.batching.maxWaitMs} ms`,
+  );
+  await loadRound(server.url, png, 2, 4); // warm-up of the whole path
+  await bareThroughput(model, tile, 1);
+
+  // The machine may be shared, its speed drifting: at each concurrency, `rounds` pairs of a bare
+  // run and a server run alternate, and the ratio is taken over the totals of each.
+  const roundSeconds = options.durationSeconds / options.rounds;
+  say(
+    `bare = session.run through the model's tile predictor, batch 1, 512x512; ${options.rounds} rounds of ` +
+      `${roundSeconds.toFixed(1)} s bare + about ${roundSeconds.toFixed(1)} s of server requests per concurrency`,
+  );
+  const results: { concurrency: number; perSecond: number; bare: number }[] = [];
+  for (const concurrency of options.concurrency) {
+    let bareRuns = 0;
+    let bareSeconds = 0;
+    let served = 0;
+    let servedSeconds = 0;
+    let failed = 0;
+    const latencies: number[] = [];
+    const before = await sessionCalls(server);
+    for (let round = 0; round < options.rounds; round += 1) {
+      const bare = await bareThroughput(model, tile, roundSeconds);
+      bareRuns += bare.runs;
+      bareSeconds += bare.runs / bare.perSecond;
+      const amount = Math.max(concurrency, Math.round(roundSeconds * bare.perSecond));
+      const load = await loadRound(server.url, png, concurrency, amount);
+      served += load.ok;
+      servedSeconds += load.seconds;
+      failed += load.failed;
+      latencies.push(...load.latenciesMs);
+    }
+    const after = await sessionCalls(server);
+    const calls = after.count - before.count;
+    const bareRate = bareRuns / bareSeconds;
+    const rate = served / servedSeconds;
+    latencies.sort((a, b) => a - b);
+    results.push({ concurrency, perSecond: rate, bare: bareRate });
+    const callSeconds = after.seconds - before.seconds;
+    say(
+      `concurrency ${String(concurrency).padStart(2)}: ${rate.toFixed(3)} req/s, p50 ${percentile(latencies, 50).toFixed(0)} ms, ` +
+        `p99 ${percentile(latencies, 99).toFixed(0)} ms (${served} ok, ${failed} failed); bare ${bareRate.toFixed(3)} runs/s; ratio ${(rate / bareRate).toFixed(3)}`,
+    );
+    say(
+      `  session calls: bare ${((bareSeconds * 1000) / bareRuns).toFixed(1)} ms; server ${calls} calls of ` +
+        `${(calls > 0 ? (after.tiles - before.tiles) / calls : 0).toFixed(2)} tiles, ${(calls > 0 ? (callSeconds * 1000) / calls : 0).toFixed(1)} ms each, ` +
+        `session busy ${((100 * callSeconds) / servedSeconds).toFixed(1)}% of the server's wall time`,
+    );
+  }
+  say(`load after: ${uptime()}`);
+  await server.shutdown('bench done');
+
+  const atFour = results.find((r) => r.concurrency === 4)!;
+  say(`throughput ratio at concurrency 4: ${(atFour.perSecond / atFour.bare).toFixed(3)}`);
+  return 0;
+}

@@ -1,0 +1,45 @@
+/**
+ * `emseg serve`: a thin shell over startServer (serve/server.ts). Its flags are generated from the
+ * settings table (serve/config.ts), each mirroring an environment variable; a flag wins over the
+ * variable. Runs until SIGTERM or SIGINT, then shuts down gracefully.
+ */
+import { defineCommand } from 'citty';
+import { EmsegError, isEmsegError } from '../../core/errors.ts';
+import { SERVE_SETTINGS, resolveServeConfig, type ServeConfig } from '../../serve/config.ts';
+
+export const serveArgs = Object.fromEntries(
+  SERVE_SETTINGS.map((setting) => [
+    setting.flag,
+    { type: 'string' as const, description: `${setting.description} (env ${setting.env}; default ${setting.default})` },
+  ]),
+);
+
+export default defineCommand({
+  meta: {
+    name: 'serve',
+    description: 'Serve the segmentation API (POST /v1/segment), metrics, OpenAPI and the web demo over HTTP.',
+  },
+  args: serveArgs,
+  async run({ args }) {
+    const raw = args as Record<string, unknown>;
+    const flags: Partial<Record<keyof ServeConfig, string>> = {};
+    for (const setting of SERVE_SETTINGS) {
+      const value = raw[setting.flag];
+      if (value !== undefined && value !== true && value !== false) flags[setting.key] = String(value);
+    }
+    const config = resolveServeConfig(process.env, flags);
+    const { startServer } = await import('../../serve/server.ts');
+    const server = await startServer(config, { handleSignals: true });
+    // A model that cannot be loaded stops the server: the orchestrator sees exit code 1.
+    let loadError: unknown;
+    server.emseg.ready.catch((error: unknown) => {
+      loadError = error;
+      void server.shutdown('model failed to load');
+    });
+    await server.closed;
+    if (loadError !== undefined) {
+      throw isEmsegError(loadError) ? loadError : new EmsegError('E_MODEL', `${config.model}: the model could not be loaded; see the log above`);
+    }
+    if (server.crashed) throw new EmsegError('E_BACKEND', 'the inference worker stopped; see the log above');
+  },
+});

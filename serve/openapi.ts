@@ -1,0 +1,166 @@
+/**
+ * The route table of the HTTP API: every route's method, path, parameters and responses, defined
+ * once with @hono/zod-openapi. serve/app.ts registers its handlers against these definitions and
+ * `/openapi.json` is generated from the same registry, so the document cannot drift from the routes.
+ * The query of /v1/segment is validated by these schemas (a bad value answers 400 naming it); the
+ * image body is declared but read by the handler itself (sniffed from its bytes).
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+
+export const ProblemSchema = z
+  .object({
+    type: z.literal('about:blank'),
+    title: z.string().openapi({ example: 'Content Too Large' }),
+    status: z.number().int().openapi({ example: 413 }),
+    detail: z.string().openapi({ example: 'upload.tif: declares 100000x100000 = 10000000000 pixels per image, the limit is 64000000' }),
+    code: z.string().openapi({ example: 'E_TOO_LARGE' }),
+  })
+  .openapi('Problem');
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
+
+const binary = { type: 'string' as const, format: 'binary' };
+
+export const SegmentQuerySchema = z.object({
+  output: z
+    .enum(['mask', 'probability', 'overlay'])
+    .default('mask')
+    .openapi({ description: 'mask: 0/255 8-bit; probability: float32 cell-interior probability; overlay: RGB picture of the mask over the image' }),
+  format: z
+    .enum(['png', 'tiff'])
+    .optional()
+    .openapi({ description: 'default: tiff for TIFF input and for probability, png otherwise; a stack of several pages needs tiff' }),
+  threshold: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .openapi({ description: "mask threshold on the probability; default: the model card's", example: 0.5 }),
+  tta: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .openapi({ description: "8-fold flip/rotation test-time augmentation; default: the model card's" }),
+});
+
+export type SegmentQuery = z.infer<typeof SegmentQuerySchema>;
+
+const TIMING_HEADERS = {
+  'Server-Timing': { description: 'queue, decode, infer and encode durations in ms', schema: { type: 'string' as const } },
+  'X-Emseg-Provider': { description: 'execution provider that ran the model', schema: { type: 'string' as const } },
+  'X-Emseg-Pages': { description: 'pages segmented', schema: { type: 'integer' as const } },
+};
+
+export const segmentRoute = createRoute({
+  method: 'post',
+  path: '/v1/segment',
+  summary: 'Segment an image or a stack',
+  description:
+    'The body is the image (PNG, JPEG, TIFF; single or multi-page; grey, RGB or 16-bit/float grey) or a multipart form with a `file` field. A multi-page TIFF gives a multi-page TIFF back. Sizes are checked from the header before decoding.',
+  request: {
+    query: SegmentQuerySchema,
+    body: {
+      required: true,
+      content: {
+        'image/png': { schema: binary },
+        'image/jpeg': { schema: binary },
+        'image/tiff': { schema: binary },
+        'application/octet-stream': { schema: binary },
+        'multipart/form-data': { schema: { type: 'object', properties: { file: binary }, required: ['file'] } },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'the segmentation, same size (and page count) as the input',
+      headers: TIMING_HEADERS,
+      content: { 'image/png': { schema: binary }, 'image/tiff': { schema: binary } },
+    },
+    400: problem('empty body, bad query parameter or output/format combination'),
+    413: problem('body, pixels or pages over a limit'),
+    415: problem('not an image, or an image variant the server does not decode'),
+    422: problem('a truncated or inconsistent image'),
+    500: problem('unexpected server error (details only in the server log)'),
+    503: problem('queue full, timed out, model not loaded yet, or shutting down (Retry-After)'),
+  },
+});
+
+const ModelInfoSchema = z
+  .object({
+    provider: z.string().openapi({ example: 'cpu' }),
+    card: z.record(z.string(), z.unknown()).openapi({ description: 'the model card (see CONVENTIONS.md)' }),
+    batching: z.object({
+      maxBatch: z.number().int().openapi({ description: 'most tiles per session call' }),
+      maxWaitMs: z.number(),
+      concurrentRuns: z.number().int().openapi({ description: 'session calls running at once (inference workers)' }),
+    }),
+    limits: z.object({
+      maxBodyBytes: z.number().int(),
+      maxPixels: z.number().int(),
+      maxStackPixels: z.number().int(),
+      maxPages: z.number().int(),
+      timeoutMs: z.number().int(),
+    }),
+  })
+  .openapi('ModelInfo');
+
+export const modelRoute = createRoute({
+  method: 'get',
+  path: '/v1/model',
+  summary: 'The model card and the execution provider in use',
+  responses: {
+    200: { description: 'model card, provider, batching and limits', content: { 'application/json': { schema: ModelInfoSchema } } },
+    503: problem('model not loaded yet'),
+  },
+});
+
+export const healthRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Liveness: the process answers',
+  responses: {
+    200: { description: 'alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } },
+  },
+});
+
+const ReadySchema = z.object({ status: z.literal('ready'), provider: z.string(), model: z.string() }).openapi('Ready');
+
+export const readyRoute = createRoute({
+  method: 'get',
+  path: '/readyz',
+  summary: 'Readiness: the model is loaded and the server is not shutting down',
+  responses: {
+    200: { description: 'ready, with the provider in use', content: { 'application/json': { schema: ReadySchema } } },
+    503: problem('model loading, failed to load, or shutting down'),
+  },
+});
+
+export const metricsRoute = createRoute({
+  method: 'get',
+  path: '/metrics',
+  summary: 'Prometheus metrics',
+  responses: {
+    200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } },
+  },
+});
+
+export const openapiRoute = createRoute({
+  method: 'get',
+  path: '/openapi.json',
+  summary: 'This document',
+  responses: {
+    200: { description: 'OpenAPI 3.1 document of the API', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
+  },
+});
+
+export const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'emseg segmentation server',
+    version: '1',
+    description:
+      'Segments electron-microscopy images of neural tissue with a U-Net (ONNX). Errors are RFC 9457 problem details.',
+  },
+};

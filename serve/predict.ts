@@ -1,0 +1,306 @@
+/**
+ * `emseg predict` as an importable function: segments image files (PNG, JPEG, single- and
+ * multi-page TIFF) or every image in a folder with a loaded model, and writes masks, probability
+ * maps or overlays. The CLI (cli/commands/predict.ts) only parses arguments and draws the progress.
+ *
+ * Where outputs go (`out`):
+ * - one input file and `out` ending in .png, .tif or .tiff: that file (its extension sets the format);
+ * - otherwise `out` is a folder (created if needed) and each input `<stem>.<ext>` gives
+ *   `<out>/<stem>-<output>.<png|tif>`, e.g. `slice-07-mask.png`.
+ * Formats: mask PNG (one page) or TIFF (any pages; the default for stacks and TIFF inputs);
+ * probability float32 TIFF (or 8-bit PNG, round(p * 255), when asked); overlay RGB PNG of one page.
+ *
+ * Safety: every output path is checked against every input before anything runs (an output that
+ * is, or links to, an input is refused with E_OUTPUT_EXISTS); outputs are written atomically
+ * (temp file + rename, node/atomic-write.ts). With a folder, a file that cannot be read is reported
+ * and the others still run; the call then throws one EmsegError naming every file that failed.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { ModelCard } from '../core/contract.ts';
+import { EmsegError, isEmsegError, type EmsegErrorCode } from '../core/errors.ts';
+import type { GreyImage, ImageStack } from '../core/image.ts';
+import { segmentStack, type StackProgress } from '../core/inference.ts';
+import { overlayMask } from '../core/overlay.ts';
+import { validateThreshold } from '../core/threshold.ts';
+import { encodeTiff } from '../core/tiff.ts';
+import { resolveTilingOptions, type TilePredictor } from '../core/tiling.ts';
+import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
+import { createBatchingPredictor } from './batcher.ts';
+import { readImageFile } from '../node/image-files.ts';
+import { encodePng } from '../node/png.ts';
+
+export type PredictOutput = 'mask' | 'probability' | 'overlay';
+export type PredictFormat = 'png' | 'tiff';
+export const PREDICT_OUTPUTS: readonly PredictOutput[] = ['mask', 'probability', 'overlay'];
+export const PREDICT_FORMATS: readonly PredictFormat[] = ['png', 'tiff'];
+/** File extensions read from a folder (case-insensitive). */
+export const INPUT_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff'];
+
+/** What predict needs of a model: serve/session.ts's loadOnnxModel result fits. */
+export interface PredictModel {
+  predictor: TilePredictor;
+  card: ModelCard;
+}
+
+export interface PredictOptions {
+  /** What to write. Default 'mask'. */
+  output?: PredictOutput;
+  /** Output format. Default: the extension of `out` when it names a file; else png for a one-page mask or overlay, tiff otherwise. */
+  format?: PredictFormat;
+  /** Mask threshold 0..1. Default the model card's. */
+  threshold?: number;
+  /** 8-fold flip/rotation test-time augmentation. Default the model card's `tta`, else false. */
+  tta?: boolean;
+  /** Tile size and halo. Default the model card's (512 and 32 by the contract). */
+  tile?: number;
+  halo?: number;
+  /** Tiles per model call. Default 4. */
+  tileBatch?: number;
+  /**
+   * Pages of a stack segmented at the same time, their tiles merged into shared model calls of at
+   * most `tileBatch` tiles (serve/batcher.ts). Default: `tileBatch`. 1 turns merging off.
+   */
+  pagesAtOnce?: number;
+  /** Called after every model call and every page. */
+  onProgress?: (progress: PredictProgress) => void;
+  /** Called when a file's output has been written. */
+  onFile?: (file: PredictedFile) => void;
+  signal?: AbortSignal;
+}
+
+export interface PredictProgress extends StackProgress {
+  /** The file being segmented, its index, and the number of files. */
+  file: string;
+  fileIndex: number;
+  files: number;
+}
+
+export interface PredictedFile {
+  input: string;
+  output: string;
+  pages: number;
+  width: number;
+  height: number;
+  /** Fraction of mask pixels that are cell interior (255), over all pages. */
+  foreground: number;
+}
+
+export interface PredictFailure {
+  input: string;
+  code: EmsegErrorCode;
+  message: string;
+}
+
+export interface PredictResult {
+  files: PredictedFile[];
+}
+
+const TIFF_EXTENSIONS = ['.tif', '.tiff'];
+/** Image extensions `-o` may carry by mistake: refused rather than taken as a folder name. */
+const UNWRITABLE_EXTENSIONS = ['.jpg', '.jpeg', '.bmp', '.gif', '.webp'];
+
+function formatOfPath(path: string): PredictFormat | undefined {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.png') return 'png';
+  if (TIFF_EXTENSIONS.includes(ext)) return 'tiff';
+  return undefined;
+}
+
+/** The input files: the file itself, or the images directly inside a folder, sorted by name. */
+export async function listInputs(input: string): Promise<{ files: string[]; folder: boolean }> {
+  let info;
+  try {
+    info = await stat(input);
+  } catch {
+    throw new EmsegError('E_NOT_FOUND', `${input}: no such file or folder`);
+  }
+  if (!info.isDirectory()) return { files: [input], folder: false };
+  const names = (await readdir(input, { withFileTypes: true }))
+    .filter((entry) => entry.isFile() && INPUT_EXTENSIONS.includes(extname(entry.name).toLowerCase()) && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort();
+  if (names.length === 0) {
+    throw new EmsegError('E_NOT_FOUND', `${input}: the folder has no PNG, JPEG or TIFF files (${INPUT_EXTENSIONS.join(' ')})`);
+  }
+  return { files: names.map((name) => join(input, name)), folder: true };
+}
+
+/** Where each input's output goes. */
+export function planOutputs(inputs: readonly string[], folderInput: boolean, out: string, output: PredictOutput, format?: PredictFormat): string[] {
+  const outFormat = formatOfPath(out);
+  const outExt = extname(out).toLowerCase();
+  if (!outFormat && UNWRITABLE_EXTENSIONS.includes(outExt)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: predict writes PNG or TIFF (.png, .tif, .tiff), not ${outExt}; JPEG would blur a mask, use .png`);
+  }
+  if (outFormat && !folderInput && inputs.length === 1) {
+    if (format && format !== outFormat) {
+      throw new EmsegError('E_BAD_ARGUMENT', `--format ${format} does not match the output file ${out} (${outFormat}); change one of them`);
+    }
+    return [out];
+  }
+  if (outFormat && folderInput) {
+    throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: looks like a file, but the input is a folder; give an output folder`);
+  }
+  return inputs.map((input) => {
+    const stem = basename(input, extname(input));
+    const inputIsTiff = TIFF_EXTENSIONS.includes(extname(input).toLowerCase());
+    // overlay: PNG; probability: TIFF unless PNG was asked; mask: as asked, else like the input.
+    const chosen: PredictFormat =
+      output === 'overlay' ? 'png' : format ?? (output === 'probability' ? 'tiff' : inputIsTiff ? 'tiff' : 'png');
+    return join(out, `${stem}-${output}.${chosen === 'tiff' ? 'tif' : 'png'}`);
+  });
+}
+
+/** Encodes the result of one file. */
+async function encodeOutput(
+  stack: ImageStack,
+  masks: ImageStack<Uint8Array>,
+  probabilities: ImageStack<Float32Array>,
+  output: PredictOutput,
+  format: PredictFormat,
+  name: string,
+): Promise<Uint8Array> {
+  // Page counts were checked by the caller: PNG and overlay hold one page.
+  if (output === 'overlay') {
+    if (format !== 'png') throw new EmsegError('E_BAD_ARGUMENT', `${name}: an overlay is written as PNG, not ${format}`);
+    return encodePng(overlayMask(stack.pages[0]!, masks.pages[0]!));
+  }
+  if (output === 'mask') return format === 'png' ? encodePng(masks.pages[0]!) : encodeTiff(masks);
+  if (format === 'png') return encodePng(quantizeProbability(probabilities.pages[0]!));
+  return encodeTiff(probabilities);
+}
+
+/** Writes atomically; file-system errors become one-line EmsegErrors naming the path. */
+async function writeOutput(target: string, bytes: Uint8Array, inputs: readonly string[]): Promise<void> {
+  try {
+    await writeFileAtomic(target, bytes, { inputs });
+  } catch (error) {
+    if (isEmsegError(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new EmsegError('E_BAD_ARGUMENT', `${target}: cannot be written (${code}: ${(error as Error).message.split('\n')[0]})`, { cause: error });
+  }
+}
+
+/** A probability map as 8-bit, round(p * 255), for PNG. */
+export function quantizeProbability(image: GreyImage<Float32Array>): GreyImage<Uint8Array> {
+  const data = new Uint8Array(image.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(Math.min(1, Math.max(0, image.data[i]!)) * 255);
+  return { width: image.width, height: image.height, data };
+}
+
+function resolveFormat(output: PredictOutput, requested: PredictFormat | undefined, path: string, pages: number): PredictFormat {
+  const fromPath = formatOfPath(path);
+  if (fromPath) return fromPath;
+  if (requested) return requested;
+  if (output === 'overlay') return 'png';
+  if (output === 'probability') return 'tiff';
+  return pages > 1 ? 'tiff' : 'png';
+}
+
+export interface PredictionPlan {
+  files: string[];
+  folder: boolean;
+  /** Output path of each file, in the same order. */
+  outputs: string[];
+}
+
+/**
+ * Checks the arguments and plans every output without loading a model or decoding an image: bad
+ * option values, a missing input, an output that is an input, two inputs with one output. The CLI
+ * calls it before loading the model, so mistakes fail at once.
+ */
+export async function planPrediction(input: string, out: string, options: Pick<PredictOptions, 'output' | 'format'> = {}): Promise<PredictionPlan> {
+  const output = options.output ?? 'mask';
+  if (!PREDICT_OUTPUTS.includes(output)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--output: expected one of ${PREDICT_OUTPUTS.join(', ')}, found ${JSON.stringify(output)}`);
+  }
+  if (options.format !== undefined && !PREDICT_FORMATS.includes(options.format)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--format: expected one of ${PREDICT_FORMATS.join(', ')}, found ${JSON.stringify(options.format)}`);
+  }
+  if (output === 'overlay' && options.format === 'tiff') {
+    throw new EmsegError('E_BAD_ARGUMENT', '--format tiff: an overlay is an RGB PNG; use --format png or --output mask');
+  }
+  const { files, folder } = await listInputs(input);
+  const outputs = planOutputs(files, folder, out, output, options.format);
+  const outKind = await stat(out).then((info) => (info.isDirectory() ? 'folder' : 'file'), () => 'absent');
+  const outIsFile = outputs.length === 1 && outputs[0] === out;
+  if (outIsFile && outKind === 'folder') throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: is a folder, expected an output file name`);
+  if (!outIsFile && outKind === 'file') throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: is a file, but the outputs go into a folder; give a folder path`);
+  for (const path of outputs) await assertNotAnInput(path, files);
+  if (new Set(outputs).size !== outputs.length) {
+    throw new EmsegError('E_BAD_ARGUMENT', `${input}: two inputs would write the same output (files with the same name and different extensions); move one away`);
+  }
+  return { files, folder, outputs };
+}
+
+/**
+ * Segments `input` (a file or a folder of images) with `model` and writes the outputs under `out`.
+ * Returns what was written; throws an EmsegError for bad arguments, or after the run when some
+ * inputs failed (naming each).
+ */
+export async function predictPaths(input: string, out: string, model: PredictModel, options: PredictOptions = {}): Promise<PredictResult> {
+  const output = options.output ?? 'mask';
+  const threshold = validateThreshold(options.threshold ?? model.card.threshold, '--threshold');
+  const { files, folder, outputs } = await planPrediction(input, out, options);
+
+  const segmentOptions = {
+    threshold,
+    tta: options.tta ?? model.card.tta ?? false,
+    tile: options.tile ?? model.card.tile,
+    halo: options.halo ?? model.card.halo,
+    sizeMultiple: model.card.contract.input.sizeMultiple,
+    ...(options.tileBatch !== undefined ? { tileBatch: options.tileBatch } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+
+  const { tileBatch } = resolveTilingOptions(segmentOptions); // bad --tile / --halo fail before any file is read
+  const pagesAtOnce = options.pagesAtOnce ?? tileBatch;
+  // The single tiles of several 512x512 slices share one model call (fills a GPU; on a CPU about even).
+  const batching = createBatchingPredictor(model.predictor, { maxBatch: tileBatch, maxWaitMs: 5 });
+
+  const written: PredictedFile[] = [];
+  const failures: PredictFailure[] = [];
+  for (const [fileIndex, file] of files.entries()) {
+    const target = outputs[fileIndex]!;
+    try {
+      const stack = await readImageFile(file);
+      const format = resolveFormat(output, options.format, target, stack.pages.length);
+      if (output === 'overlay' && stack.pages.length > 1) {
+        throw new EmsegError('E_BAD_ARGUMENT', `${file}: has ${stack.pages.length} pages, but an overlay is one RGB picture; use --output mask or probability for stacks`);
+      }
+      if (format === 'png' && stack.pages.length > 1) {
+        throw new EmsegError('E_BAD_ARGUMENT', `${file}: has ${stack.pages.length} pages, but a PNG holds one; write a TIFF (--format tiff or an output ending in .tif)`);
+      }
+      const result = await segmentStack(stack, batching.predict, {
+        ...segmentOptions,
+        pagesAtOnce,
+        onProgress: (progress) => options.onProgress?.({ ...progress, file, fileIndex, files: files.length }),
+      });
+      const bytes = await encodeOutput(stack, result.mask, result.probability, output, format, file);
+      await writeOutput(target, bytes, files);
+      let foreground = 0;
+      for (const page of result.mask.pages) for (const v of page.data) if (v !== 0) foreground++;
+      const done: PredictedFile = {
+        input: file,
+        output: target,
+        pages: stack.pages.length,
+        width: stack.width,
+        height: stack.height,
+        foreground: foreground / (stack.width * stack.height * stack.pages.length),
+      };
+      written.push(done);
+      options.onFile?.(done);
+    } catch (error) {
+      if (!isEmsegError(error) || !folder) throw error;
+      failures.push({ input: file, code: error.code, message: error.message });
+    }
+  }
+  if (failures.length > 0) {
+    throw new EmsegError(
+      failures[0]!.code,
+      `${failures.length} of ${files.length} inputs failed (${written.length} written): ${failures.slice(0, 5).map((f) => f.message).join('; ')}${failures.length > 5 ? `; and ${failures.length - 5} more` : ''}`,
+    );
+  }
+  return { files: written };
+}

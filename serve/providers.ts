@@ -1,0 +1,117 @@
+/**
+ * Execution providers for onnxruntime-node, chosen by EMSEG_EP (default `cuda,cpu`): a list in
+ * order of preference. onnxruntime-node does not fall back by itself: asking for CUDA on a machine
+ * without the CUDA provider libraries throws ("Failed to load shared library"). So each provider
+ * is tried alone, in order; a failure is logged as a warning naming the provider and the error,
+ * kept, and the next provider is tried. All failures are reported, not only the first.
+ *
+ * Names: those onnxruntime-node itself lists (`listSupportedBackends()`: cpu, cuda, tensorrt and
+ * webgpu in 1.30 on Linux x64); `cuda` and `tensorrt` need the GPU build of the provider
+ * libraries (`ONNXRUNTIME_NODE_INSTALL=cuda12 npm install`, see serve/README.md).
+ */
+import * as ort from 'onnxruntime-node';
+import { EmsegError } from '../core/errors.ts';
+
+export const DEFAULT_PROVIDERS = 'cuda,cpu';
+
+/** Names onnxruntime-node accepts on this platform (whether or not their libraries are installed). */
+export function knownProviders(): string[] {
+  const names = ort.listSupportedBackends().map((backend) => backend.name);
+  return names.includes('cpu') ? names : [...names, 'cpu'];
+}
+
+/**
+ * Parses a provider list: `"cuda,cpu"` (EMSEG_EP, --ep) or an array. Names are trimmed and
+ * lower-cased, duplicates dropped. Unknown names, or an empty list, are E_BAD_ARGUMENT naming
+ * `name` and listing the valid ones.
+ */
+export function parseProviders(value: string | readonly string[] | undefined, name = 'EMSEG_EP'): string[] {
+  const raw = value === undefined ? DEFAULT_PROVIDERS : value;
+  const words = (typeof raw === 'string' ? raw.split(',') : [...raw]).map((word) => word.trim().toLowerCase()).filter(Boolean);
+  const valid = knownProviders();
+  if (words.length === 0) {
+    throw new EmsegError('E_BAD_ARGUMENT', `${name}: expected a comma-separated list of execution providers (${valid.join(', ')}), found ${JSON.stringify(raw)}`);
+  }
+  const unknown = words.filter((word) => !valid.includes(word));
+  if (unknown.length > 0) {
+    throw new EmsegError(
+      'E_BAD_ARGUMENT',
+      `${name}: unknown execution provider${unknown.length > 1 ? 's' : ''} ${unknown.map((word) => JSON.stringify(word)).join(', ')}; valid: ${valid.join(', ')}`,
+    );
+  }
+  return [...new Set(words)];
+}
+
+export interface ProviderFailure {
+  provider: string;
+  /** First line of the error onnxruntime gave. */
+  message: string;
+}
+
+export interface ProviderSession {
+  session: ort.InferenceSession;
+  /** The provider the session runs on. */
+  provider: string;
+  /** Providers tried before it, in order, with why each failed. */
+  failures: ProviderFailure[];
+}
+
+export interface CreateSessionOptions {
+  /** Told about every provider that failed, one line each. Default: nothing. */
+  log?: (message: string) => void;
+  /** Extra onnxruntime session options (executionProviders is set here). Default graph optimization 'all'. */
+  sessionOptions?: Omit<ort.InferenceSession.SessionOptions, 'executionProviders'>;
+  /** Name of the model in messages. Default 'model'. */
+  what?: string;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+}
+
+/** What to do about a GPU provider whose libraries are missing. */
+function hintFor(provider: string, message: string): string {
+  if ((provider === 'cuda' || provider === 'tensorrt') && /failed to load shared library/i.test(message)) {
+    return ` (the ${provider === 'cuda' ? 'CUDA' : 'TensorRT'} provider libraries are not installed: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 and cuDNN 9; see serve/README.md)`;
+  }
+  return '';
+}
+
+/**
+ * Creates a session on the first provider of `providers` that works. Throws E_BACKEND listing every
+ * failure when none does.
+ */
+export async function createSessionWithFallback(
+  model: string | Uint8Array,
+  providers: readonly string[],
+  options: CreateSessionOptions = {},
+): Promise<ProviderSession> {
+  const what = options.what ?? 'model';
+  const failures: ProviderFailure[] = [];
+  for (const [index, provider] of providers.entries()) {
+    try {
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
+        graphOptimizationLevel: 'all',
+        ...options.sessionOptions,
+        executionProviders: [provider],
+      };
+      // A copy per attempt: a failed attempt must not leave the next one with consumed bytes.
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, sessionOptions)
+          : await ort.InferenceSession.create(model.slice(), sessionOptions);
+      return { session, provider, failures };
+    } catch (error) {
+      const failure = { provider, message: firstLine(error) + hintFor(provider, firstLine(error)) };
+      failures.push(failure);
+      const next = providers[index + 1];
+      options.log?.(
+        `execution provider ${provider} failed for ${what}: ${failure.message}; ${next ? `falling back to ${next}` : 'no provider left'}`,
+      );
+    }
+  }
+  throw new EmsegError(
+    'E_BACKEND',
+    `${what}: no execution provider could run it (${failures.map((f) => `${f.provider}: ${f.message}`).join('; ')})`,
+  );
+}

@@ -1,0 +1,199 @@
+/**
+ * Runs the app on @hono/node-server: listens at once (so /healthz answers while the model loads),
+ * loads the model with the configured execution providers (serve/session.ts), and shuts down
+ * gracefully: on SIGTERM or SIGINT it refuses new requests with 503, lets in-flight requests finish
+ * (at most `shutdownGraceMs`), closes the listener and the session, and resolves `closed`.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { createApp, stderrLog, type EmsegApp, type ServedModel, type ServerLog } from './app.ts';
+import type { ServeConfig } from './config.ts';
+
+/** A loaded model the server can close when it stops (serve/session.ts's loadOnnxModel result). */
+export interface ClosableModel extends ServedModel {
+  close?: () => Promise<void> | void;
+}
+
+/** `onCrash` is for a model that can die after loading (a worker thread): the server then stops. */
+export type ModelLoader = (config: ServeConfig, log: ServerLog, onCrash: (error: Error) => void) => Promise<ClosableModel>;
+
+/** How many sessions (worker threads) and intra-op threads per session the server uses. */
+export interface InferencePlan {
+  workers: number;
+  /** 0 = onnxruntime's default. */
+  intraOpThreads: number;
+}
+
+/**
+ * The plan for a provider: the configured values, or on auto (0) two single-model workers sharing
+ * the cores on the CPU provider (several single-threaded sessions keep the cores busy without the
+ * lock-step stalls a multi-threaded session suffers when the server's own work takes a core), and
+ * one worker with onnxruntime's default threads on GPU providers.
+ */
+export function inferencePlan(provider: string, config: Pick<ServeConfig, 'inferenceWorkers' | 'intraOpThreads'>, cores = availableParallelism()): InferencePlan {
+  const cpu = provider === 'cpu';
+  const workers = config.inferenceWorkers > 0 ? config.inferenceWorkers : cpu ? Math.min(2, cores) : 1;
+  const intraOpThreads = config.intraOpThreads > 0 ? config.intraOpThreads : cpu ? Math.max(1, Math.floor(cores / workers)) : 0;
+  return { workers, intraOpThreads };
+}
+
+/**
+ * The default loader: serve/session.ts with the providers of EMSEG_EP / --ep, in worker threads
+ * (serve/worker-model.ts: onnxruntime-node's session.run would otherwise block the event loop).
+ * The first worker finds the provider (with the logged fallback); when the plan for that provider
+ * differs from one default worker, the pool is started with the plan, on that provider only.
+ */
+export const loadConfiguredModel: ModelLoader = async (config, log, onCrash) => {
+  const { loadOnnxModelInWorker, loadOnnxModelPool } = await import('./worker-model.ts');
+  const { parseProviders } = await import('./providers.ts');
+  const warn = (message: string) => log.warn(message);
+  const requested = parseProviders(config.providers);
+  const startPool = async (provider: string, plan: InferencePlan): Promise<ClosableModel> => {
+    const pool = await loadOnnxModelPool(config.model, {
+      workers: plan.workers,
+      providers: provider,
+      log: warn,
+      onCrash,
+      ...(plan.intraOpThreads > 0 ? { sessionOptions: { intraOpNumThreads: plan.intraOpThreads } } : {}),
+    });
+    log.info(`inference: ${plan.workers} worker(s) on ${provider}, ${plan.intraOpThreads || 'default'} intra-op thread(s) each`);
+    return { ...pool, concurrentRuns: pool.workers };
+  };
+  if (requested.length === 1) return startPool(requested[0]!, inferencePlan(requested[0]!, config));
+  const first = await loadOnnxModelInWorker(config.model, { providers: requested, log: warn, onCrash });
+  const plan = inferencePlan(first.provider, config);
+  if (plan.workers === 1 && plan.intraOpThreads === 0) {
+    log.info(`inference: 1 worker on ${first.provider}, default intra-op threads`);
+    return first;
+  }
+  await first.close();
+  return startPool(first.provider, plan);
+};
+
+export interface StartOptions {
+  log?: ServerLog;
+  /** How the model is loaded. Default loadConfiguredModel. */
+  loadModel?: ModelLoader;
+  /** Shut down on SIGTERM and SIGINT. Default false (the CLI turns it on). */
+  handleSignals?: boolean;
+  /** Collect prom-client's default process metrics. Default true. */
+  processMetrics?: boolean;
+}
+
+export interface RunningServer {
+  /** http://host:port of the listener (the real port when 0 was asked). */
+  url: string;
+  port: number;
+  emseg: EmsegApp;
+  /** Refuses new requests, waits for in-flight ones (bounded by shutdownGraceMs), closes everything. */
+  shutdown: (reason?: string) => Promise<void>;
+  /** Resolves once the server has shut down. */
+  closed: Promise<void>;
+  /** True when the server stopped because its model died (the CLI then exits with 1). */
+  readonly crashed: boolean;
+}
+
+export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? stderrLog;
+  const loadModel = options.loadModel ?? loadConfiguredModel;
+  // A model that dies after loading (its worker crashed) cannot serve again: stop, say why, and
+  // let the orchestrator start a fresh server (exit code 1 from the CLI).
+  let shutdownRef: ((reason?: string) => Promise<void>) | undefined;
+  let crashed = false;
+  const onCrash = (error: Error) => {
+    if (crashed) return;
+    crashed = true;
+    log.error('the inference worker stopped; shutting the server down', error);
+    void shutdownRef?.('inference worker failed');
+  };
+  const modelPromise = loadModel(config, log, onCrash);
+  const emseg = createApp({
+    model: modelPromise,
+    maxBodyBytes: config.maxBodyBytes,
+    limits: { maxPixels: config.maxPixels, maxStackPixels: config.maxStackPixels, maxPages: config.maxPages },
+    concurrency: config.concurrency,
+    queueSize: config.queueSize,
+    timeoutMs: config.timeoutMs,
+    batchSize: config.batchSize,
+    batchWaitMs: config.batchWaitMs,
+    webRoot: config.webRoot,
+    log,
+    processMetrics: options.processMetrics ?? true,
+  });
+
+  const server: ServerType = await new Promise((resolve) => {
+    const listening: ServerType = serve({ fetch: emseg.app.fetch, port: config.port, hostname: config.host }, () => resolve(listening));
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log.info(`listening on ${url} (model ${config.model}, providers ${config.providers})`);
+  emseg.ready.then(
+    (model) => log.info(`ready: model ${model.card.name}@${model.card.version} on provider ${model.provider}`),
+    () => {},
+  );
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let shuttingDown: Promise<void> | undefined;
+
+  const shutdown = (reason = 'shutdown requested'): Promise<void> => {
+    shuttingDown ??= (async () => {
+      log.info(`${reason}: refusing new requests, ${emseg.lifecycle.inFlight} in flight`);
+      emseg.lifecycle.beginShutdown();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownGraceMs)));
+      const outcome = await Promise.race([emseg.lifecycle.drained().then(() => 'drained' as const), graceOver]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') log.warn(`shutdown grace of ${config.shutdownGraceMs} ms over with ${emseg.lifecycle.inFlight} requests in flight`);
+      await closeListener(server);
+      const model = await modelPromise.catch(() => undefined);
+      await model?.close?.();
+      log.info('stopped');
+      resolveClosed();
+    })();
+    return shuttingDown;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => void shutdown(`${signal} received`);
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    void closed.then(() => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    });
+  }
+
+  shutdownRef = shutdown;
+  return {
+    url,
+    port: address.port,
+    emseg,
+    shutdown,
+    closed,
+    get crashed() {
+      return crashed;
+    },
+  };
+}
+
+/**
+ * Stops listening and ends the connections: idle keep-alive connections at once and again while
+ * the last responses are written (a response still being sent is not cut), every connection after
+ * `hardLimitMs`.
+ */
+async function closeListener(server: ServerType, hardLimitMs = 2000): Promise<void> {
+  const http = server as Partial<import('node:http').Server>;
+  await new Promise<void>((resolve) => {
+    const sweep = setInterval(() => http.closeIdleConnections?.(), 50);
+    const hard = setTimeout(() => http.closeAllConnections?.(), hardLimitMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(hard);
+      resolve();
+    });
+    http.closeIdleConnections?.();
+  });
+}

@@ -1,0 +1,208 @@
+/**
+ * An ONNX model file loaded into onnxruntime-node, as a core TilePredictor.
+ *
+ *   const model = await loadOnnxModel('models/isbi2012-unet.onnx', { providers: 'cuda,cpu', log: console.warn });
+ *   const { mask } = await segmentImage(slice, model.predictor, { threshold: model.card.threshold });
+ *   await model.close();
+ *
+ * - The execution provider comes from serve/providers.ts (tried in order, every failure logged
+ *   and kept in `failures`).
+ * - The model is checked against the contract (core/contract.ts): one float32 input `image` and
+ *   one float32 output `probability`, both of rank 4 with one channel. Anything else is an
+ *   E_MODEL naming the file and what was found.
+ * - The model card comes from the ONNX metadata (`emseg.model_card`), else from the JSON beside
+ *   the file (`<name>.json`), else a default card (contract defaults: threshold 0.5, tile 512,
+ *   halo 32, size multiple 16) with a warning; `cardSource` says which.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import {
+  DEFAULT_DEPTH,
+  DEFAULT_HALO,
+  DEFAULT_THRESHOLD,
+  DEFAULT_TILE,
+  INPUT_NAME,
+  MODEL_CARD_METADATA_KEY,
+  OUTPUT_NAME,
+  contractSection,
+  type ModelCard,
+} from '../core/contract.ts';
+import { EmsegError } from '../core/errors.ts';
+import type { TilePredictor } from '../core/tiling.ts';
+import { createSessionWithFallback, parseProviders, type ProviderFailure } from './providers.ts';
+
+const { onnx } = onnxProto;
+
+export interface LoadModelOptions {
+  /** Execution providers in order of preference, `"cuda,cpu"` or an array. Default EMSEG_EP, else `cuda,cpu`. */
+  providers?: string | readonly string[];
+  /** Warnings (a provider that failed, a missing model card). Default: nothing. */
+  log?: (message: string) => void;
+  /** Extra onnxruntime session options (e.g. intraOpNumThreads). */
+  sessionOptions?: Omit<ort.InferenceSession.SessionOptions, 'executionProviders'>;
+}
+
+export type CardSource = 'metadata' | 'file' | 'default';
+
+export interface LoadedModel {
+  /** The session as a tile predictor: NCHW float32 tiles in, probabilities out. */
+  predictor: TilePredictor;
+  /** Execution provider in use, e.g. 'cuda' or 'cpu'. */
+  provider: string;
+  /** Providers that were tried first and failed, with why. */
+  failures: ProviderFailure[];
+  card: ModelCard;
+  cardSource: CardSource;
+  inputName: string;
+  outputName: string;
+  /** The file loaded. */
+  path: string;
+  session: ort.InferenceSession;
+  /** Releases the session. */
+  close: () => Promise<void>;
+}
+
+/** The model card stored in ONNX bytes' metadata_props, or undefined. E_MODEL when it is not valid JSON. */
+export function readCardFromOnnx(bytes: Uint8Array, what: string): ModelCard | undefined {
+  let model: onnxProto.onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw new EmsegError('E_MODEL', `${what}: not an ONNX model (${(error as Error).message})`, { cause: error });
+  }
+  if (!model.graph) throw new EmsegError('E_MODEL', `${what}: not an ONNX model (no graph)`);
+  const entry = model.metadataProps.find((prop) => prop.key === MODEL_CARD_METADATA_KEY);
+  if (!entry) return undefined;
+  return parseCard(entry.value ?? '', `${what} metadata ${MODEL_CARD_METADATA_KEY}`);
+}
+
+function parseCard(text: string, what: string): ModelCard {
+  let card: unknown;
+  try {
+    card = JSON.parse(text);
+  } catch (error) {
+    throw new EmsegError('E_MODEL', `${what}: the model card is not valid JSON`, { cause: error });
+  }
+  const c = card as Partial<ModelCard> | null;
+  const problems: string[] = [];
+  if (typeof c !== 'object' || c === null) throw new EmsegError('E_MODEL', `${what}: the model card is not a JSON object`);
+  if (typeof c.threshold !== 'number' || !(c.threshold >= 0 && c.threshold <= 1)) problems.push(`threshold ${String(c.threshold)} (expected 0..1)`);
+  if (!Number.isInteger(c.tile) || (c.tile ?? 0) < 1) problems.push(`tile ${String(c.tile)} (expected a positive integer)`);
+  if (!Number.isInteger(c.halo) || (c.halo ?? -1) < 0) problems.push(`halo ${String(c.halo)} (expected an integer >= 0)`);
+  const multiple = c.contract?.input?.sizeMultiple;
+  if (!Number.isInteger(multiple) || (multiple ?? 0) < 1) problems.push(`contract.input.sizeMultiple ${String(multiple)} (expected a positive integer)`);
+  if (problems.length > 0) throw new EmsegError('E_MODEL', `${what}: bad model card: ${problems.join(', ')}`);
+  return c as ModelCard;
+}
+
+/** The card used when a model carries none: the contract's defaults. */
+export function defaultModelCard(name: string): ModelCard {
+  return {
+    name,
+    version: 'unknown',
+    description: 'No model card was found; contract defaults are assumed.',
+    architecture: { kind: 'unet', depth: DEFAULT_DEPTH, baseFilters: 0, batchNorm: false, dropout: 0, parameters: 0 },
+    contract: contractSection(DEFAULT_DEPTH),
+    threshold: DEFAULT_THRESHOLD,
+    tile: DEFAULT_TILE,
+    halo: DEFAULT_HALO,
+  };
+}
+
+function describeValue(meta: ort.InferenceSession.ValueMetadata | undefined): string {
+  if (!meta) return 'nothing';
+  if (!meta.isTensor) return `${meta.name} (not a tensor)`;
+  return `${meta.name} ${meta.type} [${meta.shape.map((d) => String(d)).join(', ')}]`;
+}
+
+/** Checks one side of the signature against the contract; returns a problem or undefined. */
+function checkValue(
+  kind: 'input' | 'output',
+  expected: string,
+  values: readonly ort.InferenceSession.ValueMetadata[],
+): string | undefined {
+  const found = values.map(describeValue).join(', ') || 'none';
+  if (values.length !== 1) return `expected one ${kind} '${expected}' float32 [N, 1, H, W], found ${values.length}: ${found}`;
+  const meta = values[0]!;
+  if (meta.name !== expected) return `expected ${kind} '${expected}', found ${found}`;
+  if (!meta.isTensor || meta.type !== 'float32') return `expected ${kind} '${expected}' of type float32, found ${found}`;
+  if (meta.shape.length !== 4) return `expected ${kind} '${expected}' of rank 4 [N, 1, H, W], found ${found}`;
+  const channels = meta.shape[1];
+  if (typeof channels === 'number' && channels !== 1) return `expected ${kind} '${expected}' with 1 channel [N, 1, H, W], found ${found}`;
+  return undefined;
+}
+
+async function findCard(path: string, bytes: Uint8Array, log?: (message: string) => void): Promise<{ card: ModelCard; source: CardSource }> {
+  const fromMetadata = readCardFromOnnx(bytes, path);
+  if (fromMetadata) return { card: fromMetadata, source: 'metadata' };
+  const name = basename(path, extname(path));
+  const cardPath = join(dirname(path), `${name}.json`);
+  if (existsSync(cardPath)) return { card: parseCard(await readFile(cardPath, 'utf8'), cardPath), source: 'file' };
+  log?.(`${path}: no model card (no ${MODEL_CARD_METADATA_KEY} metadata, no ${cardPath}); using the contract defaults (threshold ${DEFAULT_THRESHOLD}, tile ${DEFAULT_TILE}, halo ${DEFAULT_HALO})`);
+  return { card: defaultModelCard(name), source: 'default' };
+}
+
+/** Loads an ONNX model file on the first execution provider that works and checks it against the contract. */
+export async function loadOnnxModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  // An empty EMSEG_EP counts as unset (docker-compose and systemd often pass empty variables).
+  const providers = parseProviders(options.providers ?? (process.env['EMSEG_EP'] || undefined), options.providers === undefined ? 'EMSEG_EP' : 'providers');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new EmsegError('E_NOT_FOUND', `${path}: no such model file`);
+    if (code === 'EISDIR') throw new EmsegError('E_MODEL', `${path}: is a folder, expected an .onnx file`);
+    throw new EmsegError('E_MODEL', `${path}: cannot read the model (${(error as Error).message})`, { cause: error });
+  }
+  const { card, source } = await findCard(path, bytes, options.log);
+  const chosen = await createSessionWithFallback(bytes, providers, {
+    what: path,
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.sessionOptions ? { sessionOptions: options.sessionOptions } : {}),
+  });
+  const { session } = chosen;
+  const problem =
+    checkValue('input', INPUT_NAME, session.inputMetadata) ?? checkValue('output', OUTPUT_NAME, session.outputMetadata);
+  if (problem) {
+    await session.release();
+    throw new EmsegError('E_MODEL', `${path}: does not follow the model contract: ${problem}`);
+  }
+
+  const predictor: TilePredictor = async (tiles, n, height, width) => {
+    if (tiles.length !== n * height * width) {
+      throw new RangeError(`tiles: expected ${n}x1x${height}x${width} = ${n * height * width} values, found ${tiles.length}`);
+    }
+    const input = new ort.Tensor('float32', tiles, [n, 1, height, width]);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await session.run({ [INPUT_NAME]: input });
+    } catch (error) {
+      throw new EmsegError('E_MODEL', `${path}: inference failed on ${n} tile(s) of ${width}x${height}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+    const output = result[OUTPUT_NAME];
+    const data = output?.data;
+    if (!(data instanceof Float32Array) || data.length !== n * height * width) {
+      throw new EmsegError('E_MODEL', `${path}: output '${OUTPUT_NAME}' has ${output ? `shape [${output.dims.join(', ')}]` : 'no value'}, expected [${n}, 1, ${height}, ${width}]`);
+    }
+    return data;
+  };
+
+  return {
+    predictor,
+    provider: chosen.provider,
+    failures: chosen.failures,
+    card,
+    cardSource: source,
+    inputName: INPUT_NAME,
+    outputName: OUTPUT_NAME,
+    path,
+    session,
+    close: async () => {
+      await session.release();
+    },
+  };
+}

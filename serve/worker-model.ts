@@ -1,0 +1,180 @@
+/**
+ * The server's model: serve/session.ts's loadOnnxModel, run in a worker thread
+ * (serve/inference-worker.ts). onnxruntime-node 1.30 runs `session.run` synchronously on the
+ * calling thread (its promise only defers the start), so in the main thread every inference would
+ * stop the event loop: no request could be read, decoded or answered meanwhile, and the server's own
+ * work would add to the inference time instead of overlapping with it. In a worker, the event loop
+ * stays free and a request's decoding and encoding overlap with another's inference.
+ *
+ * Tiles go to the worker as a copy (a caller may reuse its buffer); results come back transferred.
+ */
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { ModelCard } from '../core/contract.ts';
+import { EmsegError, type EmsegErrorCode } from '../core/errors.ts';
+import type { TilePredictor } from '../core/tiling.ts';
+import type { SerializedError, WorkerInput } from './inference-worker.ts';
+import type { LoadModelOptions } from './session.ts';
+import type { ProviderFailure } from './providers.ts';
+
+export interface WorkerModel {
+  predictor: TilePredictor;
+  provider: string;
+  failures: ProviderFailure[];
+  card: ModelCard;
+  /** Releases the session and stops the worker. */
+  close: () => Promise<void>;
+}
+
+export interface WorkerModelOptions {
+  /** As loadOnnxModel's: `"cuda,cpu"` or an array. Default EMSEG_EP, else cuda,cpu. */
+  providers?: LoadModelOptions['providers'];
+  /** Warnings from the worker (a provider that failed, a missing card). */
+  log?: (message: string) => void;
+  sessionOptions?: LoadModelOptions['sessionOptions'];
+  /** Told when a loaded worker dies without being closed (every later call then fails). */
+  onCrash?: (error: Error) => void;
+}
+
+function revive(error: SerializedError): Error {
+  return error.code ? new EmsegError(error.code as EmsegErrorCode, error.message) : new Error(error.message);
+}
+
+/** The worker's entry, with tsx registered first (the worker does not inherit the main thread's loader). */
+function bootstrapSource(): string {
+  // The package's ESM entry (require.resolve gives the CommonJS one, index.cjs, beside it).
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./inference-worker.ts', import.meta.url).href;
+  return `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+}
+
+/** Loads the model in a worker thread; resolves once it is loaded, rejects with the loader's error. */
+export function loadOnnxModelInWorker(path: string, options: WorkerModelOptions = {}): Promise<WorkerModel> {
+  const input: WorkerInput = {
+    path,
+    ...(options.providers !== undefined ? { providers: options.providers } : {}),
+    ...(options.sessionOptions !== undefined ? { sessionOptions: options.sessionOptions } : {}),
+  };
+  const worker = new Worker(bootstrapSource(), { eval: true, workerData: input });
+  const pending = new Map<number, { resolve: (output: Float32Array) => void; reject: (error: unknown) => void }>();
+  let nextId = 0;
+  let stopped: Error | undefined;
+  let loaded = false;
+
+  const failAll = (error: Error) => {
+    if (loaded && !stopped) options.onCrash?.(error);
+    stopped ??= error;
+    for (const { reject } of pending.values()) reject(error);
+    pending.clear();
+  };
+
+  return new Promise<WorkerModel>((resolve, reject) => {
+    worker.on('error', (error) => {
+      const wrapped = new EmsegError('E_BACKEND', `${path}: the inference worker failed: ${error.message}`, { cause: error });
+      failAll(wrapped);
+      reject(wrapped);
+    });
+    worker.on('exit', (code) => {
+      const error = new EmsegError('E_BACKEND', `${path}: the inference worker stopped (exit code ${code})`);
+      failAll(error);
+      reject(error);
+    });
+    worker.on('message', (message: { type: string; [key: string]: unknown }) => {
+      switch (message.type) {
+        case 'log':
+          options.log?.(message.message as string);
+          break;
+        case 'error':
+          reject(revive(message.error as SerializedError));
+          void worker.terminate();
+          break;
+        case 'result':
+        case 'failed': {
+          const id = message.id as number;
+          const call = pending.get(id);
+          pending.delete(id);
+          if (message.type === 'result') call?.resolve(message.output as Float32Array);
+          else call?.reject(revive(message.error as SerializedError));
+          break;
+        }
+        case 'loaded': {
+          loaded = true;
+          const predictor: TilePredictor = (tiles, n, height, width) => {
+            if (stopped) return Promise.reject(stopped);
+            const id = nextId++;
+            return new Promise<Float32Array>((resolveRun, rejectRun) => {
+              pending.set(id, { resolve: resolveRun, reject: rejectRun });
+              // Structured cloning copies a view's whole buffer: send exactly the tiles.
+              const count = n * height * width;
+              const exact = tiles.length === count && tiles.byteOffset === 0 && tiles.byteLength === tiles.buffer.byteLength ? tiles : tiles.slice(0, count);
+              worker.postMessage({ type: 'run', id, tiles: exact, n, height, width });
+            });
+          };
+          resolve({
+            predictor,
+            provider: message.provider as string,
+            failures: message.failures as ProviderFailure[],
+            card: message.card as ModelCard,
+            close: async () => {
+              if (stopped) return;
+              stopped = new EmsegError('E_BACKEND', `${path}: the model was closed`);
+              const exited = new Promise<void>((done) => worker.once('exit', () => done()));
+              worker.postMessage({ type: 'close' });
+              const timer = setTimeout(() => void worker.terminate(), 5000);
+              await exited;
+              clearTimeout(timer);
+            },
+          });
+          break;
+        }
+      }
+    });
+  });
+}
+
+export interface WorkerPool extends WorkerModel {
+  /** Workers (sessions) in the pool: session calls that can run at the same time. */
+  workers: number;
+}
+
+/**
+ * `workers` sessions of the same model, each in its own worker thread; a call goes to the worker
+ * with the fewest calls in progress. On a CPU, several single-threaded sessions side by side avoid
+ * the lock-step stalls of one multi-threaded session whose threads share the cores with the
+ * server's own work (decoding, tiling, encoding).
+ */
+export async function loadOnnxModelPool(path: string, options: WorkerModelOptions & { workers: number }): Promise<WorkerPool> {
+  const { workers, ...rest } = options;
+  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers: expected an integer >= 1, found ${workers}`);
+  const settled = await Promise.allSettled(
+    Array.from({ length: workers }, (_, index) => loadOnnxModelInWorker(path, index === 0 ? rest : { ...rest, log: () => {} })),
+  );
+  const models = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(models.map((model) => model.close()));
+    throw failed.reason;
+  }
+  const busy = models.map(() => 0);
+  const first = models[0]!;
+  return {
+    workers,
+    provider: first.provider,
+    failures: first.failures,
+    card: first.card,
+    predictor: async (tiles, n, height, width) => {
+      let index = 0;
+      for (let i = 1; i < busy.length; i += 1) if (busy[i]! < busy[index]!) index = i;
+      busy[index]! += 1;
+      try {
+        return await models[index]!.predictor(tiles, n, height, width);
+      } finally {
+        busy[index]! -= 1;
+      }
+    },
+    close: async () => {
+      await Promise.all(models.map((model) => model.close()));
+    },
+  };
+}
