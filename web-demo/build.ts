@@ -1,0 +1,219 @@
+/**
+ * Builds the web demo into a folder of plain static files (default web-demo/dist):
+ *
+ *   index.html, styles.css        the page (copied from web-demo/)
+ *   app.js (+ app.js.map)         web-demo/src/main.ts bundled by esbuild, core/ and onnxruntime-web included
+ *   ort/ort-wasm-simd-threaded.jsep.{mjs,wasm}
+ *                                 the onnxruntime-web runtime the default `onnxruntime-web` entry loads
+ *                                 for both the 'webgpu' (JSEP) and the 'wasm' execution providers
+ *   model/<name>.onnx, model/<name>.json
+ *                                 the model and its card (threshold, tile, halo, size multiple)
+ *   samples/*.png                 a few ISBI 2012 slices, 8-bit grey PNG
+ *   demo.json                     what the page loads: model file, card, byte size, samples
+ *
+ * The output is written to a temp folder beside the target and renamed into place, so a server
+ * serving the old dist never sees a half-written one.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import type { ModelCard } from '../core/contract.ts';
+import { EmsegError } from '../core/errors.ts';
+import { decodeTiff } from '../core/tiff.ts';
+import { encodePng } from '../node/png.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+
+/** The onnxruntime-web files the bundle loads at run time (the JSEP build: WebGPU and WASM in one). */
+export const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'] as const;
+
+export interface SampleSlice {
+  /** TIFF stack the slice comes from. */
+  stack: string;
+  /** Page index (0-based). */
+  page: number;
+  /** File name in dist/samples/. */
+  file: string;
+  /** What the page shows on the button. */
+  label: string;
+}
+
+export const DEFAULT_SAMPLES: readonly SampleSlice[] = [
+  { stack: 'data/isbi2012/train-volume.tif', page: 0, file: 'isbi2012-train-00.png', label: 'ISBI 2012 training slice 0' },
+  {
+    stack: 'data/isbi2012/train-volume.tif',
+    page: 27,
+    file: 'isbi2012-train-27.png',
+    label: 'ISBI 2012 training slice 27 (validation, held out)',
+  },
+  { stack: 'data/isbi2012/test-volume.tif', page: 0, file: 'isbi2012-test-00.png', label: 'ISBI 2012 test slice 0' },
+];
+
+export const DEFAULT_MODEL = 'models/isbi2012-unet.onnx';
+
+export interface BuildOptions {
+  /** Output folder. Default web-demo/dist. */
+  outDir?: string;
+  /**
+   * ONNX model to ship. Default: $EMSEG_WEB_MODEL, else models/isbi2012-unet.onnx. Its card is
+   * read from the JSON file of the same name beside it (see `card`).
+   */
+  model?: string;
+  /** Model card JSON. Default: the model path with .json instead of .onnx. */
+  card?: string;
+  /**
+   * When the default model does not exist yet: false (default) builds the page without a model
+   * (it says so); true fails. A model given explicitly must always exist.
+   */
+  requireModel?: boolean;
+  /** Slices to bundle. Default DEFAULT_SAMPLES. */
+  samples?: readonly SampleSlice[];
+  /** Minify the bundle. Default true. */
+  minify?: boolean;
+  /** Progress lines. Default: none. */
+  log?: (line: string) => void;
+  /** Extra esbuild plugins (e.g. to substitute a module in an experiment). Default none. */
+  esbuildPlugins?: esbuild.Plugin[];
+}
+
+/** What dist/demo.json holds; the page reads it first. */
+export interface DemoManifest {
+  model: { file: string; bytes: number; sha256: string; card: ModelCard } | null;
+  samples: { file: string; label: string; width: number; height: number }[];
+  ort: { version: string; runtime: readonly string[] };
+  builtAt: string;
+}
+
+export interface BuildResult {
+  outDir: string;
+  manifest: DemoManifest;
+  /** Bytes of each file written, relative path -> size. */
+  files: Record<string, number>;
+}
+
+async function readCard(cardPath: string, modelPath: string): Promise<ModelCard> {
+  if (!existsSync(cardPath)) {
+    throw new EmsegError(
+      'E_NOT_FOUND',
+      `${cardPath}: no model card beside ${modelPath}; the demo needs its threshold, tile and halo (pass --card <file.json>)`,
+    );
+  }
+  try {
+    const card = JSON.parse(await readFile(cardPath, 'utf8')) as ModelCard;
+    if (typeof card.threshold !== 'number' || typeof card.tile !== 'number' || !card.contract?.input?.sizeMultiple) {
+      throw new Error('threshold, tile or contract.input.sizeMultiple missing');
+    }
+    return card;
+  } catch (error) {
+    throw new EmsegError('E_MODEL', `${cardPath}: not a usable model card (${(error as Error).message})`, { cause: error });
+  }
+}
+
+async function ortVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(join(root, 'node_modules/onnxruntime-web/package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Builds the demo; returns the manifest and the files written. */
+export async function buildWebDemo(options: BuildOptions = {}): Promise<BuildResult> {
+  const log = options.log ?? (() => undefined);
+  const outDir = resolve(options.outDir ?? join(here, 'dist'));
+  const explicitModel = options.model ?? process.env.EMSEG_WEB_MODEL;
+  const modelPath = resolve(root, explicitModel ?? DEFAULT_MODEL);
+  const haveModel = existsSync(modelPath);
+  if (!haveModel && (explicitModel !== undefined || options.requireModel)) {
+    throw new EmsegError('E_NOT_FOUND', `${modelPath}: no such model file (web demo --model / EMSEG_WEB_MODEL)`);
+  }
+  const staging = `${outDir}.building-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  const files: Record<string, number> = {};
+  const put = async (relative: string, bytes: Uint8Array | string) => {
+    const target = join(staging, relative);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, bytes);
+    files[relative] = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
+  };
+
+  try {
+    const started = performance.now();
+    const bundle = await esbuild.build({
+      entryPoints: [join(here, 'src/main.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: ['es2022', 'chrome113', 'firefox120', 'safari17'],
+      // The non-bundled ort build: it loads ort-wasm-simd-threaded.jsep.mjs from env.wasm.wasmPaths
+      // (our ort/ folder) instead of embedding it, which keeps app.js small.
+      conditions: ['onnxruntime-web-use-extern-wasm'],
+      minify: options.minify ?? true,
+      sourcemap: 'external',
+      write: false,
+      outfile: join(staging, 'app.js'),
+      legalComments: 'linked',
+      logLevel: 'silent',
+      plugins: options.esbuildPlugins ?? [],
+    });
+    for (const file of bundle.outputFiles) await put(file.path.slice(staging.length + 1), file.contents);
+    log(`bundled app.js (${(files['app.js']! / 1024).toFixed(0)} KiB) in ${(performance.now() - started).toFixed(0)} ms`);
+
+    for (const name of ['index.html', 'styles.css']) await put(name, await readFile(join(here, name)));
+    for (const name of ORT_RUNTIME_FILES) {
+      const target = join(staging, 'ort', name);
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(join(root, 'node_modules/onnxruntime-web/dist', name), target);
+      files[`ort/${name}`] = (await readFile(target)).byteLength;
+    }
+
+    let model: DemoManifest['model'] = null;
+    if (haveModel) {
+      const cardPath = resolve(root, options.card ?? modelPath.replace(/\.onnx$/i, '') + '.json');
+      const card = await readCard(cardPath, modelPath);
+      const bytes = new Uint8Array(await readFile(modelPath));
+      const file = `model/${basename(modelPath)}`;
+      await put(file, bytes);
+      await put(`model/${basename(modelPath).replace(/\.onnx$/i, '')}.json`, `${JSON.stringify(card, null, 2)}\n`);
+      model = { file, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), card };
+      log(`model ${modelPath} (${(bytes.byteLength / 1024).toFixed(0)} KiB), threshold ${card.threshold}, tile ${card.tile}, halo ${card.halo}`);
+    } else {
+      log(`no model at ${modelPath}: the page will say so (build with --model <file.onnx>)`);
+    }
+
+    const samples: DemoManifest['samples'] = [];
+    const stacks = new Map<string, ReturnType<typeof decodeTiff>>();
+    for (const sample of options.samples ?? DEFAULT_SAMPLES) {
+      const stackPath = resolve(root, sample.stack);
+      let stack = stacks.get(stackPath);
+      if (!stack) {
+        stack = decodeTiff(new Uint8Array(await readFile(stackPath)), stackPath);
+        stacks.set(stackPath, stack);
+      }
+      const page = stack.pages[sample.page];
+      if (!page) throw new EmsegError('E_BAD_ARGUMENT', `${stackPath}: has ${stack.pages.length} pages, sample asks for page ${sample.page}`);
+      await put(`samples/${sample.file}`, await encodePng(page));
+      samples.push({ file: `samples/${sample.file}`, label: sample.label, width: page.width, height: page.height });
+    }
+
+    const manifest: DemoManifest = {
+      model,
+      samples,
+      ort: { version: await ortVersion(), runtime: ORT_RUNTIME_FILES.map((name) => `ort/${name}`) },
+      builtAt: new Date().toISOString(),
+    };
+    await put('demo.json', `${JSON.stringify(manifest, null, 2)}\n`);
+
+    const old = `${outDir}.old-${process.pid}`;
+    if (existsSync(outDir)) await rename(outDir, old);
+    await rename(staging, outDir);
+    await rm(old, { recursive: true, force: true });
+    log(`wrote ${outDir} (${Object.keys(files).length} files)`);
+    return { outDir, manifest, files };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,436 @@
+/**
+ * The web demo page: loads demo.json (model, card, bundled slices), downloads the model with
+ * progress, creates an onnxruntime-web session (WebGPU, else WASM), and segments the slice the
+ * user picks with core/inference.ts, the code the server runs. Re-thresholding and opacity only
+ * redraw; they never re-run the model. Nothing the user opens leaves the browser.
+ *
+ * `document.body.dataset.state` tells where the page is ('loading', 'ready', 'running', 'done',
+ * 'error', 'no-model'); the browser tests wait on it. `window.emsegDemo` is the test hook (see
+ * web-demo/README.md, "Test hook").
+ */
+import type { ModelCard } from '../../core/contract.ts';
+import { isEmsegError } from '../../core/errors.ts';
+import type { GreyImage, ImageStack } from '../../core/image.ts';
+import type { DemoManifest } from '../build.ts';
+import { decodeImageFile } from './decode-image.ts';
+import { downloadWithProgress } from './model-download.ts';
+import { encodeGreyPng } from './png-grey.ts';
+import { clearCanvas, drawGrey, drawHeatMap, drawLegend, drawOverlay } from './render.ts';
+import { configureRuntime, createSession, sessionPredictor, type ChosenSession, type PredictorStats, type ProviderRequest } from './runtime.ts';
+import { applyThreshold, runSegmentation, type SliceResult } from './segment.ts';
+import { installTestHook } from './test-hook.ts';
+
+type PageState = 'loading' | 'ready' | 'running' | 'done' | 'error' | 'no-model';
+
+interface LoadedModel {
+  bytes: Uint8Array;
+  card: ModelCard;
+  chosen: ChosenSession;
+}
+
+interface OpenImage {
+  name: string;
+  stack: ImageStack;
+  page: number;
+  /** Results per page index, kept so that moving the slice slider back is instant. */
+  results: Map<number, SliceResult>;
+}
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`web demo: #${id} is missing from index.html`);
+  return element as T;
+};
+
+/** Slices whose results are kept for instant return with the slider (about 1.3 MB each at 512x512). */
+const MAX_CACHED_RESULTS = 16;
+
+/** Elements of index.html, looked up once the page starts. */
+let ui: ReturnType<typeof findElements>;
+
+function findElements() {
+  return {
+    modelName: $<HTMLParagraphElement>('model-name'),
+    modelProgress: $<HTMLProgressElement>('model-progress'),
+    modelProgressText: $<HTMLSpanElement>('model-progress-text'),
+    provider: $<HTMLElement>('provider'),
+    providerNotes: $<HTMLParagraphElement>('provider-notes'),
+    fileInput: $<HTMLInputElement>('file-input'),
+    samples: $<HTMLSpanElement>('samples'),
+    pageRow: $<HTMLDivElement>('page-row'),
+    pageSlider: $<HTMLInputElement>('page-slider'),
+    pageValue: $<HTMLOutputElement>('page-value'),
+    pageCount: $<HTMLSpanElement>('page-count'),
+    imageInfo: $<HTMLParagraphElement>('image-info'),
+    runButton: $<HTMLButtonElement>('run-button'),
+    tta: $<HTMLInputElement>('tta-checkbox'),
+    runProgressRow: $<HTMLDivElement>('run-progress-row'),
+    runProgress: $<HTMLProgressElement>('run-progress'),
+    runProgressText: $<HTMLSpanElement>('run-progress-text'),
+    error: $<HTMLParagraphElement>('error'),
+    threshold: $<HTMLInputElement>('threshold-slider'),
+    thresholdValue: $<HTMLOutputElement>('threshold-value'),
+    opacity: $<HTMLInputElement>('opacity-slider'),
+    opacityValue: $<HTMLOutputElement>('opacity-value'),
+    download: $<HTMLButtonElement>('download-button'),
+    inputCanvas: $<HTMLCanvasElement>('input-canvas'),
+    probabilityCanvas: $<HTMLCanvasElement>('probability-canvas'),
+    overlayCanvas: $<HTMLCanvasElement>('overlay-canvas'),
+    legendCanvas: $<HTMLCanvasElement>('legend-canvas'),
+    timings: $<HTMLTableElement>('timings'),
+
+  };
+}
+
+/** The steps timed, in display order. */
+const STEPS = [
+  'Model download',
+  'Session creation',
+  'Decoding the image',
+  'Preprocessing, tiling and blending (core)',
+  'Inference',
+  'Postprocessing (threshold, drawing)',
+] as const;
+type Step = (typeof STEPS)[number];
+/** Step -> milliseconds and a detail shown beside the name (e.g. tiles and calls). */
+const timings = new Map<Step, { ms: number; detail: string }>();
+let model: LoadedModel | undefined;
+/** Where the model is: still loading, loaded, not in this build, or failed (message in the model panel). */
+let modelStatus: 'loading' | 'ready' | 'none' | 'failed' = 'loading';
+let image: OpenImage | undefined;
+let running = false;
+
+function setState(state: PageState): void {
+  document.body.dataset.state = state;
+}
+
+function showTiming(step: Step, ms: number, detail = ''): void {
+  timings.set(step, { ms, detail });
+  const body = ui.timings.tBodies[0]!;
+  body.replaceChildren(
+    ...STEPS.filter((name) => timings.has(name)).map((name) => {
+      const { ms: value, detail: note } = timings.get(name)!;
+      const row = document.createElement('tr');
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = note ? `${name} (${note})` : name;
+      const td = document.createElement('td');
+      td.textContent = `${value < 10 ? value.toFixed(1) : Math.round(value).toLocaleString('en')} ms`;
+      row.append(th, td);
+      return row;
+    }),
+  );
+}
+
+function showError(error: unknown): void {
+  const text = isEmsegError(error) ? error.message : `Unexpected problem: ${(error as Error)?.message ?? String(error)}`;
+  ui.error.textContent = text;
+  ui.error.hidden = false;
+  if (!isEmsegError(error)) console.error(error);
+}
+
+function clearError(): void {
+  ui.error.hidden = true;
+  ui.error.textContent = '';
+}
+
+function mebibytes(bytes: number): string {
+  return bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(0)} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+function updateRunButton(): void {
+  ui.runButton.disabled = running || !model || !image;
+}
+
+// --- model ---------------------------------------------------------------------------------
+
+function requestedProvider(): ProviderRequest {
+  const asked = new URLSearchParams(location.search).get('provider');
+  return asked === 'webgpu' || asked === 'wasm' ? asked : 'auto';
+}
+
+async function loadModel(manifest: DemoManifest): Promise<void> {
+  const entry = manifest.model;
+  if (!entry) {
+    ui.modelName.textContent = 'This build of the demo has no model. Build it with `npm run build:web -- --model <file.onnx>`.';
+    ui.provider.textContent = 'none';
+    ui.modelProgress.closest<HTMLElement>('.progress-row')!.hidden = true;
+    modelStatus = 'none';
+    setState('no-model');
+    return;
+  }
+  const card = entry.card;
+  ui.modelName.textContent = `${card.name} ${card.version}: U-Net depth ${card.architecture.depth}, ${card.architecture.parameters.toLocaleString('en')} parameters, threshold ${card.threshold}`;
+  ui.threshold.value = String(card.threshold);
+  ui.thresholdValue.value = card.threshold.toFixed(2);
+  ui.tta.checked = card.tta ?? false;
+
+  let started = performance.now();
+  const bytes = await downloadWithProgress(entry.file, {
+    expectedBytes: entry.bytes,
+    onProgress: ({ loaded, total }) => {
+      if (total) {
+        ui.modelProgress.max = total;
+        ui.modelProgress.value = Math.min(loaded, total);
+        ui.modelProgressText.textContent = `${mebibytes(loaded)} of ${mebibytes(total)}`;
+      } else {
+        ui.modelProgress.removeAttribute('value');
+        ui.modelProgressText.textContent = mebibytes(loaded);
+      }
+    },
+  });
+  showTiming('Model download', performance.now() - started);
+  ui.modelProgressText.textContent = `${mebibytes(bytes.byteLength)}, done; starting the runtime…`;
+
+  started = performance.now();
+  const chosen = await createSession(bytes, requestedProvider());
+  showTiming('Session creation', performance.now() - started);
+  ui.modelProgressText.textContent = `${mebibytes(bytes.byteLength)}, ready`;
+  ui.provider.textContent = chosen.label;
+  ui.provider.dataset.provider = chosen.provider;
+  const runtime = configureRuntime();
+  const notes = [...chosen.failures];
+  if (chosen.provider === 'wasm' && !runtime.crossOriginIsolated) {
+    notes.push('WASM runs single-threaded: serve the page with COOP/COEP headers for threads (see the README).');
+  }
+  ui.providerNotes.textContent = notes.join(' · ');
+  ui.providerNotes.hidden = notes.length === 0;
+  model = { bytes, card, chosen };
+  modelStatus = 'ready';
+  updateRunButton();
+}
+
+// --- image ---------------------------------------------------------------------------------
+
+function currentPage(): GreyImage | undefined {
+  return image?.stack.pages[image.page];
+}
+
+function showPage(): void {
+  const page = currentPage();
+  if (!image || !page) return;
+  drawGrey(ui.inputCanvas, page);
+  ui.pageValue.value = String(image.page + 1);
+  ui.pageSlider.setAttribute('aria-valuetext', `${image.page + 1} of ${image.stack.pages.length}`);
+  const result = image.results.get(image.page);
+  if (result) {
+    drawResult(result);
+  } else {
+    clearCanvas(ui.probabilityCanvas, page.width, page.height);
+    clearCanvas(ui.overlayCanvas, page.width, page.height);
+    ui.download.disabled = true;
+  }
+}
+
+/** After a file that cannot be read: no stale picture of the previous file stays on screen. */
+function forgetImage(): void {
+  image = undefined;
+  ui.pageRow.hidden = true;
+  ui.imageInfo.textContent = '';
+  ui.runProgressRow.hidden = true;
+  ui.download.disabled = true;
+  for (const canvas of [ui.inputCanvas, ui.probabilityCanvas, ui.overlayCanvas]) clearCanvas(canvas, 1, 1);
+  updateRunButton();
+}
+
+async function openImage(bytes: Uint8Array, name: string): Promise<void> {
+  clearError();
+  const started = performance.now();
+  let stack: ImageStack;
+  try {
+    stack = await decodeImageFile(bytes, name);
+  } catch (error) {
+    forgetImage();
+    showError(error);
+    setState('error');
+    return;
+  }
+  showTiming('Decoding the image', performance.now() - started);
+  image = { name, stack, page: 0, results: new Map() };
+  const pages = stack.pages.length;
+  ui.pageRow.hidden = pages < 2;
+  ui.pageSlider.max = String(pages - 1);
+  ui.pageSlider.value = '0';
+  ui.pageCount.textContent = String(pages);
+  const depth = stack.pages[0]!.data instanceof Uint8Array ? '8-bit' : stack.pages[0]!.data instanceof Uint16Array ? '16-bit' : 'float';
+  ui.imageInfo.textContent = `${name}: ${stack.width}×${stack.height}, ${depth}, ${pages} page${pages > 1 ? 's' : ''}`;
+  showPage();
+  updateRunButton();
+  if (running) return; // the run in progress segments this image when it ends
+  const states = { loading: 'loading', ready: 'ready', none: 'no-model', failed: 'error' } as const;
+  setState(states[modelStatus]);
+  if (model) await segmentCurrentPage();
+}
+
+// --- segmentation --------------------------------------------------------------------------
+
+async function segmentCurrentPage(): Promise<void> {
+  const page = currentPage();
+  if (!model || !image || !page || running) return;
+  const target = image;
+  const pageIndex = image.page;
+  running = true;
+  updateRunButton();
+  clearError();
+  setState('running');
+  ui.runProgressRow.hidden = false;
+  ui.runProgress.value = 0;
+  ui.runProgressText.textContent = 'preparing tiles…';
+  const stats: PredictorStats = { calls: 0, tiles: 0, inferenceMs: 0 };
+  try {
+    const predictor = sessionPredictor(model.chosen.session, stats);
+    const started = performance.now();
+    const result = await runSegmentation(page, predictor, model.card, {
+      threshold: Number(ui.threshold.value),
+      tta: ui.tta.checked,
+      onProgress: (done, total) => {
+        ui.runProgress.max = total;
+        ui.runProgress.value = done;
+        ui.runProgressText.textContent = `${done} of ${total} tiles`;
+      },
+    });
+    const total = performance.now() - started;
+    showTiming('Preprocessing, tiling and blending (core)', Math.max(0, total - stats.inferenceMs));
+    showTiming('Inference', stats.inferenceMs, `${stats.tiles} tile${stats.tiles === 1 ? '' : 's'}, ${stats.calls} call${stats.calls === 1 ? '' : 's'}`);
+    target.results.set(pageIndex, result);
+    // Keep the most recent results only: a long stack would otherwise hold every probability map.
+    while (target.results.size > MAX_CACHED_RESULTS) target.results.delete(target.results.keys().next().value!);
+    if (image === target && image.page === pageIndex) {
+      const post = performance.now();
+      drawResult(result);
+      showTiming('Postprocessing (threshold, drawing)', performance.now() - post);
+    }
+    ui.runProgressText.textContent = `done: ${stats.tiles} tile${stats.tiles === 1 ? '' : 's'} in ${Math.round(total)} ms`;
+    setState('done');
+  } catch (error) {
+    showError(error);
+    setState('error');
+  } finally {
+    running = false;
+    updateRunButton();
+  }
+  // Another file or slice was chosen while this one ran: segment what is shown now.
+  if (image && (image !== target || image.page !== pageIndex) && !image.results.has(image.page)) await segmentCurrentPage();
+}
+
+/** Thresholds at the slider's value (core/threshold.ts) and draws heat map and overlay. */
+function drawResult(result: SliceResult): void {
+  const page = currentPage();
+  if (!page) return;
+  const threshold = Number(ui.threshold.value);
+  if (result.threshold !== threshold) {
+    result.mask = applyThreshold(result.probability, threshold);
+    result.threshold = threshold;
+  }
+  drawHeatMap(ui.probabilityCanvas, result.probability);
+  drawOverlay(ui.overlayCanvas, page, result.mask, Number(ui.opacity.value));
+  ui.download.disabled = false;
+}
+
+function downloadMask(): void {
+  const result = image?.results.get(image.page);
+  if (!image || !result) return;
+  const png = encodeGreyPng(result.mask);
+  const base = image.name.replace(/\.[^.]+$/, '');
+  const suffix = image.stack.pages.length > 1 ? `-slice${String(image.page + 1).padStart(3, '0')}` : '';
+  const url = URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `${base}${suffix}-mask.png`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// --- wiring --------------------------------------------------------------------------------
+
+function wire(manifest: DemoManifest): void {
+  ui.fileInput.addEventListener('change', async () => {
+    const file = ui.fileInput.files?.[0];
+    if (!file) return;
+    await openImage(new Uint8Array(await file.arrayBuffer()), file.name);
+  });
+  for (const sample of manifest.samples) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = sample.label;
+    button.dataset.sample = sample.file;
+    button.addEventListener('click', async () => {
+      clearError();
+      try {
+        const response = await fetch(sample.file);
+        if (!response.ok) throw new Error(`${sample.file}: ${response.status} ${response.statusText}`);
+        await openImage(new Uint8Array(await response.arrayBuffer()), sample.file.split('/').pop()!);
+      } catch (error) {
+        showError(error);
+        setState('error');
+      }
+    });
+    ui.samples.append(button);
+  }
+  ui.pageSlider.addEventListener('input', () => {
+    if (!image) return;
+    image.page = Number(ui.pageSlider.value);
+    showPage();
+  });
+  ui.pageSlider.addEventListener('change', () => {
+    if (image && !image.results.has(image.page)) void segmentCurrentPage();
+  });
+  ui.runButton.addEventListener('click', () => {
+    image?.results.delete(image.page);
+    void segmentCurrentPage();
+  });
+  ui.threshold.addEventListener('input', () => {
+    ui.thresholdValue.value = Number(ui.threshold.value).toFixed(2);
+    const result = image?.results.get(image.page);
+    if (result) drawResult(result);
+  });
+  ui.opacity.addEventListener('input', () => {
+    ui.opacityValue.value = Number(ui.opacity.value).toFixed(2);
+    const result = image?.results.get(image.page);
+    if (result) drawResult(result);
+  });
+  ui.download.addEventListener('click', downloadMask);
+}
+
+async function start(): Promise<void> {
+  ui = findElements();
+  setState('loading');
+  drawLegend(ui.legendCanvas);
+  installTestHook({
+    modelBytes: () => model?.bytes,
+    provider: () => (model ? { name: model.chosen.provider, label: model.chosen.label, failures: model.chosen.failures } : undefined),
+    result: () => (image ? image.results.get(image.page) : undefined),
+    timings: () => Object.fromEntries([...timings].map(([step, { ms }]) => [step, ms])),
+  });
+  let manifest: DemoManifest;
+  try {
+    const response = await fetch('demo.json');
+    if (!response.ok) throw new Error(`demo.json: ${response.status} ${response.statusText}`);
+    manifest = (await response.json()) as DemoManifest;
+  } catch (error) {
+    showError(error);
+    setState('error');
+    return;
+  }
+  wire(manifest);
+  try {
+    await loadModel(manifest);
+    if (!model) return;
+    if (image && !image.results.has(image.page)) await segmentCurrentPage();
+    else if (document.body.dataset.state === 'loading') setState('ready');
+  } catch (error) {
+    modelStatus = 'failed';
+    ui.provider.textContent = 'none';
+    ui.modelProgressText.textContent = 'failed';
+    ui.providerNotes.textContent = `The model could not be loaded: ${(error as Error)?.message ?? String(error)}`;
+    ui.providerNotes.hidden = false;
+    showError(error);
+    setState('error');
+  }
+}
+
+// app.js also runs as onnxruntime-web's proxy worker (ort starts the worker from its own script,
+// which is this bundle); there is no page to drive in that worker.
+if (typeof document !== 'undefined') void start();
