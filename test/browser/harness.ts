@@ -1,0 +1,149 @@
+/**
+ * Shared pieces of the web demo's browser tests: whether Chromium is there (skip with a visible
+ * reason outside CI, fail in CI), the demo built with a tiny test model into a temp folder, a
+ * static file server with the COOP/COEP headers of the real server, and the browser launch.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { describe } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { buildWebDemo, type BuildResult } from '../../web-demo/build.ts';
+import { tinyUNetOnnx, type TinyUNetOnnx } from '../helpers/tiny-unet-onnx.ts';
+
+export const CHROMIUM_PATH = process.env.EMSEG_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+/** Where the test run saves screenshots (gitignored). */
+export const OUTPUT_DIR = resolve(import.meta.dirname, '../output');
+
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+export const chromiumAvailable = existsSync(CHROMIUM_PATH);
+if (!chromiumAvailable && inCi) {
+  throw new Error(`browser tests: ${CHROMIUM_PATH} is missing but CI=${process.env.CI}; .ci/run must apt-get install chromium`);
+}
+
+/** describe() when Chromium is installed; otherwise describe.skip() with the reason in its name, printed once. */
+export function describeBrowser(name: string, body: () => void): void {
+  if (chromiumAvailable) {
+    describe(name, body);
+    return;
+  }
+  const reason = `skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set EMSEG_CHROMIUM)`;
+  console.warn(`[web demo browser tests] ${name}: ${reason}`);
+  describe.skip(`${name} (${reason})`, body);
+}
+
+export interface BuiltDemo {
+  model: TinyUNetOnnx;
+  build: BuildResult;
+  dispose: () => void;
+}
+
+/** The demo built into a temp folder with a tiny U-Net (depth 2, 4 filters) as its model. */
+export async function buildDemoWithTinyModel(): Promise<BuiltDemo> {
+  const model = await tinyUNetOnnx({ depth: 2, baseFilters: 4 });
+  const folder = mkdtempSync(join(tmpdir(), 'emseg-web-demo-'));
+  const build = await buildWebDemo({ outDir: join(folder, 'dist'), model: model.path, minify: true });
+  return { model, build, dispose: () => rmSync(folder, { recursive: true, force: true }) };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.onnx': 'application/octet-stream',
+  '.map': 'application/json',
+};
+
+/** The headers that make the page cross-origin isolated (SharedArrayBuffer, WASM threads). */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+export interface StaticServer {
+  url: string;
+  close: () => Promise<void>;
+}
+
+/** Serves `root` on 127.0.0.1 (random port), with or without the isolation headers. */
+export async function serveStatic(root: string, options: { isolate?: boolean } = {}): Promise<StaticServer> {
+  const server: Server = createServer(async (request, response) => {
+    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    const headers: Record<string, string> = options.isolate === false ? {} : { ...ISOLATION_HEADERS };
+    if (!file.startsWith(root)) {
+      response.writeHead(403, headers).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      response.writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': body.byteLength });
+      response.end(body);
+    } catch {
+      response.writeHead(404, headers).end('not found');
+    }
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise((done) => server.close(() => done())),
+  };
+}
+
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/** Collects console errors and page errors, for the failure messages. */
+export function collectConsole(page: Page): string[] {
+  const lines: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') lines.push(`${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => lines.push(`pageerror: ${error.message}`));
+  return lines;
+}
+
+/** Waits until the page's state (body[data-state]) is one of `states`; returns it. */
+export async function waitForState(page: Page, states: string[], timeout = 60_000): Promise<string> {
+  await page.waitForFunction((wanted) => wanted.includes(document.body.dataset.state ?? ''), states, { timeout });
+  return (await page.evaluate(() => document.body.dataset.state)) ?? '';
+}
+
+/** Decodes a PNG that must be 1-channel 8-bit grey; returns its size and pixels. */
+export async function greyPngPixels(png: Uint8Array | string): Promise<{ width: number; height: number; channels: number; data: Uint8Array }> {
+  const meta = await sharp(png).metadata();
+  const { data, info } = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: meta.channels ?? 0, data: new Uint8Array(data) };
+}
+
+/**
+ * Runs `action` (an upload, a click) and waits for the page to settle in one of `states`. The
+ * state is first set to 'test-pending', so that the previous run's 'done' cannot be mistaken for
+ * the end of this one.
+ */
+export async function actAndWait(page: Page, action: () => Promise<unknown>, states: string[], timeout = 60_000): Promise<string> {
+  await page.evaluate(() => {
+    document.body.dataset.state = 'test-pending';
+  });
+  await action();
+  return waitForState(page, states, timeout);
+}

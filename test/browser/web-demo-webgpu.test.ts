@@ -1,0 +1,89 @@
+/**
+ * The WebGPU execution provider of the web demo (Chromium with --enable-unsafe-webgpu; without a
+ * GPU it runs on SwiftShader, which is slow, hence a 64x64 input): the page picks WebGPU when an
+ * adapter exists, the model's output on WebGPU agrees with WASM within 1e-4, and the page's whole
+ * pipeline on WebGPU agrees with core segmentImage on onnxruntime-node (the server's path).
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { makeImage } from '../../core/image.ts';
+import { segmentImage } from '../../core/inference.ts';
+import { encodePng } from '../../node/png.ts';
+import { loadOnnxModel } from '../../serve/session.ts';
+import { actAndWait, buildDemoWithTinyModel, collectConsole, describeBrowser, launchChromium, serveStatic, waitForState, type BuiltDemo, type StaticServer } from './harness.ts';
+
+describeBrowser('web demo on WebGPU', () => {
+  let demo: BuiltDemo;
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  let consoleLines: string[];
+
+  beforeAll(async () => {
+    demo = await buildDemoWithTinyModel();
+    server = await serveStatic(demo.build.outDir);
+    browser = await launchChromium(['--enable-unsafe-webgpu']);
+    page = await browser.newPage();
+    consoleLines = collectConsole(page);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    demo?.dispose();
+  });
+
+  it('chooses WebGPU by itself when the browser gives an adapter', async () => {
+    await page.goto(server.url);
+    expect(await waitForState(page, ['ready', 'error']), consoleLines.join('\n')).toBe('ready');
+    const provider = await page.evaluate(() => window.emsegDemo!.provider());
+    expect(provider?.name, JSON.stringify(provider)).toBe('webgpu');
+    expect(provider?.label).toMatch(/^WebGPU \(/);
+    expect(await page.textContent('#provider')).toBe(provider?.label);
+  });
+
+  it('agrees with WASM within 1e-4 on a 64x64 input', async () => {
+    const input = Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i / 7) * 1.5 + Math.cos(i / 131));
+    const outcome = await page.evaluate(async (values) => {
+      const gpu = await window.emsegDemo!.runRaw('webgpu', values, 1, 64, 64);
+      const cpu = await window.emsegDemo!.runRaw('wasm', values, 1, 64, 64);
+      return { gpu, cpu };
+    }, input);
+    expect(outcome.gpu.label).toMatch(/^WebGPU/);
+    expect(outcome.cpu.label).toMatch(/^WASM/);
+    expect(outcome.gpu.output.length).toBe(64 * 64);
+    let maxDiff = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < outcome.cpu.output.length; i += 1) {
+      maxDiff = Math.max(maxDiff, Math.abs(outcome.gpu.output[i]! - outcome.cpu.output[i]!));
+      min = Math.min(min, outcome.cpu.output[i]!);
+      max = Math.max(max, outcome.cpu.output[i]!);
+    }
+    expect(maxDiff).toBeLessThanOrEqual(1e-4);
+    expect(max - min).toBeGreaterThan(1e-3); // an output that varies, so agreement means something
+  });
+
+  it('segments an uploaded 64x64 PNG on WebGPU like core + onnxruntime-node', async () => {
+    const data = new Uint8Array(64 * 64);
+    for (let i = 0; i < data.length; i += 1) data[i] = (128 + 90 * Math.sin((i % 64) / 5) * Math.cos(Math.floor(i / 64) / 7)) | 0;
+    const image = makeImage(64, 64, data);
+    const png = Buffer.from(await encodePng(image));
+    const upload = () => page.setInputFiles('#file-input', { name: 'small.png', mimeType: 'image/png', buffer: png });
+    expect(await actAndWait(page, upload, ['done', 'error']), consoleLines.join('\n')).toBe('done');
+    const shown = await page.evaluate(() => window.emsegDemo!.probabilityBase64()!);
+    const browserP = new Float32Array(new Uint8Array(Buffer.from(shown.base64, 'base64')).buffer);
+    const loaded = await loadOnnxModel(demo.model.path, { providers: 'cpu' });
+    try {
+      const { card } = loaded;
+      const expected = await segmentImage(image, loaded.predictor, { threshold: card.threshold, tile: card.tile, halo: card.halo, sizeMultiple: card.contract.input.sizeMultiple });
+      expect(browserP.length).toBe(expected.probability.data.length);
+      let maxDiff = 0;
+      for (let i = 0; i < browserP.length; i += 1) maxDiff = Math.max(maxDiff, Math.abs(browserP[i]! - expected.probability.data[i]!));
+      console.info(`[web demo] WebGPU page pipeline vs core + onnxruntime-node (64x64): max |diff| ${maxDiff.toExponential(2)}`);
+      expect(maxDiff).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await loaded.close();
+    }
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * `emseg convert` end to end, in-process through runCli: a tfjs model folder written like
+ * `emseg train` writes it (model/ + config.json beside), an evaluation JSON, the real ISBI slice
+ * for parity; checks the ONNX file, the card beside it (sha256 of the file, training facts,
+ * metrics, parity figure) and the card copy in the metadata. Also the errors a user can cause.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { runCli } from '../cli/run.ts';
+import { MODEL_CARD_METADATA_KEY, type ModelCard } from '../core/contract.ts';
+import { readOnnxMetadata, readOnnxSignature } from '../convert/onnx-graph.ts';
+import { saveTfjsModelDir } from '../convert/tfjs-model-dir.ts';
+import { checkOnnxFile } from '../convert/onnx-checker.ts';
+import { compareModels, createCpuSession, randomInput } from '../convert/parity.ts';
+import { buildUNet } from '../train/unet.ts';
+import { randomizeWeights } from './helpers/tiny-unet-onnx.ts';
+import { expectCheckerPasses } from './helpers/onnx-checker-expect.ts';
+
+function capture() {
+  const io = { out: '', err: '' };
+  return { io, cli: { stdout: (t: string) => (io.out += t), stderr: (t: string) => (io.err += t) } };
+}
+
+describe('emseg convert', () => {
+  const root = mkdtempSync(join(tmpdir(), 'emseg-convert-cli-'));
+  const runDir = join(root, 'run');
+  const modelDir = join(runDir, 'model');
+  let model: tf.LayersModel;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    model = buildUNet(tf, { depth: 2, baseFilters: 4, batchNorm: true });
+    randomizeWeights(model, 21);
+    await saveTfjsModelDir(tf, model, modelDir);
+    writeFileSync(
+      join(runDir, 'config.json'),
+      JSON.stringify({
+        command: 'emseg train --steps 40 --crop-size 64',
+        status: 'completed',
+        backend: 'wasm',
+        split: { train: '0-24', validation: '25-29' },
+        config: { images: 'data/isbi2012/train-volume.tif', labels: 'data/isbi2012/train-labels.tif', steps: 40, batchSize: 2, cropSize: 64 },
+        stepsDone: 40,
+        cropsSeen: 80,
+        wallTimeSeconds: 12.5,
+      }),
+    );
+    writeFileSync(join(runDir, 'train.log.jsonl'), '{"type":"event","event":"start"}\n');
+    writeFileSync(
+      join(root, 'metrics.json'),
+      JSON.stringify({
+        model: 'models/x.onnx',
+        modelKind: 'onnx',
+        sha256: 'ab'.repeat(32),
+        images: 'data/isbi2012/train-volume.tif',
+        command: 'emseg evaluate models/x.onnx --slices 25-29',
+        machine: 'test machine',
+        slices: [25, 26, 27, 28, 29],
+        rows: [{ variant: 'plain', bestThreshold: 0.4, vRandBest: 0.91, vInfoBest: 0.95, threshold: 0.5, vRand: 0.9, vInfo: 0.94, pixelError: 0.08, dice: 0.93, iou: 0.87 }],
+      }),
+    );
+  });
+
+  it('writes the ONNX file and its card with parity on the ISBI slice, training facts and metrics', async () => {
+    const output = join(root, 'models', 'tiny.onnx');
+    const { io, cli } = capture();
+    const code = await runCli(['convert', modelDir, '-o', output, '--metrics', join(root, 'metrics.json'), '--threshold', '0.45', '--quiet'], cli);
+    expect(io.err).toBe('');
+    expect(code).toBe(0);
+    const bytes = new Uint8Array(readFileSync(output));
+    const card = JSON.parse(readFileSync(join(root, 'models', 'tiny.json'), 'utf8')) as ModelCard;
+    expect(card.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(card.name).toBe('tiny');
+    expect(card.threshold).toBe(0.45);
+    expect(card.architecture).toMatchObject({ kind: 'unet', depth: 2, baseFilters: 4, batchNorm: true, parameters: model.countParams() });
+    expect(card.training).toMatchObject({ command: 'emseg train --steps 40 --crop-size 64', cropsSeen: 80, wallTimeSeconds: 12.5, backend: 'wasm' });
+    expect(card.training?.split.validation).toEqual([25, 26, 27, 28, 29]);
+    expect(card.metrics?.withoutTta).toMatchObject({ vRand: 0.91, vInfo: 0.95, bestThreshold: 0.4, dice: 0.93 });
+    expect(card.metrics).toMatchObject({ command: 'emseg evaluate models/x.onnx --slices 25-29', machine: 'test machine', split: 'data/isbi2012/train-volume.tif slices 25,26,27,28,29' });
+    expect(card.metrics?.['evaluatedModel']).toEqual({ path: 'models/x.onnx', kind: 'onnx', sha256: 'ab'.repeat(32) });
+    // The run's config and log travel with the model, where emseg evaluate looks for them.
+    expect(readFileSync(join(root, 'models', 'tiny.train-config.json'), 'utf8')).toBe(readFileSync(join(runDir, 'config.json'), 'utf8'));
+    expect(existsSync(join(root, 'models', 'tiny.train.log.jsonl'))).toBe(true);
+    expect(card.conversion!.parityMaxAbsDiff).toBeLessThan(1e-4);
+    expect(card.conversion!.paritySizes.join(' ')).toContain('train-volume.tif slice 0 (512x512');
+    expect(card.conversion!.paritySizes).toHaveLength(3);
+    expect(card.conversion!.command).toBe(`emseg convert ${modelDir} -o ${output} --metrics ${join(root, 'metrics.json')} --threshold 0.45 --quiet`);
+    // The metadata copy is the same card without the hash (a file cannot contain its own hash).
+    const metadataCard = JSON.parse(readOnnxMetadata(bytes)[MODEL_CARD_METADATA_KEY]!);
+    const { sha256: _hash, ...withoutHash } = card;
+    expect(metadataCard).toEqual(withoutHash);
+    expect(readOnnxSignature(bytes).inputs[0]).toEqual({ name: 'image', shape: ['N', 1, 'H', 'W'] });
+    // The written file (not only the checked draft) still equals tfjs.
+    const session = await createCpuSession(bytes);
+    const report = await compareModels(tf, model, session, [randomInput('1x32x48', [1, 1, 32, 48], 4)]);
+    expect(report.maxAbsDiff).toBeLessThan(1e-4);
+    await session.release();
+    expectCheckerPasses(checkOnnxFile(output));
+    expect(io.out).toBe('');
+  });
+
+  it('refuses a missing model folder, a non-.onnx output and a bad threshold with one line each', async () => {
+    for (const [argv, message] of [
+      [['convert', join(root, 'nope'), '-o', join(root, 'a.onnx'), '--random-only'], 'no such tfjs model folder'],
+      [['convert', modelDir, '-o', join(root, 'a.txt'), '--random-only'], 'expected a path ending in .onnx'],
+      [['convert', modelDir, '-o', join(root, 'a.onnx'), '--threshold', '2'], '--threshold: expected a number in [0, 1]'],
+      [['convert', modelDir, '-o', join(root, 'a.onnx'), '--metrics', join(root, 'missing.json'), '--random-only'], 'missing.json: no such file'],
+    ] as const) {
+      const { io, cli } = capture();
+      expect(await runCli([...argv], cli)).toBe(1);
+      expect(io.err).toContain(message);
+      expect(io.err.trim().split('\n')).toHaveLength(1);
+    }
+    expect(existsSync(join(root, 'a.onnx'))).toBe(false);
+  });
+
+  it('documents every option in convert/README.md', async () => {
+    const readme = readFileSync(new URL('../convert/README.md', import.meta.url), 'utf8');
+    const { convertArgs } = await import('../cli/commands/convert.ts');
+    const { exportPackageArgs } = await import('../cli/commands/export-package.ts');
+    for (const [name, def] of [...Object.entries(convertArgs), ...Object.entries(exportPackageArgs)]) {
+      if (def.type === 'positional') continue;
+      expect(readme, `--${name}`).toContain(`--${name}`);
+    }
+  });
+
+  it('fails and writes nothing when parity exceeds the tolerance', async () => {
+    const output = join(root, 'strict', 'strict.onnx');
+    const { io, cli } = capture();
+    // float32 kernels of two runtimes never agree to 1e-12 on a batch-norm U-Net.
+    expect(await runCli(['convert', modelDir, '-o', output, '--random-only', '--tolerance', '1e-12', '--backend', 'cpu', '--quiet'], cli)).toBe(1);
+    expect(io.err).toMatch(/^emseg: .*model\.json: parity check failed: tfjs and onnxruntime differ by up to .* \(tolerance 1e-12\); nothing written\n$/);
+    expect(existsSync(output)).toBe(false);
+    expect(existsSync(join(root, 'strict', 'strict.json'))).toBe(false);
+  });
+
+  it('refuses a model that does not follow the contract (channels, sigmoid)', async () => {
+    const dir = join(root, 'two-class');
+    const input = tf.input({ shape: [null, null, 1] });
+    const logits = tf.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'softmax' }).apply(input) as tf.SymbolicTensor;
+    await saveTfjsModelDir(tf, tf.model({ inputs: input, outputs: logits }), dir);
+    const { io, cli } = capture();
+    expect(await runCli(['convert', dir, '-o', join(root, 'two.onnx'), '--random-only'], cli)).toBe(1);
+    expect(io.err).toContain('does not follow the emseg model contract: output has 2 channels (expected 1); last op is Softmax');
+  });
+
+  it('reports every unsupported layer of a model at once', async () => {
+    const dir = join(root, 'unsupported');
+    mkdirSync(dir, { recursive: true });
+    const input = tf.input({ shape: [8, 8, 1] });
+    const a = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', name: 'ok_conv' }).apply(input) as tf.SymbolicTensor;
+    const b = tf.layers.flatten({ name: 'flat' }).apply(a) as tf.SymbolicTensor;
+    const c = tf.layers.reshape({ targetShape: [8, 8, 2], name: 'back' }).apply(b) as tf.SymbolicTensor;
+    const d = tf.layers.conv2d({ filters: 1, kernelSize: 1, name: 'head' }).apply(c) as tf.SymbolicTensor;
+    await saveTfjsModelDir(tf, tf.model({ inputs: input, outputs: d }), dir);
+    const { io, cli } = capture();
+    expect(await runCli(['convert', dir, '-o', join(root, 'u.onnx'), '--random-only'], cli)).toBe(1);
+    expect(io.err).toContain('flat (Flatten)');
+    expect(io.err).toContain('back (Reshape)');
+    expect(io.err).toContain('Supported layers: InputLayer, Conv2D, Conv2DTranspose');
+    expect(io.err).not.toContain('ok_conv');
+    expect(existsSync(join(root, 'u.onnx'))).toBe(false);
+  });
+});

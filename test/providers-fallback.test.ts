@@ -1,0 +1,89 @@
+/**
+ * Execution-provider selection: parsing EMSEG_EP, and falling back from CUDA (absent on this
+ * machine: onnxruntime-node's CPU binary has no CUDA provider libraries) to the CPU with a warning
+ * that says which provider failed and why.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmsegError } from '../core/errors.ts';
+import { createSessionWithFallback, knownProviders, parseProviders } from '../serve/providers.ts';
+import { loadOnnxModel } from '../serve/session.ts';
+import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
+
+let tiny: TinyUNetOnnx;
+
+beforeAll(async () => {
+  tiny = await tinyUNetOnnx({ depth: 2, baseFilters: 4 });
+});
+
+describe('parseProviders', () => {
+  it('defaults to cuda,cpu and normalizes the list', () => {
+    expect(parseProviders(undefined)).toEqual(['cuda', 'cpu']);
+    expect(parseProviders(' CUDA , cpu,cpu ')).toEqual(['cuda', 'cpu']);
+    expect(parseProviders(['cpu'])).toEqual(['cpu']);
+  });
+
+  it('refuses unknown names and empty lists, listing the valid ones', () => {
+    const error = (() => {
+      try {
+        parseProviders('cuda,rocm,npu', 'EMSEG_EP');
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(EmsegError);
+    expect((error as EmsegError).code).toBe('E_BAD_ARGUMENT');
+    expect((error as EmsegError).message).toContain('EMSEG_EP');
+    expect((error as EmsegError).message).toContain('"rocm", "npu"');
+    for (const name of knownProviders()) expect((error as EmsegError).message).toContain(name);
+    expect(() => parseProviders(' , ')).toThrow(/EMSEG_EP: expected a comma-separated list/);
+  });
+});
+
+describe('session creation with fallback', () => {
+  const loaded: { close: () => Promise<void> }[] = [];
+  afterAll(async () => {
+    for (const model of loaded) await model.close();
+  });
+
+  it('asked for cuda,cpu on a machine without CUDA, starts on the CPU with a warning saying why', async () => {
+    const warnings: string[] = [];
+    const model = await loadOnnxModel(tiny.path, { providers: 'cuda,cpu', log: (message) => warnings.push(message) });
+    loaded.push(model);
+    expect(model.provider).toBe('cpu');
+    expect(model.failures.map((failure) => failure.provider)).toEqual(['cuda']);
+    expect(model.failures[0]!.message.length).toBeGreaterThan(0);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('execution provider cuda failed');
+    expect(warnings[0]).toContain(model.failures[0]!.message);
+    expect(warnings[0]).toContain('falling back to cpu');
+    const out = await model.predictor(new Float32Array(2 * 16 * 32), 2, 16, 32);
+    expect(out).toHaveLength(2 * 16 * 32);
+  });
+
+  it('reports every failure when no provider works', async () => {
+    const warnings: string[] = [];
+    const attempt = createSessionWithFallback(tiny.bytes, ['cuda', 'tensorrt'], { what: 'tiny.onnx', log: (m) => warnings.push(m) });
+    await expect(attempt).rejects.toMatchObject({ code: 'E_BACKEND' });
+    await expect(attempt).rejects.toThrow(/tiny\.onnx: no execution provider could run it \(cuda: .+; tensorrt: .+\)/);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]).toContain('no provider left');
+  });
+
+  it('reads EMSEG_EP when no providers are given', async () => {
+    const saved = process.env['EMSEG_EP'];
+    process.env['EMSEG_EP'] = 'cpu';
+    try {
+      const warnings: string[] = [];
+      const model = await loadOnnxModel(tiny.path, { log: (m) => warnings.push(m) });
+      loaded.push(model);
+      expect(model.provider).toBe('cpu');
+      expect(warnings).toEqual([]);
+      process.env['EMSEG_EP'] = 'gpu';
+      await expect(loadOnnxModel(tiny.path)).rejects.toThrow(/EMSEG_EP: unknown execution provider "gpu"/);
+    } finally {
+      if (saved === undefined) delete process.env['EMSEG_EP'];
+      else process.env['EMSEG_EP'] = saved;
+    }
+  });
+});
