@@ -42,6 +42,8 @@ export interface ConvertOptions {
   name?: string;
   /** Mask threshold for the card. Default: the contract's 0.5. */
   threshold?: number;
+  /** Whether servers, predict and the web demo use 8-fold test-time augmentation by default. Default: not set (off). */
+  tta?: boolean;
   /** `emseg evaluate` JSON whose figures go into the card. Default: none. */
   metricsPath?: string;
   /** The training run's config.json. Default: found next to the model folder, if any. */
@@ -138,6 +140,7 @@ export async function convertModel(options: ConvertOptions): Promise<ConvertResu
       ...(options.version !== undefined ? { version: options.version } : {}),
       ...(options.description !== undefined ? { description: options.description } : {}),
       ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
+      ...(options.tta !== undefined ? { tta: options.tta } : {}),
       ...(training ? { training } : {}),
       ...(metrics ? { metrics } : {}),
     };

@@ -68,7 +68,7 @@ describe('emseg convert', () => {
   it('writes the ONNX file and its card with parity on the ISBI slice, training facts and metrics', async () => {
     const output = join(root, 'models', 'tiny.onnx');
     const { io, cli } = capture();
-    const code = await runCli(['convert', modelDir, '-o', output, '--metrics', join(root, 'metrics.json'), '--threshold', '0.45', '--quiet'], cli);
+    const code = await runCli(['convert', modelDir, '-o', output, '--metrics', join(root, 'metrics.json'), '--threshold', '0.45', '--tta', '--quiet'], cli);
     expect(io.err).toBe('');
     expect(code).toBe(0);
     const bytes = new Uint8Array(readFileSync(output));
@@ -76,6 +76,7 @@ describe('emseg convert', () => {
     expect(card.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(card.name).toBe('tiny');
     expect(card.threshold).toBe(0.45);
+    expect(card.tta).toBe(true);
     expect(card.architecture).toMatchObject({ kind: 'unet', depth: 2, baseFilters: 4, batchNorm: true, parameters: model.countParams() });
     expect(card.training).toMatchObject({ command: 'emseg train --steps 40 --crop-size 64', cropsSeen: 80, wallTimeSeconds: 12.5, backend: 'wasm' });
     expect(card.training?.split.validation).toEqual([25, 26, 27, 28, 29]);
@@ -88,7 +89,7 @@ describe('emseg convert', () => {
     expect(card.conversion!.parityMaxAbsDiff).toBeLessThan(1e-4);
     expect(card.conversion!.paritySizes.join(' ')).toContain('train-volume.tif slice 0 (512x512');
     expect(card.conversion!.paritySizes).toHaveLength(3);
-    expect(card.conversion!.command).toBe(`emseg convert ${modelDir} -o ${output} --metrics ${join(root, 'metrics.json')} --threshold 0.45 --quiet`);
+    expect(card.conversion!.command).toBe(`emseg convert ${modelDir} -o ${output} --metrics ${join(root, 'metrics.json')} --threshold 0.45 --tta --quiet`);
     // The metadata copy is the same card without the hash (a file cannot contain its own hash).
     const metadataCard = JSON.parse(readOnnxMetadata(bytes)[MODEL_CARD_METADATA_KEY]!);
     const { sha256: _hash, ...withoutHash } = card;
