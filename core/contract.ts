@@ -23,7 +23,7 @@ export const MASK_BACKGROUND = 0;
 export interface MetricFigures {
   vRand?: number;
   vInfo?: number;
-  /** Threshold at which vRand/vInfo were best. */
+  /** Threshold at which vRand was best (vInfo is its own best over the thresholds, possibly at another). */
   bestThreshold?: number;
   pixelError?: number;
   dice?: number;

@@ -2,7 +2,8 @@
  * Evaluation of a model on labelled slices, platform-neutral: the caller hands in a predictor
  * (`image -> probabilities`, one per variant: plain, and test-time augmentation when asked), this
  * module runs it on every slice and scores the result with the ISBI 2012 metrics (core/metrics):
- * V_rand and V_info at the best threshold and at the model's threshold, pixel error, Dice, IoU.
+ * V_rand and V_info each at its own best threshold of the sweep (as the ISBI challenge reports
+ * them; the two thresholds may differ) and at the model's threshold, pixel error, Dice, IoU.
  *
  * It knows nothing of ONNX or tfjs: `emseg evaluate` builds the predictors (onnxruntime through
  * core/inference.ts, or a tfjs model), the browser could too.
@@ -26,7 +27,7 @@ export type EvaluationVariant = 'plain' | 'tta';
 export interface EvaluationOptions {
   /** The model's threshold (model card), for pixel error, Dice, IoU and the "at threshold" scores. Default 0.5. */
   threshold?: number;
-  /** Thresholds searched for the best V_rand. Default 0.0, 0.1, ..., 1.0. */
+  /** Thresholds searched, separately, for the best V_rand and the best V_info. Default 0.0, 0.1, ..., 1.0. */
   thresholds?: readonly number[];
   /** Called after each slice of each variant, for progress display. */
   onSlice?: (variant: EvaluationVariant, done: number, total: number) => void;
@@ -34,10 +35,10 @@ export interface EvaluationOptions {
 
 export interface MetricsRow {
   variant: EvaluationVariant;
-  /** Best threshold over `thresholds` by V_rand, and that V_rand. */
+  /** Best threshold over `thresholds` by V_rand, and that V_rand (V_info's best may lie elsewhere). */
   bestThreshold: number;
   vRandBest: number;
-  /** Best V_info over `thresholds` (as the challenge reports it), and its threshold. */
+  /** Best V_info over `thresholds`, at its own threshold (as the challenge reports it), which may differ from `bestThreshold`. */
   vInfoBest: number;
   vInfoBestThreshold: number;
   /** At the model's threshold. */

@@ -5,52 +5,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../train/backend.ts';
-
-type Shape4 = [number, number, number, number];
-
-function relativeError(expected: Float32Array, actual: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(expected[i]! - actual[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  expect(scale).toBeGreaterThan(0);
-  return diff / scale;
-}
-
-function randomArray(size: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  return Float32Array.from({ length: size }, () => {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    return a / 2 ** 31 - 1;
-  });
-}
-
-function onBackend<T>(name: string, run: () => T): T {
-  tf.setBackend(name);
-  return run();
-}
-
-const cases: { x: Shape4; k: number; cout: number; stride: number; pad: 'same' | 'valid' }[] = [
-  { x: [2, 8, 8, 3], k: 3, cout: 4, stride: 1, pad: 'same' },
-  { x: [1, 9, 7, 2], k: 3, cout: 5, stride: 1, pad: 'valid' },
-  { x: [2, 9, 7, 3], k: 3, cout: 2, stride: 2, pad: 'same' },
-  { x: [1, 10, 11, 2], k: 3, cout: 3, stride: 2, pad: 'valid' },
-  { x: [2, 8, 8, 4], k: 2, cout: 3, stride: 2, pad: 'same' },
-  { x: [1, 7, 9, 2], k: 2, cout: 3, stride: 1, pad: 'same' },
-  { x: [1, 7, 7, 3], k: 2, cout: 2, stride: 2, pad: 'valid' },
-  { x: [3, 6, 5, 4], k: 1, cout: 2, stride: 1, pad: 'valid' },
-  { x: [2, 6, 6, 3], k: 1, cout: 5, stride: 2, pad: 'same' },
-];
+import { CONV_CASES, onBackend, randomArray, relativeError, type Shape4 } from './helpers/conv-kernel-cases.ts';
 
 describe('wasm Conv2DBackpropInput', () => {
   beforeAll(async () => {
     await selectBackend(tf, 'wasm');
   });
 
-  for (const c of cases) {
+  for (const c of CONV_CASES) {
     it(`gives conv2d's input gradient for x ${c.x.join('x')}, ${c.k}x${c.k} kernel, stride ${c.stride}, ${c.pad}`, () => {
       const filterShape: Shape4 = [c.k, c.k, c.x[3], c.cout];
       const xValues = randomArray(c.x.reduce((a, b) => a * b), 13);

@@ -48,7 +48,11 @@ describe('startServer', () => {
     await server.emseg.ready;
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     const inFlight = fetch(`${server.url}/v1/segment`, init());
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Wait until the server has the request (a fixed delay races on a loaded machine).
+    for (let waited = 0; server.emseg.lifecycle.inFlight === 0; waited += 5) {
+      if (waited > 10_000) throw new Error('the first request never reached the server');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     const stopping = server.shutdown('test');
     const late = await fetch(`${server.url}/v1/segment`, init());
     expect(late.status).toBe(503);

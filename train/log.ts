@@ -25,7 +25,7 @@ export interface ValidationLogLine {
   type: 'validation';
   step: number;
   crops: number;
-  /** V_rand and V_info at the best threshold, and that threshold. */
+  /** V_rand and V_info each at its own best threshold; `threshold` is V_rand's (V_info's may differ). */
   vRand: number;
   vInfo: number;
   threshold: number;

@@ -31,7 +31,10 @@ export interface LoopDataset<R extends LoopRng = LoopRng> {
   sampleBatch(rng: R): TrainBatch;
 }
 
-/** Validation figures: V_rand/V_info at the best threshold, the rest at `atThreshold`. */
+/**
+ * Validation figures: V_rand and V_info each at its own best threshold (`threshold` is V_rand's;
+ * V_info's may differ), the rest at `atThreshold`.
+ */
 export interface ValidationScores {
   vRand: number;
   vInfo: number;

@@ -1,7 +1,8 @@
 /**
  * Shared pieces of the web demo's browser tests: whether Chromium is there (skip with a visible
  * reason outside CI, fail in CI), the demo built with a tiny test model into a temp folder, a
- * static file server with the COOP/COEP headers of the real server, and the browser launch.
+ * static file server with the COOP/COEP headers of the real server, the browser launch, and all of
+ * these at once with a page open (openDemoPage).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -110,6 +111,49 @@ export async function serveStatic(root: string, options: { isolate?: boolean } =
 
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+export interface DemoPageOptions {
+  /** Serves the built demo; default serveStatic(outDir) with the isolation headers. */
+  serve?: (demo: BuiltDemo) => Promise<StaticServer>;
+  /** Chromium flags beyond CHROMIUM_ARGS. */
+  chromiumArgs?: string[];
+  /** Options of browser.newPage (viewport, downloads). */
+  page?: Parameters<Browser['newPage']>[0];
+}
+
+/** The demo built with a tiny model, served, and one Chromium page on it (not yet navigated). */
+export interface DemoPage {
+  demo: BuiltDemo;
+  /** Where the server listens (serve's url as given). */
+  url: string;
+  browser: Browser;
+  page: Page;
+  /** The page's console errors and warnings and page errors, for failure messages. */
+  consoleLines: string[];
+  /** Closes the browser, then the server, then removes the build. */
+  close: () => Promise<void>;
+}
+
+/** Builds the demo, serves it, launches Chromium and opens a page; on failure closes what it opened. */
+export async function openDemoPage(options: DemoPageOptions = {}): Promise<DemoPage> {
+  const demo = await buildDemoWithTinyModel();
+  let server: StaticServer | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    await server?.close();
+    demo.dispose();
+  };
+  try {
+    server = await (options.serve ?? ((built) => serveStatic(built.build.outDir)))(demo);
+    browser = await launchChromium(options.chromiumArgs);
+    const page = await browser.newPage(options.page);
+    return { demo, url: server.url, browser, page, consoleLines: collectConsole(page), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** Collects console errors and page errors, for the failure messages. */

@@ -6,13 +6,13 @@
  * TIFF, show the core's EmsegError message, word for word.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { isEmsegError } from '../../core/errors.ts';
 import { makeImage, makeStack } from '../../core/image.ts';
 import { probeImage } from '../../core/image-probe.ts';
 import { decodeTiff, encodeTiff } from '../../core/tiff.ts';
-import { actAndWait, buildDemoWithTinyModel, collectConsole, describeBrowser, launchChromium, serveStatic, waitForState, type BuiltDemo, type StaticServer } from './harness.ts';
+import { actAndWait, describeBrowser, openDemoPage, serveStatic, waitForState, type DemoPage } from './harness.ts';
 
 /** A 3-page 8-bit stack, 60x44, each page a different pattern. */
 function threePageTiff(): Uint8Array {
@@ -35,27 +35,18 @@ function coreMessage(action: () => unknown): string {
 }
 
 describeBrowser('web demo file input', () => {
-  let demo: BuiltDemo;
-  let server: StaticServer;
-  let browser: Browser;
+  let session: DemoPage;
   let page: Page;
   let consoleLines: string[];
 
   beforeAll(async () => {
-    demo = await buildDemoWithTinyModel();
-    server = await serveStatic(demo.build.outDir, { isolate: false });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    consoleLines = collectConsole(page);
-    await page.goto(server.url);
+    session = await openDemoPage({ serve: (demo) => serveStatic(demo.build.outDir, { isolate: false }), page: { viewport: { width: 1280, height: 800 } } });
+    ({ page, consoleLines } = session);
+    await page.goto(session.url);
     await waitForState(page, ['ready', 'error']);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    demo?.dispose();
-  });
+  afterAll(() => session?.close());
 
   it('runs single-threaded WASM without cross-origin isolation and says why', async () => {
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);

@@ -8,44 +8,45 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makeImage } from '../../core/image.ts';
 import { decodeTiff } from '../../core/tiff.ts';
 import { encodePng } from '../../node/png.ts';
 import { DEFAULT_SERVE_CONFIG } from '../../serve/config.ts';
-import { startServer, type RunningServer } from '../../serve/server.ts';
+import { startServer } from '../../serve/server.ts';
 import { captureLog } from '../serve-fixtures.ts';
-import { actAndWait, buildDemoWithTinyModel, collectConsole, greyPngPixels, describeBrowser, launchChromium, OUTPUT_DIR, waitForState, type BuiltDemo } from './harness.ts';
+import { actAndWait, greyPngPixels, describeBrowser, openDemoPage, OUTPUT_DIR, waitForState, type BuiltDemo, type DemoPage } from './harness.ts';
 
 const SAMPLE = 'samples/isbi2012-train-27.png';
 
 describeBrowser('web demo on WASM against the server', () => {
+  let session: DemoPage;
   let demo: BuiltDemo;
-  let server: RunningServer;
-  let browser: Browser;
   let page: Page;
   let consoleLines: string[];
+  /** The emseg server's http://host:port. */
+  let serverUrl: string;
 
   beforeAll(async () => {
-    demo = await buildDemoWithTinyModel();
-    server = await startServer(
-      { ...DEFAULT_SERVE_CONFIG, model: demo.model.path, providers: 'cpu', host: '127.0.0.1', port: 0, webRoot: demo.build.outDir },
-      { log: captureLog(), processMetrics: false },
-    );
-    await server.emseg.ready;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
-    consoleLines = collectConsole(page);
+    session = await openDemoPage({
+      // The real server, serving the demo as its web root and the same model on the CPU.
+      serve: async (built) => {
+        const server = await startServer(
+          { ...DEFAULT_SERVE_CONFIG, model: built.model.path, providers: 'cpu', host: '127.0.0.1', port: 0, webRoot: built.build.outDir },
+          { log: captureLog(), processMetrics: false },
+        );
+        await server.emseg.ready;
+        return { url: server.url, close: () => server.shutdown('test over') };
+      },
+      page: { viewport: { width: 1366, height: 900 }, acceptDownloads: true },
+    });
+    ({ demo, page, consoleLines, url: serverUrl } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.shutdown('test over');
-    demo?.dispose();
-  });
+  afterAll(() => session?.close());
 
   it('loads from the server cross-origin isolated, says images stay local, and picks WASM with threads', async () => {
-    await page.goto(`${server.url}/?provider=wasm`);
+    await page.goto(`${serverUrl}/?provider=wasm`);
     expect(await waitForState(page, ['ready', 'error'])).toBe('ready');
     expect(await page.textContent('#privacy')).toMatch(/stay in this browser.*Nothing is uploaded/s);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
@@ -66,7 +67,7 @@ describeBrowser('web demo on WASM against the server', () => {
     // Probability maps: the same core code on two ONNX runtimes (WASM in the page, CPU in the server).
     const pageProbability = await page.evaluate(() => window.emsegDemo!.probabilityBase64()!);
     const browserP = new Float32Array(new Uint8Array(Buffer.from(pageProbability.base64, 'base64')).buffer);
-    const served = await fetch(`${server.url}/v1/segment?output=probability&format=tiff`, {
+    const served = await fetch(`${serverUrl}/v1/segment?output=probability&format=tiff`, {
       method: 'POST',
       body: sampleBytes,
       headers: { 'Content-Type': 'image/png' },
@@ -90,7 +91,7 @@ describeBrowser('web demo on WASM against the server', () => {
     const downloaded = await greyPngPixels(await download.path());
     expect(downloaded).toMatchObject({ width: 512, height: 512, channels: 1 });
 
-    const servedMask = await fetch(`${server.url}/v1/segment?output=mask&format=png&threshold=${threshold}`, {
+    const servedMask = await fetch(`${serverUrl}/v1/segment?output=mask&format=png&threshold=${threshold}`, {
       method: 'POST',
       body: sampleBytes,
       headers: { 'Content-Type': 'image/png' },
@@ -138,7 +139,7 @@ describeBrowser('web demo on WASM against the server', () => {
     const pageProbability = await page.evaluate(() => window.emsegDemo!.probabilityBase64()!);
     expect([pageProbability.width, pageProbability.height]).toEqual([640, 560]);
     const browserP = new Float32Array(new Uint8Array(Buffer.from(pageProbability.base64, 'base64')).buffer);
-    const served = await fetch(`${server.url}/v1/segment?output=probability&format=tiff`, { method: 'POST', body: png as Uint8Array<ArrayBuffer>, headers: { 'Content-Type': 'image/png' } });
+    const served = await fetch(`${serverUrl}/v1/segment?output=probability&format=tiff`, { method: 'POST', body: png as Uint8Array<ArrayBuffer>, headers: { 'Content-Type': 'image/png' } });
     expect(served.status).toBe(200);
     const serverP = decodeTiff(new Uint8Array(await served.arrayBuffer()), 'server probability').pages[0]!.data;
     expect(serverP.length).toBe(640 * 560);

@@ -5,36 +5,28 @@
  * pipeline on WebGPU agrees with core segmentImage on onnxruntime-node (the server's path).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makeImage } from '../../core/image.ts';
 import { segmentImage } from '../../core/inference.ts';
 import { encodePng } from '../../node/png.ts';
 import { loadOnnxModel } from '../../serve/session.ts';
-import { actAndWait, buildDemoWithTinyModel, collectConsole, describeBrowser, launchChromium, serveStatic, waitForState, type BuiltDemo, type StaticServer } from './harness.ts';
+import { actAndWait, describeBrowser, openDemoPage, waitForState, type BuiltDemo, type DemoPage } from './harness.ts';
 
 describeBrowser('web demo on WebGPU', () => {
+  let session: DemoPage;
   let demo: BuiltDemo;
-  let server: StaticServer;
-  let browser: Browser;
   let page: Page;
   let consoleLines: string[];
 
   beforeAll(async () => {
-    demo = await buildDemoWithTinyModel();
-    server = await serveStatic(demo.build.outDir);
-    browser = await launchChromium(['--enable-unsafe-webgpu']);
-    page = await browser.newPage();
-    consoleLines = collectConsole(page);
+    session = await openDemoPage({ chromiumArgs: ['--enable-unsafe-webgpu'] });
+    ({ demo, page, consoleLines } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    demo?.dispose();
-  });
+  afterAll(() => session?.close());
 
   it('chooses WebGPU by itself when the browser gives an adapter', async () => {
-    await page.goto(server.url);
+    await page.goto(session.url);
     expect(await waitForState(page, ['ready', 'error']), consoleLines.join('\n')).toBe('ready');
     const provider = await page.evaluate(() => window.emsegDemo!.provider());
     expect(provider?.name, JSON.stringify(provider)).toBe('webgpu');
