@@ -105,6 +105,25 @@ function lossesOf(outDir: string): number[] {
 }
 
 describe('trainModel bookkeeping', () => {
+  it('counts crops per second over the steps alone, not over validations and checkpoints', async () => {
+    const outDir = join(root, 'throughput');
+    const parts = fakeParts();
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const step = parts.engine.step.bind(parts.engine);
+    parts.engine.step = async (batch: TrainBatch, lr: number) => (await sleep(25), step(batch, lr));
+    const score = parts.scoreValidation.bind(parts);
+    parts.scoreValidation = async (...args: Parameters<typeof score>) => (await sleep(300), score(...args));
+    await trainModel(resolveTrainConfig({ ...base, steps: 8, logEvery: 4, validateEvery: 2, checkpointEvery: 3, outDir }), { parts });
+    const train = readLog(join(outDir, 'train.log.jsonl')).filter((l): l is TrainLogLine => l.type === 'train');
+    expect(train).toHaveLength(2);
+    // Each step of 2 crops takes at least 25 ms: at most 80 crops/s, whatever happened between steps;
+    // and the 300 ms validations inside each window must not drag the figure down either.
+    for (const line of train) {
+      expect(line.cropsPerSecond).toBeLessThanOrEqual(2 / 0.025);
+      expect(line.cropsPerSecond).toBeGreaterThan(2 / 0.3);
+    }
+  });
+
   it('logs windows and validations, keeps best by V_rand, and writes every output', async () => {
     const outDir = join(root, 'full');
     const parts = fakeParts();

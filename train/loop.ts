@@ -168,7 +168,8 @@ export async function trainModel(config: TrainConfig, options: TrainRunOptions =
     const invocationStart = now();
     const elapsedBefore = loop.elapsedSeconds;
     const elapsed = () => elapsedBefore + (now() - invocationStart);
-    let windowStart = now();
+    // Throughput counts the time of the steps only (sampling + engine), not checkpoints or validation.
+    let windowStepSeconds = 0;
     let windowCrops = 0;
     let recentStepsPerSecond = 0;
     let lastLoss: number | undefined;
@@ -216,6 +217,7 @@ export async function trainModel(config: TrainConfig, options: TrainRunOptions =
       loop.windowSteps += 1;
       windowCrops += batch.n;
       const stepSeconds = now() - stepStart;
+      windowStepSeconds += stepSeconds;
       recentStepsPerSecond = recentStepsPerSecond === 0 ? 1 / stepSeconds : 0.9 * recentStepsPerSecond + 0.1 / stepSeconds;
       onEvent({
         type: 'step',
@@ -230,14 +232,13 @@ export async function trainModel(config: TrainConfig, options: TrainRunOptions =
       });
 
       if (loop.step % config.logEvery === 0 || loop.step === totalSteps) {
-        const windowSeconds = now() - windowStart;
         const line: TrainLogLine = {
           type: 'train',
           step: loop.step,
           crops: loop.cropsSeen,
           loss: loop.windowLossSum / loop.windowSteps,
           lr,
-          cropsPerSecond: windowSeconds > 0 ? windowCrops / windowSeconds : 0,
+          cropsPerSecond: windowStepSeconds > 0 ? windowCrops / windowStepSeconds : 0,
           elapsedSeconds: round(elapsed(), 3),
         };
         lastLoss = line.loss;
@@ -245,7 +246,7 @@ export async function trainModel(config: TrainConfig, options: TrainRunOptions =
         loop.windowLossSum = 0;
         loop.windowSteps = 0;
         windowCrops = 0;
-        windowStart = now();
+        windowStepSeconds = 0;
       }
       if (loop.step % config.validateEvery === 0 || loop.step === totalSteps) {
         const line = await validate(parts, loop, elapsed);
@@ -258,11 +259,9 @@ export async function trainModel(config: TrainConfig, options: TrainRunOptions =
           await checkpointNow('best');
         }
         onEvent({ type: 'validation', line, isBest });
-        windowStart = now();
       }
       if (loop.step % config.checkpointEvery === 0 || loop.step === totalSteps) {
         await checkpointNow('latest');
-        windowStart = now();
       }
     }
     if (latestSavedAt !== loop.step) await checkpointNow('latest');
