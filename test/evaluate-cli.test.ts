@@ -28,7 +28,8 @@ beforeAll(async () => {
       command: 'emseg train --depth 2 --filters 4 --steps 20',
       invocations: [{ command: 'emseg train --depth 2 --filters 4 --steps 20', fromStep: 0, toStep: 20, status: 'completed' }],
       status: 'completed', stepsDone: 20, cropsSeen: 80, wallTimeSeconds: 42, backend: 'wasm',
-      split: { train: '0-24', validation: '25-29' },
+      split: { train: '0-24', validation: '25' },
+      best: { step: 10, vRand: 0.6, threshold: 0.4 },
       config: { steps: 20, batchSize: 4, cropSize: 64, model: { depth: 2, baseFilters: 4, batchNorm: false, dropout: 0 } },
     }),
   );
@@ -36,6 +37,7 @@ beforeAll(async () => {
     join(root, 'run', 'train.log.jsonl'),
     [
       { type: 'train', step: 10, crops: 40, loss: 1.2, lr: 1e-3, cropsPerSecond: 3, elapsedSeconds: 20 },
+      { type: 'validation', step: 10, crops: 40, vRand: 0.6, vInfo: 0.6, threshold: 0.4, pixelError: 0.3, dice: 0.7, iou: 0.5, atThreshold: 0.5, vRandAtThreshold: 0.5, vInfoAtThreshold: 0.6, seconds: 1, elapsedSeconds: 21 },
       { type: 'train', step: 20, crops: 80, loss: 0.9, lr: 1e-5, cropsPerSecond: 3, elapsedSeconds: 40 },
       { type: 'validation', step: 20, crops: 80, vRand: 0.5, vInfo: 0.6, threshold: 0.5, pixelError: 0.3, dice: 0.7, iou: 0.5, atThreshold: 0.5, vRandAtThreshold: 0.5, vInfoAtThreshold: 0.6, seconds: 1, elapsedSeconds: 41 },
     ].map((l) => JSON.stringify(l)).join('\n'),
@@ -104,6 +106,9 @@ describe('emseg evaluate', () => {
     expect(md).toContain('![test montage](tiny.report.test.png)');
     expect(md).toContain('![training curve](tiny.report.curve.svg)');
     expect(md).toContain('| crops seen | 80 |');
+    // The evaluated slice is the run's validation split, which chose the checkpoint: the report says so.
+    expect(md).toContain("Slices 25 are the training run's validation slices: they chose the checkpoint kept (step 10,");
+    expect(md).toContain('the model of the last step (20) scored V_rand 0.5000 on them during training');
     expect(md).toContain('# train (steps 0-20, completed)\nemseg train --depth 2 --filters 4 --steps 20');
     expect(md).toMatch(/# evaluate \(this report\)\nemseg evaluate .*--report/);
     // PNG signature

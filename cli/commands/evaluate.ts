@@ -278,6 +278,14 @@ interface ReportJob {
   inputs: string[];
 }
 
+/** The last validation line of a training log, if any. */
+async function lastValidationOf(logPath: string): Promise<{ step: number; vRand: number } | undefined> {
+  const { readLog } = await import('../../train/log.ts');
+  const validations = readLog(logPath).filter((line) => line.type === 'validation');
+  const last = validations[validations.length - 1];
+  return last && last.type === 'validation' ? { step: last.step, vRand: last.vRand } : undefined;
+}
+
 async function writeReport(job: ReportJob): Promise<void> {
   const reportDir = dirname(resolve(job.report));
   const rel = (p: string) => relative(reportDir, resolve(p)).split('\\').join('/');
@@ -297,6 +305,14 @@ async function writeReport(job: ReportJob): Promise<void> {
   if (card?.conversion?.command) otherCommands.push({ what: 'convert', command: card.conversion.command });
   const notes: string[] = [];
   if (card?.conversion?.parityMaxAbsDiff !== undefined) notes.push(`tfjs -> ONNX parity: largest absolute difference ${card.conversion.parityMaxAbsDiff.toExponential(2)}`);
+  const sliceList = formatSliceList(job.slices);
+  if (training?.best && training.split?.validation === sliceList) {
+    const lastValidation = run.log ? await lastValidationOf(run.log) : undefined;
+    const last = lastValidation && lastValidation.step !== training.best.step ? `; the model of the last step (${lastValidation.step}) scored V_rand ${lastValidation.vRand.toFixed(4)} on them during training` : '';
+    notes.push(
+      `Slices ${sliceList} are the training run's validation slices: they chose the checkpoint kept (step ${training.best.step}, the best validation V_rand) and any threshold picked on them, so these figures are somewhat optimistic for unseen images${last}.`,
+    );
+  }
   const markdown = renderEvaluationReport({
     title: `Evaluation of ${job.modelPath}`,
     model: job.modelPath,
@@ -304,7 +320,7 @@ async function writeReport(job: ReportJob): Promise<void> {
     ...(job.modelSha ? { sha256: job.modelSha } : {}),
     images: job.imagesPath,
     labels: job.labelsPath,
-    slices: formatSliceList(job.slices),
+    slices: sliceList,
     result: job.result,
     evaluateCommand: job.command,
     otherCommands,
