@@ -72,7 +72,7 @@ function firstLine(error: unknown): string {
 /** What to do about a GPU provider whose libraries are missing. */
 function hintFor(provider: string, message: string): string {
   if ((provider === 'cuda' || provider === 'tensorrt') && /failed to load shared library/i.test(message)) {
-    return ` (the ${provider === 'cuda' ? 'CUDA' : 'TensorRT'} provider libraries are not installed: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 and cuDNN 9; see serve/README.md)`;
+    return ` (the ${provider === 'cuda' ? 'CUDA' : 'TensorRT'} provider libraries are not installed: run ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js on a machine with CUDA 12 and cuDNN 9; see serve/README.md)`;
   }
   return '';
 }
