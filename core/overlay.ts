@@ -25,6 +25,13 @@ export interface OverlayOptions extends DisplayRangeOptions {
 export const DEFAULT_OVERLAY_COLOUR: Rgb = [255, 48, 48];
 export const DEFAULT_OVERLAY_ALPHA = 0.5;
 
+/**
+ * How emseg shows a mask or label to people, everywhere (visualize, evaluate montages, the
+ * server's and predict's `overlay` output, the web demo): the membranes (mask 0) in red over the
+ * image, so the thin boundaries the model draws can be checked against the picture.
+ */
+export const MEMBRANE_OVERLAY: OverlayOptions = { paint: 'zero', colour: DEFAULT_OVERLAY_COLOUR, alpha: DEFAULT_OVERLAY_ALPHA };
+
 function checkSameSize(image: { width: number; height: number }, mask: GreyImage, what: string): void {
   if (image.width !== mask.width || image.height !== mask.height) {
     throw new EmsegError(

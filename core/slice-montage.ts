@@ -6,7 +6,7 @@
 import type { ImageStack } from './image.ts';
 import { assertSameShape } from './image.ts';
 import type { MontageCell, MontageSpec } from './montage.ts';
-import { overlayMask, type OverlayOptions } from './overlay.ts';
+import { MEMBRANE_OVERLAY, overlayMask, type OverlayOptions } from './overlay.ts';
 
 export interface ExtraColumn {
   title: string;
@@ -30,7 +30,7 @@ export interface SliceMontageInput {
   extraColumns?: readonly ExtraColumn[];
 }
 
-export const DEFAULT_LABEL_OVERLAY: OverlayOptions = { paint: 'zero', colour: [255, 48, 48], alpha: 0.5 };
+export const DEFAULT_LABEL_OVERLAY: OverlayOptions = MEMBRANE_OVERLAY;
 
 const DEFAULT_TITLES = ['image', 'label', 'overlay (red = membrane)'] as const;
 

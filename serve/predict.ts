@@ -21,7 +21,7 @@ import type { ModelCard } from '../core/contract.ts';
 import { EmsegError, isEmsegError, type EmsegErrorCode } from '../core/errors.ts';
 import type { GreyImage, ImageStack } from '../core/image.ts';
 import { segmentStack, type StackProgress } from '../core/inference.ts';
-import { overlayMask } from '../core/overlay.ts';
+import { MEMBRANE_OVERLAY, overlayMask } from '../core/overlay.ts';
 import { validateThreshold } from '../core/threshold.ts';
 import { encodeTiff } from '../core/tiff.ts';
 import { resolveTilingOptions, type TilePredictor } from '../core/tiling.ts';
@@ -164,7 +164,7 @@ async function encodeOutput(
   // Page counts were checked by the caller: PNG and overlay hold one page.
   if (output === 'overlay') {
     if (format !== 'png') throw new EmsegError('E_BAD_ARGUMENT', `${name}: an overlay is written as PNG, not ${format}`);
-    return encodePng(overlayMask(stack.pages[0]!, masks.pages[0]!));
+    return encodePng(overlayMask(stack.pages[0]!, masks.pages[0]!, MEMBRANE_OVERLAY));
   }
   if (output === 'mask') return format === 'png' ? encodePng(masks.pages[0]!) : encodeTiff(masks);
   if (format === 'png') return encodePng(quantizeProbability(probabilities.pages[0]!));

@@ -19,7 +19,7 @@ import type { ModelCard } from '../core/contract.ts';
 import { probeImage } from '../core/image-probe.ts';
 import { segmentImage, type Segmentation } from '../core/inference.ts';
 import type { TilePredictor } from '../core/tiling.ts';
-import { overlayMask } from '../core/overlay.ts';
+import { MEMBRANE_OVERLAY, overlayMask } from '../core/overlay.ts';
 import { encodeTiff } from '../core/tiff.ts';
 import { decodeImageBytes } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
@@ -155,7 +155,7 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
         ? await encodePng(quantizeProbability(pages[0]!))
         : encodeTiff({ width: stack.width, height: stack.height, pages });
   } else {
-    body = await encodePng(overlayMask(stack.pages[0]!, results[0]!.mask));
+    body = await encodePng(overlayMask(stack.pages[0]!, results[0]!.mask, MEMBRANE_OVERLAY));
   }
   const encodeMs = lap();
   return { body, contentType: CONTENT_TYPES[plan.outputFormat], pages: stack.pages.length, timings: { decodeMs, inferMs, encodeMs } };

@@ -104,8 +104,21 @@ describe('emseg predict', () => {
     expect(result.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['a-mask.png', 'b-mask.png', 'c-mask.tif']);
     expect((await predict(folder, '-o', out, '--output', 'overlay')).code).toBe(0);
-    const { info } = await sharp(readFileSync(join(out, 'a-overlay.png'))).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(readFileSync(join(out, 'a-overlay.png'))).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height, info.channels]).toEqual([512, 512, 3]);
+    // As everywhere in emseg (core/overlay.ts MEMBRANE_OVERLAY): membranes (mask 0) red, cells grey.
+    const mask = (await sharp(readFileSync(join(out, 'a-mask.png'))).extractChannel(0).raw().toBuffer()) as Buffer;
+    let membranes = 0;
+    for (let i = 0; i < mask.length; i++) {
+      const [r, g, b] = [data[3 * i]!, data[3 * i + 1]!, data[3 * i + 2]!];
+      if (mask[i] === 0) {
+        membranes += 1;
+        expect(r - g).toBeGreaterThan(90);
+      } else {
+        expect([g, b]).toEqual([r, r]);
+      }
+    }
+    expect(membranes).toBeGreaterThan(0);
   });
 
   it('never overwrites an input', async () => {

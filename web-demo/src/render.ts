@@ -3,7 +3,7 @@
  * blended over the input (core/overlay.ts, the same overlay the server returns).
  */
 import type { GreyImage } from '../../core/image.ts';
-import { overlayMask } from '../../core/overlay.ts';
+import { MEMBRANE_OVERLAY, overlayMask } from '../../core/overlay.ts';
 import { toDisplayBytes, type RgbImage } from '../../core/rgb-image.ts';
 import { heatMap, heatLegend } from './heatmap.ts';
 
@@ -45,7 +45,7 @@ export function drawHeatMap(canvas: HTMLCanvasElement, probability: GreyImage<Fl
 }
 
 export function drawOverlay(canvas: HTMLCanvasElement, image: GreyImage, mask: GreyImage, opacity: number): void {
-  drawPicture(canvas, overlayMask(image, mask, { alpha: opacity, output: 'rgba' }));
+  drawPicture(canvas, overlayMask(image, mask, { ...MEMBRANE_OVERLAY, alpha: opacity, output: 'rgba' }));
 }
 
 export function drawLegend(canvas: HTMLCanvasElement): void {
