@@ -278,24 +278,19 @@ interface ReportJob {
   inputs: string[];
 }
 
-/** The last validation line of a training log, if any. */
-async function lastValidationOf(logPath: string): Promise<{ step: number; vRand: number } | undefined> {
-  const { readLog } = await import('../../train/log.ts');
-  const validations = readLog(logPath).filter((line) => line.type === 'validation');
-  const last = validations[validations.length - 1];
-  return last && last.type === 'validation' ? { step: last.step, vRand: last.vRand } : undefined;
-}
-
 async function writeReport(job: ReportJob): Promise<void> {
   const reportDir = dirname(resolve(job.report));
   const rel = (p: string) => relative(reportDir, resolve(p)).split('\\').join('/');
   const run = findTrainingRun(job.modelPath, job.run);
   let curve: string | undefined;
+  let lastValidation: { step: number; vRand: number } | undefined;
   if (run.log) {
     const [{ readLog }, { renderCurveSvg }] = await Promise.all([import('../../train/log.ts'), import('../../train/curve.ts')]);
+    const log = readLog(run.log);
+    lastValidation = log.filter((line) => line.type === 'validation').at(-1);
     curve = `${job.reportBase}.curve.svg`;
     process.stderr.write(`wrote ${curve}\n`);
-    await writeFileAtomic(curve, renderCurveSvg(readLog(run.log), { title: `training curve of ${basename(job.modelPath)}` }), { inputs: job.inputs });
+    await writeFileAtomic(curve, renderCurveSvg(log, { title: `training curve of ${basename(job.modelPath)}` }), { inputs: job.inputs });
   }
   const card = job.model.card;
   const training = trainingSummary(run.config) ?? trainingFromCard(card?.training);
@@ -307,7 +302,6 @@ async function writeReport(job: ReportJob): Promise<void> {
   if (card?.conversion?.parityMaxAbsDiff !== undefined) notes.push(`tfjs -> ONNX parity: largest absolute difference ${card.conversion.parityMaxAbsDiff.toExponential(2)}`);
   const sliceList = formatSliceList(job.slices);
   if (training?.best && training.split?.validation === sliceList) {
-    const lastValidation = run.log ? await lastValidationOf(run.log) : undefined;
     const last = lastValidation && lastValidation.step !== training.best.step ? `; the model of the last step (${lastValidation.step}) scored V_rand ${lastValidation.vRand.toFixed(4)} on them during training` : '';
     notes.push(
       `Slices ${sliceList} are the training run's validation slices: they chose the checkpoint kept (step ${training.best.step}, the best validation V_rand) and any threshold picked on them, so these figures are somewhat optimistic for unseen images${last}.`,
