@@ -1,0 +1,65 @@
+/**
+ * Volumes too large for memory, read and written region by region (large TIFF/BigTIFF and
+ * OME-Zarr inputs and outputs). Platform-neutral interfaces only: the Node implementations live in
+ * node/ (file handles), the streaming inference that joins them in core/.
+ *
+ * A volume is `depth` slices of `height` x `width` pixels; a 2D image is a volume of depth 1.
+ */
+import type { BitDepth, GreyImage } from './image.ts';
+import type { Box } from './padding.ts';
+
+/** Physical size of one pixel (voxel), as stated by the file (OME-TIFF, OME-Zarr). */
+export interface PixelSize {
+  /** Along x (columns) and y (rows), in `unit`. */
+  x: number;
+  y: number;
+  /** Between slices, when the file states it. */
+  z?: number;
+  /** An OME/UDUNITS length unit name, e.g. 'nanometer' or 'micrometer'. */
+  unit: string;
+}
+
+/** A grey volume read by regions; only the regions asked for are brought into memory. */
+export interface VolumeSource {
+  /** Names the source in error messages (usually the path). */
+  readonly name: string;
+  readonly width: number;
+  readonly height: number;
+  readonly depth: number;
+  /** 8 and 16: unsigned integers; 32: float32 (core/image.ts). */
+  readonly bitDepth: BitDepth;
+  readonly pixelSize?: PixelSize;
+  /** Pixels of slice `z` inside `box` (which lies inside the slice), as a box.width x box.height image. */
+  readRegion(z: number, box: Box): Promise<GreyImage>;
+  close(): Promise<void>;
+}
+
+export type VolumeSampleType = 'uint8' | 'float32';
+
+/** Where a chunk of the output lies: slice `z`, chunk column `cx`, chunk row `cy`. */
+export interface ChunkIndex {
+  z: number;
+  cx: number;
+  cy: number;
+}
+
+/**
+ * An output volume written chunk by chunk (chunks of chunkWidth x chunkHeight pixels of one slice;
+ * chunks on the right and bottom edges are cropped to the volume). Writing a chunk is atomic:
+ * a chunk is either complete or absent, so a killed job can be resumed.
+ */
+export interface VolumeSink {
+  readonly width: number;
+  readonly height: number;
+  readonly depth: number;
+  readonly chunkWidth: number;
+  readonly chunkHeight: number;
+  readonly sampleType: VolumeSampleType;
+  /** `data` holds the chunk's pixels row-major at its real (possibly cropped) size. */
+  writeChunk(chunk: ChunkIndex, data: Uint8Array | Float32Array): Promise<void>;
+  /** True when the chunk was written completely by this job (or an earlier run of the same job). */
+  isChunkComplete(chunk: ChunkIndex): Promise<boolean>;
+  /** After every chunk is written: derived levels, metadata, final rename. Idempotent. */
+  finalize(): Promise<void>;
+  close(): Promise<void>;
+}
