@@ -18,7 +18,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmsegError } from '../core/errors.ts';
-import { reproducibilityKey, formatSliceList, type TrainConfig } from './config.ts';
+import { formatSliceList } from '../core/slice-list.ts';
+import { reproducibilityKey, type TrainConfig } from './config.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.ts';
 import { renderCurveSvg } from './curve.ts';
 import { JsonlLog, readLog, type TrainLogLine, type ValidationLogLine } from './log.ts';
