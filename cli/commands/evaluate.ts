@@ -30,17 +30,19 @@ import { encodePng } from '../../node/png.ts';
 import { BACKEND_CHOICES } from '../../train/backend.ts';
 import { machineDescription } from '../../train/machine.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
+import { ISBI_TEST_IMAGES, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS, ISBI_VALIDATION_SLICES } from '../../core/isbi-data.ts';
+import { commandLine } from '../command-line.ts';
 
-const DEFAULT_IMAGES = 'data/isbi2012/train-volume.tif';
-const DEFAULT_LABELS = 'data/isbi2012/train-labels.tif';
-const DEFAULT_TEST_IMAGES = 'data/isbi2012/test-volume.tif';
+const DEFAULT_IMAGES = ISBI_TRAIN_IMAGES;
+const DEFAULT_LABELS = ISBI_TRAIN_LABELS;
+const DEFAULT_TEST_IMAGES = ISBI_TEST_IMAGES;
 const DEFAULT_TEST_SLICES = '0,10,20,29';
 
 export const evaluateArgs = {
   model: { type: 'positional', required: true, description: 'An .onnx model, or a tfjs Layers model folder (with model.json)' },
   images: { type: 'string', description: `Image stack. Default ${DEFAULT_IMAGES}` },
   labels: { type: 'string', description: `Label stack (255 = cell interior). Default ${DEFAULT_LABELS}` },
-  slices: { type: 'string', description: 'Slices to evaluate. Default 25-29 (the validation split)' },
+  slices: { type: 'string', description: `Slices to evaluate. Default ${ISBI_VALIDATION_SLICES} (the validation split)` },
   tta: { type: 'boolean', description: 'Also evaluate with 8-fold flip/rotation test-time augmentation' },
   threshold: { type: 'string', description: "Threshold for pixel error, Dice, IoU. Default the model card's, else 0.5" },
   json: { type: 'string', description: 'Write the metrics as JSON to this file' },
@@ -67,8 +69,6 @@ function sha256(path: string): string {
 
 const toMask = (p: Float32Array, width: number, height: number, threshold: number): GreyImage<Uint8Array> =>
   thresholdProbability(makeImage(width, height, p), threshold);
-
-const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 
 /** The training run that made the model: `--run`, else the folder above a tfjs model, else `<name>.*` files beside an ONNX file. */
 export function findTrainingRun(model: string, run?: string): { config?: string; log?: string } {
@@ -141,7 +141,7 @@ export default defineCommand({
         `--labels ${labelsPath}: ${labels.pages.length} pages of ${labels.width}x${labels.height} do not match --images ${imagesPath}: ${images.pages.length} pages of ${images.width}x${images.height}`,
       );
     }
-    const slices = parseSliceList((args.slices as string | undefined) ?? '25-29', images.pages.length, '--slices');
+    const slices = parseSliceList((args.slices as string | undefined) ?? ISBI_VALIDATION_SLICES, images.pages.length, '--slices');
     let testImages: ImageStack | undefined;
     let testSlices: number[] = [];
     const testImagesPath = (args['test-images'] as string | undefined) ?? DEFAULT_TEST_IMAGES;
@@ -161,7 +161,7 @@ export default defineCommand({
     try {
       const thr = threshold ?? model.threshold;
       const labelled = slices.map((index) => ({ index, image: images.pages[index]!, label: labels.pages[index]! }));
-      process.stderr.write(`evaluating ${modelPath} (${model.kind}) on ${basename(imagesPath)} slices ${args.slices ?? '25-29'}${args.tta ? ', with and without TTA' : ''}\n`);
+      process.stderr.write(`evaluating ${modelPath} (${model.kind}) on ${basename(imagesPath)} slices ${args.slices ?? ISBI_VALIDATION_SLICES}${args.tta ? ', with and without TTA' : ''}\n`);
       const result = await evaluateSlices(
         labelled,
         { plain: (image) => model.predictSlice(image, false), ...(args.tta ? { tta: (image: GreyImage) => model.predictSlice(image, true) } : {}) },
@@ -175,7 +175,7 @@ export default defineCommand({
       );
       process.stdout.write(formatMetricsText(result));
 
-      const command = ['emseg', 'evaluate', ...rawArgs.map(quote)].join(' ');
+      const command = commandLine(['emseg', 'evaluate', ...rawArgs]);
       const date = new Date().toISOString();
       const machine = machineDescription();
       const modelSha = statSync(modelPath).isFile() ? sha256(modelPath) : undefined;

@@ -12,6 +12,7 @@ import { parseSliceList } from '../../core/slice-list.ts';
 import { optionLabel, resolveTrainConfig, TRAIN_DEFAULTS, TRAIN_OPTIONS, type TrainConfig, type TrainConfigInput } from '../../train/config.ts';
 import { enumArg, numberOption } from '../options.ts';
 import type { TrainEvent, TrainResult } from '../../train/loop.ts';
+import { commandLine } from '../command-line.ts';
 
 /** The flags of `emseg train`: one per row of TRAIN_OPTIONS (train/config.ts), and --quiet. */
 export const trainArgs: ArgsDef = {
@@ -122,10 +123,9 @@ export function summaryText(result: TrainResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The command line as the user could type it again. */
-export function commandLine(argv: readonly string[]): string {
-  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return ['emseg', 'train', ...argv.map(quote)].join(' ');
+/** The train command line as the user could type it again. */
+export function trainCommandLine(argv: readonly string[]): string {
+  return commandLine(['emseg', 'train', ...argv]);
 }
 
 export default defineCommand({
@@ -175,7 +175,7 @@ export default defineCommand({
     };
     let result: TrainResult;
     try {
-      result = await trainModel(config, { signal: controller.signal, onEvent, command: commandLine(rawArgs) });
+      result = await trainModel(config, { signal: controller.signal, onEvent, command: trainCommandLine(rawArgs) });
     } finally {
       process.off('SIGINT', onSigint);
     }
