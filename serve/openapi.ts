@@ -33,10 +33,12 @@ export const SegmentQuerySchema = z.object({
     .enum(['png', 'tiff'])
     .optional()
     .openapi({ description: 'default: tiff for TIFF input and for probability, png otherwise; a stack of several pages needs tiff' }),
-  threshold: z.coerce
-    .number()
-    .min(0)
-    .max(1)
+  // A decimal number only: '' (an empty value) or '0x1' must not be read as 0 or 1 (Number() would).
+  threshold: z
+    .string()
+    .regex(/^(\d+(\.\d*)?|\.\d+)$/, { message: 'expected a decimal number between 0 and 1, such as 0.5' })
+    .transform(Number)
+    .pipe(z.number().min(0).max(1))
     .optional()
     .openapi({ description: "mask threshold on the probability; default: the model card's", example: 0.5 }),
   tta: z
