@@ -264,7 +264,7 @@ function decodeJpegSegment(reader: TiffReader, layout: PageLayout, source: Uint8
 
 /**
  * Inflates zlib data into at most `expected` bytes and stops there: the input goes to fflate's
- * streaming inflater in small chunks (deflate expands a chunk at most ~1032 times), so a strip that
+ * streaming inflater in small chunks (deflate expands 1 KiB to at most ~1 MiB), so a strip that
  * would inflate to gigabytes costs the work of `expected` bytes, not of the whole stream.
  */
 function inflateBounded(source: Uint8Array, expected: number): { data: Uint8Array; length: number } {
@@ -277,7 +277,7 @@ function inflateBounded(source: Uint8Array, expected: number): { data: Uint8Arra
     data.set(room < chunk.length ? chunk.subarray(0, room) : chunk, length);
     length += Math.min(room, chunk.length);
   });
-  const step = 4096;
+  const step = 1024; // at most ~1 MB of output per push
   for (let at = 0; at < source.length && !full; at += step) {
     const end = Math.min(at + step, source.length);
     inflater.push(source.subarray(at, end), end === source.length);

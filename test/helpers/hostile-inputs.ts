@@ -6,7 +6,6 @@
  * TIFF files are built here field by field (little-endian, data at byte 8, then the IFDs), so a
  * case can hold exactly the inconsistency it tests.
  */
-import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import sharp from 'sharp';
 
 /** A field of a TIFF directory: its type and values (a RATIONAL as numerator, denominator pairs). */
@@ -107,18 +106,62 @@ export function greyPage(width: number, height: number, strip: { offsets: number
 }
 
 /**
- * A zlib stream of `gibibytes` GiB of zeros, a few MB long: one 1 MiB block of zeros compressed
- * after a full flush (so it can be repeated byte for byte), repeated, then a final empty block and
- * the right Adler-32 (a = 1, b = length mod 65521 for zeros).
+ * A zlib stream of one Deflate block (as a compressor would write a bomb, with no block boundary
+ * where an inflater might stop) that inflates to about `bytes` zero bytes at ~1032:1: a literal 0,
+ * then matches of length 258 at distance 1, each coded in 2 bits by a dynamic Huffman table in
+ * which the length symbol 285 and the distance symbol 0 have 1-bit codes.
  */
-export function zerosZlibStream(mebibytes: number): Uint8Array {
-  const block = deflateRawSync(new Uint8Array(1 << 20), { level: 9, finishFlush: zlibConstants.Z_FULL_FLUSH });
-  const total = mebibytes * (1 << 20);
-  const b = total % 65521;
-  const parts = [new Uint8Array([0x78, 0xda])];
-  for (let i = 0; i < mebibytes; i += 1) parts.push(block);
-  parts.push(new Uint8Array([0x03, 0x00, (b >>> 8) & 0xff, b & 0xff, 0x00, 0x01]));
-  return concat(parts);
+export function zerosZlibStream(bytes: number): Uint8Array {
+  const matches = Math.ceil((bytes - 1) / 258);
+  const out = new Uint8Array(64 + Math.ceil((matches * 2) / 8) + 16);
+  let at = 2;
+  let bit = 0;
+  out[0] = 0x78;
+  out[1] = 0x01;
+  const bits = (value: number, count: number) => {
+    for (let i = 0; i < count; i += 1) {
+      if ((value >> i) & 1) out[at]! |= 1 << bit;
+      if (++bit === 8) (bit = 0), (at += 1);
+    }
+  };
+  const code = (value: number, length: number) => {
+    for (let i = length - 1; i >= 0; i -= 1) bits((value >> i) & 1, 1); // Huffman codes go MSB first
+  };
+  bits(1, 1); // BFINAL
+  bits(2, 2); // dynamic Huffman
+  bits(286 - 257, 5); // HLIT: literal/length codes up to 285
+  bits(0, 5); // HDIST: one distance code
+  bits(18 - 4, 4); // HCLEN: code-length codes up to symbol 1 in the permuted order
+  const order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1];
+  const clen: Record<number, number> = { 18: 1, 1: 2, 2: 2 }; // codes: 18 -> 0, 1 -> 10, 2 -> 11
+  for (const symbol of order) bits(clen[symbol] ?? 0, 3);
+  const cl = { 18: [0, 1], 1: [0b10, 2], 2: [0b11, 2] } as const;
+  const zeros = (n: number) => {
+    while (n > 0) {
+      const run = Math.min(138, n);
+      code(...cl[18]);
+      bits(run - 11, 7);
+      n -= run;
+    }
+  };
+  // Literal/length lengths: 0 -> 2, 1..255 -> 0, 256 -> 2, 257..284 -> 0, 285 -> 1; distance 0 -> 1.
+  code(...cl[2]);
+  zeros(255);
+  code(...cl[2]);
+  zeros(28);
+  code(...cl[1]);
+  code(...cl[1]);
+  // Codes: 285 -> 0, literal 0 -> 10, end of block -> 11; distance 0 -> 0.
+  code(0b10, 2);
+  const matchBits = bit + matches * 2; // every match is the code 0 then the code 0: zero bits, already there
+  at += Math.floor(matchBits / 8);
+  bit = matchBits % 8;
+  code(0b11, 2);
+  if (bit > 0) (bit = 0), (at += 1);
+  const total = 1 + matches * 258;
+  const b = total % 65521; // Adler-32 of zeros: a = 1, b = length mod 65521
+  out.set([(b >>> 8) & 0xff, b & 0xff, 0x00, 0x01], at);
+  return out.subarray(0, at + 4);
 }
 
 export interface HostileCase {
@@ -146,7 +189,7 @@ export async function hostileCorpus(limits: CorpusLimits): Promise<HostileCase[]
   const tiff = 'image/tiff';
 
   // 1. A strip of a 512x512 page that inflates to 10 GiB: only the 256 KiB the page needs are inflated.
-  const bomb = zerosZlibStream(10 * 1024);
+  const bomb = zerosZlibStream(10 * 2 ** 30);
   cases.push({
     name: 'Deflate strip inflating to 10 GiB (the page needs 256 KiB)',
     contentType: tiff,
