@@ -122,17 +122,24 @@ describe('the hostile-input corpus on a real keep-alive connection', () => {
     }
   });
 
-  it('answers malformed HTTP with a problem JSON, and keeps serving', async () => {
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(server.port, '127.0.0.1', () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n'));
-      let text = '';
-      socket.on('data', (chunk) => (text += chunk.toString()));
-      socket.on('end', () => resolve(text));
+  const rawExchange = (text: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => socket.write(text));
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('end', () => resolve(answer));
       socket.on('error', reject);
     });
-    expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+
+  it.each([
+    ['a malformed header line', 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n', 400, 'Bad Request', 'E_BAD_REQUEST'],
+    ['32 KiB of headers', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(32 * 1024)}\r\n\r\n`, 431, 'Request Header Fields Too Large', 'E_HEADERS_TOO_LARGE'],
+  ] as const)('answers %s with a problem JSON and closes, and keeps serving', async (_name, text, status, title, code) => {
+    const raw = await rawExchange(text);
+    expect(raw.startsWith(`HTTP/1.1 ${status} ${title}\r\n`)).toBe(true);
     expect(raw).toMatch(/content-type: application\/problem\+json/i);
-    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, code: 'E_BAD_REQUEST' });
+    expect(raw).toMatch(/connection: close/i);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ status, code });
     expect((await send(server.url, undefined, { path: '/healthz' })).status).toBe(200);
   });
 
