@@ -250,7 +250,7 @@ export function createApp(options: AppOptions): EmsegApp {
         provider: model.provider,
         card: model.card as unknown as Record<string, unknown>,
         batching,
-        limits: { maxBodyBytes, ...limits, timeoutMs },
+        limits: { maxBodyBytes, maxBodiesBytes: bodyBudget.maxBytes, ...limits, timeoutMs },
       },
       200,
     );

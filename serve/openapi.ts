@@ -82,11 +82,11 @@ export const segmentRoute = createRoute({
       content: { 'image/png': { schema: binary }, 'image/tiff': { schema: binary } },
     },
     400: problem('empty body, bad query parameter or output/format combination'),
-    413: problem('body, pixels or pages over a limit'),
+    413: problem('body, pixels or pages over a limit, or a TIFF whose decoding needs more than its work budget'),
     415: problem('not an image, or an image variant the server does not decode'),
     422: problem('a truncated or inconsistent image'),
     500: problem('unexpected server error (details only in the server log)'),
-    503: problem('queue full, timed out, model not loaded yet, or shutting down (Retry-After)'),
+    503: problem('queue full, bodies in flight at their cap, timed out, model not loaded yet, or shutting down (Retry-After)'),
   },
 });
 
@@ -101,6 +101,7 @@ const ModelInfoSchema = z
     }),
     limits: z.object({
       maxBodyBytes: z.number().int(),
+      maxBodiesBytes: z.number().int().openapi({ description: 'bytes of request bodies held at once' }),
       maxPixels: z.number().int(),
       maxStackPixels: z.number().int(),
       maxPages: z.number().int(),

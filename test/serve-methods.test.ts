@@ -39,7 +39,7 @@ describe('methods', () => {
 });
 
 describe('threshold', () => {
-  const post = (threshold: string) => app.request(`/v1/segment?threshold=${threshold}`, { method: 'POST', body: png, headers: { 'Content-Type': 'image/png' } });
+  const post = (threshold: string) => app.request(`/v1/segment?threshold=${threshold}`, { method: 'POST', body: png as BodyInit, headers: { 'Content-Type': 'image/png' } });
   it.each(['', '0x1', '1e-1', '-0', '1.5', 'NaN', '%200.5'])('threshold=%s -> 400', async (value) => {
     const response = await post(value);
     expect(response.status).toBe(400);
