@@ -134,7 +134,7 @@ function probeTiff(bytes: Uint8Array, name: string, options: ProbeOptions): Imag
   const width = tagNumber(reader, first, Tag.ImageWidth, 0, 'page 0 ImageWidth');
   const height = tagNumber(reader, first, Tag.ImageLength, 0, 'page 0 ImageLength');
   if (!(width > 0 && height > 0)) throw reader.corrupt(`page 0 has no image size (${width}x${height})`);
-  const bitsPerSample = (tagNumbers(reader, first, Tag.BitsPerSample, 'page 0 BitsPerSample') ?? [1])[0]!;
+  const bitsPerSample = tagNumber(reader, first, Tag.BitsPerSample, 1, 'page 0 BitsPerSample');
   const samplesPerPixel = tagNumber(reader, first, Tag.SamplesPerPixel, 1, 'page 0 SamplesPerPixel');
   const format = tagNumber(reader, first, Tag.SampleFormat, 1, 'page 0 SampleFormat');
   const sampleFormat: SampleFormat = format === 1 ? 'uint' : format === 2 ? 'int' : format === 3 ? 'float' : 'other';

@@ -149,6 +149,9 @@ export function readTiffStructure(
   const maxDirectories = options.maxDirectories ?? Number.POSITIVE_INFINITY;
   const directories: TiffDirectory[] = [];
   const seen = new Set<number>();
+  // Directories may not overlap: their sizes together may not exceed the file. Otherwise 2000
+  // directories claiming the same 65535 entries would make a 1 MB file cost 131 million entries.
+  let directoryBytes = 0;
   let offset = reader.u32(4);
   if (offset === 0) throw reader.corrupt('no image directory');
   while (offset !== 0) {
@@ -161,6 +164,8 @@ export function readTiffStructure(
     reader.require(offset, 2, `image directory ${index}`);
     const count = reader.u16(offset);
     reader.require(offset + 2, count * 12 + 4, `image directory ${index} (${count} entries)`);
+    directoryBytes += 2 + count * 12 + 4;
+    if (directoryBytes > bytes.length) throw reader.corrupt(`image directory ${index} overlaps the directories before it`);
     const entries = new Map<number, TiffEntry>();
     for (let i = 0; i < count; i += 1) {
       const e = offset + 2 + i * 12;

@@ -69,6 +69,25 @@ describe('decodeTiff work guards', () => {
   });
 });
 
+describe('the IFD walk', () => {
+  it('refuses directories that overlap (many directories claiming the same entries)', () => {
+    // 200 directories at offsets 8, 12, 16, ... each claiming 5000 entries over the same bytes.
+    const file = new Uint8Array(8 + 800 + 5000 * 12 + 8);
+    const view = new DataView(file.buffer);
+    file.set([0x49, 0x49, 42, 0]);
+    view.setUint32(4, 8, true);
+    for (let i = 0; i < 200; i += 1) {
+      const at = 8 + i * 4;
+      view.setUint16(at, 5000, true);
+      view.setUint32(at + 2 + 5000 * 12, i + 1 < 200 ? at + 4 : 0, true);
+    }
+    const started = performance.now();
+    const error = errorOf(() => probeImage(file, 'overlap.tif'));
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(error.message).toMatch(/image directory \d+ overlaps the directories before it/);
+  });
+});
+
 describe('decodeTiff on inconsistent fields', () => {
   const pixels = new Uint8Array(64 * 64).fill(100);
   const page = greyPage(64, 64, { offsets: [8], counts: [pixels.length], rows: 64 });
