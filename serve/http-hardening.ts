@@ -14,12 +14,18 @@ export interface HttpTimeouts {
   requestTimeoutMs: number;
   /** How long an idle keep-alive connection stays open. */
   keepAliveTimeoutMs: number;
+  /**
+   * How often Node checks the headers and request timeouts (its `connectionsCheckingInterval`,
+   * a server option, default 30 s): a timeout fires up to this much late.
+   */
+  checkIntervalMs: number;
 }
 
 export const HTTP_TIMEOUTS: Readonly<HttpTimeouts> = {
   headersTimeoutMs: 20_000,
   requestTimeoutMs: 120_000,
   keepAliveTimeoutMs: 65_000,
+  checkIntervalMs: 2_000,
 };
 
 /** The raw HTTP answer for a request Node's parser refused (no app runs for it). */
@@ -38,7 +44,8 @@ export function clientErrorResponse(code: string | undefined): string {
   );
 }
 
-export function hardenHttpServer(server: Server, timeouts: HttpTimeouts = HTTP_TIMEOUTS): void {
+/** Sets the timeouts (checkIntervalMs goes to the server's constructor) and answers clientError as a problem. */
+export function hardenHttpServer(server: Server, timeouts: Omit<HttpTimeouts, 'checkIntervalMs'> = HTTP_TIMEOUTS): void {
   server.headersTimeout = timeouts.headersTimeoutMs;
   server.requestTimeout = timeouts.requestTimeoutMs;
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createApp, stderrLog, type EmsegApp, type ServedModel, type ServerLog } from './app.ts';
 import type { ServeConfig } from './config.ts';
-import { hardenHttpServer } from './http-hardening.ts';
+import { HTTP_TIMEOUTS, hardenHttpServer } from './http-hardening.ts';
 
 /** A loaded model the server can close when it stops (serve/session.ts's loadOnnxModel result). */
 export interface ClosableModel extends ServedModel {
@@ -129,7 +129,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   });
 
   const server: ServerType = await new Promise((resolve) => {
-    const listening: ServerType = serve({ fetch: emseg.app.fetch, port: config.port, hostname: config.host }, () => resolve(listening));
+    const listening: ServerType = serve(
+      { fetch: emseg.app.fetch, port: config.port, hostname: config.host, serverOptions: { connectionsCheckingInterval: HTTP_TIMEOUTS.checkIntervalMs } },
+      () => resolve(listening),
+    );
   });
   hardenHttpServer(server as Server);
   const address = server.address() as AddressInfo;
