@@ -66,6 +66,37 @@ describe('keep-alive safety', () => {
   });
 });
 
+describe('keep-alive safety when the event loop stalls', () => {
+  it('does not lose the next request after an early answer and a 800 ms stall (the loss of issue 16)', async () => {
+    // The server runs in this process: blocking this thread stalls its event loop as a loaded
+    // server's would. Without `Connection: close`, the adapter's 500 ms drain timer fires first
+    // after the stall and destroys the connection the agent has just reused: ECONNRESET.
+    const { server } = await start({});
+    for (const size of [200_000, 2_000_000]) {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const early = await new Promise<number>((resolve, reject) => {
+          const req = request(`${server.url}/v1/segment`, { method: 'POST', agent, headers: { 'Content-Type': 'text/plain' } }, (res) => {
+            res.resume();
+            res.on('end', () => {
+              const until = Date.now() + 800;
+              while (Date.now() < until); // the stall
+              resolve(res.statusCode!);
+            });
+          });
+          req.on('error', reject);
+          req.end(new Uint8Array(size));
+        });
+        expect(early).toBe(415);
+        const next = await send(server.url, agent, { headers: { 'Content-Type': 'image/png' }, body: png });
+        expect(next.status).toBe(200);
+      } finally {
+        agent.destroy();
+      }
+    }
+  });
+});
+
 describe('admission before buffering', () => {
   it('answers 503 with Retry-After before reading a body that would go over the bodies cap; hang-ups are info lines', async () => {
     const { server, log } = await start({ maxBodiesBytes: 3_000_000, maxBodyBytes: 2_000_000 });
