@@ -5,6 +5,7 @@
  * the default.
  */
 import { EmsegError } from '../core/errors.ts';
+import { parseNumberText, type NumberRule } from '../core/number-text.ts';
 
 export interface ServeConfig {
   /** ONNX model file. */
@@ -95,15 +96,10 @@ function parseValue(setting: AnySetting, raw: string, source: string): string | 
     if (raw.trim() === '') throw new EmsegError('E_BAD_ARGUMENT', `${source}: expected a non-empty value, found ''`);
     return raw;
   }
-  const value = Number(raw);
   const zeroAllowed: readonly (keyof ServeConfig)[] = ['port', 'batchWaitMs', 'queueSize', 'batchSize', 'inferenceWorkers', 'intraOpThreads', 'serveSourceMaps'];
-  const min = zeroAllowed.includes(setting.key) ? 0 : 1;
-  const max = setting.key === 'port' ? 65535 : setting.key === 'serveSourceMaps' ? 1 : Number.POSITIVE_INFINITY;
-  if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-    const range = setting.key === 'port' ? 'an integer in 0..65535' : setting.key === 'serveSourceMaps' ? '0 or 1' : `an integer >= ${min}`;
-    throw new EmsegError('E_BAD_ARGUMENT', `${source}: expected ${range}, found '${raw}'`);
-  }
-  return value;
+  const max = setting.key === 'port' ? 65535 : setting.key === 'serveSourceMaps' ? 1 : undefined;
+  const rule: NumberRule = { integer: true, min: zeroAllowed.includes(setting.key) ? 0 : 1, ...(max !== undefined ? { max } : {}) };
+  return parseNumberText(raw, source, rule);
 }
 
 /**
@@ -119,7 +115,8 @@ export function resolveServeConfig(
   for (const setting of SERVE_SETTINGS) {
     const flag = flags[setting.key];
     const fromEnv = env[setting.env];
-    if (flag !== undefined && flag !== '') config[setting.key] = parseValue(setting, String(flag), `--${setting.flag}`);
+    // A flag given empty is a mistake; an empty variable counts as unset (compose files and systemd pass them).
+    if (flag !== undefined) config[setting.key] = parseValue(setting, String(flag), `--${setting.flag}`);
     else if (fromEnv !== undefined && fromEnv !== '') config[setting.key] = parseValue(setting, fromEnv, setting.env);
     else config[setting.key] = setting.default;
   }

@@ -6,6 +6,8 @@
  * image body is declared but read by the handler itself (sniffed from its bytes).
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import { DECIMAL_NUMBER_TEXT, describeNumberRule } from '../core/number-text.ts';
+import { THRESHOLD_RULE } from '../core/threshold.ts';
 import { OUTPUT_FORMATS, OUTPUT_KINDS } from '../core/segmentation-output.ts';
 
 export const ProblemSchema = z
@@ -34,10 +36,11 @@ export const SegmentQuerySchema = z.object({
     .enum(OUTPUT_FORMATS)
     .optional()
     .openapi({ description: 'default: tiff for TIFF input and for probability, png otherwise; a stack of several pages needs tiff' }),
-  // A decimal number only: '' (an empty value) or '0x1' must not be read as 0 or 1 (Number() would).
+  // Decimal text only, as every number typed by people (core/number-text.ts): '' (an empty value)
+  // or '0x1' must not be read as 0 or 1, as Number() would.
   threshold: z
     .string()
-    .regex(/^(\d+(\.\d*)?|\.\d+)$/, { message: 'expected a decimal number between 0 and 1, such as 0.5' })
+    .regex(DECIMAL_NUMBER_TEXT, { message: `expected ${describeNumberRule(THRESHOLD_RULE)}, such as 0.5` })
     .transform(Number)
     .pipe(z.number().min(0).max(1))
     .optional()

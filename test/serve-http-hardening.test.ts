@@ -31,7 +31,7 @@ describe('hardenHttpServer', () => {
   });
 
   it('answers headers that never finish (slowloris) with 408 problem JSON and closes', async () => {
-    const { port } = await listen({ headersTimeoutMs: 300, requestTimeoutMs: 600, keepAliveTimeoutMs: 200 });
+    const { port } = await listen({ headersTimeoutMs: 300, requestTimeoutMs: 600, keepAliveTimeoutMs: 200, checkIntervalMs: 100 });
     const started = performance.now();
     const raw = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: a'));

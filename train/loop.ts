@@ -18,13 +18,15 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmsegError } from '../core/errors.ts';
-import { reproducibilityKey, formatSliceList, type TrainConfig } from './config.ts';
+import { formatSliceList } from '../core/slice-list.ts';
+import { reproducibilityKey, type TrainConfig } from './config.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.ts';
 import { renderCurveSvg } from './curve.ts';
 import { JsonlLog, readLog, type TrainLogLine, type ValidationLogLine } from './log.ts';
 import { learningRateAt } from './schedule.ts';
 import { machineDescription } from './machine.ts';
 import { openTrainingParts, type TrainingParts } from './loop-parts.ts';
+import { recoverInterruptedWrites } from '../node/atomic-dir.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 
 export type TrainStatus = 'completed' | 'time-budget' | 'interrupted';
@@ -87,6 +89,18 @@ export async function trainModel(config: TrainConfig, options: TrainRunOptions =
     lastModel: join(outDir, 'last-model'),
     latest: join(outDir, 'checkpoints', 'latest'),
   };
+  // An interrupted run may have left temp folders, or a model or checkpoint moved aside by a crash
+  // between two renames (node/atomic-dir.ts): put them right before anything reads the folder.
+  const outputs: [string, string[]][] = [
+    [outDir, ['model', 'last-model', 'config.json', 'curve.svg', 'train.log.jsonl']],
+    [join(outDir, 'checkpoints'), ['latest', 'best']],
+  ];
+  for (const [folder, names] of outputs) {
+    const { restored, removed } = await recoverInterruptedWrites(folder, { names });
+    if (restored.length + removed.length > 0) {
+      onEvent({ type: 'warning', message: `${folder}: tidied after an interrupted run (${[...restored.map((p) => `restored ${p}`), ...(removed.length > 0 ? [`removed ${removed.length} temporary file(s) or folder(s)`] : [])].join(', ')})` });
+    }
+  }
   if (!config.resume && hasCheckpoint(outDir, 'latest')) {
     throw new EmsegError(
       'E_OUTPUT_EXISTS',
