@@ -5,8 +5,8 @@
  * 1. Starts `emseg serve` as a child process (the settings from the environment, --ep default cpu)
  *    on 127.0.0.1 at a free port, and waits for /readyz.
  * 2. `--concurrency` clients, each on its own keep-alive connection (node:http Agent, one socket),
- *    send requests back to back for `--duration` seconds: a 512x512 ISBI slice as PNG, or with
- *    probability `--bad` a bad input in turn from the hostile corpus's quick kinds (415 before
+ *    send requests back to back for `--duration` seconds: a 512x512 ISBI slice as PNG, or (every
+ *    1/`--bad`-th request of all) a bad input in turn from the hostile corpus's quick kinds (415 before
  *    the body is read, 400 from the query, 422 corrupt TIFF, 413 over the pixel limit).
  * 3. Samples the server's RSS (/proc/<pid>/status) every second; after the load, waits 5 s and
  *    samples once more.
@@ -135,12 +135,13 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     let badTurn = 0;
     const lostReasons = new Map<string, number>();
     const endAt = performance.now() + args.durationSeconds * 1000;
+    const badEvery = Math.max(1, Math.round(1 / args.bad)); // every 20th request at 5 %: exactly the share asked
     const client = async () => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       while (performance.now() < endAt) {
-        const shot = Math.random() < args.bad ? bad[badTurn++ % bad.length]! : good;
-        const started = performance.now();
         sent += 1;
+        const shot = sent % badEvery === 0 ? bad[badTurn++ % bad.length]! : good;
+        const started = performance.now();
         try {
           const status = await send(base, agent, shot);
           counts.set(String(status), (counts.get(String(status)) ?? 0) + 1);
