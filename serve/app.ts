@@ -5,7 +5,12 @@
  *   GET  /v1/model     model card, provider, batching and limits
  *   GET  /healthz      liveness          GET /readyz   readiness (model loaded, provider)
  *   GET  /metrics      Prometheus        GET /openapi.json   generated from serve/openapi.ts
- *   GET  /*            the web demo's static files (web-demo/dist)
+ *   GET  /*            the web demo's static files (web-demo/dist; source maps only when asked)
+ *
+ * Hostile input (serve/README.md, "Hostile input"): TIFF uploads decode in their own worker pool
+ * with a work budget (serve/decode-pool.ts), bodies in flight are capped before they are read
+ * (serve/body-budget.ts), early answers close keep-alive connections (serve/keep-alive.ts), a
+ * known route with another method answers 405 with Allow.
  *
  * Every error is an RFC 9457 problem (serve/problem.ts); a 500 says nothing internal and is logged.
  * Every response carries COOP/COEP (the web demo needs cross-origin isolation for threaded WASM)
@@ -19,13 +24,13 @@ import type { Context } from 'hono';
 import type { ModelCard } from '../core/contract.ts';
 import { isEmsegError } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
+import { decodeImageBytes } from '../node/image-files.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdmissionQueue } from './admission.ts';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { DecodePool, type DecodeBudget } from './decode-pool.ts';
 import { closeOnUnreadBody, nodeIncoming } from './keep-alive.ts';
-import { decodeImageBytes } from '../node/image-files.ts';
 import { createBatchingPredictor, type BatchingPredictor } from './batcher.ts';
 import { DEFAULT_SERVE_CONFIG, autoBatchSize } from './config.ts';
 import { createLifecycle, type Lifecycle } from './lifecycle.ts';
