@@ -207,7 +207,7 @@ export function createApp(options: AppOptions): EmsegApp {
     const incoming = nodeIncoming(c.env);
     if (incoming && (incoming.errored || incoming.destroyed) && !incoming.complete) {
       log.info(`${c.req.method} ${c.req.path}: the client closed the connection before sending the whole body`);
-      return problemResponse(new ProblemError(400, 'the request body was not received completely', { code: 'E_CLIENT_GONE' }));
+      return problemResponse(new ProblemError(400, 'the request body was not received completely', { code: 'E_BODY_INCOMPLETE' }));
     }
     const { problem, internal } = problemFrom(error);
     if (internal) log.error(`${c.req.method} ${c.req.path} failed`, error);
