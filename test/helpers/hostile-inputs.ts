@@ -5,7 +5,13 @@
  *
  * TIFF files are built here field by field (little-endian, data at byte 8, then the IFDs), so a
  * case can hold exactly the inconsistency it tests.
+ *
+ * As a script, writes the corpus to a folder for trying it on a running server with curl:
+ *   npx tsx test/helpers/hostile-inputs.ts /tmp/corpus   # NN-<case>.bin and manifest.json
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 
 /** A field of a TIFF directory: its type and values (a RATIONAL as numerator, denominator pairs). */
@@ -282,4 +288,19 @@ function patchJpegSize(jpeg: Uint8Array, width: number, height: number): void {
     i += 2 + length;
   }
   throw new Error('no frame header in the JPEG');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const folder = process.argv[2];
+  if (!folder) throw new Error('usage: npx tsx test/helpers/hostile-inputs.ts <output folder>');
+  mkdirSync(folder, { recursive: true });
+  const cases = await hostileCorpus({ maxBodyBytes: 100 * 1024 * 1024, maxPages: 1000 });
+  const manifest = cases.map((hostile, i) => {
+    const file = `${String(i).padStart(2, '0')}-${hostile.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}.bin`;
+    if (hostile.body) writeFileSync(join(folder, file), hostile.body);
+    const { body, ...rest } = hostile;
+    return { ...rest, ...(body ? { file } : {}) };
+  });
+  writeFileSync(join(folder, 'manifest.json'), `${JSON.stringify(manifest, (_key, value: unknown) => (value instanceof RegExp ? String(value) : value), 2)}\n`);
+  process.stdout.write(`${cases.length} cases in ${folder} (manifest.json: method, path, query, content type, expected status and code)\n`);
 }
