@@ -2,6 +2,8 @@
  * The server's TIFF decode pool (serve/decode-pool.ts): decodes as core/tiff.ts does, in worker
  * threads; a job over its work budget or cancelled frees its worker (terminated and replaced).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTiff, encodeTiff } from '../core/tiff.ts';
 import { DecodePool, decodeBudgetMs } from '../serve/decode-pool.ts';
@@ -41,6 +43,16 @@ describe('DecodePool', () => {
     const decoded = await pool({ workers: 1 }).decode(job(small));
     expect(decoded.pages.map((page) => Array.from(page.data))).toEqual(decodeTiff(small, 'x').pages.map((page) => Array.from(page.data)));
     await expect(pool({ workers: 1 }).decode(job(small.subarray(0, 300)))).rejects.toMatchObject({ code: 'E_CORRUPT' });
+  });
+
+  it('decodes JPEG-compressed TIFF (utif in the worker) as core/tiff.ts does', async () => {
+    const decoder = pool({ workers: 1 });
+    for (const name of ['jpeg-grey.tif', 'jpeg-ycbcr.tif']) {
+      const bytes = new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures', 'tiff', name)));
+      const expected = decodeTiff(bytes, name);
+      const decoded = await decoder.decode({ ...job(bytes), declaredPixels: expected.width * expected.height * expected.pages.length });
+      expect(decoded.pages.map((page) => Array.from(page.data))).toEqual(expected.pages.map((page) => Array.from(page.data)));
+    }
   });
 
   it('derives the budget from the declared pixels', () => {
