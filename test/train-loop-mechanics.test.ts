@@ -203,6 +203,18 @@ describe('trainModel bookkeeping', () => {
     expect(warning?.message).toMatch(/resuming on fake with 2 worker\(s\), the run so far used fake with 1/);
   });
 
+  it('opens its parts through an injected factory and disposes of them, but not of parts the caller owns', async () => {
+    let disposed = 0;
+    const owned = () => Object.assign(fakeParts(), { dispose: () => void disposed++ });
+    const seen: number[] = [];
+    await trainModel(resolveTrainConfig({ ...base, steps: 2, outDir: join(root, 'factory') }), {
+      openParts: async (config) => (seen.push(config.steps), owned()),
+    });
+    expect([seen, disposed]).toEqual([[2], 1]);
+    await trainModel(resolveTrainConfig({ ...base, steps: 2, outDir: join(root, 'caller-owned') }), { parts: owned() });
+    expect(disposed).toBe(1);
+  });
+
   it('resumes after a kill mid-save: puts a model moved aside back and removes the temp folders', async () => {
     const outDir = join(root, 'killed');
     const controller = new AbortController();
