@@ -19,6 +19,8 @@ import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { makeImage, type GreyImage } from '../core/image.ts';
+import { ISBI_TEST_IMAGES } from '../core/isbi-data.ts';
+import { parseNumberText } from '../core/number-text.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
 import { buildTiff, greyPage } from '../test/helpers/hostile-inputs.ts';
@@ -35,9 +37,9 @@ function parseArgs(argv: readonly string[]): LoadArgs {
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag}: expected a value`);
-    if (flag === '--duration') args.durationSeconds = Math.min(600, Number(value));
-    else if (flag === '--concurrency') args.concurrency = Number(value);
-    else if (flag === '--bad') args.bad = Number(value);
+    if (flag === '--duration') args.durationSeconds = parseNumberText(value, '--duration', { min: 0, minExclusive: true, max: 600 });
+    else if (flag === '--concurrency') args.concurrency = parseNumberText(value, '--concurrency', { integer: true, min: 1 });
+    else if (flag === '--bad') args.bad = parseNumberText(value, '--bad', { min: 0, minExclusive: true, max: 1 });
     else if (flag === '--model') args.model = value;
     else throw new Error(`unknown flag ${flag}; expected --duration, --concurrency, --bad or --model`);
   }
@@ -45,8 +47,7 @@ function parseArgs(argv: readonly string[]): LoadArgs {
 }
 
 async function slice(): Promise<GreyImage> {
-  const volume = 'data/isbi2012/test-volume.tif';
-  if (existsSync(volume)) return (await readImageFile(volume)).pages[0]!;
+  if (existsSync(ISBI_TEST_IMAGES)) return (await readImageFile(ISBI_TEST_IMAGES)).pages[0]!;
   const data = new Uint8Array(512 * 512);
   for (let i = 0; i < data.length; i += 1) data[i] = (i * 2654435761) >>> 24;
   return makeImage(512, 512, data);

@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
+import { concatBytes } from '../../core/bytes.ts';
 
 /** A field of a TIFF directory: its type and values (a RATIONAL as numerator, denominator pairs). */
 export interface TiffField {
@@ -76,21 +77,11 @@ export function buildTiff(data: Uint8Array, pages: readonly Record<number, TiffF
   });
   parts.push(new Uint8Array([0x49, 0x49, 42, 0, ...u32(ifdOffsets[0]!)]), data, new Uint8Array(data.length % 2));
   for (const { bytes } of ifds) parts.push(bytes);
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 function u32(value: number): number[] {
   return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 const short = (...values: number[]): TiffField => ({ type: 3, values });
