@@ -5,7 +5,7 @@
  * with a loop guard (core/tiff-ifd.ts).
  */
 import { EmsegError } from './errors.ts';
-import { imagejImageCount, isReducedResolution, looksLikeTiff, readTiffStructure, Tag, tagNumber, tagNumbers } from './tiff-ifd.ts';
+import { directoryLimitForPages, imagejImageCount, isReducedResolution, looksLikeTiff, readTiffStructure, Tag, tagNumber, tagNumbers } from './tiff-ifd.ts';
 
 export type ImageFormat = 'png' | 'jpeg' | 'tiff';
 export type SampleFormat = 'uint' | 'int' | 'float' | 'other';
@@ -60,7 +60,20 @@ function probePng(bytes: Uint8Array, name: string): ImageProbe {
   return { format: 'png', width, height, pages: 1, totalPixels: width * height, bitsPerSample, samplesPerPixel, sampleFormat: 'uint' };
 }
 
-function probeJpeg(bytes: Uint8Array, name: string): ImageProbe {
+/** What a JPEG frame header (SOFn) declares. */
+export interface JpegFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly bitsPerSample: number;
+  readonly components: number;
+}
+
+/**
+ * The first frame header of a JPEG stream (starting with SOI), walking the marker segments only;
+ * undefined when the stream ends or a scan starts before any frame header. A broken marker is
+ * E_CORRUPT naming `name`.
+ */
+export function readJpegFrame(bytes: Uint8Array, name = 'JPEG data'): JpegFrame | undefined {
   let i = 2;
   while (i + 4 <= bytes.length) {
     if (bytes[i] !== 0xff) {
@@ -71,29 +84,38 @@ function probeJpeg(bytes: Uint8Array, name: string): ImageProbe {
       i += 1; // fill byte
       continue;
     }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      i += 2; // standalone markers
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      i += 2; // standalone markers (and a second SOI where TIFF JPEGTables and a strip are joined)
       continue;
     }
-    if (marker === 0xd9 || marker === 0xda) break; // end of image or start of scan before any frame header
+    if (marker === 0xd9 || marker === 0xda) return undefined; // end of image or start of scan before any frame header
     const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
     const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
     if (isFrame) {
-      if (i + 10 > bytes.length) break;
-      const bitsPerSample = bytes[i + 4]!;
-      const height = (bytes[i + 5]! << 8) | bytes[i + 6]!;
-      const width = (bytes[i + 7]! << 8) | bytes[i + 8]!;
-      const samplesPerPixel = bytes[i + 9]!;
-      return { format: 'jpeg', width, height, pages: 1, totalPixels: width * height, bitsPerSample, samplesPerPixel, sampleFormat: 'uint' };
+      if (i + 10 > bytes.length) return undefined;
+      return {
+        bitsPerSample: bytes[i + 4]!,
+        height: (bytes[i + 5]! << 8) | bytes[i + 6]!,
+        width: (bytes[i + 7]! << 8) | bytes[i + 8]!,
+        components: bytes[i + 9]!,
+      };
     }
     if (length < 2) throw new EmsegError('E_CORRUPT', `${name}: JPEG segment at byte ${i} has length ${length}`);
     i += 2 + length;
   }
-  throw new EmsegError('E_CORRUPT', `${name}: JPEG ends (${bytes.length} bytes) before its frame header: truncated or corrupt`);
+  return undefined;
 }
 
-function probeTiff(bytes: Uint8Array, name: string): ImageProbe {
-  const { reader, structure } = readTiffStructure(bytes, name);
+function probeJpeg(bytes: Uint8Array, name: string): ImageProbe {
+  const frame = readJpegFrame(bytes, name);
+  if (!frame) throw new EmsegError('E_CORRUPT', `${name}: JPEG ends (${bytes.length} bytes) before its frame header: truncated or corrupt`);
+  const { width, height, bitsPerSample, components } = frame;
+  return { format: 'jpeg', width, height, pages: 1, totalPixels: width * height, bitsPerSample, samplesPerPixel: components, sampleFormat: 'uint' };
+}
+
+function probeTiff(bytes: Uint8Array, name: string, options: ProbeOptions): ImageProbe {
+  const maxDirectories = options.maxPages === undefined ? undefined : directoryLimitForPages(options.maxPages);
+  const { reader, structure } = readTiffStructure(bytes, name, maxDirectories === undefined ? {} : { maxDirectories });
   const pages = structure.directories.filter((dir) => !isReducedResolution(reader, dir));
   const first = pages[0];
   if (!first) throw reader.corrupt('no full-resolution page');
@@ -112,22 +134,30 @@ function probeTiff(bytes: Uint8Array, name: string): ImageProbe {
   const width = tagNumber(reader, first, Tag.ImageWidth, 0, 'page 0 ImageWidth');
   const height = tagNumber(reader, first, Tag.ImageLength, 0, 'page 0 ImageLength');
   if (!(width > 0 && height > 0)) throw reader.corrupt(`page 0 has no image size (${width}x${height})`);
-  const bitsPerSample = (tagNumbers(reader, first, Tag.BitsPerSample, 'page 0 BitsPerSample') ?? [1])[0]!;
+  const bitsPerSample = tagNumber(reader, first, Tag.BitsPerSample, 1, 'page 0 BitsPerSample');
   const samplesPerPixel = tagNumber(reader, first, Tag.SamplesPerPixel, 1, 'page 0 SamplesPerPixel');
   const format = tagNumber(reader, first, Tag.SampleFormat, 1, 'page 0 SampleFormat');
   const sampleFormat: SampleFormat = format === 1 ? 'uint' : format === 2 ? 'int' : format === 3 ? 'float' : 'other';
   return { format: 'tiff', width, height, pages: pageCount, totalPixels, bitsPerSample, samplesPerPixel, sampleFormat };
 }
 
+export interface ProbeOptions {
+  /**
+   * Pages the caller accepts at most: the walk of a TIFF's IFD chain stops (E_TOO_LARGE) after
+   * directoryLimitForPages(maxPages) directories instead of walking millions. Default: no limit.
+   */
+  maxPages?: number;
+}
+
 /** Reads format, size, page count and sample type from the headers. */
-export function probeImage(bytes: Uint8Array, name: string): ImageProbe {
+export function probeImage(bytes: Uint8Array, name: string, options: ProbeOptions = {}): ImageProbe {
   switch (sniffImageFormat(bytes)) {
     case 'png':
       return probePng(bytes, name);
     case 'jpeg':
       return probeJpeg(bytes, name);
     case 'tiff':
-      return probeTiff(bytes, name);
+      return probeTiff(bytes, name, options);
     default:
       throw new EmsegError(
         'E_NOT_AN_IMAGE',

@@ -39,10 +39,16 @@ export function meetsNumberRule(value: number, rule: NumberRule): boolean {
   return rule.max === undefined || value <= rule.max;
 }
 
-/** Parses `text` as a number meeting `rule`; E_BAD_ARGUMENT naming `name` otherwise (blank text included). */
+/**
+ * Decimal notation, optionally with an exponent (`0.5`, `.25`, `-3`, `1e-3`). Not hex, binary or
+ * octal (`0x1`, which Number() reads as 1), not `Infinity`.
+ */
+export const DECIMAL_NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Parses `text` as a decimal number meeting `rule`; E_BAD_ARGUMENT naming `name` otherwise (blank text included). */
 export function parseNumberText(text: string, name: string, rule: NumberRule = {}): number {
   const trimmed = text.trim();
-  const value = trimmed === '' ? Number.NaN : Number(trimmed);
+  const value = DECIMAL_NUMBER_TEXT.test(trimmed) ? Number(trimmed) : Number.NaN;
   if (!meetsNumberRule(value, rule)) {
     throw new EmsegError('E_BAD_ARGUMENT', `${name}: expected ${describeNumberRule(rule)}, found ${JSON.stringify(text)}`);
   }

@@ -129,7 +129,8 @@ export class TiffReader {
 /**
  * Parses the header and walks the IFD chain. Throws E_NOT_AN_IMAGE when the bytes are no TIFF,
  * E_UNSUPPORTED for BigTIFF, E_CORRUPT for offsets outside the file or a looping chain.
- * `maxDirectories` stops the walk early (the probe uses it to refuse absurd page counts cheaply).
+ * With `maxDirectories`, a chain longer than that is refused (E_TOO_LARGE) as soon as the walk gets
+ * there, so a small file holding millions of directories costs no more than the limit.
  */
 export function readTiffStructure(
   bytes: Uint8Array,
@@ -148,15 +149,23 @@ export function readTiffStructure(
   const maxDirectories = options.maxDirectories ?? Number.POSITIVE_INFINITY;
   const directories: TiffDirectory[] = [];
   const seen = new Set<number>();
+  // Directories may not overlap: their sizes together may not exceed the file. Otherwise 2000
+  // directories claiming the same 65535 entries would make a 1 MB file cost 131 million entries.
+  let directoryBytes = 0;
   let offset = reader.u32(4);
   if (offset === 0) throw reader.corrupt('no image directory');
-  while (offset !== 0 && directories.length < maxDirectories) {
+  while (offset !== 0) {
     const index = directories.length;
+    if (index >= maxDirectories) {
+      throw new EmsegError('E_TOO_LARGE', `${name}: has more than ${maxDirectories} image directories (pages and thumbnails), the limit is ${maxDirectories}`);
+    }
     if (seen.has(offset)) throw reader.corrupt(`image directory ${index} points back to byte ${offset} (loop in the IFD chain)`);
     seen.add(offset);
     reader.require(offset, 2, `image directory ${index}`);
     const count = reader.u16(offset);
     reader.require(offset + 2, count * 12 + 4, `image directory ${index} (${count} entries)`);
+    directoryBytes += 2 + count * 12 + 4;
+    if (directoryBytes > bytes.length) throw reader.corrupt(`image directory ${index} overlaps the directories before it`);
     const entries = new Map<number, TiffEntry>();
     for (let i = 0; i < count; i += 1) {
       const e = offset + 2 + i * 12;
@@ -173,11 +182,27 @@ export function readTiffStructure(
   return { reader, structure: { littleEndian, directories } };
 }
 
+/** Directories a file of at most `maxPages` pages may have: each page may come with one reduced-resolution copy. */
+export function directoryLimitForPages(maxPages: number): number {
+  return 2 * maxPages;
+}
+
 /** First value of a numeric tag, or `fallback` when the tag is absent. */
 export function tagNumber(reader: TiffReader, dir: TiffDirectory, tag: number, fallback: number, what: string): number {
   const entry = dir.entries.get(tag);
   if (!entry || entry.count === 0) return fallback;
   return reader.numbers({ ...entry, count: 1 }, what)[0]!;
+}
+
+/**
+ * First value of a count-like tag (a size, a number of samples or rows) as a positive integer, or
+ * `fallback` when the tag is absent. A fraction, zero, a negative or a non-finite value is E_CORRUPT
+ * naming the tag, instead of a size that later breaks an allocation or skips the pixel data.
+ */
+export function tagCount(reader: TiffReader, dir: TiffDirectory, tag: number, fallback: number, what: string): number {
+  const value = tagNumber(reader, dir, tag, fallback, what);
+  if (!Number.isSafeInteger(value) || value <= 0) throw reader.corrupt(`${what} is ${value}, expected a positive integer`);
+  return value;
 }
 
 /** All values of a numeric tag, or undefined when absent. */

@@ -12,11 +12,18 @@
  * encodeTiff (core/tiff-write.ts, re-exported here) writes uncompressed baseline TIFF stacks that
  * ImageJ/Fiji and tifffile read.
  *
- * Libraries: fflate (zlib inflate), utif (PackBits, JPEG). LZW is core/tiff-lzw.ts (see there why).
+ * Work is bounded by what the pages need, not by what the file claims: Deflate and PackBits stop
+ * once a strip or tile is full, strips or tiles may not share bytes (their byte counts together may
+ * not exceed the file), an embedded JPEG's frame size is checked before it is decoded, and
+ * `maxPages` stops the walk of the IFD chain early.
+ *
+ * Libraries: fflate (zlib inflate), utif (JPEG). LZW is core/tiff-lzw.ts and PackBits is here
+ * (both stop at the expected size; utif's do not).
  */
-import { unzlibSync } from 'fflate';
+import { Unzlib } from 'fflate';
 import UTIF from 'utif';
 import { EmsegError } from './errors.ts';
+import { readJpegFrame } from './image-probe.ts';
 import { interleavedToGrey } from './grey.ts';
 import { makeImage, makeStack, type GreyImage, type ImageStack, type PixelArray } from './image.ts';
 import { decodeLzw } from './tiff-lzw.ts';
@@ -25,6 +32,8 @@ import {
   isReducedResolution,
   readTiffStructure,
   Tag,
+  directoryLimitForPages,
+  tagCount,
   tagNumber,
   tagNumbers,
   type TiffDirectory,
@@ -81,8 +90,11 @@ function readLayout(reader: TiffReader, dir: TiffDirectory, name: string): PageL
   const width = tagNumber(reader, dir, Tag.ImageWidth, 0, at('ImageWidth'));
   const height = tagNumber(reader, dir, Tag.ImageLength, 0, at('ImageLength'));
   if (!(width > 0 && height > 0)) throw reader.corrupt(`page ${page} has no image size (ImageWidth ${width}, ImageLength ${height})`);
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height)) {
+    throw reader.corrupt(`page ${page} declares a size of ${width}x${height}, expected whole numbers of pixels`);
+  }
 
-  const samples = tagNumber(reader, dir, Tag.SamplesPerPixel, 1, at('SamplesPerPixel'));
+  const samples = tagCount(reader, dir, Tag.SamplesPerPixel, 1, at('SamplesPerPixel'));
   const bitsList = tagNumbers(reader, dir, Tag.BitsPerSample, at('BitsPerSample')) ?? [1];
   const bits = bitsList[0]!;
   if (bitsList.some((b) => b !== bits)) throw unsupported(name, page, `BitsPerSample ${bitsList.join(',')} (samples of different sizes)`);
@@ -133,12 +145,19 @@ function readLayout(reader: TiffReader, dir: TiffDirectory, name: string): PageL
   if (tiled) {
     segmentWidth = tagNumber(reader, dir, Tag.TileWidth, 0, at('TileWidth'));
     segmentHeight = tagNumber(reader, dir, Tag.TileLength, 0, at('TileLength'));
-    if (!(segmentWidth > 0 && segmentHeight > 0)) throw reader.corrupt(`page ${page} has tile size ${segmentWidth}x${segmentHeight}`);
+    if (!(segmentWidth > 0 && segmentHeight > 0) || !Number.isSafeInteger(segmentWidth) || !Number.isSafeInteger(segmentHeight)) {
+      throw reader.corrupt(`page ${page} has tile size ${segmentWidth}x${segmentHeight}`);
+    }
     offsets = tagNumbers(reader, dir, Tag.TileOffsets, at('TileOffsets'));
     byteCounts = tagNumbers(reader, dir, Tag.TileByteCounts, at('TileByteCounts'));
     segmentCount = Math.ceil(width / segmentWidth) * Math.ceil(height / segmentHeight);
   } else {
-    segmentHeight = Math.min(height, tagNumber(reader, dir, Tag.RowsPerStrip, height, at('RowsPerStrip')) || height);
+    // 0 is read as "one strip", as libtiff does; 2^32 - 1 (the spec's default) is more than the height.
+    const rowsPerStrip = tagNumber(reader, dir, Tag.RowsPerStrip, height, at('RowsPerStrip'));
+    if (rowsPerStrip !== 0 && (!Number.isSafeInteger(rowsPerStrip) || rowsPerStrip < 0)) {
+      throw reader.corrupt(`${at('RowsPerStrip')} is ${rowsPerStrip}, expected a positive integer`);
+    }
+    segmentHeight = Math.min(height, rowsPerStrip || height);
     offsets = tagNumbers(reader, dir, Tag.StripOffsets, at('StripOffsets'));
     byteCounts = tagNumbers(reader, dir, Tag.StripByteCounts, at('StripByteCounts'));
     segmentCount = Math.ceil(height / segmentHeight);
@@ -182,24 +201,19 @@ function decompress(reader: TiffReader, layout: PageLayout, segment: number, exp
       break;
     }
     case 7:
-      out = decodeJpegSegment(reader, layout, source, what, rows);
+      out = decodeJpegSegment(reader, layout, source, what, rows, expected);
       length = out.length;
       break;
     case 8:
     case 32946:
       try {
-        out = unzlibSync(source, { out: new Uint8Array(expected) }); // bounded: a zip bomb cannot grow it
+        ({ data: out, length } = inflateBounded(source, expected));
       } catch (error) {
         throw reader.corrupt(`${what}: Deflate data does not inflate (${(error as Error).message})`);
       }
-      length = out.length;
       break;
-    default: {
-      // PackBits through utif; it indexes `.buffer` directly, so give it fresh arrays.
-      out = new Uint8Array(expected);
-      UTIF.decode._decodePackBits(source.slice(), 0, source.length, out, 0);
-      length = packBitsLength(source, expected);
-    }
+    default:
+      ({ data: out, length } = decodePackBits(source, expected));
   }
   // The last strip may legitimately hold only the rows that remain.
   const needed = layout.tiled ? expected : rows * layout.segmentWidth * layout.samples * layout.bytesPerSample;
@@ -212,7 +226,7 @@ function decompress(reader: TiffReader, layout: PageLayout, segment: number, exp
  * shared JPEGTables and the segment are joined into one JPEG stream. For PhotometricInterpretation 2
  * (RGB stored without colour transform) the decoder's YCbCr->RGB transform is switched off.
  */
-function decodeJpegSegment(reader: TiffReader, layout: PageLayout, source: Uint8Array, what: string, rows: number): Uint8Array {
+function decodeJpegSegment(reader: TiffReader, layout: PageLayout, source: Uint8Array, what: string, rows: number, expected: number): Uint8Array {
   let stream = source;
   const tables = layout.jpegTables;
   if (tables && tables.length >= 4) {
@@ -222,12 +236,19 @@ function decodeJpegSegment(reader: TiffReader, layout: PageLayout, source: Uint8
     stream.set(head);
     stream.set(body, head.length);
   }
+  // The frame header says how much the decoder would allocate and work: check it first, so a
+  // 16000x16000 JPEG inside a 16000x1 strip is refused before decoding.
+  const height = layout.tiled ? layout.segmentHeight : rows;
+  const frame = readJpegFrame(stream);
+  if (!frame) throw reader.corrupt(`${what}: JPEG data has no frame header`);
+  if (frame.width !== layout.segmentWidth || frame.height < height || frame.width * frame.height * frame.components > expected) {
+    throw reader.corrupt(`${what}: JPEG data is ${frame.width}x${frame.height}, expected ${layout.segmentWidth}x${height}`);
+  }
   try {
     const decoder = new UTIF.JpegDecoder();
     // utif 3.1's (minified) colorTransform field: 0 = no transform, -1 = decide from the stream.
     if (layout.photometric === 2) (decoder as unknown as { B: number }).B = 0;
     decoder.parse(stream);
-    const height = layout.tiled ? layout.segmentHeight : rows;
     if (decoder.width !== layout.segmentWidth || decoder.height < height) {
       throw reader.corrupt(`${what}: JPEG data is ${decoder.width}x${decoder.height}, expected ${layout.segmentWidth}x${height}`);
     }
@@ -241,24 +262,51 @@ function decodeJpegSegment(reader: TiffReader, layout: PageLayout, source: Uint8
   }
 }
 
-/** Bytes a PackBits run list expands to (capped at `limit`), to detect short strips. */
-function packBitsLength(source: Uint8Array, limit: number): number {
-  let total = 0;
+/**
+ * Inflates zlib data into at most `expected` bytes and stops there: the input goes to fflate's
+ * streaming inflater in small chunks (deflate expands 1 KiB to at most ~1 MiB), so a strip that
+ * would inflate to gigabytes costs the work of `expected` bytes, not of the whole stream.
+ */
+function inflateBounded(source: Uint8Array, expected: number): { data: Uint8Array; length: number } {
+  const data = new Uint8Array(expected);
+  let length = 0;
+  let full = false;
+  const inflater = new Unzlib((chunk) => {
+    const room = expected - length;
+    if (chunk.length >= room) full = true;
+    data.set(room < chunk.length ? chunk.subarray(0, room) : chunk, length);
+    length += Math.min(room, chunk.length);
+  });
+  const step = 1024; // at most ~1 MB of output per push
+  for (let at = 0; at < source.length && !full; at += step) {
+    const end = Math.min(at + step, source.length);
+    inflater.push(source.subarray(at, end), end === source.length);
+  }
+  return { data, length };
+}
+
+/** PackBits into at most `expected` bytes, stopping there; `length` says how many came out. */
+function decodePackBits(source: Uint8Array, expected: number): { data: Uint8Array; length: number } {
+  const data = new Uint8Array(expected);
+  let length = 0;
   let i = 0;
-  while (i < source.length && total < limit) {
+  while (i < source.length && length < expected) {
     const n = (source[i]! << 24) >> 24;
     i += 1;
     if (n >= 0) {
-      const literal = Math.min(n + 1, source.length - i);
-      total += literal;
+      const literal = Math.min(n + 1, source.length - i, expected - length);
+      data.set(source.subarray(i, i + literal), length);
+      length += literal;
       i += n + 1;
     } else if (n !== -128) {
       if (i >= source.length) break;
-      total += 1 - n;
+      const run = Math.min(1 - n, expected - length);
+      data.fill(source[i]!, length, length + run);
+      length += run;
       i += 1;
     }
   }
-  return total;
+  return { data, length };
 }
 
 type SampleArray = Uint8Array | Uint16Array | Int8Array | Int16Array | Float32Array;
@@ -337,6 +385,19 @@ function decodePage(reader: TiffReader, layout: PageLayout): GreyImage {
 }
 
 /**
+ * Strips and tiles may not share bytes: their byte counts together may not exceed the file (the
+ * ImageJ layout of one IFD for many pages does not share bytes either). Otherwise 32 strips
+ * pointing at the same 5 MB run would cost the work of 160 MB from a 5 MB file.
+ */
+function assertSegmentsDoNotShareBytes(reader: TiffReader, layouts: readonly PageLayout[]): void {
+  let total = 0;
+  for (const layout of layouts) for (const count of layout.byteCounts) total += count;
+  if (total > reader.bytes.length) {
+    throw reader.corrupt(`its strips or tiles declare ${total} bytes in all, more than the file holds: they overlap or share bytes`);
+  }
+}
+
+/**
  * ImageJ writes stacks over 4 GiB (and some tools write any stack) with a single IFD whose
  * ImageDescription says `images=N`, the N pages stored one after the other. Like ImageJ and
  * tifffile, read them as N pages when the file is uncompressed and holds all of them.
@@ -363,17 +424,24 @@ export interface DecodeTiffOptions {
    * (core/image-probe.ts) and apply their own, smaller limits.
    */
   maxTotalSamples?: number;
+  /** Refuse (E_TOO_LARGE) a file with more pages, while walking its IFD chain. Default: no limit. */
+  maxPages?: number;
 }
 
 export const DEFAULT_MAX_TOTAL_SAMPLES = 2 ** 30;
 
 /** Decodes every full-resolution page of a TIFF file into one stack. `name` is used in error messages. */
 export function decodeTiff(bytes: Uint8Array, name: string, options: DecodeTiffOptions = {}): ImageStack {
-  const { reader, structure } = readTiffStructure(bytes, name);
+  const walk = options.maxPages === undefined ? {} : { maxDirectories: directoryLimitForPages(options.maxPages) };
+  const { reader, structure } = readTiffStructure(bytes, name, walk);
   const directories = structure.directories.filter((dir) => !isReducedResolution(reader, dir));
   if (directories.length === 0) throw reader.corrupt('no full-resolution page');
   let layouts = directories.map((dir) => readLayout(reader, dir, name));
   if (layouts.length === 1) layouts = imagejContiguousPages(reader, directories[0]!, layouts[0]!);
+  if (options.maxPages !== undefined && layouts.length > options.maxPages) {
+    throw new EmsegError('E_TOO_LARGE', `${name}: declares ${layouts.length} pages, the limit is ${options.maxPages} pages per stack`);
+  }
+  assertSegmentsDoNotShareBytes(reader, layouts);
   const limit = options.maxTotalSamples ?? DEFAULT_MAX_TOTAL_SAMPLES;
   let total = 0;
   for (const layout of layouts) {

@@ -2,8 +2,10 @@
  * Writing outputs safely: a temp file in the same folder, then a rename, so a reader never sees a
  * half-written file and a crash leaves the old file intact. Refuses to write onto any of the
  * command's input files (the same path, a symlink to it, or a hard link: same device and inode).
+ * A temp file left by a killed process (`.<name>.<pid>.<hex>.tmp`, its pid no longer running) is
+ * removed the first time a process writes into the same folder; completed outputs never match.
  */
-import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EmsegError } from '../core/errors.ts';
@@ -36,6 +38,36 @@ export async function assertNotAnInput(output: string, inputs: readonly string[]
   }
 }
 
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+const cleanedFolders = new Set<string>();
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
+}
+
+/**
+ * Removes the temp files of writeFileAtomic in `folder` whose writer is no longer running (killed
+ * between creating and renaming them). Returns the names removed.
+ */
+export async function removeStaleTempFiles(folder: string): Promise<string[]> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMP_NAME.exec(name);
+    if (!match || Number(match[1]) === process.pid || isRunning(Number(match[1]))) continue;
+    await unlink(join(folder, name)).then(
+      () => removed.push(name),
+      () => undefined,
+    );
+  }
+  return removed;
+}
+
 /** Writes `bytes` to `path` atomically, creating parent folders. */
 export async function writeFileAtomic(
   path: string,
@@ -48,6 +80,10 @@ export async function writeFileAtomic(
   }
   const folder = dirname(resolve(path));
   await mkdir(folder, { recursive: true });
+  if (!cleanedFolders.has(folder)) {
+    cleanedFolders.add(folder);
+    await removeStaleTempFiles(folder);
+  }
   const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await writeFile(temp, bytes, { flag: 'wx' });

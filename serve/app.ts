@@ -5,7 +5,12 @@
  *   GET  /v1/model     model card, provider, batching and limits
  *   GET  /healthz      liveness          GET /readyz   readiness (model loaded, provider)
  *   GET  /metrics      Prometheus        GET /openapi.json   generated from serve/openapi.ts
- *   GET  /*            the web demo's static files (web-demo/dist)
+ *   GET  /*            the web demo's static files (web-demo/dist; source maps only when asked)
+ *
+ * Hostile input (serve/README.md, "Hostile input"): TIFF uploads decode in their own worker pool
+ * with a work budget (serve/decode-pool.ts), bodies in flight are capped before they are read
+ * (serve/body-budget.ts), early answers close keep-alive connections (serve/keep-alive.ts), a
+ * known route with another method answers 405 with Allow.
  *
  * Every error is an RFC 9457 problem (serve/problem.ts); a 500 says nothing internal and is logged.
  * Every response carries COOP/COEP (the web demo needs cross-origin isolation for threaded WASM)
@@ -19,9 +24,13 @@ import type { Context } from 'hono';
 import type { ModelCard } from '../core/contract.ts';
 import { isEmsegError } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
+import { decodeImageBytes } from '../node/image-files.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdmissionQueue } from './admission.ts';
+import { createBodyBudget, type BodyBudget } from './body-budget.ts';
+import { DecodePool, type DecodeBudget } from './decode-pool.ts';
+import { closeOnUnreadBody, nodeIncoming } from './keep-alive.ts';
 import { createBatchingPredictor, type BatchingPredictor } from './batcher.ts';
 import { DEFAULT_SERVE_CONFIG, autoBatchSize } from './config.ts';
 import { createLifecycle, type Lifecycle } from './lifecycle.ts';
@@ -29,7 +38,7 @@ import { requestBodyLimit, type ImageLimits } from './limits.ts';
 import { createServerMetrics, requestMetrics, type ServerMetrics } from './metrics.ts';
 import { OPENAPI_INFO, healthRoute, metricsRoute, modelRoute, openapiRoute, readyRoute, segmentRoute } from './openapi.ts';
 import { ProblemError, problemFrom, problemResponse } from './problem.ts';
-import { inspectUpload, segmentUpload } from './segment.ts';
+import { inspectUpload, segmentUpload, type UploadPlan } from './segment.ts';
 
 /** What the app needs of a loaded model (serve/session.ts's loadOnnxModel gives more). */
 export interface ServedModel {
@@ -63,6 +72,14 @@ export interface AppOptions {
   model: ServedModel | Promise<ServedModel>;
   /** Largest request body in bytes. Default 100 MiB. */
   maxBodyBytes?: number;
+  /** Bytes of request bodies held at once (serve/body-budget.ts). Default 400 MiB. */
+  maxBodiesBytes?: number;
+  /** Threads decoding TIFF uploads (serve/decode-pool.ts). Default 2. */
+  decodeWorkers?: number;
+  /** Work budget of one TIFF decode. Default DEFAULT_DECODE_BUDGET. */
+  decodeBudget?: DecodeBudget;
+  /** Serve the web demo's source maps (*.map). Default false (404). */
+  serveSourceMaps?: boolean;
   /** Pixel and page limits, checked from the header. Defaults: 64 Mpx per image, 128 Mpx per stack, 1000 pages. */
   limits?: Partial<ImageLimits>;
   /** Segmentation requests processed at once. Default 4. */
@@ -89,6 +106,8 @@ export interface EmsegApp {
   admission: AdmissionQueue;
   batcher: BatchingPredictor | undefined;
   lifecycle: Lifecycle;
+  decodePool: DecodePool;
+  bodyBudget: BodyBudget;
   /** Resolves when the model is loaded (rejects if loading failed). */
   ready: Promise<ServedModel>;
 }
@@ -116,6 +135,27 @@ export function createApp(options: AppOptions): EmsegApp {
     queueSize: options.queueSize ?? defaults.queueSize,
   });
   const lifecycle = createLifecycle();
+  const bodyBudget = createBodyBudget({
+    maxBytes: options.maxBodiesBytes ?? defaults.maxBodiesBytes,
+    maxBodyBytes,
+    retryAfterSeconds: () => admission.retryAfterSeconds(),
+  });
+  const decodePool = new DecodePool({
+    ...(options.decodeWorkers !== undefined ? { workers: options.decodeWorkers } : {}),
+    ...(options.decodeBudget !== undefined ? { budget: options.decodeBudget } : {}),
+  });
+  // TIFF in the decode pool; PNG and JPEG through sharp, whose libvips threads do not block the loop.
+  const decodeUpload = (bytes: Uint8Array, plan: UploadPlan, signal: AbortSignal | undefined) =>
+    plan.format === 'tiff'
+      ? decodePool.decode({
+          bytes,
+          name: plan.name,
+          declaredPixels: plan.declaredPixels,
+          maxPages: limits.maxPages,
+          maxTotalSamples: limits.maxStackPixels * 4,
+          ...(signal ? { signal } : {}),
+        })
+      : decodeImageBytes(bytes, plan.name);
 
   let state: ModelState = { status: 'loading' };
   const metrics = createServerMetrics({
@@ -163,11 +203,23 @@ export function createApp(options: AppOptions): EmsegApp {
   });
 
   app.onError((error, c) => {
+    // A client that hung up mid-upload is no server error: one info line, no stack.
+    const incoming = nodeIncoming(c.env);
+    if (incoming && (incoming.errored || incoming.destroyed) && !incoming.complete) {
+      log.info(`${c.req.method} ${c.req.path}: the client closed the connection before sending the whole body`);
+      return problemResponse(new ProblemError(400, 'the request body was not received completely', { code: 'E_BODY_INCOMPLETE' }));
+    }
     const { problem, internal } = problemFrom(error);
     if (internal) log.error(`${c.req.method} ${c.req.path} failed`, error);
     return problemResponse(problem);
   });
   app.notFound((c) => {
+    const allowed = ALLOWED_METHODS.get(c.req.path);
+    if (allowed) {
+      return problemResponse(new ProblemError(405, `${c.req.method} ${c.req.path}: use ${allowed.join(' or ')}`, { code: 'E_METHOD_NOT_ALLOWED' }), {
+        Allow: allowed.join(', '),
+      });
+    }
     const detail =
       c.req.method === 'GET' && !existsSync(join(webRoot, 'index.html'))
         ? `no route GET ${c.req.path}, and the web demo is not built (${webRoot}/index.html missing; run npm run build:web)`
@@ -184,6 +236,7 @@ export function createApp(options: AppOptions): EmsegApp {
       strictTransportSecurity: false, // a TLS proxy in front decides about HSTS
     }),
   );
+  app.use('*', closeOnUnreadBody());
   app.use('*', requestMetrics({ metrics }));
   app.use('*', lifecycle.gate());
 
@@ -202,7 +255,7 @@ export function createApp(options: AppOptions): EmsegApp {
         provider: model.provider,
         card: model.card as unknown as Record<string, unknown>,
         batching,
-        limits: { maxBodyBytes, ...limits, timeoutMs },
+        limits: { maxBodyBytes, maxBodiesBytes: bodyBudget.maxBytes, ...limits, timeoutMs },
       },
       200,
     );
@@ -215,6 +268,7 @@ export function createApp(options: AppOptions): EmsegApp {
 
   app.openapi(openapiRoute, (c) => c.json(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as Record<string, unknown>, 200));
 
+  app.use(segmentRoute.getRoutingPath(), bodyBudget.middleware());
   app.use(segmentRoute.getRoutingPath(), requestBodyLimit({ maxBytes: maxBodyBytes }));
   app.openapi(segmentRoute, async (c) => {
     const { model, batcher } = readyModel();
@@ -240,6 +294,7 @@ export function createApp(options: AppOptions): EmsegApp {
         card: model.card,
         signal: controller.signal,
         pagesAtOnce: Math.max(2, batching.maxBatch * batching.concurrentRuns),
+        decode: decodeUpload,
       });
       void work.then(release, release); // the slot is held until the work really ends
       const answer = await abortable(work, controller.signal);
@@ -260,11 +315,23 @@ export function createApp(options: AppOptions): EmsegApp {
   });
 
   // Registered when the folder exists at start (build the demo before starting the server).
-  if (existsSync(webRoot)) app.get('/*', serveStatic({ root: webRoot }));
+  if (existsSync(webRoot)) {
+    const files = serveStatic({ root: webRoot });
+    const sourceMaps = options.serveSourceMaps ?? false;
+    app.get('/*', (c, next) => (!sourceMaps && c.req.path.endsWith('.map') ? next() : files(c, next)));
+  }
 
-  const result: EmsegApp = { app, metrics, admission, batcher: undefined, lifecycle, ready };
+  const result: EmsegApp = { app, metrics, admission, batcher: undefined, lifecycle, decodePool, bodyBudget, ready };
   return result;
 }
+
+/** Methods of each API route, for the 405 answer's Allow header (HEAD comes with GET). */
+const ALLOWED_METHODS: ReadonlyMap<string, readonly string[]> = new Map(
+  [healthRoute, readyRoute, modelRoute, metricsRoute, openapiRoute, segmentRoute].map((route) => {
+    const method = route.method.toUpperCase();
+    return [route.path, method === 'GET' ? ['GET', 'HEAD'] : [method]] as const;
+  }),
+);
 
 /** Resolves with `work`, or rejects with the signal's reason as soon as it aborts. */
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

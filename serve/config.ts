@@ -16,6 +16,8 @@ export interface ServeConfig {
   port: number;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Bytes of request bodies held at once (being received or processed); beyond it 503 with Retry-After. */
+  maxBodiesBytes: number;
   /** Largest image (one page), in pixels. */
   maxPixels: number;
   /** Largest stack (all pages together), in pixels. */
@@ -40,6 +42,8 @@ export interface ServeConfig {
   webRoot: string;
   /** How long a shutdown waits for in-flight requests, in milliseconds. */
   shutdownGraceMs: number;
+  /** 1: serve the web demo's source maps (*.map); 0: answer 404 for them. */
+  serveSourceMaps: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -60,6 +64,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'host', env: 'HOST', flag: 'host', default: '127.0.0.1', description: 'address to listen on (0.0.0.0 for all interfaces, as in the Docker image)' },
   { key: 'port', env: 'PORT', flag: 'port', default: 8787, description: 'TCP port' },
   { key: 'maxBodyBytes', env: 'EMSEG_MAX_BODY_BYTES', flag: 'max-body-bytes', default: 100 * MiB, description: 'largest request body in bytes (413 above)' },
+  { key: 'maxBodiesBytes', env: 'EMSEG_MAX_BODIES_BYTES', flag: 'max-bodies-bytes', default: 400 * MiB, description: 'bytes of request bodies held at once, being received or processed (503 with Retry-After above)' },
   { key: 'maxPixels', env: 'EMSEG_MAX_PIXELS', flag: 'max-pixels', default: 64_000_000, description: 'largest image (one page) in pixels, checked from the header before decoding (413 above)' },
   { key: 'maxStackPixels', env: 'EMSEG_MAX_STACK_PIXELS', flag: 'max-stack-pixels', default: 128_000_000, description: 'largest stack (all pages) in pixels (413 above)' },
   { key: 'maxPages', env: 'EMSEG_MAX_PAGES', flag: 'max-pages', default: 1000, description: 'most pages in one stack (413 above)' },
@@ -72,6 +77,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'intraOpThreads', env: 'EMSEG_INTRA_OP_THREADS', flag: 'intra-op-threads', default: 0, description: "onnxruntime threads per session; 0 = auto: cores / workers on the CPU provider, onnxruntime's default on GPU providers" },
   { key: 'webRoot', env: 'EMSEG_WEB_ROOT', flag: 'web-root', default: 'web-demo/dist', description: 'folder of the web demo served at /' },
   { key: 'shutdownGraceMs', env: 'EMSEG_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 30_000, description: 'on SIGTERM, how long in-flight requests may take to finish' },
+  { key: 'serveSourceMaps', env: 'EMSEG_SERVE_SOURCE_MAPS', flag: 'serve-source-maps', default: 0, description: "1 = serve the web demo's source maps (*.map), 0 = answer 404 for them" },
 ];
 
 /** Tiles per session call when EMSEG_BATCH_SIZE is 0 (auto), by execution provider. */
@@ -90,8 +96,9 @@ function parseValue(setting: AnySetting, raw: string, source: string): string | 
     if (raw.trim() === '') throw new EmsegError('E_BAD_ARGUMENT', `${source}: expected a non-empty value, found ''`);
     return raw;
   }
-  const zeroAllowed: readonly (keyof ServeConfig)[] = ['port', 'batchWaitMs', 'queueSize', 'batchSize', 'inferenceWorkers', 'intraOpThreads'];
-  const rule: NumberRule = { integer: true, min: zeroAllowed.includes(setting.key) ? 0 : 1, ...(setting.key === 'port' ? { max: 65535 } : {}) };
+  const zeroAllowed: readonly (keyof ServeConfig)[] = ['port', 'batchWaitMs', 'queueSize', 'batchSize', 'inferenceWorkers', 'intraOpThreads', 'serveSourceMaps'];
+  const max = setting.key === 'port' ? 65535 : setting.key === 'serveSourceMaps' ? 1 : undefined;
+  const rule: NumberRule = { integer: true, min: zeroAllowed.includes(setting.key) ? 0 : 1, ...(max !== undefined ? { max } : {}) };
   return parseNumberText(raw, source, rule);
 }
 

@@ -122,7 +122,9 @@ export function requestMetrics(options: { metrics: ServerMetrics }): MiddlewareH
     try {
       await next();
     } finally {
-      const handler = matchedRoutes(c).at(-1);
+      // The handler that answered (Hono records its index as the chain runs), not the last route
+      // that matched: the web demo's GET /* matches every GET path after the API routes.
+      const handler = matchedRoutes(c)[c.req.routeIndex];
       const route = handler && handler.method !== 'ALL' ? handler.path : 'unmatched';
       const labels = { route, method: c.req.method, status: String(c.res.status) };
       metrics.requests.inc(labels);

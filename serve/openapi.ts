@@ -6,6 +6,8 @@
  * image body is declared but read by the handler itself (sniffed from its bytes).
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import { DECIMAL_NUMBER_TEXT, describeNumberRule } from '../core/number-text.ts';
+import { THRESHOLD_RULE } from '../core/threshold.ts';
 import { OUTPUT_FORMATS, OUTPUT_KINDS } from '../core/segmentation-output.ts';
 
 export const ProblemSchema = z
@@ -34,10 +36,13 @@ export const SegmentQuerySchema = z.object({
     .enum(OUTPUT_FORMATS)
     .optional()
     .openapi({ description: 'default: tiff for TIFF input and for probability, png otherwise; a stack of several pages needs tiff' }),
-  threshold: z.coerce
-    .number()
-    .min(0)
-    .max(1)
+  // Decimal text only, as every number typed by people (core/number-text.ts): '' (an empty value)
+  // or '0x1' must not be read as 0 or 1, as Number() would.
+  threshold: z
+    .string()
+    .regex(DECIMAL_NUMBER_TEXT, { message: `expected ${describeNumberRule(THRESHOLD_RULE)}, such as 0.5` })
+    .transform(Number)
+    .pipe(z.number().min(0).max(1))
     .optional()
     .openapi({ description: "mask threshold on the probability; default: the model card's", example: 0.5 }),
   tta: z
@@ -80,11 +85,11 @@ export const segmentRoute = createRoute({
       content: { 'image/png': { schema: binary }, 'image/tiff': { schema: binary } },
     },
     400: problem('empty body, bad query parameter or output/format combination'),
-    413: problem('body, pixels or pages over a limit'),
+    413: problem('body, pixels or pages over a limit, or a TIFF whose decoding needs more than its work budget'),
     415: problem('not an image, or an image variant the server does not decode'),
     422: problem('a truncated or inconsistent image'),
     500: problem('unexpected server error (details only in the server log)'),
-    503: problem('queue full, timed out, model not loaded yet, or shutting down (Retry-After)'),
+    503: problem('queue full, bodies in flight at their cap, timed out, model not loaded yet, or shutting down (Retry-After)'),
   },
 });
 
@@ -99,6 +104,7 @@ const ModelInfoSchema = z
     }),
     limits: z.object({
       maxBodyBytes: z.number().int(),
+      maxBodiesBytes: z.number().int().openapi({ description: 'bytes of request bodies held at once' }),
       maxPixels: z.number().int(),
       maxStackPixels: z.number().int(),
       maxPages: z.number().int(),

@@ -38,6 +38,8 @@ export interface UploadPlan {
   outputFormat: OutputFormat;
   threshold: number | undefined;
   tta: boolean | undefined;
+  /** Pixels of all pages as the header declares them (the decode work budget is derived from it). */
+  declaredPixels: number;
 }
 
 function parseTta(value: SegmentQuery['tta']): boolean | undefined {
@@ -51,7 +53,7 @@ function parseTta(value: SegmentQuery['tta']): boolean | undefined {
  */
 export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQuery, limits: ImageLimits): UploadPlan {
   if (bytes.length === 0) throw new EmsegError('E_BAD_ARGUMENT', `${name}: the request body is empty; send the image bytes`);
-  const probe = probeImage(bytes, name);
+  const probe = probeImage(bytes, name, { maxPages: limits.maxPages });
   checkImageLimits(probe, limits, name);
   const output = query.output;
   const isTiff = probe.format === 'tiff';
@@ -78,6 +80,7 @@ export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQue
     outputFormat,
     threshold: query.threshold,
     tta: parseTta(query.tta),
+    declaredPixels: probe.totalPixels,
   };
 }
 
@@ -101,9 +104,9 @@ export interface SegmentDeps {
   signal?: AbortSignal;
   /** Pages of a stack segmented at the same time. Default 4. */
   pagesAtOnce?: number;
+  /** Decodes the upload (the server's decode pool). Default: node/image-files.ts in this thread. */
+  decode?: (bytes: Uint8Array, plan: UploadPlan, signal: AbortSignal | undefined) => Promise<ImageStack>;
 }
-
-
 
 /** Decodes, segments every page and encodes the answer the plan asks for. */
 export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: SegmentDeps): Promise<SegmentAnswer> {
@@ -114,7 +117,7 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
     mark = now;
     return elapsed;
   };
-  const stack: ImageStack = await decodeImageBytes(bytes, plan.name);
+  const stack: ImageStack = deps.decode ? await deps.decode(bytes, plan, deps.signal) : await decodeImageBytes(bytes, plan.name);
   const decodeMs = lap();
   deps.signal?.throwIfAborted();
 

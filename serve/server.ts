@@ -5,10 +5,12 @@
  * (at most `shutdownGraceMs`), closes the listener and the session, and resolves `closed`.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createApp, stderrLog, type EmsegApp, type ServedModel, type ServerLog } from './app.ts';
 import type { ServeConfig } from './config.ts';
+import { HTTP_TIMEOUTS, hardenHttpServer } from './http-hardening.ts';
 
 /** A loaded model the server can close when it stops (serve/session.ts's loadOnnxModel result). */
 export interface ClosableModel extends ServedModel {
@@ -92,6 +94,8 @@ export interface RunningServer {
   closed: Promise<void>;
   /** True when the server stopped because its model died (the CLI then exits with 1). */
   readonly crashed: boolean;
+  /** Requests still in flight when the shutdown grace ran out (cut off; the CLI then exits with 1). */
+  readonly dropped: number;
 }
 
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
@@ -111,6 +115,8 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const emseg = createApp({
     model: modelPromise,
     maxBodyBytes: config.maxBodyBytes,
+    maxBodiesBytes: config.maxBodiesBytes,
+    serveSourceMaps: config.serveSourceMaps === 1,
     limits: { maxPixels: config.maxPixels, maxStackPixels: config.maxStackPixels, maxPages: config.maxPages },
     concurrency: config.concurrency,
     queueSize: config.queueSize,
@@ -123,8 +129,12 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   });
 
   const server: ServerType = await new Promise((resolve) => {
-    const listening: ServerType = serve({ fetch: emseg.app.fetch, port: config.port, hostname: config.host }, () => resolve(listening));
+    const listening: ServerType = serve(
+      { fetch: emseg.app.fetch, port: config.port, hostname: config.host, serverOptions: { connectionsCheckingInterval: HTTP_TIMEOUTS.checkIntervalMs } },
+      () => resolve(listening),
+    );
   });
+  hardenHttpServer(server as Server);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -137,6 +147,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let shuttingDown: Promise<void> | undefined;
+  let dropped = 0;
 
   const shutdown = (reason = 'shutdown requested'): Promise<void> => {
     shuttingDown ??= (async () => {
@@ -146,7 +157,11 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownGraceMs)));
       const outcome = await Promise.race([emseg.lifecycle.drained().then(() => 'drained' as const), graceOver]);
       clearTimeout(timer);
-      if (outcome === 'timeout') log.warn(`shutdown grace of ${config.shutdownGraceMs} ms over with ${emseg.lifecycle.inFlight} requests in flight`);
+      if (outcome === 'timeout') {
+        dropped = emseg.lifecycle.inFlight;
+        log.warn(`shutdown grace of ${config.shutdownGraceMs} ms over with ${dropped} requests in flight; they are cut off`);
+      }
+      await emseg.decodePool.close();
       await closeListener(server);
       const model = await modelPromise.catch(() => undefined);
       await model?.close?.();
@@ -175,6 +190,9 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     closed,
     get crashed() {
       return crashed;
+    },
+    get dropped() {
+      return dropped;
     },
   };
 }

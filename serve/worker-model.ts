@@ -9,14 +9,13 @@
  * Tiles go to the worker as a copy (a caller may reuse its buffer); results come back transferred.
  */
 import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError, type EmsegErrorCode } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
 import type { SerializedError, WorkerInput } from './inference-worker.ts';
 import type { LoadModelOptions } from './session.ts';
 import type { ProviderFailure } from './providers.ts';
+import { typescriptWorkerSource } from './ts-worker.ts';
 
 export interface WorkerModel {
   predictor: TilePredictor;
@@ -43,10 +42,7 @@ function revive(error: SerializedError): Error {
 
 /** The worker's entry, with tsx registered first (the worker does not inherit the main thread's loader). */
 function bootstrapSource(): string {
-  // The package's ESM entry (require.resolve gives the CommonJS one, index.cjs, beside it).
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./inference-worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  return typescriptWorkerSource(new URL('./inference-worker.ts', import.meta.url));
 }
 
 /** Loads the model in a worker thread; resolves once it is loaded, rejects with the loader's error. */

@@ -41,5 +41,8 @@ export default defineCommand({
       throw isEmsegError(loadError) ? loadError : new EmsegError('E_MODEL', `${config.model}: the model could not be loaded; see the log above`);
     }
     if (server.crashed) throw new EmsegError('E_BACKEND', 'the inference worker stopped; see the log above');
+    if (server.dropped > 0) {
+      throw new EmsegError('E_INTERRUPTED', `the shutdown grace ran out with ${server.dropped} request(s) in flight; they were cut off`);
+    }
   },
 });

@@ -1,0 +1,181 @@
+/**
+ * `npm run bench:load [-- --duration 60 --concurrency 16 --bad 0.05 --model file.onnx]`: the server
+ * under mixed load, over loopback only, bounded in time.
+ *
+ * 1. Starts `emseg serve` as a child process (the settings from the environment, --ep default cpu)
+ *    on 127.0.0.1 at a free port, and waits for /readyz.
+ * 2. `--concurrency` clients, each on its own keep-alive connection (node:http Agent, one socket),
+ *    send requests back to back for `--duration` seconds: a 512x512 ISBI slice as PNG, or (every
+ *    1/`--bad`-th request of all) a bad input in turn from the hostile corpus's quick kinds (415 before
+ *    the body is read, 400 from the query, 422 corrupt TIFF, 413 over the pixel limit).
+ * 3. Samples the server's RSS (/proc/<pid>/status) every second; after the load, waits 5 s and
+ *    samples once more.
+ * 4. Prints requests sent, answered by status, lost (no answer: must be 0), p50/p99 latency of
+ *    the good requests, RSS first/peak/last, and the machine load.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
+import { makeImage, type GreyImage } from '../core/image.ts';
+import { ISBI_TEST_IMAGES } from '../core/isbi-data.ts';
+import { parseNumberText } from '../core/number-text.ts';
+import { readImageFile } from '../node/image-files.ts';
+import { encodePng } from '../node/png.ts';
+import { buildTiff, greyPage } from '../test/helpers/hostile-inputs.ts';
+
+interface LoadArgs {
+  durationSeconds: number;
+  concurrency: number;
+  bad: number;
+  model: string | undefined;
+}
+
+function parseArgs(argv: readonly string[]): LoadArgs {
+  const args: LoadArgs = { durationSeconds: 60, concurrency: 16, bad: 0.05, model: undefined };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`${flag}: expected a value`);
+    if (flag === '--duration') args.durationSeconds = parseNumberText(value, '--duration', { min: 0, minExclusive: true, max: 600 });
+    else if (flag === '--concurrency') args.concurrency = parseNumberText(value, '--concurrency', { integer: true, min: 1 });
+    else if (flag === '--bad') args.bad = parseNumberText(value, '--bad', { min: 0, minExclusive: true, max: 1 });
+    else if (flag === '--model') args.model = value;
+    else throw new Error(`unknown flag ${flag}; expected --duration, --concurrency, --bad or --model`);
+  }
+  return args;
+}
+
+async function slice(): Promise<GreyImage> {
+  if (existsSync(ISBI_TEST_IMAGES)) return (await readImageFile(ISBI_TEST_IMAGES)).pages[0]!;
+  const data = new Uint8Array(512 * 512);
+  for (let i = 0; i < data.length; i += 1) data[i] = (i * 2654435761) >>> 24;
+  return makeImage(512, 512, data);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+interface Shot {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  expect: number;
+}
+
+function send(base: string, agent: Agent, shot: Shot): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${shot.path}`, { method: shot.method, agent, headers: shot.headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(shot.body);
+  });
+}
+
+function uptime(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `load average: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`;
+  }
+}
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+export async function runBench(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const png = await encodePng(await slice());
+  const pixels = new Uint8Array(64 * 64).fill(90);
+  const bad: Shot[] = [
+    { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'text/plain' }, body: png, expect: 415 },
+    { method: 'POST', path: '/v1/segment?output=bogus', headers: { 'Content-Type': 'image/png' }, body: png, expect: 400 },
+    { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'image/tiff' }, body: buildTiff(pixels, [{ ...greyPage(64, 64, { offsets: [8], counts: [pixels.length], rows: 64 }), 277: { type: 3, values: [0] } }]), expect: 422 },
+    { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'image/tiff' }, body: buildTiff(new Uint8Array(16), [greyPage(100_000, 100_000, { offsets: [8], counts: [16], rows: 100_000 })]), expect: 413 },
+  ];
+  const good: Shot = { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'image/png' }, body: png, expect: 200 };
+
+  const port = await freePort();
+  const child = spawn(process.execPath, ['bin/emseg.js', 'serve', '--host', '127.0.0.1', '--port', String(port), ...(args.model ? ['--model', args.model] : [])], {
+    env: { ...process.env, EMSEG_EP: process.env.EMSEG_EP ?? 'cpu' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let serverLog = '';
+  child.stderr.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const readyBy = Date.now() + 120_000;
+    for (;;) {
+      const status = await send(base, new Agent(), { method: 'GET', path: '/readyz', headers: {}, body: new Uint8Array(0), expect: 200 }).catch(() => 0);
+      if (status === 200) break;
+      if (Date.now() > readyBy || child.exitCode !== null) throw new Error(`the server did not get ready:\n${serverLog}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const rss: number[] = [rssMb(child.pid!)];
+    const sampler = setInterval(() => rss.push(rssMb(child.pid!)), 1000);
+    const counts = new Map<string, number>();
+    const latencies: number[] = [];
+    let sent = 0;
+    let lost = 0;
+    let unexpected = 0;
+    let badTurn = 0;
+    const lostReasons = new Map<string, number>();
+    const endAt = performance.now() + args.durationSeconds * 1000;
+    const badEvery = Math.max(1, Math.round(1 / args.bad)); // every 20th request at 5 %: exactly the share asked
+    const client = async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      while (performance.now() < endAt) {
+        sent += 1;
+        const shot = sent % badEvery === 0 ? bad[badTurn++ % bad.length]! : good;
+        const started = performance.now();
+        try {
+          const status = await send(base, agent, shot);
+          counts.set(String(status), (counts.get(String(status)) ?? 0) + 1);
+          if (status !== shot.expect) unexpected += 1;
+          if (shot === good && status === 200) latencies.push(performance.now() - started);
+        } catch (error) {
+          lost += 1;
+          const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+          lostReasons.set(reason, (lostReasons.get(reason) ?? 0) + 1);
+        }
+      }
+      agent.destroy();
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: args.concurrency }, client));
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const last = rssMb(child.pid!);
+    latencies.sort((a, b) => a - b);
+    const statuses = [...counts].sort().map(([status, n]) => `${status}: ${n}`).join(', ');
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    out(`bench:load, ${args.concurrency} keep-alive connections, ${(args.bad * 100).toFixed(0)} % bad inputs, ${seconds.toFixed(0)} s, loopback`);
+    out(`requests sent: ${sent} (${(sent / seconds).toFixed(1)}/s); answered: ${statuses}; unexpected status: ${unexpected}`);
+    out(`requests lost: ${lost}${lost ? ` (${[...lostReasons].map(([r, n]) => `${r}: ${n}`).join(', ')})` : ''}`);
+    out(`good requests: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
+    out(`server RSS: first ${rss[0]!.toFixed(0)} MB, peak ${Math.max(...rss, last).toFixed(0)} MB, last ${last.toFixed(0)} MB (5 s after the load)`);
+    out(`machine: ${uptime()}`);
+    const errors = serverLog.split('\n').filter((line) => / error /.test(line));
+    if (errors.length) out(`server log errors: ${errors.length}, first: ${errors[0]}`);
+    return lost === 0 && unexpected === 0 ? 0 : 1;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
