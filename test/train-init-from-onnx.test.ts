@@ -70,13 +70,13 @@ describe('emseg train --init', () => {
 
     const { onnx } = onnxProto;
     const renamed = onnx.ModelProto.decode(tiny.bytes);
-    renamed.graph!.input[0]!.name = 'input_1';
+    renamed.graph!.input![0]!.name = 'input_1';
     const renamedPath = join(folder, 'renamed.onnx');
     writeFileSync(renamedPath, onnx.ModelProto.encode(renamed).finish());
     expect(() => readParentModel(renamedPath, asked)).toThrow(/does not follow the emseg model contract \(expected input 'image'/);
 
     const dropped = onnx.ModelProto.decode(tiny.bytes);
-    dropped.graph!.initializer = dropped.graph!.initializer.filter((t) => t.name !== 'dec1_conv2_bias');
+    dropped.graph!.initializer = dropped.graph!.initializer!.filter((t) => t.name !== 'dec1_conv2_bias');
     const droppedPath = join(folder, 'dropped.onnx');
     writeFileSync(droppedPath, onnx.ModelProto.encode(dropped).finish());
     const parent = readParentModel(droppedPath, asked);

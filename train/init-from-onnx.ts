@@ -81,8 +81,9 @@ export function readParentModel(path: string, asked: ResolvedUNetOptions): Paren
     throw new EmsegError('E_MODEL', `${what}: not an ONNX model (${(error as Error).message})`, { cause: error });
   }
   const graph = model.graph;
-  if (!graph || (graph.initializer ?? []).length === 0) throw new EmsegError('E_MODEL', `${what}: not an ONNX model with weights (no graph initializers)`);
-  const initializerNames = new Set(graph.initializer.map((t) => t.name));
+  const tensors = graph?.initializer ?? [];
+  if (!graph || tensors.length === 0) throw new EmsegError('E_MODEL', `${what}: not an ONNX model with weights (no graph initializers)`);
+  const initializerNames = new Set(tensors.map((t) => t.name));
   const inputs = (graph.input ?? []).filter((i) => !initializerNames.has(i.name)).map((i) => i.name);
   const outputs = (graph.output ?? []).map((o) => o.name);
   if (inputs.length !== 1 || inputs[0] !== INPUT_NAME || outputs.length !== 1 || outputs[0] !== OUTPUT_NAME) {
@@ -92,9 +93,9 @@ export function readParentModel(path: string, asked: ResolvedUNetOptions): Paren
     );
   }
   const initializers = new Map<string, { dims: number[]; data: Float32Array }>();
-  for (const tensor of graph.initializer) {
-    if (tensor.dataType !== FLOAT) continue;
-    initializers.set(tensor.name, { dims: tensor.dims.map((d) => Number(String(d))), data: floatData(tensor, what) });
+  for (const tensor of tensors) {
+    if (tensor.dataType !== FLOAT || !tensor.name) continue;
+    initializers.set(tensor.name, { dims: (tensor.dims ?? []).map((d) => Number(String(d))), data: floatData(tensor, what) });
   }
   let depth = 0;
   while (initializers.has(`enc${depth + 1}_conv1_kernel`)) depth++;
