@@ -11,6 +11,8 @@ import { EmsegError } from '../core/errors.ts';
 import { sizeMultipleFor } from '../core/contract.ts';
 import { BACKEND_CHOICES, type BackendChoice } from './backend.ts';
 import { resolveUNetOptions, type ResolvedUNetOptions, type UNetOptions } from './unet.ts';
+import { FINE_TUNE_DEFAULTS, FINE_TUNE_FLAGS, FINE_TUNE_SCHEDULE, resolveFineTune, type FineTuneConfig } from './fine-tune.ts';
+import { DATA_OPTION_DEFAULTS, DATA_OPTION_FLAGS, resolveDataOptions, type DataOptions } from './data-options.ts';
 
 
 export const SCHEDULE_KINDS = ['cosine', 'constant'] as const;
@@ -32,10 +34,11 @@ export interface BorderWeightConfig {
   sigma: number;
 }
 
-export interface TrainConfig {
-  /** Training image stack (multi-page TIFF). Default data/isbi2012/train-volume.tif. */
+/** Fine-tuning (train/fine-tune.ts) and label/pixel options of the data (train/data-options.ts) are part of it. */
+export interface TrainConfig extends FineTuneConfig, DataOptions {
+  /** Training images: TIFF stacks and/or folders of images, comma-separated (train/sources.ts). Default data/isbi2012/train-volume.tif. */
   images: string;
-  /** Label stack, 255 = cell interior, 0 = membrane. Default data/isbi2012/train-labels.tif. */
+  /** Labels for each entry of `images`, in the same order; 255 = cell interior, 0 = membrane. Default data/isbi2012/train-labels.tif. */
   labels: string;
   /** Slice indices used for training. Default 0-24. */
   trainSlices: number[];
@@ -117,6 +120,8 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   workers: 0,
   outDir: 'runs/isbi2012-unet',
   resume: false,
+  ...FINE_TUNE_DEFAULTS,
+  ...DATA_OPTION_DEFAULTS,
 };
 
 /** CLI flag of each option, so that errors name what the user typed. */
@@ -152,6 +157,8 @@ const FLAGS: Record<string, string> = {
   workers: '--workers',
   outDir: '--out',
   resume: '--resume',
+  ...FINE_TUNE_FLAGS,
+  ...DATA_OPTION_FLAGS,
 };
 
 /** `name (--flag)` for messages. */
@@ -288,12 +295,13 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
     batchSize,
     steps,
     maxMinutes,
-    learningRate: checkNumber('learningRate', pick('learningRate'), 0, 10, true),
+    // With --init the schedule defaults suit fine-tuning (train/fine-tune.ts).
+    learningRate: checkNumber('learningRate', input.learningRate ?? (input.init ? FINE_TUNE_SCHEDULE.learningRate : d.learningRate), 0, 10, true),
     minLearningRateFraction: checkNumber('minLearningRateFraction', pick('minLearningRateFraction'), 0, 1),
     // The default warm-up shrinks for short runs: at most a tenth of the budget.
     warmupSteps:
       input.warmupSteps === undefined
-        ? Math.min(d.warmupSteps, Math.floor(steps / 10))
+        ? Math.min(input.init ? FINE_TUNE_SCHEDULE.warmupSteps : d.warmupSteps, Math.floor(steps / 10))
         : checkInteger('warmupSteps', input.warmupSteps, 0, steps),
     schedule: checkChoice('schedule', pick('schedule'), SCHEDULE_KINDS),
     loss,
@@ -308,6 +316,8 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
     workers: checkInteger('workers', pick('workers'), 0, 64),
     outDir: checkString('outDir', pick('outDir')),
     resume: checkBoolean('resume', pick('resume')),
+    ...resolveFineTune(input, steps),
+    ...resolveDataOptions(input),
   };
 }
 
@@ -318,7 +328,14 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
  */
 export function reproducibilityKey(config: TrainConfig): string {
   const { images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed } = config;
-  return JSON.stringify({ images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed });
+  // Fine-tuning and data options only when set, so that runs made before they existed still resume.
+  const extra = Object.fromEntries(
+    Object.entries({ ...FINE_TUNE_DEFAULTS, ...DATA_OPTION_DEFAULTS }).flatMap(([key, fallback]) => {
+      const value = config[key as keyof TrainConfig];
+      return JSON.stringify(value) === JSON.stringify(fallback) ? [] : [[key, value]];
+    }),
+  );
+  return JSON.stringify({ images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed, ...extra });
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

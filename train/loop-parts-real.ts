@@ -11,7 +11,9 @@ import { scoreProbabilities } from '../core/evaluation.ts';
 import { roundUpToMultiple } from '../core/padding.ts';
 import { createRng } from '../core/random.ts';
 import { slidingWindowInference } from '../core/tiling.ts';
-import { readImageFile } from '../node/image-files.ts';
+import { readTrainingData } from './sources.ts';
+import { fineTuneStepOptions } from './fine-tune.ts';
+import { loadParentWeights, readParentModel } from './init-from-onnx.ts';
 import type { TrainConfig } from './config.ts';
 import { createDataset, type SegmentationDataset } from './dataset.ts';
 import { createTrainingEngine } from './engine.ts';
@@ -21,7 +23,11 @@ import type { TrainingParts, ValidationScores } from './loop-parts.ts';
 const VALIDATION_THRESHOLD = 0.5;
 
 export async function openRealTrainingParts(config: TrainConfig): Promise<TrainingParts> {
-  const [images, labels] = await Promise.all([readImageFile(config.images), readImageFile(config.labels)]);
+  // Sources (train/sources.ts) and the parent model (train/init-from-onnx.ts) are read and checked
+  // before the engine starts and before the loop writes anything.
+  const data = await readTrainingData(config.images, config.labels, { ignore: config.ignore, invert: config.invertLabels });
+  const { images, labels } = data;
+  const parent = config.init === null ? undefined : readParentModel(config.init, config.model);
   let dataset: SegmentationDataset;
   try {
     dataset = createDataset(images, labels, {
@@ -31,6 +37,7 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
       batchSize: config.batchSize,
       augment: config.augment,
       borderWeights: config.borderWeights.enabled ? { w0: config.borderWeights.w0, sigma: config.borderWeights.sigma } : false,
+      ignore: config.ignore,
     });
   } catch (error) {
     if (error instanceof RangeError) {
@@ -48,6 +55,14 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
     loss: { bceWeight: config.loss.bce, diceWeight: config.loss.dice },
     seed: config.seed,
   });
+  if (parent) {
+    try {
+      await loadParentWeights(engine, parent);
+    } catch (error) {
+      await engine.dispose();
+      throw error;
+    }
+  }
   const multiple = sizeMultipleFor(config.model.depth);
   const predictor = (tiles: Float32Array, n: number, height: number, width: number) => engine.predict(tiles, n, height, width);
 
@@ -69,7 +84,7 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
         probabilities.push((await slidingWindowInference(image, predictor, { tile, halo: 0, tileBatch: 1, sizeMultiple: multiple })).data);
       }
     }
-    const row = scoreProbabilities(dataset.validation, probabilities, VALIDATION_THRESHOLD);
+    const row = scoreProbabilities(dataset.validation, probabilities, VALIDATION_THRESHOLD, undefined, config.ignore);
     return {
       vRand: row.vRandBest,
       vInfo: row.vInfoBest,
@@ -88,6 +103,11 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
     dataset,
     createRng,
     scoreValidation,
+    stepOptions: (step) => fineTuneStepOptions(config, step),
+    provenance: {
+      ...(parent ? { parent: parent.info } : {}),
+      data: { sources: data.sources, slices: data.origins.length, ignore: config.ignore, invertLabels: config.invertLabels },
+    },
     dispose: () => engine.dispose(),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { TrainBatch } from './batch.ts';
 import type { TrainConfig } from './config.ts';
+import type { StepOptions } from './engine.ts';
 
 /** The subset of the training engine the loop uses. */
 export interface LoopEngine {
@@ -13,7 +14,7 @@ export interface LoopEngine {
   readonly report?: unknown;
   /** Data-parallel workers (floating-point sums, hence exact results, depend on their number). */
   readonly workers?: number;
-  step(batch: TrainBatch, learningRate: number): Promise<{ loss: number }> | { loss: number };
+  step(batch: TrainBatch, learningRate: number, options?: StepOptions): Promise<{ loss: number }> | { loss: number };
   predict(images: Float32Array, n: number, height: number, width: number): Promise<Float32Array> | Float32Array;
   saveState(): unknown;
   loadState(state: any): unknown;
@@ -52,6 +53,10 @@ export interface TrainingParts {
   dataset: LoopDataset<any>;
   createRng(seed: number): LoopRng;
   scoreValidation(): Promise<ValidationScores>;
+  /** Options of the engine step with zero-based index `step` (e.g. a frozen encoder while fine-tuning). */
+  stepOptions?(step: number): StepOptions;
+  /** Facts recorded in config.json and from there in the model card (parent model, data sources). */
+  provenance?: Record<string, unknown>;
   dispose(): Promise<void> | void;
 }
 

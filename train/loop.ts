@@ -149,6 +149,7 @@ export async function trainModel(config: TrainConfig, options: TrainRunOptions =
             backend: engine.backend,
             backendReport: engine.report ?? null,
             split: { train: formatSliceList(config.trainSlices), validation: formatSliceList(config.validationSlices) },
+            ...parts.provenance,
             config,
             ...extra,
           },
@@ -207,7 +208,7 @@ export async function trainModel(config: TrainConfig, options: TrainRunOptions =
         minFraction: config.minLearningRateFraction,
         kind: config.schedule,
       });
-      const { loss } = await engine.step(batch, lr);
+      const { loss } = await engine.step(batch, lr, parts.stepOptions?.(loop.step));
       if (!Number.isFinite(loss)) {
         throw new EmsegError('E_BAD_ARGUMENT', `--learning-rate ${config.learningRate}: the loss became ${loss} at step ${loop.step + 1}; try a smaller rate`);
       }

@@ -10,12 +10,13 @@ import { EmsegError } from '../../core/errors.ts';
 import { parseSliceList } from '../../core/slice-list.ts';
 import { badOption, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig, type TrainConfigInput } from '../../train/config.ts';
 import type { TrainEvent, TrainResult } from '../../train/loop.ts';
+import { trainDataArgs, trainDataInputFromArgs } from './train-data-args.ts';
 
 const d = TRAIN_DEFAULTS;
 
 export const trainArgs = {
-  images: { type: 'string', description: `Training image stack (TIFF). Default ${d.images}` },
-  labels: { type: 'string', description: `Label stack, 255 = cell interior. Default ${d.labels}` },
+  images: { type: 'string', description: `Training images: TIFF stacks or folders of PNG/TIFF images, comma-separated. Default ${d.images}` },
+  labels: { type: 'string', description: `Labels of each --images entry (stack or folder, files matched by name), 255 = cell interior. Default ${d.labels}` },
   'train-slices': { type: 'string', description: 'Training slice indices, e.g. 0-24. Default 0-24' },
   'validation-slices': { type: 'string', description: 'Validation slice indices. Default 25-29' },
   'crop-size': { type: 'string', description: `Random crop side, a multiple of 2^depth. Default ${d.cropSize}` },
@@ -46,6 +47,7 @@ export const trainArgs = {
   out: { type: 'string', description: `Output folder. Default ${d.outDir}` },
   resume: { type: 'boolean', description: 'Continue the run in --out from its latest checkpoint (its config.json supplies the options not given)' },
   quiet: { type: 'boolean', description: 'No progress bar' },
+  ...trainDataArgs,
 } as const;
 
 type RawArgs = Record<string, string | boolean | string[] | undefined>;
@@ -104,6 +106,7 @@ export function configInputFromArgs(raw: RawArgs): TrainConfigInput {
     workers: numberArg(raw, 'workers', 'workers'),
     outDir: str('out'),
     resume: boolArg(raw, 'resume'),
+    ...trainDataInputFromArgs(raw),
   };
   return input;
 }
