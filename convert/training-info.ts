@@ -110,6 +110,11 @@ export function readTrainingInfo(configPath: string): ModelCard['training'] | un
     if (value) info[key] = value;
   }
   if (isObject(run['best'])) info['bestValidation'] = run['best'];
+  // Fine-tuned models name their parent (emseg train --init: name, sha256, path, its data).
+  if (isObject(run['parent'])) info['parent'] = run['parent'];
+  if (isObject(run['data'])) info['sources'] = run['data'];
+  const pixelSize = num(run['trainingPixelSize']);
+  if (pixelSize !== undefined) info['trainingPixelSize'] = pixelSize;
   return info;
 }
 
