@@ -82,6 +82,14 @@ export interface ModelCard {
   };
   /** sha256 of the ONNX file (in the JSON beside the file; absent inside the ONNX metadata). */
   sha256?: string;
+  /** Pixel size in nm of the images the model learned on (core/pixel-size.ts); 4 for ISBI 2012. */
+  trainingPixelSize?: number;
+}
+
+/** The card's training pixel size: top-level, else recorded with the training facts; undefined when unknown. */
+export function trainingPixelSizeOf(card: ModelCard): number | undefined {
+  const value = card.trainingPixelSize ?? card.training?.['trainingPixelSize'];
+  return typeof value === 'number' && value > 0 ? value : undefined;
 }
 
 export const CONTRACT_PREPROCESSING =

@@ -20,6 +20,8 @@ import { basename, extname, join } from 'node:path';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError, isEmsegError, type EmsegErrorCode } from '../core/errors.ts';
 import type { GreyImage, ImageStack } from '../core/image.ts';
+import { pixelScale } from '../core/pixel-size.ts';
+import { trainingPixelSizeOf } from '../core/contract.ts';
 import { segmentStack, type StackProgress } from '../core/inference.ts';
 import { MEMBRANE_OVERLAY, overlayMask } from '../core/overlay.ts';
 import { validateThreshold } from '../core/threshold.ts';
@@ -57,6 +59,8 @@ export interface PredictOptions {
   halo?: number;
   /** Tiles per model call. Default 4. */
   tileBatch?: number;
+  /** Pixel size of the inputs in nm; rescaled to the card's trainingPixelSize and back. Default: no rescaling. */
+  pixelSize?: number;
   /**
    * Pages of a stack segmented at the same time, their tiles merged into shared model calls of at
    * most `tileBatch` tiles (serve/batcher.ts). Default: `tileBatch`. 1 turns merging off.
@@ -252,6 +256,7 @@ export async function predictPaths(input: string, out: string, model: PredictMod
     sizeMultiple: model.card.contract.input.sizeMultiple,
     ...(options.tileBatch !== undefined ? { tileBatch: options.tileBatch } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.pixelSize !== undefined ? { scale: pixelScale(options.pixelSize, trainingPixelSizeOf(model.card), `the card of ${model.card.name}`) } : {}),
   };
 
   const { tileBatch } = resolveTilingOptions(segmentOptions); // bad --tile / --halo fail before any file is read

@@ -11,7 +11,8 @@ import { scoreProbabilities } from '../core/evaluation.ts';
 import { roundUpToMultiple } from '../core/padding.ts';
 import { createRng } from '../core/random.ts';
 import { slidingWindowInference } from '../core/tiling.ts';
-import { readTrainingData } from './sources.ts';
+import { readTrainingData, rescaleTrainingData } from './sources.ts';
+import { pixelScale } from '../core/pixel-size.ts';
 import { fineTuneStepOptions } from './fine-tune.ts';
 import { loadParentWeights, readParentModel } from './init-from-onnx.ts';
 import type { TrainConfig } from './config.ts';
@@ -26,8 +27,12 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
   // Sources (train/sources.ts) and the parent model (train/init-from-onnx.ts) are read and checked
   // before the engine starts and before the loop writes anything.
   const data = await readTrainingData(config.images, config.labels, { ignore: config.ignore, invert: config.invertLabels });
-  const { images, labels } = data;
   const parent = config.init === null ? undefined : readParentModel(config.init, config.model);
+  // --pixel-size: the data is rescaled to the parent's training pixel size; without a parent the
+  // model learns at the data's own pixel size.
+  const trainingPixelSize = parent && config.pixelSize !== null ? parent.info.trainingPixelSize : config.pixelSize ?? parent?.info.trainingPixelSize;
+  const scale = parent && config.pixelSize !== null ? pixelScale(config.pixelSize, trainingPixelSize, `the card of --init ${config.init}`) : 1;
+  const { images, labels } = scale === 1 ? data : rescaleTrainingData(data, scale);
   let dataset: SegmentationDataset;
   try {
     dataset = createDataset(images, labels, {
@@ -106,6 +111,7 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
     stepOptions: (step) => fineTuneStepOptions(config, step),
     provenance: {
       ...(parent ? { parent: parent.info } : {}),
+      ...(trainingPixelSize !== undefined && trainingPixelSize !== null ? { trainingPixelSize } : {}),
       data: { sources: data.sources, slices: data.origins.length, ignore: config.ignore, invertLabels: config.invertLabels },
     },
     dispose: () => engine.dispose(),

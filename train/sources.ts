@@ -17,6 +17,8 @@ import { EmsegError } from '../core/errors.ts';
 import { makeStack, type GreyImage, type ImageStack } from '../core/image.ts';
 import { prepareLabel, type LabelOptions } from '../core/labels.ts';
 import { readImageFile } from '../node/image-files.ts';
+import { scaledSize } from '../core/pixel-size.ts';
+import { resampleBilinear, resampleNearest } from '../core/resample.ts';
 
 export type SourceKind = 'stack' | 'folder' | 'zarr';
 
@@ -134,6 +136,17 @@ export const SOURCE_READERS: Record<SourceKind, SourceReader> = {
   folder: readFolderPair,
   zarr: readZarrPair,
 };
+
+/** The data rescaled by `factor` (core/pixel-size.ts): images bilinearly, labels nearest (values kept). */
+export function rescaleTrainingData(data: TrainingData, factor: number): TrainingData {
+  const width = scaledSize(data.images.width, factor);
+  const height = scaledSize(data.images.height, factor);
+  return {
+    ...data,
+    images: makeStack(data.images.pages.map((page) => resampleBilinear(page, width, height))),
+    labels: makeStack(data.labels.pages.map((page) => resampleNearest(page, width, height))),
+  };
+}
 
 /** Reads every source, checks sizes and label values, and stacks the slices in order. */
 export async function readTrainingData(images: string, labels: string, options: LabelOptions = {}): Promise<TrainingData> {

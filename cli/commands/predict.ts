@@ -43,6 +43,7 @@ export default defineCommand({
     tile: { type: 'string', description: "Tile size, a multiple of the model's size multiple (default: the model card's, 512)" },
     halo: { type: 'string', description: "Overlap margin between tiles in pixels (default: the model card's, 32)" },
     'tile-batch': { type: 'string', description: 'Tiles per model call (default 4)' },
+    'pixel-size': { type: 'string', description: "Pixel size of the inputs in nm: rescaled to the model card's trainingPixelSize and back (default: no rescaling)" },
     ep: { type: 'string', description: 'Execution providers in order of preference, e.g. cuda,cpu (default: env EMSEG_EP, else cuda,cpu)' },
     quiet: { type: 'boolean', description: 'No progress bar' },
   },
@@ -53,6 +54,10 @@ export default defineCommand({
     const tile = parseInteger(args.tile, '--tile', 1);
     const halo = parseInteger(args.halo, '--halo', 0);
     const tileBatch = parseInteger(args['tile-batch'], '--tile-batch', 1);
+    const pixelSize = args['pixel-size'] === undefined ? undefined : Number(args['pixel-size']);
+    if (pixelSize !== undefined && !(Number.isFinite(pixelSize) && pixelSize > 0)) {
+      throw new EmsegError('E_BAD_ARGUMENT', `--pixel-size: expected a size in nm greater than 0, found ${JSON.stringify(args['pixel-size'])}`);
+    }
     const { planPrediction, predictPaths } = await import('../../serve/predict.ts');
     // Argument and path mistakes fail before the model loads.
     await planPrediction(String(args.input), String(args.out), { output, ...(format === undefined ? {} : { format }) });
@@ -77,6 +82,7 @@ export default defineCommand({
         ...(tile === undefined ? {} : { tile }),
         ...(halo === undefined ? {} : { halo }),
         ...(tileBatch === undefined ? {} : { tileBatch }),
+        ...(pixelSize === undefined ? {} : { pixelSize }),
         onProgress: (progress) => {
           if (!tty || (progress.pages === 1 && progress.files === 1)) return;
           const now = Date.now();
