@@ -138,6 +138,16 @@ function figuresFromRow(row: Json): MetricFigures {
   return figures;
 }
 
+/** Test figures of a row scored at a threshold chosen elsewhere: everything at that threshold. */
+function testFigures(row: Json): MetricFigures {
+  const figures: MetricFigures = {};
+  for (const key of ['vRand', 'vInfo', 'pixelError', 'dice', 'iou', 'threshold'] as const) {
+    const n = num(row[key]);
+    if (n !== undefined) figures[key] = n;
+  }
+  return figures;
+}
+
 /**
  * ModelCard.metrics from an evaluation JSON: either the card's own shape (command, split,
  * withoutTta, withTta) or `emseg evaluate`'s result with `rows` (variant plain/tta).
@@ -167,9 +177,22 @@ export function readMetricsInfo(path: string): NonNullable<ModelCard['metrics']>
   if (isObject(source['withoutTta'])) metrics.withoutTta = figuresFromRow(source['withoutTta']);
   if (isObject(source['withTta'])) metrics.withTta = figuresFromRow(source['withTta']);
   const rows = Array.isArray(source['rows']) ? source['rows'].filter(isObject) : [];
+  // `emseg evaluate --select-slices`: the rows are test figures at the threshold chosen on the
+  // selection slices; those slices' own figures go beside them, labelled.
+  const selection = isObject(source['selection']) ? source['selection'] : undefined;
   for (const row of rows) {
-    if (row['variant'] === 'plain') metrics.withoutTta = figuresFromRow(row);
-    if (row['variant'] === 'tta') metrics.withTta = figuresFromRow(row);
+    const figures = selection ? testFigures(row) : figuresFromRow(row);
+    if (row['variant'] === 'plain') metrics.withoutTta = figures;
+    if (row['variant'] === 'tta') metrics.withTta = figures;
+  }
+  if (selection) {
+    const selectSlices = Array.isArray(selection['slices']) ? selection['slices'].join(',') : str(selection['slices']);
+    metrics['protocol'] = `test figures: slices ${sliceText ?? '?'} at the threshold chosen on the selection slices ${selectSlices ?? '?'}; nothing was chosen on the test slices`;
+    const selectionFigures: Json = { slices: selectSlices ?? null, chosenThresholds: selection['chosenThresholds'] ?? null };
+    for (const row of Array.isArray(selection['rows']) ? selection['rows'].filter(isObject) : []) {
+      selectionFigures[row['variant'] === 'tta' ? 'withTta' : 'withoutTta'] = figuresFromRow(row);
+    }
+    metrics['selection'] = selectionFigures;
   }
   if (!metrics.withoutTta && !metrics.withTta) {
     throw new EmsegError('E_BAD_ARGUMENT', `--metrics ${path}: no figures found (expected rows from emseg evaluate, or withoutTta/withTta)`);
