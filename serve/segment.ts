@@ -15,7 +15,8 @@
  */
 import { EmsegError } from '../core/errors.ts';
 import type { ImageStack } from '../core/image.ts';
-import type { ModelCard } from '../core/contract.ts';
+import { trainingPixelSizeOf, type ModelCard } from '../core/contract.ts';
+import { pixelScale } from '../core/pixel-size.ts';
 import { probeImage } from '../core/image-probe.ts';
 import { segmentImage, type Segmentation } from '../core/inference.ts';
 import type { TilePredictor } from '../core/tiling.ts';
@@ -39,6 +40,8 @@ export interface UploadPlan {
   outputFormat: OutputFormat;
   threshold: number | undefined;
   tta: boolean | undefined;
+  /** Pixel size of the upload in nm (core/pixel-size.ts), undefined = no rescaling. */
+  pixelSize?: number | undefined;
 }
 
 const CONTENT_TYPES: Record<OutputFormat, string> = { png: 'image/png', tiff: 'image/tiff' };
@@ -82,6 +85,7 @@ export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQue
     outputFormat,
     threshold: query.threshold,
     tta: parseTta(query.tta),
+    pixelSize: query.pixelSize,
   };
 }
 
@@ -124,6 +128,7 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
 
   const threshold = plan.threshold ?? deps.card.threshold;
   const tta = plan.tta ?? deps.card.tta ?? false;
+  const scale = plan.pixelSize === undefined ? 1 : pixelScale(plan.pixelSize, trainingPixelSizeOf(deps.card), `the card of ${deps.card.name}`);
   // Several pages at once, so that their tiles meet in the batcher and fill its session calls.
   const results: Segmentation[] = new Array(stack.pages.length);
   let next = 0;
@@ -137,6 +142,7 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
         tile: deps.card.tile,
         halo: deps.card.halo,
         sizeMultiple: deps.card.contract.input.sizeMultiple,
+        scale,
         ...(deps.signal ? { signal: deps.signal } : {}),
       });
     }
