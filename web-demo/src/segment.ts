@@ -4,7 +4,8 @@
  * with the tile, halo and size multiple of the model card, exactly as serve/segment.ts passes
  * them. Re-thresholding at another value uses core/threshold.ts too.
  */
-import type { ModelCard } from '../../core/contract.ts';
+import { trainingPixelSizeOf, type ModelCard } from '../../core/contract.ts';
+import { pixelScale } from '../../core/pixel-size.ts';
 import type { GreyImage } from '../../core/image.ts';
 import { segmentImage } from '../../core/inference.ts';
 import { thresholdProbability } from '../../core/threshold.ts';
@@ -20,6 +21,8 @@ export interface SliceResult {
 export interface SegmentationOptions {
   threshold: number;
   tta: boolean;
+  /** Pixel size of the image in nm, rescaled to the card's trainingPixelSize (core/pixel-size.ts). Default: none. */
+  pixelSize?: number;
   /** Tiles done and tiles in all, after each model call. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -36,6 +39,7 @@ export async function runSegmentation(
     tile: card.tile,
     halo: card.halo,
     sizeMultiple: card.contract.input.sizeMultiple,
+    ...(options.pixelSize !== undefined ? { scale: pixelScale(options.pixelSize, trainingPixelSizeOf(card), `the card of ${card.name}`) } : {}),
     onProgress: options.onProgress,
   });
   return { probability: result.probability, mask: result.mask, threshold: options.threshold };
