@@ -111,7 +111,8 @@ export function readTrainingInfo(configPath: string): ModelCard['training'] | un
   }
   if (isObject(run['best'])) info['bestValidation'] = run['best'];
   // Fine-tuned models name their parent (emseg train --init: name, sha256, path, its data).
-  if (isObject(run['parent'])) info['parent'] = run['parent'];
+  const parent = run['parent'];
+  if (isObject(parent) && str(parent['name']) && str(parent['sha256'])) info.parent = { ...parent, name: str(parent['name'])!, sha256: str(parent['sha256'])! };
   if (isObject(run['data'])) info['sources'] = run['data'];
   const pixelSize = num(run['trainingPixelSize']);
   if (pixelSize !== undefined) info['trainingPixelSize'] = pixelSize;

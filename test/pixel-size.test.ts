@@ -6,7 +6,8 @@ import type { GreyImage } from '../core/image.ts';
 import { segmentImage } from '../core/inference.ts';
 import { pixelScale } from '../core/pixel-size.ts';
 import { resampleBilinear, resampleNearest } from '../core/resample.ts';
-import { trainingPixelSizeOf, type ModelCard } from '../core/contract.ts';
+import type { ModelCard } from '../core/contract.ts';
+import { trainingPixelSizeOf } from '../core/card-options.ts';
 
 const W = 96;
 const H = 64;

@@ -8,7 +8,8 @@
  * 'error', 'no-model'); the browser tests wait on it. `window.emsegDemo` is the test hook (see
  * web-demo/README.md, "Test hook").
  */
-import { trainingPixelSizeOf, type ModelCard } from '../../core/contract.ts';
+import type { ModelCard } from '../../core/contract.ts';
+import { trainingPixelSizeOf } from '../../core/card-options.ts';
 import { isEmsegError } from '../../core/errors.ts';
 import type { GreyImage, ImageStack } from '../../core/image.ts';
 import type { DemoManifest } from '../build.ts';

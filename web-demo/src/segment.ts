@@ -1,11 +1,11 @@
 /**
  * The demo's one entry into the inference core: the same segmentImage (normalization, mirror
  * padding, tiling with halo and blending, thresholding) the server and the predict CLI call,
- * with the tile, halo and size multiple of the model card, exactly as serve/segment.ts passes
- * them. Re-thresholding at another value uses core/threshold.ts too.
+ * with the tile, halo and size multiple of the model card (core/card-options.ts, as the server
+ * and predict use them). Re-thresholding at another value uses core/threshold.ts too.
  */
-import { trainingPixelSizeOf, type ModelCard } from '../../core/contract.ts';
-import { pixelScale } from '../../core/pixel-size.ts';
+import { segmentOptionsFromCard } from '../../core/card-options.ts';
+import type { ModelCard } from '../../core/contract.ts';
 import type { GreyImage } from '../../core/image.ts';
 import { segmentImage } from '../../core/inference.ts';
 import { thresholdProbability } from '../../core/threshold.ts';
@@ -34,12 +34,7 @@ export async function runSegmentation(
   options: SegmentationOptions,
 ): Promise<SliceResult> {
   const result = await segmentImage(page, predictor, {
-    threshold: options.threshold,
-    tta: options.tta,
-    tile: card.tile,
-    halo: card.halo,
-    sizeMultiple: card.contract.input.sizeMultiple,
-    ...(options.pixelSize !== undefined ? { scale: pixelScale(options.pixelSize, trainingPixelSizeOf(card), `the card of ${card.name}`) } : {}),
+    ...segmentOptionsFromCard(card, { threshold: options.threshold, tta: options.tta, pixelSize: options.pixelSize }),
     onProgress: options.onProgress,
   });
   return { probability: result.probability, mask: result.mask, threshold: options.threshold };
