@@ -5,7 +5,7 @@
  * steps while the decoder moves; --init changes the schedule defaults, explicit options win.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -95,5 +95,18 @@ describe('fine-tuning from an ONNX parent', () => {
     expect(card.training.parent).toMatchObject({ name: 'tiny-parent', sha256 });
     expect(card.training.data).toContain('images.tif');
     expect(card.training.sources.sources[0].labels).toBe(join(root, 'labels.tif'));
+  });
+
+  it('refuses --pixel-size when the parent card records no trainingPixelSize, writing nothing', async () => {
+    const outDir = join(root, 'no-pixel-size');
+    const config = resolveTrainConfig({ ...base(), init: parent.path, steps: 1, pixelSize: 8, outDir });
+    await expect(trainModel(config)).rejects.toThrow(/--pixel-size: the card of --init .*tiny-parent\.onnx records no trainingPixelSize/);
+    expect(existsSync(outDir)).toBe(false);
+  });
+
+  it('records the data pixel size as the new model\'s trainingPixelSize when training from scratch', async () => {
+    const outDir = join(root, 'scratch-4nm');
+    await trainModel(resolveTrainConfig({ ...base(), steps: 1, pixelSize: 4, validateEvery: 1, outDir }));
+    expect(JSON.parse(readFileSync(join(outDir, 'config.json'), 'utf8')).trainingPixelSize).toBe(4);
   });
 });
