@@ -15,6 +15,7 @@ import { runCli } from '../cli/run.ts';
 import { IGNORED_TARGET } from '../train/batch.ts';
 import { createDataset } from '../train/dataset.ts';
 import { readTrainingData } from '../train/sources.ts';
+import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'emseg-sources-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -115,6 +116,7 @@ describe('training data from several sources', () => {
       [['--images', path('png-img'), '--labels', path('all-labels.tif')], /is a stack, but its images .* are a folder/],
       [['--images', path('scan.ome.zarr'), '--labels', path('scan-labels.zarr')], /OME-Zarr training sources are not supported yet/],
       [['--init', path('all.tif')], /--init .*all\.tif: not an ONNX model|does not follow/],
+      [['--init', (await tinyUNetOnnx({ depth: 2, baseFilters: 8 })).path, '--images', path('all.tif'), '--labels', path('all-labels.tif')], /the model has depth 2, 8 base filters, no batch norm, but depth 2, 4 base filters, no batch norm was asked; pass --depth 2 --filters 8$/],
     ];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
