@@ -17,11 +17,6 @@ export interface DataOptions {
 
 export const DATA_OPTION_DEFAULTS: DataOptions = { ignore: null, invertLabels: false, pixelSize: null };
 
-export const DATA_OPTION_FLAGS: Record<keyof DataOptions, string> = {
-  ignore: '--ignore',
-  invertLabels: '--invert-labels',
-  pixelSize: '--pixel-size',
-};
 
 export function resolveDataOptions(input: Partial<DataOptions>): DataOptions {
   const ignore = input.ignore ?? null;

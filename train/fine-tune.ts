@@ -25,10 +25,6 @@ export const FINE_TUNE_SCHEDULE = {
   warmupSteps: 10,
 } as const;
 
-export const FINE_TUNE_FLAGS: Record<keyof FineTuneConfig, string> = {
-  init: '--init',
-  freezeEncoderSteps: '--freeze-encoder-steps',
-};
 
 /** Checks the fine-tuning options; `steps` is the budget (freezing longer than it is an error). */
 export function resolveFineTune(input: Partial<FineTuneConfig>, steps: number): FineTuneConfig {

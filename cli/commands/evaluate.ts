@@ -18,16 +18,19 @@ import type { GreyImage, ImageStack } from '../../core/image.ts';
 import { makeImage } from '../../core/image.ts';
 import { renderMontage } from '../../core/montage.ts';
 import { errorMap } from '../../core/overlay.ts';
-import { parseSliceList } from '../../core/slice-list.ts';
+import { formatSliceList, parseSliceList } from '../../core/slice-list.ts';
 import { sliceMontageSpec } from '../../core/slice-montage.ts';
+import { thresholdProbability } from '../../core/threshold.ts';
 import { evaluateSlices, formatMetricsText, type EvaluationResult } from '../../core/evaluation.ts';
 import { selectThenTest, type SelectThenTestResult } from '../../core/evaluation-protocol.ts';
 import { renderEvaluationReport, type TrainingSummary } from '../../core/evaluation-report.ts';
 import { writeFileAtomic } from '../../node/atomic-write.ts';
 import { readImageFile } from '../../node/image-files.ts';
 import { encodePng } from '../../node/png.ts';
-import { formatSliceList } from '../../train/config.ts';
+
+import { BACKEND_CHOICES } from '../../train/backend.ts';
 import { machineDescription } from '../../train/machine.ts';
+import { enumArg, numberOption, thresholdOption } from '../options.ts';
 
 const DEFAULT_IMAGES = 'data/isbi2012/train-volume.tif';
 const DEFAULT_LABELS = 'data/isbi2012/train-labels.tif';
@@ -51,8 +54,12 @@ export const evaluateArgs = {
   'test-slices': { type: 'string', description: `Slices of the test stack. Default ${DEFAULT_TEST_SLICES}` },
   run: { type: 'string', description: "Training run folder (config.json, train.log.jsonl) for the report; default: found beside the model" },
   shrink: { type: 'string', description: 'Shrink factor of the montage pictures. Default 2' },
-  backend: { type: 'string', description: 'tfjs backend for a tfjs model folder: auto, gpu, native, wasm, cpu. Default auto' },
-  providers: { type: 'string', description: 'onnxruntime execution providers for an .onnx model, in order, e.g. cpu or cuda,cpu. Default EMSEG_EP, else cuda,cpu' },
+  backend: enumArg(BACKEND_CHOICES, { description: 'tfjs backend for a tfjs model folder: auto, gpu, native, wasm, cpu. Default auto' }),
+  ep: {
+    type: 'string',
+    alias: 'providers',
+    description: 'onnxruntime execution providers for an .onnx model, in order, e.g. cpu or cuda,cpu (--providers: the same, older spelling). Default EMSEG_EP, else cuda,cpu',
+  },
 } as const;
 
 type Args = Record<string, string | boolean | undefined>;
@@ -61,11 +68,8 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-const toMask = (p: Float32Array, width: number, height: number, threshold: number): GreyImage<Uint8Array> => {
-  const mask = new Uint8Array(p.length);
-  for (let i = 0; i < p.length; i++) mask[i] = p[i]! >= threshold ? 255 : 0;
-  return makeImage(width, height, mask);
-};
+const toMask = (p: Float32Array, width: number, height: number, threshold: number): GreyImage<Uint8Array> =>
+  thresholdProbability(makeImage(width, height, p), threshold);
 
 const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 
@@ -124,17 +128,8 @@ export default defineCommand({
     if (!existsSync(modelPath)) throw new EmsegError('E_NOT_FOUND', `<model> ${modelPath}: no such file or folder`);
     const imagesPath = (args.images as string | undefined) ?? DEFAULT_IMAGES;
     const labelsPath = (args.labels as string | undefined) ?? DEFAULT_LABELS;
-    const shrink = args.shrink === undefined ? 2 : Number(args.shrink);
-    if (!Number.isInteger(shrink) || shrink < 1 || shrink > 16) {
-      throw new EmsegError('E_BAD_ARGUMENT', `--shrink: expected an integer from 1 to 16, found ${String(args.shrink)}`);
-    }
-    let threshold: number | undefined;
-    if (args.threshold !== undefined) {
-      threshold = Number(args.threshold);
-      if (String(args.threshold).trim() === '' || !(threshold >= 0 && threshold <= 1)) {
-        throw new EmsegError('E_BAD_ARGUMENT', `--threshold: expected a number in [0, 1], found ${String(args.threshold)}`);
-      }
-    }
+    const shrink = numberOption(args.shrink, '--shrink', { integer: true, min: 1, max: 16 }) ?? 2;
+    const threshold = thresholdOption(args.threshold);
     const report = args.report as string | undefined;
     const reportBase = report ? report.replace(/\.md$/i, '') : undefined;
     const montagePath = (args.montage as string | undefined) ?? (reportBase ? `${reportBase}.validation.png` : undefined);
@@ -177,7 +172,7 @@ export default defineCommand({
     const { openEvaluationModel } = await import('../evaluate-model.ts');
     const model = await openEvaluationModel(modelPath, {
       backend: (args.backend as string | undefined) ?? 'auto',
-      ...(typeof args.providers === 'string' ? { providers: args.providers } : {}),
+      ...(typeof args.ep === 'string' ? { providers: args.ep } : {}),
     });
     try {
       let thr = threshold ?? model.threshold;

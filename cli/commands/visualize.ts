@@ -2,7 +2,7 @@
  * `emseg visualize`: a thin shell over writeSliceMontage (node/visualize.ts).
  */
 import { defineCommand } from 'citty';
-import { EmsegError } from '../../core/errors.ts';
+import { numberOption } from '../options.ts';
 
 const DEFAULTS = {
   images: 'data/isbi2012/train-volume.tif',
@@ -22,10 +22,7 @@ export default defineCommand({
     out: { type: 'string', description: 'Output PNG file', required: true },
   },
   async run({ args }) {
-    const shrink = Number(args.shrink);
-    if (!Number.isInteger(shrink) || shrink < 1 || shrink > 64) {
-      throw new EmsegError('E_BAD_ARGUMENT', `--shrink: expected an integer from 1 to 64, found '${args.shrink}'`);
-    }
+    const shrink = numberOption(args.shrink, '--shrink', { integer: true, min: 1, max: 64 })!;
     const { writeSliceMontage } = await import('../../node/visualize.ts');
     const montage = await writeSliceMontage(args.out, {
       imagesPath: args.images,
