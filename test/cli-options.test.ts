@@ -100,3 +100,12 @@ describe('number options', () => {
     expect([exported.code, exported.stderr]).toEqual([1, 'emseg: --test-slice: expected an integer >= 0, found ""\n']);
   });
 });
+
+describe('recorded command lines', () => {
+  it('are quoted so that they can be typed again (convert used to join them unquoted)', async () => {
+    const { commandLine } = await import('../cli/command-line.ts');
+    expect(commandLine(['emseg', 'convert', 'runs/a b/model', '-o', "it's.onnx", '--threshold', '0.4'])).toBe(
+      "emseg convert 'runs/a b/model' -o 'it'\\''s.onnx' --threshold 0.4",
+    );
+  });
+});

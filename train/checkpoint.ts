@@ -12,6 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmsegError } from '../core/errors.ts';
 import { completeDir, replaceDirAtomic } from '../node/atomic-dir.ts';
+import { concatBytes } from '../core/bytes.ts';
 
 export const CHECKPOINT_FORMAT = 'emseg-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -89,13 +90,7 @@ export function packState(value: unknown): { json: unknown; blob: Uint8Array } {
     return v;
   };
   const json = walk(value);
-  const blob = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    blob.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { json, blob };
+  return { json, blob: concatBytes(chunks) };
 }
 
 /** Inverse of packState. */

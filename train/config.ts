@@ -15,6 +15,7 @@ import { BACKEND_CHOICES, type BackendChoice } from './backend.ts';
 import { resolveUNetOptions, type ResolvedUNetOptions, type UNetOptions } from './unet.ts';
 import { FINE_TUNE_DEFAULTS, FINE_TUNE_SCHEDULE, resolveFineTune, type FineTuneConfig } from './fine-tune.ts';
 import { DATA_OPTION_DEFAULTS, resolveDataOptions, type DataOptions } from './data-options.ts';
+import { ISBI_SPLIT, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 
 
 export const SCHEDULE_KINDS = ['cosine', 'constant'] as const;
@@ -98,10 +99,10 @@ export type TrainConfigInput = Partial<Omit<TrainConfig, 'model' | 'loss' | 'bor
 };
 
 export const TRAIN_DEFAULTS: TrainConfig = {
-  images: 'data/isbi2012/train-volume.tif',
-  labels: 'data/isbi2012/train-labels.tif',
-  trainSlices: range(0, 24),
-  validationSlices: range(25, 29),
+  images: ISBI_TRAIN_IMAGES,
+  labels: ISBI_TRAIN_LABELS,
+  trainSlices: [...ISBI_SPLIT.train],
+  validationSlices: [...ISBI_SPLIT.validation],
   cropSize: 256,
   batchSize: 4,
   steps: 2500,
@@ -205,9 +206,6 @@ function show(value: unknown): string {
   return String(value);
 }
 
-function range(first: number, last: number): number[] {
-  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
-}
 
 function checkInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

@@ -27,6 +27,7 @@ import { decodeTiff } from '../core/tiff.ts';
 import { recoverInterruptedWrites, replaceDirAtomic } from '../node/atomic-dir.ts';
 import { cardPathFor, readModelCardFile } from '../node/model-card-file.ts';
 import { encodePng } from '../node/png.ts';
+import { ISBI_TEST_IMAGES, ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -46,14 +47,14 @@ export interface SampleSlice {
 }
 
 export const DEFAULT_SAMPLES: readonly SampleSlice[] = [
-  { stack: 'data/isbi2012/train-volume.tif', page: 0, file: 'isbi2012-train-00.png', label: 'ISBI 2012 training slice 0' },
+  { stack: ISBI_TRAIN_IMAGES, page: 0, file: 'isbi2012-train-00.png', label: 'ISBI 2012 training slice 0' },
   {
-    stack: 'data/isbi2012/train-volume.tif',
+    stack: ISBI_TRAIN_IMAGES,
     page: 27,
     file: 'isbi2012-train-27.png',
     label: 'ISBI 2012 training slice 27 (validation, held out)',
   },
-  { stack: 'data/isbi2012/test-volume.tif', page: 0, file: 'isbi2012-test-00.png', label: 'ISBI 2012 test slice 0' },
+  { stack: ISBI_TEST_IMAGES, page: 0, file: 'isbi2012-test-00.png', label: 'ISBI 2012 test slice 0' },
 ];
 
 export const DEFAULT_MODEL = 'models/isbi2012-unet.onnx';

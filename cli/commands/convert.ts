@@ -7,6 +7,8 @@ import { defineCommand } from 'citty';
 import { EmsegError } from '../../core/errors.ts';
 import { BACKEND_CHOICES } from '../../train/backend.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
+import { ISBI_TRAIN_IMAGES } from '../../core/isbi-data.ts';
+import { commandLine } from '../command-line.ts';
 
 export const convertArgs = {
   model: { type: 'positional', required: true, description: 'tfjs Layers model folder (model.json + weights), e.g. runs/isbi2012-unet/model' },
@@ -16,7 +18,7 @@ export const convertArgs = {
   tta: { type: 'boolean', description: 'Card default: serve, predict and the web demo use 8-fold test-time augmentation unless told otherwise (--no-tta: off). Default: not set (off)' },
   metrics: { type: 'string', description: 'JSON written by `emseg evaluate` whose figures go into the card' },
   'training-config': { type: 'string', description: "The training run's config.json. Default: found next to the model folder" },
-  'parity-image': { type: 'string', description: 'Image stack for the real-data parity check. Default data/isbi2012/train-volume.tif' },
+  'parity-image': { type: 'string', description: `Image stack for the real-data parity check. Default ${ISBI_TRAIN_IMAGES}` },
   'parity-slice': { type: 'string', description: 'Slice of --parity-image used. Default 0' },
   'random-only': { type: 'boolean', description: 'Check parity on random inputs only (when the ISBI data is not at hand)' },
   tolerance: { type: 'string', description: 'Largest allowed |tfjs - onnxruntime|. Default 1e-4' },
@@ -59,7 +61,7 @@ export default defineCommand({
       ...(args['training-config'] !== undefined ? { trainingConfigPath: args['training-config'] } : {}),
       ...(args['model-version'] !== undefined ? { version: args['model-version'] } : {}),
       realInputs,
-      command: ['emseg', 'convert', ...rawArgs].join(' '),
+      command: commandLine(['emseg', 'convert', ...rawArgs]),
       backendName: backend.name,
       log: out,
     });

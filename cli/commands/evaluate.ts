@@ -29,19 +29,22 @@ import { readImageFile } from '../../node/image-files.ts';
 import { encodePng } from '../../node/png.ts';
 
 import { BACKEND_CHOICES } from '../../train/backend.ts';
+import { normalizeValidationLine, type ValidationLogLine } from '../../train/log.ts';
 import { machineDescription } from '../../train/machine.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
+import { ISBI_TEST_IMAGES, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS, ISBI_VALIDATION_SLICES } from '../../core/isbi-data.ts';
+import { commandLine } from '../command-line.ts';
 
-const DEFAULT_IMAGES = 'data/isbi2012/train-volume.tif';
-const DEFAULT_LABELS = 'data/isbi2012/train-labels.tif';
-const DEFAULT_TEST_IMAGES = 'data/isbi2012/test-volume.tif';
+const DEFAULT_IMAGES = ISBI_TRAIN_IMAGES;
+const DEFAULT_LABELS = ISBI_TRAIN_LABELS;
+const DEFAULT_TEST_IMAGES = ISBI_TEST_IMAGES;
 const DEFAULT_TEST_SLICES = '0,10,20,29';
 
 export const evaluateArgs = {
   model: { type: 'positional', required: true, description: 'An .onnx model, or a tfjs Layers model folder (with model.json)' },
   images: { type: 'string', description: `Image stack. Default ${DEFAULT_IMAGES}` },
   labels: { type: 'string', description: `Label stack (255 = cell interior). Default ${DEFAULT_LABELS}` },
-  slices: { type: 'string', description: 'Slices to evaluate (with --select-slices: the test slices, reported only). Default 25-29 (the validation split)' },
+  slices: { type: 'string', description: `Slices to evaluate (with --select-slices: the test slices, reported only). Default ${ISBI_VALIDATION_SLICES} (the validation split)` },
   'select-slices': { type: 'string', description: 'Choose the threshold on these slices (best V_rand), then report --slices at it: nothing is chosen on the reported slices' },
   ignore: { type: 'string', description: 'Label value of unlabelled pixels (1-254), counted in no figure. Default none' },
   tta: { type: 'boolean', description: 'Also evaluate with 8-fold flip/rotation test-time augmentation' },
@@ -71,8 +74,6 @@ function sha256(path: string): string {
 const toMask = (p: Float32Array, width: number, height: number, threshold: number): GreyImage<Uint8Array> =>
   thresholdProbability(makeImage(width, height, p), threshold);
 
-const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-
 /** The training run that made the model: `--run`, else the folder above a tfjs model, else `<name>.*` files beside an ONNX file. */
 export function findTrainingRun(model: string, run?: string): { config?: string; log?: string } {
   const candidates: Array<{ config: string; log: string }> = [];
@@ -97,6 +98,7 @@ function trainingSummary(configPath: string | undefined): TrainingSummary | unde
   try {
     const saved = JSON.parse(readFileSync(configPath, 'utf8'));
     const c = saved.config ?? {};
+    const best = saved.best ? normalizeValidationLine(saved.best as ValidationLogLine) : undefined;
     return {
       command: saved.command ?? null,
       ...(Array.isArray(saved.invocations) ? { invocations: saved.invocations } : {}),
@@ -112,7 +114,7 @@ function trainingSummary(configPath: string | undefined): TrainingSummary | unde
         ? `U-Net depth ${c.model.depth}, ${c.model.baseFilters} base filters, batch norm ${c.model.batchNorm ? 'on' : 'off'}, dropout ${c.model.dropout}`
         : undefined,
       split: saved.split,
-      best: saved.best ? { step: saved.best.step, vRand: saved.best.vRand, threshold: saved.best.threshold } : null,
+      best: best ? { step: best.step, vRandBest: best.vRandBest, bestThreshold: best.bestThreshold } : null,
     };
   } catch {
     return undefined;
@@ -144,20 +146,14 @@ export default defineCommand({
         `--labels ${labelsPath}: ${labels.pages.length} pages of ${labels.width}x${labels.height} do not match --images ${imagesPath}: ${images.pages.length} pages of ${images.width}x${images.height}`,
       );
     }
-    const slices = parseSliceList((args.slices as string | undefined) ?? '25-29', images.pages.length, '--slices');
+    const slices = parseSliceList((args.slices as string | undefined) ?? ISBI_VALIDATION_SLICES, images.pages.length, '--slices');
     const selectSlices = typeof args['select-slices'] === 'string' ? parseSliceList(args['select-slices'], images.pages.length, '--select-slices') : undefined;
     if (selectSlices && threshold !== undefined) {
       throw new EmsegError('E_BAD_ARGUMENT', '--threshold: not together with --select-slices, which chooses the threshold');
     }
     const overlap = selectSlices?.filter((s) => slices.includes(s)) ?? [];
     if (overlap.length > 0) throw new EmsegError('E_BAD_ARGUMENT', `--select-slices: ${formatSliceList(overlap)} also in --slices; selection and test slices must not overlap`);
-    let ignore: number | null = null;
-    if (args.ignore !== undefined) {
-      ignore = Number(args.ignore);
-      if (!(Number.isInteger(ignore) && ignore >= 1 && ignore <= 254)) {
-        throw new EmsegError('E_BAD_ARGUMENT', `--ignore: expected a label value from 1 to 254 (0 and 255 are the classes), found ${String(args.ignore)}`);
-      }
-    }
+    const ignore = numberOption(args.ignore, '--ignore', { integer: true, min: 1, max: 254 }) ?? null;
     let testImages: ImageStack | undefined;
     let testSlices: number[] = [];
     const testImagesPath = (args['test-images'] as string | undefined) ?? DEFAULT_TEST_IMAGES;
@@ -203,7 +199,7 @@ export default defineCommand({
       }
       process.stdout.write(formatMetricsText(result));
 
-      const command = ['emseg', 'evaluate', ...rawArgs.map(quote)].join(' ');
+      const command = commandLine(['emseg', 'evaluate', ...rawArgs]);
       const date = new Date().toISOString();
       const machine = machineDescription();
       const modelSha = statSync(modelPath).isFile() ? sha256(modelPath) : undefined;
@@ -313,11 +309,11 @@ async function writeReport(job: ReportJob): Promise<void> {
   const rel = (p: string) => relative(reportDir, resolve(p)).split('\\').join('/');
   const run = findTrainingRun(job.modelPath, job.run);
   let curve: string | undefined;
-  let lastValidation: { step: number; vRand: number } | undefined;
+  let lastValidation: ValidationLogLine | undefined;
   if (run.log) {
     const [{ readLog }, { renderCurveSvg }] = await Promise.all([import('../../train/log.ts'), import('../../train/curve.ts')]);
     const log = readLog(run.log);
-    lastValidation = log.filter((line) => line.type === 'validation').at(-1);
+    lastValidation = log.filter((line): line is ValidationLogLine => line.type === 'validation').at(-1);
     curve = `${job.reportBase}.curve.svg`;
     process.stderr.write(`wrote ${curve}\n`);
     await writeFileAtomic(curve, renderCurveSvg(log, { title: `training curve of ${basename(job.modelPath)}` }), { inputs: job.inputs });
@@ -337,7 +333,7 @@ async function writeReport(job: ReportJob): Promise<void> {
     );
   }
   if (training?.best && training.split?.validation === sliceList) {
-    const last = lastValidation && lastValidation.step !== training.best.step ? `; the model of the last step (${lastValidation.step}) scored V_rand ${lastValidation.vRand.toFixed(4)} on them during training` : '';
+    const last = lastValidation && lastValidation.step !== training.best.step ? `; the model of the last step (${lastValidation.step}) scored V_rand ${lastValidation.vRandBest.toFixed(4)} on them during training` : '';
     notes.push(
       `Slices ${sliceList} are the training run's validation slices: they chose the checkpoint kept (step ${training.best.step}, the best validation V_rand) and any threshold picked on them, so these figures are somewhat optimistic for unseen images${last}.`,
     );

@@ -4,6 +4,7 @@
  */
 import { defineCommand } from 'citty';
 import { enumArg, numberOption } from '../options.ts';
+import { ISBI_TRAIN_IMAGES } from '../../core/isbi-data.ts';
 
 const INSTANCE_KINDS = ['KIND_AUTO', 'KIND_CPU', 'KIND_GPU'] as const;
 
@@ -13,7 +14,7 @@ export const exportPackageArgs = {
   triton: { type: 'string', description: 'Write a Triton model repository (<name>/config.pbtxt, <name>/1/model.onnx) into this folder' },
   zip: { type: 'boolean', description: 'Also write the bioimage.io package as <dir>.zip (for deepImageJ install and the zoo upload)' },
   card: { type: 'string', description: 'Model card JSON. Default: the .json beside the ONNX file, else the ONNX metadata' },
-  'test-image': { type: 'string', description: 'Image stack for the bioimage.io test tensors. Default data/isbi2012/train-volume.tif' },
+  'test-image': { type: 'string', description: `Image stack for the bioimage.io test tensors. Default ${ISBI_TRAIN_IMAGES}` },
   'test-slice': { type: 'string', description: 'Slice of --test-image. Default 0' },
   author: { type: 'string', description: "bioimage.io author name(s), comma-separated. Default 'emseg contributors'" },
   name: { type: 'string', description: "Triton model name. Default: the card's name" },

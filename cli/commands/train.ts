@@ -12,6 +12,7 @@ import { parseSliceList } from '../../core/slice-list.ts';
 import { optionLabel, resolveTrainConfig, TRAIN_DEFAULTS, TRAIN_OPTIONS, type TrainConfig, type TrainConfigInput } from '../../train/config.ts';
 import { enumArg, numberOption } from '../options.ts';
 import type { TrainEvent, TrainResult } from '../../train/loop.ts';
+import { commandLine } from '../command-line.ts';
 
 /** The flags of `emseg train`: one per row of TRAIN_OPTIONS (train/config.ts), and --quiet. */
 export const trainArgs: ArgsDef = {
@@ -113,7 +114,7 @@ export function summaryText(result: TrainResult): string {
   if (result.best) {
     const b = result.best;
     lines.push(
-      `best validation (step ${b.step}): V_rand ${b.vRand.toFixed(4)} V_info ${b.vInfo.toFixed(4)} at threshold ${b.threshold}; pixel error ${b.pixelError.toFixed(4)} Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.atThreshold}`,
+      `best validation (step ${b.step}): V_rand ${b.vRandBest.toFixed(4)} V_info ${b.vInfoBest.toFixed(4)} at threshold ${b.bestThreshold}; pixel error ${b.pixelError.toFixed(4)} Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.threshold}`,
     );
   }
   lines.push(`model: ${result.files.model} (best), ${result.files.lastModel} (last)`);
@@ -122,10 +123,9 @@ export function summaryText(result: TrainResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The command line as the user could type it again. */
-export function commandLine(argv: readonly string[]): string {
-  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return ['emseg', 'train', ...argv.map(quote)].join(' ');
+/** The train command line as the user could type it again. */
+export function trainCommandLine(argv: readonly string[]): string {
+  return commandLine(['emseg', 'train', ...argv]);
 }
 
 export default defineCommand({
@@ -165,7 +165,7 @@ export default defineCommand({
       } else if (event.type === 'validation') {
         const l = event.line;
         process.stderr.write(
-          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}: V_rand ${l.vRand.toFixed(4)} V_info ${l.vInfo.toFixed(4)} (thr ${l.threshold}) pixel error ${l.pixelError.toFixed(4)} Dice ${l.dice.toFixed(4)}${event.isBest ? ' (best)' : ''} [${l.seconds.toFixed(1)} s]\n`,
+          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}: V_rand ${l.vRandBest.toFixed(4)} V_info ${l.vInfoBest.toFixed(4)} (thr ${l.bestThreshold}) pixel error ${l.pixelError.toFixed(4)} Dice ${l.dice.toFixed(4)}${event.isBest ? ' (best)' : ''} [${l.seconds.toFixed(1)} s]\n`,
         );
       } else if (event.type === 'warning') {
         process.stderr.write(`warning: ${event.message}\n`);
@@ -175,7 +175,7 @@ export default defineCommand({
     };
     let result: TrainResult;
     try {
-      result = await trainModel(config, { signal: controller.signal, onEvent, command: commandLine(rawArgs) });
+      result = await trainModel(config, { signal: controller.signal, onEvent, command: trainCommandLine(rawArgs) });
     } finally {
       process.off('SIGINT', onSigint);
     }

@@ -3,10 +3,11 @@
  */
 import { defineCommand } from 'citty';
 import { numberOption } from '../options.ts';
+import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../../core/isbi-data.ts';
 
 const DEFAULTS = {
-  images: 'data/isbi2012/train-volume.tif',
-  labels: 'data/isbi2012/train-labels.tif',
+  images: ISBI_TRAIN_IMAGES,
+  labels: ISBI_TRAIN_LABELS,
 };
 
 export default defineCommand({
