@@ -60,7 +60,7 @@ describe('fine-tuning from an ONNX parent', () => {
     expect(() => resolveTrainConfig({ ...base(), init: parent.path, steps: 10, freezeEncoderSteps: 11 })).toThrow(/from 0 to the budget of 10 steps/);
   });
 
-  it('keeps the encoder frozen for the first steps, names the parent in config.json and in the converted card', async () => {
+  it('keeps the encoder frozen for the first steps, names the parent in config.json and in the converted card', { timeout: 180_000 }, async () => {
     const outDir = join(root, 'child');
     const config = resolveTrainConfig({ ...base(), init: parent.path, steps: 2, freezeEncoderSteps: 2, validateEvery: 2, checkpointEvery: 1, learningRate: 1e-2, warmupSteps: 0, outDir });
     const result = await trainModel(config, { command: 'emseg train --init (test)' });
