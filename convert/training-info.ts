@@ -111,6 +111,12 @@ export function readTrainingInfo(configPath: string): ModelCard['training'] | un
     if (value) info[key] = value;
   }
   if (isObject(run['best'])) info['bestValidation'] = run['best'];
+  // Fine-tuned models name their parent (emseg train --init: name, sha256, path, its data).
+  const parent = run['parent'];
+  if (isObject(parent) && str(parent['name']) && str(parent['sha256'])) info.parent = { ...parent, name: str(parent['name'])!, sha256: str(parent['sha256'])! };
+  if (isObject(run['data'])) info['sources'] = run['data'];
+  const pixelSize = num(run['trainingPixelSize']);
+  if (pixelSize !== undefined) info['trainingPixelSize'] = pixelSize;
   return info;
 }
 
@@ -130,6 +136,16 @@ function figuresFromRow(row: Json): MetricFigures {
     set('vRandAtThreshold', row['vRand']);
     set('vInfoAtThreshold', row['vInfo']);
     set('threshold', row['threshold']);
+  }
+  return figures;
+}
+
+/** Test figures of a row scored at a threshold chosen elsewhere: everything at that threshold. */
+function testFigures(row: Json): MetricFigures {
+  const figures: MetricFigures = {};
+  for (const key of ['vRand', 'vInfo', 'pixelError', 'dice', 'iou', 'threshold'] as const) {
+    const n = num(row[key]);
+    if (n !== undefined) figures[key] = n;
   }
   return figures;
 }
@@ -163,9 +179,22 @@ export function readMetricsInfo(path: string): NonNullable<ModelCard['metrics']>
   if (isObject(source['withoutTta'])) metrics.withoutTta = figuresFromRow(source['withoutTta']);
   if (isObject(source['withTta'])) metrics.withTta = figuresFromRow(source['withTta']);
   const rows = Array.isArray(source['rows']) ? source['rows'].filter(isObject) : [];
+  // `emseg evaluate --select-slices`: the rows are test figures at the threshold chosen on the
+  // selection slices; those slices' own figures go beside them, labelled.
+  const selection = isObject(source['selection']) ? source['selection'] : undefined;
   for (const row of rows) {
-    if (row['variant'] === 'plain') metrics.withoutTta = figuresFromRow(row);
-    if (row['variant'] === 'tta') metrics.withTta = figuresFromRow(row);
+    const figures = selection ? testFigures(row) : figuresFromRow(row);
+    if (row['variant'] === 'plain') metrics.withoutTta = figures;
+    if (row['variant'] === 'tta') metrics.withTta = figures;
+  }
+  if (selection) {
+    const selectSlices = Array.isArray(selection['slices']) ? selection['slices'].join(',') : str(selection['slices']);
+    metrics['protocol'] = `test figures: slices ${sliceText ?? '?'} at the threshold chosen on the selection slices ${selectSlices ?? '?'}; nothing was chosen on the test slices`;
+    const selectionFigures: Json = { slices: selectSlices ?? null, chosenThresholds: selection['chosenThresholds'] ?? null };
+    for (const row of Array.isArray(selection['rows']) ? selection['rows'].filter(isObject) : []) {
+      selectionFigures[row['variant'] === 'tta' ? 'withTta' : 'withoutTta'] = figuresFromRow(row);
+    }
+    metrics['selection'] = selectionFigures;
   }
   if (!metrics.withoutTta && !metrics.withTta) {
     throw new EmsegError('E_BAD_ARGUMENT', `--metrics ${path}: no figures found (expected rows from emseg evaluate, or withoutTta/withTta)`);

@@ -9,21 +9,31 @@
 import { definedFields } from './defined.ts';
 import type { SegmentOptions } from './inference.ts';
 import type { ModelCard } from './model-card.ts';
+import { pixelScale } from './pixel-size.ts';
 
-/** What a caller may set over the card's defaults. */
-export type CardOverrides = Pick<SegmentOptions, 'threshold' | 'tta' | 'tile' | 'halo' | 'tileBatch' | 'signal'>;
+/** What a caller may set over the card's defaults; `pixelSize` (nm) of the images becomes the `scale` to the card's trainingPixelSize. */
+export type CardOverrides = Pick<SegmentOptions, 'threshold' | 'tta' | 'tile' | 'halo' | 'tileBatch' | 'signal'> & { pixelSize?: number | undefined };
+
+/** The card's training pixel size in nm (core/pixel-size.ts); undefined when the card does not say. */
+export function trainingPixelSizeOf(card: ModelCard): number | undefined {
+  const value = card.trainingPixelSize ?? card.training?.['trainingPixelSize'];
+  return typeof value === 'number' && value > 0 ? value : undefined;
+}
 
 /**
  * The segmentation options a card gives (threshold, TTA, tile, halo, size multiple), with the
- * caller's overrides where they are defined.
+ * caller's overrides where they are defined. A `pixelSize` override gives the rescale factor to
+ * the card's trainingPixelSize (an EmsegError when the card has none).
  */
 export function segmentOptionsFromCard(card: ModelCard, overrides: CardOverrides = {}): Omit<SegmentOptions, 'onProgress'> {
+  const { pixelSize, ...rest } = overrides;
   return {
     threshold: card.threshold,
     tta: card.tta ?? false,
     tile: card.tile,
     halo: card.halo,
     sizeMultiple: card.contract.input.sizeMultiple,
-    ...definedFields(overrides),
+    ...definedFields(rest),
+    ...(pixelSize !== undefined ? { scale: pixelScale(pixelSize, trainingPixelSizeOf(card), `the card of ${card.name}`) } : {}),
   };
 }

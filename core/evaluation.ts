@@ -32,6 +32,8 @@ export interface EvaluationOptions {
   thresholds?: readonly number[];
   /** Called after each slice of each variant, for progress display. */
   onSlice?: (variant: EvaluationVariant, done: number, total: number) => void;
+  /** Label value of unlabelled pixels, counted in no figure (core/metrics/score.ts). Default none. */
+  ignore?: number | null;
 }
 
 export interface MetricsRow {
@@ -72,7 +74,7 @@ export async function evaluateSlices(
   predictors: { plain: SlicePredictor; tta?: SlicePredictor },
   options: EvaluationOptions = {},
 ): Promise<EvaluationResult> {
-  const { threshold = DEFAULT_THRESHOLD, thresholds = DEFAULT_EVALUATION_THRESHOLDS, onSlice } = options;
+  const { threshold = DEFAULT_THRESHOLD, thresholds = DEFAULT_EVALUATION_THRESHOLDS, onSlice, ignore = null } = options;
   if (slices.length === 0) throw new RangeError('slices: expected at least one labelled slice, found none');
   validateThreshold(threshold);
   for (const slice of slices) {
@@ -99,7 +101,7 @@ export async function evaluateSlices(
     }
     const seconds = (Date.now() - start) / 1000;
     probabilities[variant] = outputs;
-    rows.push({ variant, ...scoreProbabilities(slices, outputs, threshold, thresholds), seconds });
+    rows.push({ variant, ...scoreProbabilities(slices, outputs, threshold, thresholds, ignore), seconds });
   }
   return { slices: slices.map((s) => s.index), rows, probabilities };
 }
@@ -110,8 +112,9 @@ export function scoreProbabilities(
   probabilities: readonly Float32Array[],
   threshold: number = DEFAULT_THRESHOLD,
   thresholds: readonly number[] = DEFAULT_EVALUATION_THRESHOLDS,
+  ignore: number | null = null,
 ): Omit<MetricsRow, 'variant' | 'seconds'> {
-  const scores = scoreSlices(probabilities, slices.map((s) => s.label), { thresholds, threshold });
+  const scores = scoreSlices(probabilities, slices.map((s) => s.label), { thresholds, threshold, ignore });
   return {
     bestThreshold: scores.best.threshold,
     vRandBest: scores.best.vRand,

@@ -16,6 +16,8 @@ import { DEFAULT_THRESHOLD } from './contract.ts';
 import { EmsegError } from './errors.ts';
 import type { GreyImage, ImageStack } from './image.ts';
 import { normalizeSlice } from './normalize.ts';
+import { scaledSize } from './pixel-size.ts';
+import { resampleBilinear } from './resample.ts';
 import { thresholdProbability, validateThreshold } from './threshold.ts';
 import { DEFAULT_TILING, resolveTilingOptions, slidingWindowInference, type TilePredictor, type TilingOptions } from './tiling.ts';
 import { withTta } from './tta.ts';
@@ -28,6 +30,12 @@ export interface SegmentOptions extends TilingOptions {
    * predictor call then carries up to `tileBatch` transformed tiles.
    */
   tta?: boolean;
+  /**
+   * Rescale factor to the model's pixel size (core/pixel-size.ts pixelScale): the slice is
+   * resampled bilinearly by it before normalization and the probabilities back to the slice's
+   * size before thresholding. Default 1 (none).
+   */
+  scale?: number;
 }
 
 export interface Segmentation {
@@ -38,8 +46,11 @@ export interface Segmentation {
 }
 
 /** Segments one greyscale slice (8-bit, 16-bit or float) of any size. */
-export async function segmentImage(image: GreyImage, predictor: TilePredictor, options: SegmentOptions = {}): Promise<Segmentation> {
+export async function segmentImage(given: GreyImage, predictor: TilePredictor, options: SegmentOptions = {}): Promise<Segmentation> {
   const threshold = validateThreshold(options.threshold ?? DEFAULT_THRESHOLD);
+  const scale = options.scale ?? 1;
+  if (!(Number.isFinite(scale) && scale > 0)) throw new EmsegError('E_BAD_ARGUMENT', `scale: expected a number greater than 0, found ${scale}`);
+  const image = scale === 1 ? given : resampleBilinear(given, scaledSize(given.width, scale), scaledSize(given.height, scale));
   const tiling = resolveTilingOptions(options);
   const normalized: GreyImage<Float32Array> = { width: image.width, height: image.height, data: normalizeSlice(image) };
   let tilePredictor = predictor;
@@ -50,7 +61,8 @@ export async function segmentImage(image: GreyImage, predictor: TilePredictor, o
     tilePredictor = withTta(predictor, { maxTilesPerCall: tiling.tileBatch });
     tileBatch = Math.max(1, Math.floor(tiling.tileBatch / 8));
   }
-  const probability = await slidingWindowInference(normalized, tilePredictor, { ...options, ...tiling, tileBatch });
+  const modelProbability = await slidingWindowInference(normalized, tilePredictor, { ...options, ...tiling, tileBatch });
+  const probability = scale === 1 ? modelProbability : resampleBilinear(modelProbability, given.width, given.height);
   return { probability, mask: thresholdProbability(probability, threshold) };
 }
 

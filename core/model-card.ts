@@ -75,6 +75,8 @@ export const modelCardSchema = z.looseObject({
       wallTimeSeconds: z.number().optional(),
       machine: text.optional(),
       backend: text.optional(),
+      /** A fine-tuned model's parent (emseg train --init): its name and the sha256 of its ONNX file. */
+      parent: z.looseObject({ name: text, sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lowercase hex digits' }) }).optional(),
     })
     .optional(),
   metrics: z
@@ -94,6 +96,8 @@ export const modelCardSchema = z.looseObject({
       paritySizes: z.array(text),
     })
     .optional(),
+  /** Pixel size in nm of the images the model learned on (core/pixel-size.ts); 4 for ISBI 2012. */
+  trainingPixelSize: z.number({ error: 'expected a size in nm' }).positive({ error: 'expected a size in nm greater than 0' }).optional(),
   /** sha256 of the ONNX file (in the JSON beside the file; absent inside the ONNX metadata). */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lowercase hex digits' }).optional(),
 });

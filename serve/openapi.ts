@@ -49,6 +49,11 @@ export const SegmentQuerySchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .optional()
     .openapi({ description: "8-fold flip/rotation test-time augmentation; default: the model card's" }),
+  pixelSize: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .openapi({ description: "pixel size of the image in nm: resampled to the model card's trainingPixelSize and the answer back to the image's size; default: no rescaling", example: 4 }),
 });
 
 export type SegmentQuery = z.infer<typeof SegmentQuerySchema>;

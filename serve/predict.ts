@@ -52,6 +52,8 @@ export interface PredictOptions {
   halo?: number;
   /** Tiles per model call. Default 4. */
   tileBatch?: number;
+  /** Pixel size of the inputs in nm; rescaled to the card's trainingPixelSize and back. Default: no rescaling. */
+  pixelSize?: number;
   /**
    * Pages of a stack segmented at the same time, their tiles merged into shared model calls of at
    * most `tileBatch` tiles (serve/batcher.ts). Default: `tileBatch`. 1 turns merging off.
@@ -214,6 +216,7 @@ export async function predictPaths(input: string, out: string, model: PredictMod
     halo: options.halo,
     tileBatch: options.tileBatch,
     signal: options.signal,
+    pixelSize: options.pixelSize,
   });
 
   const { tileBatch } = resolveTilingOptions(segmentOptions); // bad --tile / --halo fail before any file is read

@@ -40,6 +40,8 @@ export interface UploadPlan {
   tta: boolean | undefined;
   /** Pixels of all pages as the header declares them (the decode work budget is derived from it). */
   declaredPixels: number;
+  /** Pixel size of the upload in nm (core/pixel-size.ts), undefined = no rescaling. */
+  pixelSize?: number | undefined;
 }
 
 function parseTta(value: SegmentQuery['tta']): boolean | undefined {
@@ -81,6 +83,7 @@ export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQue
     threshold: query.threshold,
     tta: parseTta(query.tta),
     declaredPixels: probe.totalPixels,
+    pixelSize: query.pixelSize,
   };
 }
 
@@ -123,7 +126,7 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
 
   // Several pages at once, so that their tiles meet in the batcher and fill its session calls.
   const result = await segmentStack(stack, deps.predictor, {
-    ...segmentOptionsFromCard(deps.card, { threshold: plan.threshold, tta: plan.tta, signal: deps.signal }),
+    ...segmentOptionsFromCard(deps.card, { threshold: plan.threshold, tta: plan.tta, signal: deps.signal, pixelSize: plan.pixelSize }),
     pagesAtOnce: deps.pagesAtOnce ?? 4,
   });
   const inferMs = lap();

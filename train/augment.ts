@@ -21,6 +21,7 @@
  *   [1 - c, 1 + c], brightness uniform in [-b, b] (defaults c = 0.2, b = 0.2, in units of the
  *   slice's standard deviation).
  */
+import { IGNORED_TARGET } from './batch.ts';
 import type { Rng } from '../core/random.ts';
 import { definedFields } from '../core/defined.ts';
 
@@ -87,6 +88,8 @@ export interface CropSource {
   image: Float32Array;
   label: Uint8Array;
   weights?: Float32Array;
+  /** 1 where the label is unlabelled (`--ignore`): such pixels get the target IGNORED_TARGET. */
+  ignored?: Uint8Array;
 }
 
 export interface CropTransform {
@@ -217,7 +220,7 @@ export interface CropTarget {
 
 /** Renders one crop of `source` under `transform` into `target` at `target.offset`. */
 export function renderCrop(source: CropSource, transform: CropTransform, target: CropTarget): void {
-  const { width, height, image, label, weights } = source;
+  const { width, height, image, label, weights, ignored } = source;
   const { x0, y0, size, d8, grid, contrast, brightness } = transform;
   const [m00, m01, m10, m11] = dihedralMatrix(d8);
   const centre = (size - 1) / 2;
@@ -254,6 +257,7 @@ export function renderCrop(source: CropSource, transform: CropTransform, target:
       target.image[o] = value * contrast + brightness;
       const cell = w00 * label[p00]! + w01 * label[p01]! + w10 * label[p10]! + w11 * label[p11]!;
       target.label[o] = cell >= 0.5 ? 1 : 0;
+      if (ignored && w00 * ignored[p00]! + w01 * ignored[p01]! + w10 * ignored[p10]! + w11 * ignored[p11]! >= 0.5) target.label[o] = IGNORED_TARGET;
       if (outWeights) outWeights[o] = w00 * weights![p00]! + w01 * weights![p01]! + w10 * weights![p10]! + w11 * weights![p11]!;
     }
   }

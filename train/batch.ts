@@ -5,7 +5,7 @@
 export interface TrainBatch {
   /** Normalized images (zero mean, unit variance per source slice), length n*height*width. */
   readonly images: Float32Array;
-  /** Targets: 1 = cell interior, 0 = membrane, length n*height*width. */
+  /** Targets: 1 = cell interior, 0 = membrane, IGNORED_TARGET = unlabelled (no loss), length n*height*width. */
   readonly labels: Float32Array;
   /** Optional per-pixel loss weights (the U-Net paper's border weight map), same length. */
   readonly weights?: Float32Array;
@@ -13,3 +13,6 @@ export interface TrainBatch {
   readonly height: number;
   readonly width: number;
 }
+
+/** Target value of a pixel that counts in neither loss term (an `--ignore` pixel of the labels). */
+export const IGNORED_TARGET = -1;

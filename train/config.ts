@@ -13,6 +13,8 @@ import { formatSliceList } from '../core/slice-list.ts';
 import { sizeMultipleFor } from '../core/contract.ts';
 import { BACKEND_CHOICES, type BackendChoice } from './backend.ts';
 import { resolveUNetOptions, type ResolvedUNetOptions, type UNetOptions } from './unet.ts';
+import { FINE_TUNE_DEFAULTS, FINE_TUNE_SCHEDULE, resolveFineTune, type FineTuneConfig } from './fine-tune.ts';
+import { DATA_OPTION_DEFAULTS, resolveDataOptions, type DataOptions } from './data-options.ts';
 import { ISBI_SPLIT, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 
 
@@ -35,10 +37,11 @@ export interface BorderWeightConfig {
   sigma: number;
 }
 
-export interface TrainConfig {
-  /** Training image stack (multi-page TIFF). Default data/isbi2012/train-volume.tif. */
+/** Fine-tuning (train/fine-tune.ts) and label/pixel options of the data (train/data-options.ts) are part of it. */
+export interface TrainConfig extends FineTuneConfig, DataOptions {
+  /** Training images: TIFF stacks and/or folders of images, comma-separated (train/sources.ts). Default data/isbi2012/train-volume.tif. */
   images: string;
-  /** Label stack, 255 = cell interior, 0 = membrane. Default data/isbi2012/train-labels.tif. */
+  /** Labels for each entry of `images`, in the same order; 255 = cell interior, 0 = membrane. Default data/isbi2012/train-labels.tif. */
   labels: string;
   /** Slice indices used for training. Default 0-24. */
   trainSlices: number[];
@@ -120,6 +123,8 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   workers: 0,
   outDir: 'runs/isbi2012-unet',
   resume: false,
+  ...FINE_TUNE_DEFAULTS,
+  ...DATA_OPTION_DEFAULTS,
 };
 
 /** How an option is typed on the command line. */
@@ -144,8 +149,8 @@ const d = TRAIN_DEFAULTS;
  * and error messages name the flag the user typed (`optionLabel`).
  */
 export const TRAIN_OPTIONS: readonly TrainOption[] = [
-  { flag: 'images', path: 'images', kind: 'string', description: `Training image stack (TIFF). Default ${d.images}` },
-  { flag: 'labels', path: 'labels', kind: 'string', description: `Label stack, 255 = cell interior. Default ${d.labels}` },
+  { flag: 'images', path: 'images', kind: 'string', description: `Training images: TIFF stacks or folders of PNG/TIFF images, comma-separated (train/sources.ts). Default ${d.images}` },
+  { flag: 'labels', path: 'labels', kind: 'string', description: `Labels of each --images entry (stack or folder, files matched by name), 255 = cell interior. Default ${d.labels}` },
   { flag: 'train-slices', path: 'trainSlices', kind: 'slices', description: `Training slice indices, e.g. 0-24. Default ${formatSliceList(d.trainSlices)}` },
   { flag: 'validation-slices', path: 'validationSlices', kind: 'slices', description: `Validation slice indices. Default ${formatSliceList(d.validationSlices)}` },
   { flag: 'crop-size', path: 'cropSize', kind: 'number', description: `Random crop side, a multiple of 2^depth. Default ${d.cropSize}` },
@@ -175,6 +180,12 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
   { flag: 'workers', path: 'workers', kind: 'number', description: `Engine worker threads, 0 = engine default. Default ${d.workers}` },
   { flag: 'out', path: 'outDir', kind: 'string', description: `Output folder. Default ${d.outDir}` },
   { flag: 'resume', path: 'resume', kind: 'boolean', description: 'Continue the run in --out from its latest checkpoint (its config.json supplies the options not given)' },
+  // Fine-tuning (train/fine-tune.ts) and the data's labels and pixel size (train/data-options.ts).
+  { flag: 'init', path: 'init', kind: 'string', description: `Start from this emseg ONNX model's weights (fine-tuning: peak rate ${FINE_TUNE_SCHEDULE.learningRate} and ${FINE_TUNE_SCHEDULE.warmupSteps} warm-up steps unless given)` },
+  { flag: 'freeze-encoder-steps', path: 'freezeEncoderSteps', kind: 'number', description: 'With --init: keep the encoder and bottleneck fixed for the first N steps. Default 0' },
+  { flag: 'ignore', path: 'ignore', kind: 'number', description: 'Label value of unlabelled pixels (1-254), counted in neither loss nor metrics. Default none' },
+  { flag: 'invert-labels', path: 'invertLabels', kind: 'boolean', description: 'Labels have membranes = 255: swap the classes on reading' },
+  { flag: 'pixel-size', path: 'pixelSize', kind: 'number', description: "Pixel size of the data in nm: rescaled to the --init model's trainingPixelSize, else recorded as the new model's. Default: none" },
 ];
 
 const FLAGS: Record<string, string> = Object.fromEntries(TRAIN_OPTIONS.map((option) => [option.path, `--${option.flag}`]));
@@ -296,12 +307,13 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
     batchSize,
     steps,
     maxMinutes,
-    learningRate: checkNumber('learningRate', pick('learningRate'), 0, 10, true),
+    // With --init the schedule defaults suit fine-tuning (train/fine-tune.ts).
+    learningRate: checkNumber('learningRate', input.learningRate ?? (input.init ? FINE_TUNE_SCHEDULE.learningRate : d.learningRate), 0, 10, true),
     minLearningRateFraction: checkNumber('minLearningRateFraction', pick('minLearningRateFraction'), 0, 1),
     // The default warm-up shrinks for short runs: at most a tenth of the budget.
     warmupSteps:
       input.warmupSteps === undefined
-        ? Math.min(d.warmupSteps, Math.floor(steps / 10))
+        ? Math.min(input.init ? FINE_TUNE_SCHEDULE.warmupSteps : d.warmupSteps, Math.floor(steps / 10))
         : checkInteger('warmupSteps', input.warmupSteps, 0, steps),
     schedule: checkChoice('schedule', pick('schedule'), SCHEDULE_KINDS),
     loss,
@@ -316,6 +328,8 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
     workers: checkInteger('workers', pick('workers'), 0, 64),
     outDir: checkString('outDir', pick('outDir')),
     resume: checkBoolean('resume', pick('resume')),
+    ...resolveFineTune(input, steps),
+    ...resolveDataOptions(input),
   };
 }
 
@@ -326,5 +340,12 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
  */
 export function reproducibilityKey(config: TrainConfig): string {
   const { images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed } = config;
-  return JSON.stringify({ images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed });
+  // Fine-tuning and data options only when set, so that runs made before they existed still resume.
+  const extra = Object.fromEntries(
+    Object.entries({ ...FINE_TUNE_DEFAULTS, ...DATA_OPTION_DEFAULTS }).flatMap(([key, fallback]) => {
+      const value = config[key as keyof TrainConfig];
+      return JSON.stringify(value) === JSON.stringify(fallback) ? [] : [[key, value]];
+    }),
+  );
+  return JSON.stringify({ images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed, ...extra });
 }

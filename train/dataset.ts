@@ -17,6 +17,7 @@
  */
 import { assertSameShape, type GreyImage, type ImageStack } from '../core/image.ts';
 import { normalizeSlice } from '../core/normalize.ts';
+import { countedMask } from '../core/labels.ts';
 import type { Rng } from '../core/random.ts';
 import type { TrainBatch } from './batch.ts';
 import { drawCropTransform, renderCrop, resolveAugmentOptions, type AugmentOptions, type CropSource, type ResolvedAugmentOptions } from './augment.ts';
@@ -42,6 +43,8 @@ export interface DatasetOptions {
   augment?: boolean | AugmentOptions;
   /** Border weight map options, or false for none. Default enabled, w0 10, sigma 5. */
   borderWeights?: BorderWeightOptions | false;
+  /** Label value of unlabelled pixels (core/labels.ts): no loss there, no metric. Default none. */
+  ignore?: number | null;
 }
 
 export const DATASET_DEFAULTS = {
@@ -96,6 +99,8 @@ export class SegmentationDataset {
   readonly batchSize: number;
   readonly augment: ResolvedAugmentOptions;
   readonly borderWeights: boolean;
+  /** Label value of unlabelled pixels, null for none. */
+  readonly ignore: number | null;
 
   constructor(images: ImageStack, labels: ImageStack, options: DatasetOptions = {}) {
     assertSameShape(images, 'images', labels, 'labels');
@@ -111,6 +116,8 @@ export class SegmentationDataset {
     this.borderWeights = weightOptions !== null && weightOptions.enabled !== false;
     const resolvedWeights = this.borderWeights ? resolveWeightMapOptions(weightOptions ?? {}) : null;
 
+    const ignore = options.ignore ?? null;
+    this.ignore = ignore;
     this.train = trainSlices.map((index) => {
       const image = images.pages[index]!;
       const label = labels.pages[index]!;
@@ -119,8 +126,10 @@ export class SegmentationDataset {
         width: image.width,
         height: image.height,
         image: normalizeSlice(image),
-        label: Uint8Array.from(label.data, (v) => (v !== 0 ? 1 : 0)),
+        label: Uint8Array.from(label.data, (v) => (v !== 0 && v !== ignore ? 1 : 0)),
       };
+      const ignored = countedMask(label, ignore);
+      if (ignored) slice.ignored = ignored.map((counted) => 1 - counted);
       if (resolvedWeights) slice.weights = borderWeightMap(label, resolvedWeights);
       return slice;
     });

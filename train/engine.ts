@@ -45,6 +45,12 @@ export interface EngineOptions {
   log?: (line: string) => void;
 }
 
+/** Per-step options of `step`. */
+export interface StepOptions {
+  /** Weights (by name, `<layer>/<kind>`) that this step leaves unchanged, Adam moments included (fine-tuning with a frozen encoder). */
+  frozen?: (weightName: string) => boolean;
+}
+
 export interface StepResult {
   /** Loss of the batch before the update (mean over its images). */
   loss: number;
@@ -81,7 +87,7 @@ export interface TrainingEngine {
   readonly workers: number;
   /** Optimizer steps taken so far. */
   readonly stepCount: number;
-  step(batch: TrainBatch, learningRate: number): Promise<StepResult>;
+  step(batch: TrainBatch, learningRate: number, options?: StepOptions): Promise<StepResult>;
   /** Probabilities, NHWC with C = 1, in inference mode (no dropout, batch norm moving statistics). */
   predict(images: Float32Array, n: number, height: number, width: number): Promise<Float32Array>;
   saveState(): Promise<EngineState>;
@@ -183,7 +189,7 @@ class Engine implements TrainingEngine {
     if (this.disposed) throw new Error('the training engine was disposed');
   }
 
-  async step(batch: TrainBatch, learningRate: number): Promise<StepResult> {
+  async step(batch: TrainBatch, learningRate: number, options: StepOptions = {}): Promise<StepResult> {
     this.alive();
     checkBatch(batch);
     if (!(Number.isFinite(learningRate) && learningRate >= 0)) {
@@ -204,7 +210,11 @@ class Engine implements TrainingEngine {
     });
     if (!Number.isFinite(lossValue)) throw new Error(`the loss is not finite (${lossValue}) at step ${this.steps + 1}`);
     this.steps += 1;
-    this.trainableIndex.forEach((w, k) => adamUpdate(this.weights[w]!, grads[k]!, this.m[k]!, this.v[k]!, learningRate, this.steps, this.adam));
+    const { frozen } = options;
+    this.trainableIndex.forEach((w, k) => {
+      if (frozen?.(this.specs[w]!.name)) return;
+      adamUpdate(this.weights[w]!, grads[k]!, this.m[k]!, this.v[k]!, learningRate, this.steps, this.adam);
+    });
     this.nonTrainableIndex.forEach((w, k) => this.weights[w]!.set(nonTrainable[k]!));
     this.version += 1;
     return { loss: lossValue };

@@ -11,7 +11,10 @@ import { scoreProbabilities } from '../core/evaluation.ts';
 import { roundUpToMultiple } from '../core/padding.ts';
 import { createRng } from '../core/random.ts';
 import { slidingWindowInference } from '../core/tiling.ts';
-import { readImageFile } from '../node/image-files.ts';
+import { readTrainingData, rescaleTrainingData } from './sources.ts';
+import { pixelScale } from '../core/pixel-size.ts';
+import { fineTuneStepOptions } from './fine-tune.ts';
+import { loadParentWeights, readParentModel } from './init-from-onnx.ts';
 import { optionLabel, type TrainConfig } from './config.ts';
 import { createDataset, type SegmentationDataset } from './dataset.ts';
 import { createTrainingEngine } from './engine.ts';
@@ -21,7 +24,15 @@ import type { TrainingParts, ValidationScores } from './loop-parts.ts';
 const VALIDATION_THRESHOLD = 0.5;
 
 export async function openRealTrainingParts(config: TrainConfig): Promise<TrainingParts> {
-  const [images, labels] = await Promise.all([readImageFile(config.images), readImageFile(config.labels)]);
+  // Sources (train/sources.ts) and the parent model (train/init-from-onnx.ts) are read and checked
+  // before the engine starts and before the loop writes anything.
+  const data = await readTrainingData(config.images, config.labels, { ignore: config.ignore, invert: config.invertLabels });
+  const parent = config.init === null ? undefined : readParentModel(config.init, config.model);
+  // --pixel-size: the data is rescaled to the parent's training pixel size; without a parent the
+  // model learns at the data's own pixel size.
+  const trainingPixelSize = parent && config.pixelSize !== null ? parent.info.trainingPixelSize : config.pixelSize ?? parent?.info.trainingPixelSize;
+  const scale = parent && config.pixelSize !== null ? pixelScale(config.pixelSize, trainingPixelSize, `the card of --init ${config.init}`) : 1;
+  const { images, labels } = scale === 1 ? data : rescaleTrainingData(data, scale);
   let dataset: SegmentationDataset;
   try {
     dataset = createDataset(images, labels, {
@@ -31,6 +42,7 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
       batchSize: config.batchSize,
       augment: config.augment,
       borderWeights: config.borderWeights.enabled ? { w0: config.borderWeights.w0, sigma: config.borderWeights.sigma } : false,
+      ignore: config.ignore,
     });
   } catch (error) {
     if (error instanceof RangeError) {
@@ -47,6 +59,14 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
     loss: { bceWeight: config.loss.bce, diceWeight: config.loss.dice },
     seed: config.seed,
   });
+  if (parent) {
+    try {
+      await loadParentWeights(engine, parent);
+    } catch (error) {
+      await engine.dispose();
+      throw error;
+    }
+  }
   const multiple = sizeMultipleFor(config.model.depth);
   const predictor = (tiles: Float32Array, n: number, height: number, width: number) => engine.predict(tiles, n, height, width);
 
@@ -68,7 +88,7 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
         probabilities.push((await slidingWindowInference(image, predictor, { tile, halo: 0, tileBatch: 1, sizeMultiple: multiple })).data);
       }
     }
-    const { vRandBest, vInfoBest, bestThreshold, threshold, vRand, vInfo, pixelError, dice, iou } = scoreProbabilities(dataset.validation, probabilities, VALIDATION_THRESHOLD);
+    const { vRandBest, vInfoBest, bestThreshold, threshold, vRand, vInfo, pixelError, dice, iou } = scoreProbabilities(dataset.validation, probabilities, VALIDATION_THRESHOLD, undefined, config.ignore);
     return { vRandBest, vInfoBest, bestThreshold, threshold, vRand, vInfo, pixelError, dice, iou };
   }
 
@@ -77,6 +97,12 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
     dataset,
     createRng,
     scoreValidation,
+    stepOptions: (step) => fineTuneStepOptions(config, step),
+    provenance: {
+      ...(parent ? { parent: parent.info } : {}),
+      ...(trainingPixelSize !== undefined && trainingPixelSize !== null ? { trainingPixelSize } : {}),
+      data: { sources: data.sources, slices: data.origins.length, ignore: config.ignore, invertLabels: config.invertLabels },
+    },
     dispose: () => engine.dispose(),
   };
 }

@@ -7,7 +7,7 @@
  */
 import type { MetricsRow } from '../core/evaluation.ts';
 import type { TrainBatch } from './batch.ts';
-import type { TrainingEngine } from './engine.ts';
+import type { StepOptions, TrainingEngine } from './engine.ts';
 
 type Awaitable<T> = T | Promise<T>;
 /** A method of TrainingEngine whose result the loop awaits, so a stand-in may also answer at once. */
@@ -49,5 +49,9 @@ export interface TrainingParts<R extends LoopRng = LoopRng> {
   dataset: LoopDataset<R>;
   createRng(seed: number): R;
   scoreValidation(): Promise<ValidationScores>;
+  /** Options of the engine step with zero-based index `step` (e.g. a frozen encoder while fine-tuning). */
+  stepOptions?(step: number): StepOptions;
+  /** Facts recorded in config.json and from there in the model card (parent model, data sources). */
+  provenance?: Record<string, unknown>;
   dispose(): Promise<void> | void;
 }

@@ -217,6 +217,7 @@ async function startRun(
           backend: engine.backend,
           backendReport: engine.report ?? null,
           split: { train: formatSliceList(config.trainSlices), validation: formatSliceList(config.validationSlices) },
+          ...parts.provenance,
           config,
           ...extra,
         },
@@ -285,7 +286,7 @@ async function runSteps(run: Run, signal: AbortSignal | undefined): Promise<Trai
       minFraction: config.minLearningRateFraction,
       kind: config.schedule,
     });
-    const { loss } = await engine.step(batch, lr);
+    const { loss } = await engine.step(batch, lr, parts.stepOptions?.(loop.step));
     if (!Number.isFinite(loss)) {
       throw new EmsegError('E_BAD_ARGUMENT', `--learning-rate ${config.learningRate}: the loss became ${loss} at step ${loop.step + 1}; try a smaller rate`);
     }

@@ -12,6 +12,12 @@
  * the losses of its images. That makes the loss (and its gradient) decomposable over images,
  * which the data-parallel engine relies on: two workers computing half a batch each, averaged,
  * give the loss of the whole batch. Dice is per image for the same reason.
+ *
+ * Unlabelled pixels (`--ignore`): a target below 0 (IGNORED_TARGET, train/batch.ts) marks a pixel
+ * that counts in neither term. Each image's BCE is then its weighted sum over the counted pixels
+ * divided by their number, and Dice sums over the counted pixels only, so the loss of an image
+ * with ignored pixels equals the loss of the same image with those pixels cut out, and the
+ * gradient at an ignored pixel is exactly zero. Without ignored pixels this is the formula above.
  */
 import type * as tfType from '@tensorflow/tfjs';
 
@@ -44,7 +50,8 @@ export function resolveLossOptions(options: LossOptions = {}): ResolvedLossOptio
 }
 
 /**
- * Scalar loss of probabilities `p` against binary targets `t` (both [N, H, W, 1]), with optional
+ * Scalar loss of probabilities `p` against targets `t` (both [N, H, W, 1]; 1 cell interior, 0
+ * membrane, below 0 ignored), with optional
  * per-pixel `weights` of the same shape. Call inside tf.tidy or a gradient function.
  */
 export function segmentationLoss(
@@ -56,17 +63,21 @@ export function segmentationLoss(
 ): tfType.Scalar {
   const { bceWeight, diceWeight, smooth, epsilon } = resolveLossOptions(options);
   const n = p.shape[0] ?? 1;
-  const pixels = p.size;
+  // 1 where the pixel counts, 0 where its target marks it ignored; ignored targets become 0.
+  const counted = tf.cast(tf.greaterEqual(t, 0), 'float32');
+  const target = tf.mul(t, counted);
+  const countedPerImage = tf.maximum(tf.sum(tf.reshape(counted, [n, -1]), 1), 1);
   let loss = tf.scalar(0);
   if (bceWeight > 0) {
     const pc = tf.clipByValue(p, epsilon, 1 - epsilon);
-    const perPixel = tf.neg(tf.add(tf.mul(t, tf.log(pc)), tf.mul(tf.sub(1, t), tf.log(tf.sub(1, pc)))));
-    const weighted = weights === undefined ? perPixel : tf.mul(perPixel, weights);
-    loss = tf.add(loss, tf.mul(bceWeight / pixels, tf.sum(weighted)));
+    const perPixel = tf.neg(tf.add(tf.mul(target, tf.log(pc)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, pc)))));
+    const weighted = tf.mul(weights === undefined ? perPixel : tf.mul(perPixel, weights), counted);
+    const perImage = tf.div(tf.sum(tf.reshape(weighted, [n, -1]), 1), countedPerImage);
+    loss = tf.add(loss, tf.mul(bceWeight, tf.mean(perImage)));
   }
   if (diceWeight > 0) {
-    const p2 = tf.reshape(p, [n, -1]);
-    const t2 = tf.reshape(t, [n, -1]);
+    const p2 = tf.reshape(tf.mul(p, counted), [n, -1]);
+    const t2 = tf.reshape(target, [n, -1]);
     const intersection = tf.sum(tf.mul(p2, t2), 1);
     const total = tf.add(tf.sum(p2, 1), tf.sum(t2, 1));
     const dice = tf.div(tf.add(tf.mul(2, intersection), smooth), tf.add(total, smooth));

@@ -22,6 +22,7 @@ import { formatSliceList, parseSliceList } from '../../core/slice-list.ts';
 import { sliceMontageSpec } from '../../core/slice-montage.ts';
 import { thresholdProbability } from '../../core/threshold.ts';
 import { evaluateSlices, formatMetricsText, type EvaluationResult } from '../../core/evaluation.ts';
+import { selectThenTest, type SelectThenTestResult } from '../../core/evaluation-protocol.ts';
 import { renderEvaluationReport, type TrainingSummary } from '../../core/evaluation-report.ts';
 import { writeFileAtomic } from '../../node/atomic-write.ts';
 import { readImageFile } from '../../node/image-files.ts';
@@ -43,7 +44,9 @@ export const evaluateArgs = {
   model: { type: 'positional', required: true, description: 'An .onnx model, or a tfjs Layers model folder (with model.json)' },
   images: { type: 'string', description: `Image stack. Default ${DEFAULT_IMAGES}` },
   labels: { type: 'string', description: `Label stack (255 = cell interior). Default ${DEFAULT_LABELS}` },
-  slices: { type: 'string', description: `Slices to evaluate. Default ${ISBI_VALIDATION_SLICES} (the validation split)` },
+  slices: { type: 'string', description: `Slices to evaluate (with --select-slices: the test slices, reported only). Default ${ISBI_VALIDATION_SLICES} (the validation split)` },
+  'select-slices': { type: 'string', description: 'Choose the threshold on these slices (best V_rand), then report --slices at it: nothing is chosen on the reported slices' },
+  ignore: { type: 'string', description: 'Label value of unlabelled pixels (1-254), counted in no figure. Default none' },
   tta: { type: 'boolean', description: 'Also evaluate with 8-fold flip/rotation test-time augmentation' },
   threshold: { type: 'string', description: "Threshold for pixel error, Dice, IoU. Default the model card's, else 0.5" },
   json: { type: 'string', description: 'Write the metrics as JSON to this file' },
@@ -144,6 +147,13 @@ export default defineCommand({
       );
     }
     const slices = parseSliceList((args.slices as string | undefined) ?? ISBI_VALIDATION_SLICES, images.pages.length, '--slices');
+    const selectSlices = typeof args['select-slices'] === 'string' ? parseSliceList(args['select-slices'], images.pages.length, '--select-slices') : undefined;
+    if (selectSlices && threshold !== undefined) {
+      throw new EmsegError('E_BAD_ARGUMENT', '--threshold: not together with --select-slices, which chooses the threshold');
+    }
+    const overlap = selectSlices?.filter((s) => slices.includes(s)) ?? [];
+    if (overlap.length > 0) throw new EmsegError('E_BAD_ARGUMENT', `--select-slices: ${formatSliceList(overlap)} also in --slices; selection and test slices must not overlap`);
+    const ignore = numberOption(args.ignore, '--ignore', { integer: true, min: 1, max: 254 }) ?? null;
     let testImages: ImageStack | undefined;
     let testSlices: number[] = [];
     const testImagesPath = (args['test-images'] as string | undefined) ?? DEFAULT_TEST_IMAGES;
@@ -161,20 +171,32 @@ export default defineCommand({
       ...(typeof args.ep === 'string' ? { providers: args.ep } : {}),
     });
     try {
-      const thr = threshold ?? model.threshold;
-      const labelled = slices.map((index) => ({ index, image: images.pages[index]!, label: labels.pages[index]! }));
-      process.stderr.write(`evaluating ${modelPath} (${model.kind}) on ${basename(imagesPath)} slices ${args.slices ?? ISBI_VALIDATION_SLICES}${args.tta ? ', with and without TTA' : ''}\n`);
-      const result = await evaluateSlices(
-        labelled,
-        { plain: (image) => model.predictSlice(image, false), ...(args.tta ? { tta: (image: GreyImage) => model.predictSlice(image, true) } : {}) },
-        {
-          threshold: thr,
-          onSlice: (variant, done, total) => {
-            if (process.stderr.isTTY) process.stderr.write(`\r${variant}: slice ${done}/${total}\x1b[K${done === total ? '\n' : ''}`);
-            else if (done === total) process.stderr.write(`${variant}: ${total} slices done\n`);
-          },
-        },
+      let thr = threshold ?? model.threshold;
+      const labelledOf = (list: number[]) => list.map((index) => ({ index, image: images.pages[index]!, label: labels.pages[index]! }));
+      const labelled = labelledOf(slices);
+      process.stderr.write(
+        `evaluating ${modelPath} (${model.kind}) on ${basename(imagesPath)} slices ${formatSliceList(slices)}${selectSlices ? ` (threshold chosen on slices ${formatSliceList(selectSlices)})` : ''}${args.tta ? ', with and without TTA' : ''}\n`,
       );
+      const predictors = { plain: (image: GreyImage) => model.predictSlice(image, false), ...(args.tta ? { tta: (image: GreyImage) => model.predictSlice(image, true) } : {}) };
+      const options = {
+        threshold: thr,
+        ignore,
+        onSlice: (variant: string, done: number, total: number) => {
+          if (process.stderr.isTTY) process.stderr.write(`\r${variant}: slice ${done}/${total}\x1b[K${done === total ? '\n' : ''}`);
+          else if (done === total) process.stderr.write(`${variant}: ${total} slices done\n`);
+        },
+      };
+      let result: EvaluationResult;
+      let protocol: SelectThenTestResult | undefined;
+      if (selectSlices) {
+        protocol = await selectThenTest(labelledOf(selectSlices), labelled, predictors, options);
+        result = protocol.test;
+        thr = protocol.chosenThresholds.tta ?? protocol.chosenThresholds.plain!;
+        process.stdout.write(`selection slices ${formatSliceList(selectSlices)} (choose the threshold by best V_rand):\n${formatMetricsText(protocol.selection)}`);
+        process.stdout.write(`test slices ${formatSliceList(slices)}, at the threshold chosen on the selection slices (columns thr, V_rand, V_info, ...; the "best" columns are chosen on the test slices themselves):\n`);
+      } else {
+        result = await evaluateSlices(labelled, predictors, options);
+      }
       process.stdout.write(formatMetricsText(result));
 
       const command = commandLine(['emseg', 'evaluate', ...rawArgs]);
@@ -182,7 +204,10 @@ export default defineCommand({
       const machine = machineDescription();
       const modelSha = statSync(modelPath).isFile() ? sha256(modelPath) : undefined;
       if (typeof args.json === 'string') {
-        const json = { model: modelPath, modelKind: model.kind, sha256: modelSha, images: imagesPath, labels: labelsPath, slices, threshold: thr, rows: result.rows, command, machine, date };
+        const selection = protocol
+          ? { selection: { slices: selectSlices, chosenThresholds: protocol.chosenThresholds, rows: protocol.selection.rows }, protocol: 'threshold chosen on the selection slices, test slices reported at it' }
+          : {};
+        const json = { model: modelPath, modelKind: model.kind, sha256: modelSha, images: imagesPath, labels: labelsPath, slices, threshold: thr, ...(ignore !== null ? { ignore } : {}), rows: result.rows, ...selection, command, machine, date };
         await writeFileAtomic(args.json, `${JSON.stringify(json, null, 2)}\n`, { inputs });
       }
       // Montage rows use the best variant run (TTA when asked), masks at the model's threshold.
@@ -229,6 +254,7 @@ export default defineCommand({
           testSlices,
           run: args.run as string | undefined,
           inputs,
+          ...(selectSlices ? { selectSlices, chosenThreshold: thr } : {}),
         });
       }
       for (const output of outputs) process.stderr.write(`wrote ${output}\n`);
@@ -273,6 +299,9 @@ interface ReportJob {
   testSlices: number[];
   run?: string;
   inputs: string[];
+  /** With --select-slices: the slices that chose the threshold, and the threshold. */
+  selectSlices?: number[];
+  chosenThreshold?: number;
 }
 
 async function writeReport(job: ReportJob): Promise<void> {
@@ -298,6 +327,11 @@ async function writeReport(job: ReportJob): Promise<void> {
   const notes: string[] = [];
   if (card?.conversion?.parityMaxAbsDiff !== undefined) notes.push(`tfjs -> ONNX parity: largest absolute difference ${card.conversion.parityMaxAbsDiff.toExponential(2)}`);
   const sliceList = formatSliceList(job.slices);
+  if (job.selectSlices) {
+    notes.push(
+      `Protocol: the threshold ${job.chosenThreshold} was chosen on slices ${formatSliceList(job.selectSlices)} (best V_rand); slices ${sliceList} chose nothing, and their figures at that threshold (columns thr, V_rand, V_info, pixel error, Dice, IoU) are the test figures. The "best" columns pick the threshold on the test slices themselves.`,
+    );
+  }
   if (training?.best && training.split?.validation === sliceList) {
     const last = lastValidation && lastValidation.step !== training.best.step ? `; the model of the last step (${lastValidation.step}) scored V_rand ${lastValidation.vRandBest.toFixed(4)} on them during training` : '';
     notes.push(

@@ -37,6 +37,7 @@ export default defineCommand({
     tile: { type: 'string', description: "Tile size, a multiple of the model's size multiple (default: the model card's, 512)" },
     halo: { type: 'string', description: "Overlap margin between tiles in pixels (default: the model card's, 32)" },
     'tile-batch': { type: 'string', description: 'Tiles per model call (default 4)' },
+    'pixel-size': { type: 'string', description: "Pixel size of the inputs in nm: rescaled to the model card's trainingPixelSize and back (default: no rescaling)" },
     ep: { type: 'string', description: 'Execution providers in order of preference, e.g. cuda,cpu (default: env EMSEG_EP, else cuda,cpu)' },
     quiet: { type: 'boolean', description: 'No progress bar' },
   },
@@ -46,6 +47,7 @@ export default defineCommand({
     const tile = numberOption(args.tile, '--tile', { integer: true, min: 1 });
     const halo = numberOption(args.halo, '--halo', { integer: true, min: 0 });
     const tileBatch = numberOption(args['tile-batch'], '--tile-batch', { integer: true, min: 1 });
+    const pixelSize = numberOption(args['pixel-size'], '--pixel-size', { min: 0, minExclusive: true });
     const { planPrediction, predictPaths } = await import('../../serve/predict.ts');
     // Argument and path mistakes fail before the model loads.
     await planPrediction(String(args.input), String(args.out), { output, ...(format === undefined ? {} : { format }) });
@@ -70,6 +72,7 @@ export default defineCommand({
         ...(tile === undefined ? {} : { tile }),
         ...(halo === undefined ? {} : { halo }),
         ...(tileBatch === undefined ? {} : { tileBatch }),
+        ...(pixelSize === undefined ? {} : { pixelSize }),
         onProgress: (progress) => {
           if (!tty || (progress.pages === 1 && progress.files === 1)) return;
           const now = Date.now();

@@ -24,12 +24,16 @@ export interface PixelScores {
 }
 
 /** Counts of the 2x2 confusion matrix (foreground = probability >= threshold, label != 0). */
-export function confusionCounts(probability: ArrayLike<number>, label: PixelArray, threshold: number): ConfusionCounts {
+export function confusionCounts(probability: ArrayLike<number>, label: PixelArray, threshold: number, counted?: Uint8Array | null): ConfusionCounts {
   let tp = 0;
   let fp = 0;
   let fn = 0;
-  const n = probability.length;
-  for (let i = 0; i < n; i++) {
+  let n = probability.length;
+  for (let i = 0; i < probability.length; i++) {
+    if (counted && counted[i] === 0) {
+      n--;
+      continue;
+    }
     const predicted = probability[i]! >= threshold;
     const actual = label[i] !== 0;
     if (predicted) {
@@ -51,6 +55,7 @@ export function pixelScoresFromCounts(counts: ConfusionCounts): PixelScores {
   };
 }
 
-export function pixelScores(probability: ArrayLike<number>, label: PixelArray, threshold: number): PixelScores {
-  return pixelScoresFromCounts(confusionCounts(probability, label, threshold));
+/** `counted` (optional, core/labels.ts countedMask): only pixels where it is 1 count. */
+export function pixelScores(probability: ArrayLike<number>, label: PixelArray, threshold: number, counted?: Uint8Array | null): PixelScores {
+  return pixelScoresFromCounts(confusionCounts(probability, label, threshold, counted));
 }

@@ -19,6 +19,7 @@
  * count exact zeros as cell interior, and among interior thresholds only 0.5 is a float32 value.
  */
 import type { GreyImage, PixelArray } from '../image.ts';
+import { countedMask } from '../labels.ts';
 import { labelComponents4, type Components } from './components.ts';
 import { thinBorders } from './border-thinning.ts';
 import { pixelScores, type PixelScores } from './pixel.ts';
@@ -52,6 +53,12 @@ export interface ScoreOptions {
   thresholds?: readonly number[];
   /** The model's threshold, for `atThreshold`. Default 0.5. */
   threshold?: number;
+  /**
+   * Label value of unlabelled pixels (core/labels.ts), default none. Such pixels count in no
+   * figure: they are left out of pixel error, Dice and IoU, and, like membrane, out of the
+   * foreground-restricted V_rand and V_info (they also separate ground-truth segments).
+   */
+  ignore?: number | null;
 }
 
 export const DEFAULT_SWEEP: readonly number[] = Object.freeze(Array.from({ length: 11 }, (_, i) => i / 10));
@@ -80,11 +87,11 @@ export function truthSegments(label: GreyImage): Components {
 }
 
 /** Scores one slice at one threshold, given its precomputed ground-truth segments. */
-function scoreWithTruth(probability: ArrayLike<number>, label: GreyImage, truth: Components, threshold: number, cell: Uint8Array): SliceScores {
+function scoreWithTruth(probability: ArrayLike<number>, label: GreyImage, truth: Components, threshold: number, cell: Uint8Array, counted: Uint8Array | null = null): SliceScores {
   const n = probability.length;
   for (let i = 0; i < n; i++) cell[i] = probability[i]! >= threshold ? 1 : 0;
   const proposal = thinBorders(cell, label.width, label.height);
-  return { ...foregroundRestrictedScores(truth, proposal), ...pixelScores(probability, label.data as PixelArray, threshold) };
+  return { ...foregroundRestrictedScores(truth, proposal), ...pixelScores(probability, label.data as PixelArray, threshold, counted) };
 }
 
 /** V_rand, V_info, pixel error, Dice and IoU of one probability map against its label at one threshold. */
@@ -103,7 +110,7 @@ export function scoreSlices(
   labels: readonly GreyImage[],
   options: ScoreOptions = {},
 ): ScoreSummary {
-  const { thresholds = DEFAULT_SWEEP, threshold = 0.5 } = options;
+  const { thresholds = DEFAULT_SWEEP, threshold = 0.5, ignore = null } = options;
   if (probabilities.length !== labels.length) {
     throw new RangeError(`labels: expected one per probability map (${probabilities.length}), found ${labels.length}`);
   }
@@ -119,14 +126,17 @@ export function scoreSlices(
     atIndex = sweep.length - 1;
   }
   const sums = sweep.map(() => ({ vRand: 0, vInfo: 0, pixelError: 0, dice: 0, iou: 0 }));
-  labels.forEach((label, k) => {
+  labels.forEach((given, k) => {
     const entry = probabilities[k]!;
     const data = entry instanceof Float32Array ? entry : entry.data;
-    checkLabel(data, label, `labels[${k}]`);
+    checkLabel(data, given, `labels[${k}]`);
+    const counted = countedMask(given, ignore);
+    // Ignored pixels leave the ground-truth foreground (and the pixel counts through `counted`).
+    const label = counted ? { ...given, data: given.data.map((v, i) => (counted[i] ? v : 0)) } : given;
     const truth = truthSegments(label);
     const cell = new Uint8Array(data.length);
     sweep.forEach((t, s) => {
-      const scores = scoreWithTruth(data, label, truth, t, cell);
+      const scores = scoreWithTruth(data, label, truth, t, cell, counted);
       const sum = sums[s]!;
       sum.vRand += scores.vRand;
       sum.vInfo += scores.vInfo;

@@ -9,6 +9,7 @@
  * web-demo/README.md, "Test hook").
  */
 import type { ModelCard } from '../../core/contract.ts';
+import { trainingPixelSizeOf } from '../../core/card-options.ts';
 import { isEmsegError } from '../../core/errors.ts';
 import type { GreyImage, ImageStack } from '../../core/image.ts';
 import type { DemoManifest } from '../build.ts';
@@ -64,6 +65,8 @@ function findElements() {
     imageInfo: $<HTMLParagraphElement>('image-info'),
     runButton: $<HTMLButtonElement>('run-button'),
     tta: $<HTMLInputElement>('tta-checkbox'),
+    pixelSize: $<HTMLInputElement>('pixel-size-input'),
+    pixelSizeLabel: $<HTMLLabelElement>('pixel-size-label'),
     runProgressRow: $<HTMLDivElement>('run-progress-row'),
     runProgress: $<HTMLProgressElement>('run-progress'),
     runProgressText: $<HTMLSpanElement>('run-progress-text'),
@@ -164,6 +167,10 @@ async function loadModel(manifest: DemoManifest): Promise<void> {
   ui.threshold.value = String(card.threshold);
   ui.thresholdValue.value = card.threshold.toFixed(2);
   ui.tta.checked = card.tta ?? false;
+  // Rescaling needs the card's training pixel size; without it the field is hidden.
+  const trainingPixelSize = trainingPixelSizeOf(card);
+  ui.pixelSizeLabel.hidden = trainingPixelSize === undefined;
+  if (trainingPixelSize !== undefined) ui.pixelSize.placeholder = `${trainingPixelSize} (as trained)`;
 
   let started = performance.now();
   const bytes = await downloadWithProgress(entry.file, {
@@ -283,6 +290,7 @@ async function segmentCurrentPage(): Promise<void> {
     const result = await runSegmentation(page, predictor, model.card, {
       threshold: Number(ui.threshold.value),
       tta: ui.tta.checked,
+      ...(ui.pixelSize.value.trim() !== '' && !ui.pixelSizeLabel.hidden ? { pixelSize: Number(ui.pixelSize.value) } : {}),
       onProgress: (done, total) => {
         ui.runProgress.max = total;
         ui.runProgress.value = done;

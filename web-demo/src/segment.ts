@@ -21,6 +21,8 @@ export interface SliceResult {
 export interface SegmentationOptions {
   threshold: number;
   tta: boolean;
+  /** Pixel size of the image in nm, rescaled to the card's trainingPixelSize (core/pixel-size.ts). Default: none. */
+  pixelSize?: number;
   /** Tiles done and tiles in all, after each model call. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -32,7 +34,7 @@ export async function runSegmentation(
   options: SegmentationOptions,
 ): Promise<SliceResult> {
   const result = await segmentImage(page, predictor, {
-    ...segmentOptionsFromCard(card, { threshold: options.threshold, tta: options.tta }),
+    ...segmentOptionsFromCard(card, { threshold: options.threshold, tta: options.tta, pixelSize: options.pixelSize }),
     onProgress: options.onProgress,
   });
   return { probability: result.probability, mask: result.mask, threshold: options.threshold };

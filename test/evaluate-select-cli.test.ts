@@ -1,0 +1,66 @@
+/**
+ * `emseg evaluate --select-slices S --slices T` with a tiny U-Net on ISBI slices: the threshold is
+ * the best of the selection slices, the test rows are scored at it, the JSON says which slices
+ * did what, `emseg convert --metrics` reads the test figures (not the best-of-sweep ones) into
+ * the card with the selection figures beside them; overlapping lists and --threshold are refused.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../cli/run.ts';
+import { readMetricsInfo } from '../convert/training-info.ts';
+import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'emseg-evaluate-select-'));
+let tiny: TinyUNetOnnx;
+beforeAll(async () => {
+  tiny = await tinyUNetOnnx({ depth: 2, baseFilters: 4, seed: 5 });
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('emseg evaluate --select-slices', () => {
+  it('chooses the threshold on the selection slices and reports the test slices at it', async () => {
+    const json = join(root, 'protocol.json');
+    const { code, stdout, stderr } = await run(['evaluate', tiny.path, '--select-slices', '3', '--slices', '25', '--providers', 'cpu', '--json', json]);
+    expect(stderr).not.toMatch(/emseg: /);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^selection slices 3 \(choose the threshold by best V_rand\):\n/);
+    expect(stdout).toMatch(/\ntest slices 25, at the threshold chosen on the selection slices/);
+    const doc = JSON.parse(readFileSync(json, 'utf8'));
+    const chosen = doc.selection.rows[0].bestThreshold;
+    expect(doc.selection.slices).toEqual([3]);
+    expect(doc.selection.chosenThresholds.plain).toBe(chosen);
+    expect(doc.slices).toEqual([25]);
+    expect(doc.threshold).toBe(chosen);
+    expect(doc.rows[0].threshold).toBe(chosen);
+
+    const metrics = readMetricsInfo(json);
+    expect(metrics.withoutTta!.vRand).toBe(doc.rows[0].vRand);
+    expect(metrics.withoutTta!.threshold).toBe(chosen);
+    expect(metrics['protocol']).toMatch(/slices 25 at the threshold chosen on the selection slices 3/);
+    expect((metrics['selection'] as { withoutTta: { vRand: number } }).withoutTta.vRand).toBe(doc.selection.rows[0].vRandBest);
+  });
+
+  it('refuses overlapping slices and --threshold together with --select-slices, in one line', async () => {
+    const overlap = await run(['evaluate', tiny.path, '--select-slices', '3-5', '--slices', '5-6']);
+    expect(overlap.code).toBe(1);
+    expect(overlap.stderr).toMatch(/^emseg: --select-slices: 5 also in --slices; selection and test slices must not overlap\n$/);
+    const both = await run(['evaluate', tiny.path, '--select-slices', '3', '--slices', '5', '--threshold', '0.5']);
+    expect(both.stderr).toMatch(/^emseg: --threshold: not together with --select-slices/);
+  });
+});
