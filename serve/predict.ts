@@ -22,7 +22,7 @@ import { EmsegError, isEmsegError, type EmsegErrorCode } from '../core/errors.ts
 import type { GreyImage, ImageStack } from '../core/image.ts';
 import { segmentStack, type StackProgress } from '../core/inference.ts';
 import { MEMBRANE_OVERLAY, overlayMask } from '../core/overlay.ts';
-import { validateThreshold } from '../core/threshold.ts';
+import { quantizeProbability, validateThreshold } from '../core/threshold.ts';
 import { encodeTiff } from '../core/tiff.ts';
 import { resolveTilingOptions, type TilePredictor } from '../core/tiling.ts';
 import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
@@ -182,12 +182,8 @@ async function writeOutput(target: string, bytes: Uint8Array, inputs: readonly s
   }
 }
 
-/** A probability map as 8-bit, round(p * 255), for PNG. */
-export function quantizeProbability(image: GreyImage<Float32Array>): GreyImage<Uint8Array> {
-  const data = new Uint8Array(image.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(Math.min(1, Math.max(0, image.data[i]!)) * 255);
-  return { width: image.width, height: image.height, data };
-}
+/** A probability map as 8-bit, round(p * 255), for PNG (core/threshold.ts). */
+export { quantizeProbability };
 
 function resolveFormat(output: PredictOutput, requested: PredictFormat | undefined, path: string, pages: number): PredictFormat {
   const fromPath = formatOfPath(path);
