@@ -13,8 +13,7 @@
  * together they cover every chunk exactly once.
  */
 import { EmsegError } from './errors.ts';
-import type { Box } from './padding.ts';
-import type { ChunkIndex } from './volume.ts';
+import { chunkGrid, type ChunkIndex, type ChunkLayout } from './volume.ts';
 
 /** One of N shards: index 0..count-1. */
 export interface Shard {
@@ -34,30 +33,10 @@ export function parseShard(text: string, flag = '--shard'): Shard {
   return { index, count };
 }
 
-export interface ChunkGrid {
-  width: number;
-  height: number;
-  depth: number;
-  chunkWidth: number;
-  chunkHeight: number;
-}
-
-/** Chunk columns and rows of one slice. */
-export function chunkCounts(grid: ChunkGrid): { columns: number; rows: number } {
-  return { columns: Math.ceil(grid.width / grid.chunkWidth), rows: Math.ceil(grid.height / grid.chunkHeight) };
-}
-
-/** The pixels of a chunk in its slice (cropped at the right and bottom edges). */
-export function chunkBox(grid: ChunkGrid, chunk: ChunkIndex): Box {
-  const x = chunk.cx * grid.chunkWidth;
-  const y = chunk.cy * grid.chunkHeight;
-  return { x, y, width: Math.min(grid.chunkWidth, grid.width - x), height: Math.min(grid.chunkHeight, grid.height - y) };
-}
-
 /** Every chunk of the volume in computing order (see the module comment). */
-export function chunkOrder(grid: ChunkGrid, stripeChunks: number): ChunkIndex[] {
+export function chunkOrder(grid: ChunkLayout, stripeChunks: number): ChunkIndex[] {
   if (!Number.isInteger(stripeChunks) || stripeChunks < 1) throw new RangeError(`stripeChunks: expected a positive integer, found ${stripeChunks}`);
-  const { columns, rows } = chunkCounts(grid);
+  const { columns, rows } = chunkGrid(grid);
   const order: ChunkIndex[] = [];
   for (let z = 0; z < grid.depth; z++) {
     for (let stripe = 0; stripe < columns; stripe += stripeChunks) {

@@ -23,7 +23,7 @@
  * resumed or sharded run writes exactly what an uninterrupted single run writes.
  * Platform-neutral.
  */
-import { chunkBox, chunkOrder, shardOf, WHOLE_JOB, type ChunkGrid, type Shard } from './chunk-plan.ts';
+import { chunkOrder, shardOf, WHOLE_JOB, type Shard } from './chunk-plan.ts';
 import { DEFAULT_THRESHOLD } from './contract.ts';
 import { EmsegError } from './errors.ts';
 import type { GreyImage } from './image.ts';
@@ -41,7 +41,7 @@ import {
   tileSourceBox,
   type TilePredictor,
 } from './tiling.ts';
-import type { ChunkIndex, VolumeSink, VolumeSource } from './volume.ts';
+import { chunkBox, type ChunkIndex, type ChunkLayout, type VolumeSink, type VolumeSource } from './volume.ts';
 
 export type VolumeOutput = 'mask' | 'probability';
 
@@ -153,7 +153,7 @@ export async function segmentVolume(
   const columnWeights = coverage(across, xs, width);
   const rowWeights = coverage(down, ys, height);
 
-  const grid: ChunkGrid = { width, height, depth: source.depth, chunkWidth: sink.chunkWidth, chunkHeight: sink.chunkHeight };
+  const grid: ChunkLayout = { width, height, depth: source.depth, chunkWidth: sink.chunkWidth, chunkHeight: sink.chunkHeight };
   const stripeChunks = Math.max(1, Math.floor((options.stripeWidth ?? DEFAULT_STRIPE_WIDTH) / sink.chunkWidth));
   const mine = shardOf(chunkOrder(grid, stripeChunks), options.shard ?? WHOLE_JOB);
   const todo: ChunkIndex[] = [];
