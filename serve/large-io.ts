@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { EmsegError } from '../core/errors.ts';
 import type { VolumeSink, VolumeSource } from '../core/volume.ts';
 import { openOmeZarrSink, type OmeZarrSinkOptions } from '../node/ome-zarr-sink.ts';
+import { openTiffVolume } from '../node/tiff-volume.ts';
 
 /** True for `x.zarr`, `x.ome.zarr` (with or without a trailing slash). */
 export function isZarrPath(path: string): boolean {
@@ -24,7 +25,7 @@ export async function openLargeInput(input: string, level = 0): Promise<VolumeSo
   if (isZarrPath(input) || folder) {
     throw new EmsegError('E_UNSUPPORTED', `${input}: OME-Zarr input (level ${level}) is not available in this build yet`);
   }
-  throw new EmsegError('E_UNSUPPORTED', `${input}: streamed TIFF input is not available in this build yet`);
+  return openTiffVolume(input);
 }
 
 /** What an output is opened with: the OME-Zarr sink's options (the BigTIFF sink takes the same). */
