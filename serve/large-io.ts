@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { EmsegError } from '../core/errors.ts';
 import type { VolumeSink, VolumeSource } from '../core/volume.ts';
 import { openOmeZarrSink, type OmeZarrSinkOptions } from '../node/ome-zarr-sink.ts';
+import { openOmeZarrSource } from '../node/ome-zarr-source.ts';
 import { openTiffVolume } from '../node/tiff-volume.ts';
 
 /** True for `x.zarr`, `x.ome.zarr` (with or without a trailing slash). */
@@ -22,9 +23,7 @@ export function isTiffPath(path: string): boolean {
 /** Opens a large input: an OME-Zarr store (at resolution `level`), else a TIFF/BigTIFF file. */
 export async function openLargeInput(input: string, level = 0): Promise<VolumeSource> {
   const folder = await stat(input).then((info) => info.isDirectory(), () => false);
-  if (isZarrPath(input) || folder) {
-    throw new EmsegError('E_UNSUPPORTED', `${input}: OME-Zarr input (level ${level}) is not available in this build yet`);
-  }
+  if (isZarrPath(input) || folder) return openOmeZarrSource(input, { level });
   return openTiffVolume(input);
 }
 

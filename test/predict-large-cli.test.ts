@@ -1,6 +1,7 @@
 /**
  * `emseg predict` on the large-image path, as a user runs it (spawned `node bin/emseg.js`
- * processes, a tiny U-Net): the OME-Zarr output equals the in-memory path's TIFF; a run killed
+ * processes, a tiny U-Net): the OME-Zarr output, from a TIFF or an OME-Zarr input, equals the
+ * in-memory path's TIFF; a run killed
  * with SIGKILL and run again equals an uninterrupted run; N shards as N processes into one store
  * equal a single process, and a killed shard rerun completes the store; another job's store and an
  * early --finalize are refused with one line, leaving the store as it was.
@@ -11,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GreyImage } from '../core/image.ts';
 import { encodeTiff } from '../core/tiff.ts';
+import { allChunks, chunkBox } from '../core/volume.ts';
+import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
@@ -22,6 +26,7 @@ let dir: string;
 let input: string;
 let model: string;
 let common: string[];
+let pages: GreyImage<Uint8Array>[];
 
 interface Run {
   code: number | null;
@@ -104,7 +109,7 @@ const isFinalized = (store: string) => existsSync(join(store, '.zattrs')) && rea
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'emseg-large-cli-'));
   const isbi = (await readImageFile('data/isbi2012/train-volume.tif')).pages;
-  const pages = Array.from({ length: DEPTH }, (_, z) => {
+  pages = Array.from({ length: DEPTH }, (_, z) => {
     const data = new Uint8Array(WIDTH * HEIGHT);
     for (let y = 0; y < HEIGHT; y++) for (let x = 0; x < WIDTH; x++) data[y * WIDTH + x] = isbi[(z * 3 + Math.floor(x / 512)) % 30]!.data[(y % 512) * 512 + (x % 512)]!;
     return { width: WIDTH, height: HEIGHT, data };
@@ -130,6 +135,22 @@ describe('emseg predict to OME-Zarr', () => {
     const expected = (await readImageFile(join(dir, 'memory.tif'))).pages;
     const got = readLevelZero(join(dir, 'single.zarr'));
     for (let z = 0; z < DEPTH; z++) expect(Buffer.from(got[z]!).equals(Buffer.from(expected[z]!.data)), `slice ${z}`).toBe(true);
+
+    // The same pixels as an OME-Zarr volume input: the same masks.
+    const zarrInput = join(dir, 'montage.ome.zarr');
+    const sink = await openOmeZarrSink({ path: zarrInput, width: WIDTH, height: HEIGHT, depth: DEPTH, chunkWidth: 256, chunkHeight: 256, sampleType: 'uint8', kind: 'probability', job: 'test input', levels: 1 });
+    for (const chunk of allChunks(sink)) {
+      const box = chunkBox(sink, chunk);
+      const page = pages[chunk.z]!;
+      const data = new Uint8Array(box.width * box.height);
+      for (let row = 0; row < box.height; row++) data.set(page.data.subarray((box.y + row) * WIDTH + box.x, (box.y + row) * WIDTH + box.x + box.width), row * box.width);
+      await sink.writeChunk(chunk, data);
+    }
+    await sink.finalize();
+    const fromZarr = await predict([zarrInput, '-o', join(dir, 'from-zarr.zarr'), ...common]);
+    expect(fromZarr.code, fromZarr.stderr).toBe(0);
+    const gotFromZarr = readLevelZero(join(dir, 'from-zarr.zarr'));
+    for (let z = 0; z < DEPTH; z++) expect(Buffer.from(gotFromZarr[z]!).equals(Buffer.from(expected[z]!.data)), `zarr slice ${z}`).toBe(true);
   }, 180_000);
 
   it('killed with SIGKILL mid-run and run again, equals the uninterrupted run', async () => {
