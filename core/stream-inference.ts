@@ -30,7 +30,8 @@ import type { GreyImage } from './image.ts';
 import { tilePredictorFor, type SegmentOptions } from './inference.ts';
 import { applyNormalization, SliceStatistics, type SliceNormalization } from './normalize.ts';
 import type { Box } from './padding.ts';
-import { quantizeProbability, thresholdProbability, validateThreshold } from './threshold.ts';
+import { quantizeProbability } from './segmentation-output.ts';
+import { thresholdProbability, validateThreshold } from './threshold.ts';
 import {
   addWeightedTile,
   blendingProfile,

@@ -33,10 +33,3 @@ export function thresholdProbability(probability: GreyImage<Float32Array>, thres
   for (let i = 0; i < data.length; i++) mask[i] = data[i]! >= threshold ? MASK_FOREGROUND : MASK_BACKGROUND;
   return { width: probability.width, height: probability.height, data: mask };
 }
-
-/** A probability map as 8-bit, round(p * 255) with p clamped to 0..1 (PNG and uint8 probability outputs). */
-export function quantizeProbability(image: GreyImage<Float32Array>): GreyImage<Uint8Array> {
-  const data = new Uint8Array(image.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(Math.min(1, Math.max(0, image.data[i]!)) * 255);
-  return { width: image.width, height: image.height, data };
-}

@@ -22,9 +22,11 @@ import { EmsegError } from '../core/errors.ts';
 import { segmentVolume, type VolumeOutput, type VolumeProgress } from '../core/stream-inference.ts';
 import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions } from '../core/tiling.ts';
+import { segmentOptionsFromCard } from '../core/card-options.ts';
 import { allChunks, type VolumeSampleType, type VolumeSink, type VolumeSource } from '../core/volume.ts';
 import { isTiffPath, isZarrPath, openLargeInput, openLargeOutput } from './large-io.ts';
-import type { PredictModel, PredictOutput } from './predict.ts';
+import type { OutputKind } from '../core/segmentation-output.ts';
+import type { PredictModel } from './predict.ts';
 
 /** An image side above this many pixels takes the large path (and a .tif output becomes a tiled BigTIFF). */
 export const LARGE_SIDE = 8192;
@@ -73,7 +75,7 @@ export async function largePredictionReason(input: string, out: string, question
 
 export interface LargePredictOptions {
   /** mask (uint8 0/255) or probability. Default 'mask'. */
-  output?: PredictOutput;
+  output?: OutputKind;
   /** Probabilities as float32 (default) or uint8, round(p * 255). */
   probabilityType?: VolumeSampleType;
   threshold?: number;
@@ -139,15 +141,16 @@ export async function predictLarge(input: string, out: string, model: PredictMod
     throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: --shard and --finalize write one shared OME-Zarr store; use an output ending in .zarr or .ome.zarr`);
   }
   if (resolve(input) === resolve(out)) throw new EmsegError('E_OUTPUT_EXISTS', `-o ${out}: is the input; refusing to overwrite it`);
-  const threshold = validateThreshold(options.threshold ?? model.card.threshold, '--threshold');
-  const tiling = {
-    tile: options.tile ?? model.card.tile,
-    halo: options.halo ?? model.card.halo,
-    sizeMultiple: model.card.contract.input.sizeMultiple,
+  const fromCard = segmentOptionsFromCard(model.card, {
+    ...(options.threshold !== undefined ? { threshold: validateThreshold(options.threshold, '--threshold') } : {}),
+    ...(options.tta !== undefined ? { tta: options.tta } : {}),
+    ...(options.tile !== undefined ? { tile: options.tile } : {}),
+    ...(options.halo !== undefined ? { halo: options.halo } : {}),
     ...(options.tileBatch !== undefined ? { tileBatch: options.tileBatch } : {}),
-  };
-  resolveTilingOptions(tiling); // bad --tile / --halo fail before the input is opened
-  const tta = options.tta ?? model.card.tta ?? false;
+  });
+  const tiling = resolveTilingOptions(fromCard); // bad --tile / --halo fail before the input is opened
+  const threshold = fromCard.threshold!;
+  const tta = fromCard.tta === true;
   const sampleType: VolumeSampleType = output === 'mask' ? 'uint8' : options.probabilityType ?? 'float32';
   const kind: VolumeOutput = output;
 
@@ -167,6 +170,7 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       tta,
       tile: tiling.tile,
       halo: tiling.halo,
+      blending: tiling.blending,
     };
     const geometry = {
       width: source.width,
@@ -187,9 +191,7 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       return { ...base, chunks: 0, chunksWritten: 0, chunksSkipped: 0, tilesPredicted: 0, finalized: true, chunksMissing: 0 };
     }
     const result = await segmentVolume(source, sink, model.predictor, {
-      ...tiling,
-      threshold,
-      tta,
+      ...fromCard,
       output,
       shard,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

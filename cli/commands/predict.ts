@@ -8,7 +8,8 @@ import { EmsegError } from '../../core/errors.ts';
 import { parseThreshold } from '../../core/threshold.ts';
 import { parseShard, type Shard } from '../../core/chunk-plan.ts';
 import type { VolumeProgress } from '../../core/stream-inference.ts';
-import type { PredictFormat, PredictOutput, PredictProgress } from '../../serve/predict.ts';
+import type { OutputFormat, OutputKind } from '../../core/segmentation-output.ts';
+import type { PredictProgress } from '../../serve/predict.ts';
 
 export const DEFAULT_MODEL = 'models/isbi2012-unet.onnx';
 
@@ -73,8 +74,8 @@ export default defineCommand({
     level: { type: 'string', description: 'OME-Zarr input: the resolution level to segment (default 0, the full resolution)' },
   },
   async run({ args }) {
-    const output = args.output as PredictOutput;
-    const format = args.format as PredictFormat | undefined;
+    const output = args.output as OutputKind;
+    const format = args.format as OutputFormat | undefined;
     const threshold = args.threshold === undefined ? undefined : parseThreshold(String(args.threshold), '--threshold');
     const tile = parseInteger(args.tile, '--tile', 1);
     const halo = parseInteger(args.halo, '--halo', 0);
@@ -133,7 +134,7 @@ export default defineCommand({
 });
 
 interface LargeRunOptions {
-  output: PredictOutput;
+  output: OutputKind;
   threshold: number | undefined;
   tile: number | undefined;
   halo: number | undefined;
