@@ -77,3 +77,16 @@ export function pixelSizeFromDescription(description: string | undefined, contex
   if (description.startsWith('ImageJ=')) return imagejPixelSize(description, context);
   return undefined;
 }
+
+/** The OME-XML unit symbol of an NGFF unit name (e.g. 'nanometer' -> 'nm'); undefined for units OME lacks. */
+export function omeUnitSymbol(unit: string): string | undefined {
+  const symbols: Readonly<Record<string, string>> = {
+    picometer: 'pm', angstrom: 'Å', nanometer: 'nm', micrometer: 'µm', millimeter: 'mm', centimeter: 'cm', meter: 'm',
+  };
+  return symbols[unit];
+}
+
+/** Metres in one `unit` (an NGFF unit name), or undefined for an unknown unit. */
+export function metresPerUnit(unit: string): number | undefined {
+  return METRES[unit];
+}

@@ -141,9 +141,12 @@ export class OmeZarrSource implements VolumeSource {
       throw new EmsegError(exists ? 'E_CORRUPT' : 'E_NOT_AN_IMAGE', `${path}: not a readable Zarr store (${exists ? (error as Error).message.split('\n')[0] : 'no .zgroup, .zarray or zarr.json'})`);
     }
     if (node instanceof zarr.Array) return OmeZarrSource.fromArray(path, node, defaultAxes(node.shape.length), '', undefined);
-    const attrs = node.attrs as { ome?: { multiscales?: Multiscale[] }; multiscales?: Multiscale[] };
+    const attrs = node.attrs as { ome?: { multiscales?: Multiscale[] }; multiscales?: Multiscale[]; emseg?: unknown };
     const multiscale = (attrs.ome?.multiscales ?? attrs.multiscales)?.[0];
     const datasets = multiscale?.datasets;
+    if (!multiscale && 'emseg' in attrs) {
+      throw new EmsegError('E_CORRUPT', `${path}: an emseg output whose final step has not run yet (no multiscales metadata); finish the job first`);
+    }
     if (!multiscale || !Array.isArray(datasets) || datasets.length === 0) {
       throw new EmsegError('E_NOT_AN_IMAGE', `${path}: a Zarr group without OME-NGFF multiscales metadata; give the path of the image (or of one array) instead`);
     }

@@ -4,9 +4,10 @@
  * writer (node/ome-zarr-sink.ts), levels and pixel sizes, and broken stores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import * as zarr from 'zarrita';
 import { openOmeZarrSource } from '../node/ome-zarr-source.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { allChunks, chunkBox } from '../core/volume.ts';
@@ -71,6 +72,40 @@ describe('OME-Zarr reader on stores written by our own writer', () => {
     const path = join(folder, 'empty.zarr');
     mkdirSync(path);
     await expect(openOmeZarrSource(path)).rejects.toMatchObject({ code: 'E_NOT_AN_IMAGE', message: `${path}: not a readable Zarr store (no .zgroup, .zarray or zarr.json)` });
+  });
+});
+
+/** A minimal writable folder store, so that zarrita itself can write a Zarr v3 (NGFF 0.5) store. */
+const folderStore = (root: string) => ({
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(readFileSync(join(root, key)));
+    } catch {
+      return undefined;
+    }
+  },
+  async set(key: string, value: Uint8Array): Promise<void> {
+    mkdirSync(dirname(join(root, key)), { recursive: true });
+    writeFileSync(join(root, key), value);
+  },
+});
+
+describe('OME-Zarr reader on an NGFF 0.5 (Zarr v3) store written by zarrita', () => {
+  it('reads a ZYX uint16 store and its pixel size', async () => {
+    const path = join(folder, 'v3.ome.zarr');
+    const root = zarr.root(folderStore(path));
+    const multiscales = [{ axes: [{ name: 'z', type: 'space', unit: 'nanometer' }, { name: 'y', type: 'space', unit: 'nanometer' }, { name: 'x', type: 'space', unit: 'nanometer' }],
+      datasets: [{ path: '0', coordinateTransformations: [{ type: 'scale', scale: [30, 5, 5] }] }] }];
+    await zarr.create(root, { attributes: { ome: { version: '0.5', multiscales } } });
+    const array = await zarr.create(root.resolve('0'), { shape: [2, H, W], chunkShape: [1, 32, 64], dtype: 'uint16', codecs: [{ name: 'bytes', configuration: { endian: 'little' } }] });
+    const data = new Uint16Array(2 * H * W);
+    for (let z = 0; z < 2; z += 1) for (let y = 0; y < H; y += 1) for (let x = 0; x < W; x += 1) data[(z * H + y) * W + x] = u16(x, y, z);
+    await zarr.set(array, null, { data, shape: [2, H, W], stride: [H * W, W, 1] });
+    const source = await openOmeZarrSource(path);
+    expect([source.width, source.height, source.depth, source.bitDepth]).toEqual([W, H, 2, 16]);
+    expect(source.pixelSize).toEqual({ x: 5, y: 5, z: 30, unit: 'nanometer' });
+    const box = { x: 60, y: 20, width: 80, height: 50 };
+    expect([...(await source.readRegion(1, box)).data]).toEqual(expectedRegion(box, (x, y) => u16(x, y, 1)));
   });
 });
 

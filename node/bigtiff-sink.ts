@@ -1,0 +1,316 @@
+/**
+ * Writes a large output volume as a tiled BigTIFF (little-endian, one page per slice, Deflate or
+ * uncompressed tiles, uint8 or float32), readable by tifffile, Fiji/Bio-Formats and QuPath.
+ *
+ * - Tiles are appended to a temp file beside the output as they come (any order, several at once:
+ *   each write reserves its byte range first), so only one tile is in memory per write.
+ * - finalize() writes the image directories (IFDs) after the tiles, then the header that points
+ *   to them, and renames the temp file to the output: the output appears complete or not at all.
+ * - Page 0 carries an OME-XML ImageDescription (size, sample type, physical pixel size) and every
+ *   page the resolution tags (pixels per centimetre) when a pixel size is given.
+ * - No resume: the tile table lives in memory until finalize(). A killed run leaves its temp file
+ *   (`.<name>.<pid>.<random>.tmp`), never a partial output; the next run starts over. Use an
+ *   OME-Zarr output (node/ome-zarr-sink.ts) for resumable or sharded jobs.
+ * - No pyramid: the OME-Zarr output has the multiscale levels.
+ */
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { deflate } from 'node:zlib';
+import { EmsegError } from '../core/errors.ts';
+import { metresPerUnit, omeUnitSymbol } from '../core/tiff-pixel-size.ts';
+import { allChunks, chunkBox, chunkGrid, type ChunkIndex, type PixelSize, type VolumeSampleType, type VolumeSink } from '../core/volume.ts';
+import { assertNotAnInput } from './atomic-write.ts';
+
+const deflateAsync = promisify(deflate);
+
+export interface BigTiffSinkOptions {
+  /** The output file, e.g. `out.tif`. */
+  path: string;
+  width: number;
+  height: number;
+  depth: number;
+  /** Tile size, a multiple of 16 (TIFF). Default 512. */
+  tileSize?: number;
+  sampleType: VolumeSampleType;
+  pixelSize?: PixelSize;
+  /** 'deflate' (default, zlib level 1) or 'none'. */
+  compression?: 'deflate' | 'none';
+  /** Files this command reads; writing onto one of them is refused. */
+  inputs?: readonly string[];
+  /** When false, an existing output is refused with E_OUTPUT_EXISTS. Default true. */
+  overwrite?: boolean;
+  /** OME-XML image name. Default 'emseg'. */
+  imageName?: string;
+}
+
+/** TIFF field types used here. */
+const ASCII = 2;
+const SHORT = 3;
+const LONG = 4;
+const RATIONAL = 5;
+const LONG8 = 16;
+
+interface Entry {
+  tag: number;
+  type: number;
+  values: readonly number[] | string;
+}
+
+function xmlEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** A positive number as a TIFF RATIONAL (numerator, denominator), both below 2^32. */
+function rational(value: number): [number, number] {
+  let denominator = 1;
+  while (denominator < 1e9 && value * denominator * 10 < 2 ** 32 - 1 && Math.abs(Math.round(value * denominator) - value * denominator) > 1e-9 * value * denominator) {
+    denominator *= 10;
+  }
+  return [Math.min(Math.round(value * denominator), 2 ** 32 - 1), denominator];
+}
+
+export class BigTiffSink implements VolumeSink {
+  readonly width: number;
+  readonly height: number;
+  readonly depth: number;
+  readonly chunkWidth: number;
+  readonly chunkHeight: number;
+  readonly sampleType: VolumeSampleType;
+  readonly name: string;
+  private readonly compression: 'deflate' | 'none';
+  private readonly offsets: Float64Array;
+  private readonly byteCounts: Float64Array;
+  private end = 16; // after the header
+  private finished = false;
+
+  private constructor(
+    private readonly options: BigTiffSinkOptions,
+    private readonly handle: FileHandle,
+    private readonly temp: string,
+  ) {
+    this.name = options.path;
+    this.width = options.width;
+    this.height = options.height;
+    this.depth = options.depth;
+    this.chunkWidth = options.tileSize ?? 512;
+    this.chunkHeight = this.chunkWidth;
+    this.sampleType = options.sampleType;
+    this.compression = options.compression ?? 'deflate';
+    const { columns, rows } = chunkGrid(this);
+    this.offsets = new Float64Array(columns * rows * this.depth);
+    this.byteCounts = new Float64Array(columns * rows * this.depth);
+  }
+
+  static async open(options: BigTiffSinkOptions): Promise<BigTiffSink> {
+    for (const [what, value] of [['width', options.width], ['height', options.height], ['depth', options.depth]] as const) {
+      if (!Number.isInteger(value) || value <= 0) throw new EmsegError('E_BAD_ARGUMENT', `${what}: expected a positive integer, found ${value}`);
+    }
+    const tile = options.tileSize ?? 512;
+    if (!Number.isInteger(tile) || tile <= 0 || tile % 16 !== 0) throw new EmsegError('E_BAD_ARGUMENT', `tileSize: expected a positive multiple of 16, found ${tile}`);
+    if (options.inputs) await assertNotAnInput(options.path, options.inputs);
+    if (options.overwrite === false && (await stat(options.path).then(() => true, () => false))) {
+      throw new EmsegError('E_OUTPUT_EXISTS', `${options.path}: already exists; refusing to overwrite it`);
+    }
+    const folder = dirname(resolve(options.path));
+    const temp = join(folder, `.${basename(options.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    let handle: FileHandle;
+    try {
+      handle = await open(temp, 'wx');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new EmsegError('E_NOT_FOUND', `${options.path}: the folder ${folder} does not exist`);
+      throw error;
+    }
+    return new BigTiffSink(options, handle, temp);
+  }
+
+  private tileIndex(chunk: ChunkIndex): number {
+    const { columns, rows } = chunkGrid(this);
+    const ok = [chunk.z, chunk.cx, chunk.cy].every(Number.isInteger) &&
+      chunk.z >= 0 && chunk.z < this.depth && chunk.cx >= 0 && chunk.cx < columns && chunk.cy >= 0 && chunk.cy < rows;
+    if (!ok) {
+      throw new RangeError(`chunk: expected z 0-${this.depth - 1}, cx 0-${columns - 1}, cy 0-${rows - 1}, found z ${chunk.z}, cx ${chunk.cx}, cy ${chunk.cy}`);
+    }
+    return (chunk.z * rows + chunk.cy) * columns + chunk.cx;
+  }
+
+  async writeChunk(chunk: ChunkIndex, data: Uint8Array | Float32Array): Promise<void> {
+    if (this.finished) throw new Error(`${this.name}: writeChunk after finalize`);
+    const index = this.tileIndex(chunk);
+    const box = chunkBox(this, chunk);
+    const Type = this.sampleType === 'uint8' ? Uint8Array : Float32Array;
+    if (!(data instanceof Type) || data.length !== box.width * box.height) {
+      throw new RangeError(`chunk data: expected a ${Type.name} of ${box.width * box.height} pixels (${box.width}x${box.height}), found a ${data.constructor.name} of ${data.length}`);
+    }
+    // TIFF tiles are always full size; the part outside the image is zero.
+    let full = data;
+    if (box.width !== this.chunkWidth || box.height !== this.chunkHeight) {
+      full = new Type(this.chunkWidth * this.chunkHeight);
+      for (let y = 0; y < box.height; y += 1) full.set(data.subarray(y * box.width, (y + 1) * box.width), y * this.chunkWidth);
+    }
+    const raw = new Uint8Array(full.buffer, full.byteOffset, full.byteLength); // little-endian, as the header says
+    const bytes = this.compression === 'deflate' ? new Uint8Array(await deflateAsync(raw, { level: 1 })) : raw;
+    const at = this.end;
+    this.end += bytes.length + (bytes.length % 2); // word-aligned, as TIFF asks
+    await this.handle.write(bytes, 0, bytes.length, at);
+    this.offsets[index] = at;
+    this.byteCounts[index] = bytes.length;
+  }
+
+  async isChunkComplete(chunk: ChunkIndex): Promise<boolean> {
+    return this.byteCounts[this.tileIndex(chunk)]! > 0;
+  }
+
+  private omeXml(): string {
+    const o = this.options;
+    const size = o.pixelSize;
+    const physical: string[] = [];
+    if (size) {
+      const unit = omeUnitSymbol(size.unit);
+      if (unit) {
+        physical.push(`PhysicalSizeX="${size.x}" PhysicalSizeXUnit="${unit}" PhysicalSizeY="${size.y}" PhysicalSizeYUnit="${unit}"`);
+        if (size.z !== undefined) physical.push(`PhysicalSizeZ="${size.z}" PhysicalSizeZUnit="${unit}"`);
+      }
+    }
+    const type = this.sampleType === 'uint8' ? 'uint8' : 'float';
+    return [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
+        'xsi:schemaLocation="http://www.openmicroscopy.org/Schemas/OME/2016-06 http://www.openmicroscopy.org/Schemas/OME/2016-06/ome.xsd" Creator="emseg">',
+      `<Image ID="Image:0" Name="${xmlEscape(o.imageName ?? 'emseg')}">`,
+      `<Pixels ID="Pixels:0" DimensionOrder="XYZCT" Type="${type}" SizeX="${this.width}" SizeY="${this.height}" SizeZ="${this.depth}" SizeC="1" SizeT="1" ` +
+        `BigEndian="false" Interleaved="false" SignificantBits="${this.sampleType === 'uint8' ? 8 : 32}"${physical.length ? ` ${physical.join(' ')}` : ''}>`,
+      '<Channel ID="Channel:0:0" SamplesPerPixel="1"><LightPath/></Channel>',
+      `<TiffData IFD="0" PlaneCount="${this.depth}"/>`,
+      '</Pixels>',
+      '</Image>',
+      '</OME>',
+    ].join('\n');
+  }
+
+  private entries(z: number): Entry[] {
+    const { columns, rows } = chunkGrid(this);
+    const perPage = columns * rows;
+    const first = z * perPage;
+    const uint8 = this.sampleType === 'uint8';
+    const entries: Entry[] = [
+      { tag: 254, type: LONG, values: [0] },
+      { tag: 256, type: LONG, values: [this.width] },
+      { tag: 257, type: LONG, values: [this.height] },
+      { tag: 258, type: SHORT, values: [uint8 ? 8 : 32] },
+      { tag: 259, type: SHORT, values: [this.compression === 'deflate' ? 8 : 1] },
+      { tag: 262, type: SHORT, values: [1] },
+    ];
+    if (z === 0) entries.push({ tag: 270, type: ASCII, values: this.omeXml() });
+    entries.push({ tag: 277, type: SHORT, values: [1] });
+    const size = this.options.pixelSize;
+    const metres = size ? metresPerUnit(size.unit) : undefined;
+    if (size && metres) {
+      entries.push({ tag: 282, type: RATIONAL, values: rational(0.01 / (size.x * metres)) });
+      entries.push({ tag: 283, type: RATIONAL, values: rational(0.01 / (size.y * metres)) });
+    }
+    entries.push({ tag: 284, type: SHORT, values: [1] });
+    if (size && metres) entries.push({ tag: 296, type: SHORT, values: [3] }); // centimetre
+    entries.push(
+      { tag: 305, type: ASCII, values: 'emseg' },
+      { tag: 322, type: SHORT, values: [this.chunkWidth] },
+      { tag: 323, type: SHORT, values: [this.chunkHeight] },
+      { tag: 324, type: LONG8, values: Array.from(this.offsets.subarray(first, first + perPage)) },
+      { tag: 325, type: LONG8, values: Array.from(this.byteCounts.subarray(first, first + perPage)) },
+      { tag: 339, type: SHORT, values: [uint8 ? 1 : 3] },
+    );
+    return entries;
+  }
+
+  /** One BigTIFF IFD at `at` with its out-of-line values after it; returns its bytes. */
+  private encodeIfd(entries: Entry[], at: number, next: number): Uint8Array {
+    const valueBytes = (e: Entry): Uint8Array => {
+      if (typeof e.values === 'string') return new TextEncoder().encode(`${e.values}\0`);
+      const size = e.type === SHORT ? 2 : e.type === LONG ? 4 : 8;
+      const out = new Uint8Array(e.values.length * (e.type === RATIONAL ? 4 : size));
+      const view = new DataView(out.buffer);
+      e.values.forEach((v, i) => {
+        if (e.type === SHORT) view.setUint16(i * 2, v, true);
+        else if (e.type === LONG || e.type === RATIONAL) view.setUint32(i * 4, v, true);
+        else view.setBigUint64(i * 8, BigInt(v), true);
+      });
+      return out;
+    };
+    const encoded = entries.map(valueBytes);
+    const headSize = 8 + entries.length * 20 + 8;
+    let extra = 0;
+    for (const bytes of encoded) if (bytes.length > 8) extra += bytes.length + (bytes.length % 2);
+    const out = new Uint8Array(headSize + extra);
+    const view = new DataView(out.buffer);
+    view.setBigUint64(0, BigInt(entries.length), true);
+    let tail = headSize;
+    entries.forEach((e, i) => {
+      const o = 8 + i * 20;
+      const bytes = encoded[i]!;
+      const count = typeof e.values === 'string' ? bytes.length : e.type === RATIONAL ? e.values.length / 2 : e.values.length;
+      view.setUint16(o, e.tag, true);
+      view.setUint16(o + 2, e.type, true);
+      view.setBigUint64(o + 4, BigInt(count), true);
+      if (bytes.length <= 8) {
+        out.set(bytes, o + 12);
+      } else {
+        view.setBigUint64(o + 12, BigInt(at + tail), true);
+        out.set(bytes, tail);
+        tail += bytes.length + (bytes.length % 2);
+      }
+    });
+    view.setBigUint64(8 + entries.length * 20, BigInt(next), true);
+    return out;
+  }
+
+  async finalize(): Promise<void> {
+    if (this.finished) return;
+    let missing = 0;
+    let first: ChunkIndex | undefined;
+    for (const chunk of allChunks(this)) {
+      if (this.byteCounts[this.tileIndex(chunk)] === 0) {
+        missing += 1;
+        first ??= chunk;
+      }
+    }
+    if (first) {
+      throw new EmsegError('E_CORRUPT', `${this.name}: ${missing} tiles are not written yet (first: slice ${first.z}, tile row ${first.cy}, column ${first.cx})`);
+    }
+    // IFDs after the tiles, page 0 first; then the header pointing at page 0.
+    let at = this.end;
+    const firstIfd = at;
+    for (let z = 0; z < this.depth; z += 1) {
+      const entries = this.entries(z);
+      const size = this.encodeIfd(entries, at, 0).length;
+      const next = z + 1 < this.depth ? at + size : 0;
+      const bytes = this.encodeIfd(entries, at, next);
+      await this.handle.write(bytes, 0, bytes.length, at);
+      at += bytes.length;
+    }
+    const header = new Uint8Array(16);
+    const view = new DataView(header.buffer);
+    header.set([0x49, 0x49]);
+    view.setUint16(2, 43, true);
+    view.setUint16(4, 8, true);
+    view.setBigUint64(8, BigInt(firstIfd), true);
+    await this.handle.write(header, 0, 16, 0);
+    await this.handle.sync();
+    await this.handle.close();
+    await rename(this.temp, this.options.path);
+    this.finished = true;
+  }
+
+  /** Without finalize(): abandons the output (the temp file is removed). */
+  async close(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    await this.handle.close().catch(() => undefined);
+    await unlink(this.temp).catch(() => undefined);
+  }
+}
+
+export function openBigTiffSink(options: BigTiffSinkOptions): Promise<BigTiffSink> {
+  return BigTiffSink.open(options);
+}
