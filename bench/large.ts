@@ -26,7 +26,8 @@ import type { GreyImage } from '../core/image.ts';
 import { normalizeSlice } from '../core/normalize.ts';
 import { chunkBox, allChunks, type VolumeSink } from '../core/volume.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { openLargeOutput } from '../serve/large-io.ts';
+import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
+import { openVolumeSink } from '../node/open-volume.ts';
 
 const DEFAULT_MODEL = 'models/isbi2012-unet.onnx';
 const GIB = 1024 ** 3;
@@ -188,8 +189,8 @@ export async function runBench(argv: string[]): Promise<number> {
       cases.push({
         name: `${args.side}x${args.side} 8-bit BigTIFF`,
         input,
-        build: async () => fillSink(await openLargeOutput({
-          path: input, width: args.side, height: args.side, depth: 1, chunkWidth: 512, chunkHeight: 512, sampleType: 'uint8', kind: 'probability', job: 'bench:large input',
+        build: async () => fillSink(await openVolumeSink(input, {
+          width: args.side, height: args.side, depth: 1, chunkSize: 512, sampleType: 'uint8', kind: 'probability', job: 'bench:large input',
         }), isbi),
       });
     }
@@ -198,7 +199,7 @@ export async function runBench(argv: string[]): Promise<number> {
       cases.push({
         name: `${args.slices} x ${args.sliceSide}x${args.sliceSide} 8-bit OME-Zarr`,
         input,
-        build: async () => fillSink(await openLargeOutput({
+        build: async () => fillSink(await openOmeZarrSink({
           path: input, width: args.sliceSide, height: args.sliceSide, depth: args.slices, chunkWidth: 512, chunkHeight: 512, sampleType: 'uint8', kind: 'probability', job: 'bench:large input', levels: 0,
         }), isbi),
       });

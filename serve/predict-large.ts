@@ -24,7 +24,7 @@ import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions } from '../core/tiling.ts';
 import { segmentOptionsFromCard } from '../core/card-options.ts';
 import { allChunks, type VolumeSampleType, type VolumeSink, type VolumeSource } from '../core/volume.ts';
-import { isTiffPath, isZarrPath, openLargeInput, openLargeOutput } from './large-io.ts';
+import { openVolume, openVolumeSink, volumeOutputFormat } from '../node/open-volume.ts';
 import type { OutputKind } from '../core/segmentation-output.ts';
 import type { PredictModel } from './predict.ts';
 
@@ -46,10 +46,10 @@ export interface LargePathQuestion {
 export async function largePredictionReason(input: string, out: string, question: LargePathQuestion = {}): Promise<string | undefined> {
   if (question.shard && question.shard.count > 1) return '--shard';
   if (question.finalize) return '--finalize';
-  if (isZarrPath(out)) return 'an OME-Zarr output';
-  if (isZarrPath(input)) return 'an OME-Zarr input';
+  if (volumeOutputFormat(out) === 'ome-zarr') return 'an OME-Zarr output';
   const info = await stat(input).catch(() => undefined);
-  if (!info?.isFile() || !isTiffPath(input)) return undefined;
+  if (info?.isDirectory() && volumeOutputFormat(input) === 'ome-zarr') return 'an OME-Zarr input';
+  if (!info?.isFile() || volumeOutputFormat(input) !== 'bigtiff') return undefined;
   const header = Buffer.alloc(4);
   const handle = await (await import('node:fs/promises')).open(input, 'r');
   try {
@@ -62,7 +62,7 @@ export async function largePredictionReason(input: string, out: string, question
   if (!littleEndian && !bigEndian) return undefined; // not a TIFF: the in-memory path reports it
   const version = littleEndian ? header.readUInt16LE(2) : header.readUInt16BE(2);
   if (version === 43) return 'a BigTIFF input';
-  const source = await openLargeInput(input).catch(() => undefined); // a broken TIFF: the in-memory path reports it
+  const source = await openVolume(input).catch(() => undefined); // a broken TIFF: the in-memory path reports it
   if (!source) return undefined;
   try {
     if (source.width > LARGE_SIDE || source.height > LARGE_SIDE) return `a ${source.width}x${source.height} input`;
@@ -133,10 +133,11 @@ export async function predictLarge(input: string, out: string, model: PredictMod
     throw new EmsegError('E_BAD_ARGUMENT', `--output overlay: an overlay is an RGB picture of a small image; for large images use --output mask or probability`);
   }
   const shard = options.shard ?? WHOLE_JOB;
-  const zarr = isZarrPath(out);
-  if (!zarr && !isTiffPath(out)) {
+  const outputFormat = volumeOutputFormat(out);
+  if (!outputFormat) {
     throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: a large image is written as OME-Zarr (.zarr, .ome.zarr) or tiled BigTIFF (.tif, .tiff)`);
   }
+  const zarr = outputFormat === 'ome-zarr';
   if (!zarr && (shard.count > 1 || options.finalize)) {
     throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: --shard and --finalize write one shared OME-Zarr store; use an output ending in .zarr or .ome.zarr`);
   }
@@ -154,7 +155,7 @@ export async function predictLarge(input: string, out: string, model: PredictMod
   const sampleType: VolumeSampleType = output === 'mask' ? 'uint8' : options.probabilityType ?? 'float32';
   const kind: VolumeOutput = output;
 
-  const source = await openLargeInput(input, options.level);
+  const source = await openVolume(input, options.level ? { level: options.level } : {});
   let sink: VolumeSink | undefined;
   try {
     // What decides the output's pixels: a store holding another job's output is refused.
@@ -176,15 +177,14 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       width: source.width,
       height: source.height,
       depth: source.depth,
-      chunkWidth: options.chunkSize ?? 512,
-      chunkHeight: options.chunkSize ?? 512,
+      chunkSize: options.chunkSize ?? 512,
       sampleType,
       kind,
       job,
       inputs: [input],
       ...(source.pixelSize ? { pixelSize: source.pixelSize } : {}),
     };
-    sink = await openLargeOutput({ path: out, ...geometry });
+    sink = await openVolumeSink(out, geometry);
     const base = { input, output: out, width: source.width, height: source.height, depth: source.depth };
     if (options.finalize) {
       await sink.finalize(); // refuses a store with chunks missing, naming the first

@@ -16,6 +16,7 @@ import type { GreyImage } from '../core/image.ts';
 import { encodeTiff } from '../core/tiff.ts';
 import { allChunks, chunkBox } from '../core/volume.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
+import { openVolume, openVolumeSink } from '../node/open-volume.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
@@ -151,6 +152,31 @@ describe('emseg predict to OME-Zarr', () => {
     expect(fromZarr.code, fromZarr.stderr).toBe(0);
     const gotFromZarr = readLevelZero(join(dir, 'from-zarr.zarr'));
     for (let z = 0; z < DEPTH; z++) expect(Buffer.from(gotFromZarr[z]!).equals(Buffer.from(expected[z]!.data)), `zarr slice ${z}`).toBe(true);
+  }, 180_000);
+
+  it('a BigTIFF input takes the large path; a .tif output is then a tiled BigTIFF with the same masks', async () => {
+    const bigInput = join(dir, 'montage-big.tif');
+    const sink = await openVolumeSink(bigInput, { width: WIDTH, height: HEIGHT, depth: DEPTH, chunkSize: 256, sampleType: 'uint8', kind: 'probability', job: 'test input' });
+    for (const chunk of allChunks(sink)) {
+      const box = chunkBox(sink, chunk);
+      const data = new Uint8Array(box.width * box.height);
+      for (let row = 0; row < box.height; row++) data.set(pages[chunk.z]!.data.subarray((box.y + row) * WIDTH + box.x, (box.y + row) * WIDTH + box.x + box.width), row * box.width);
+      await sink.writeChunk(chunk, data);
+    }
+    await sink.finalize();
+    await sink.close();
+    const out = join(dir, 'mask-big.tif');
+    const run = await predict([bigInput, '-o', out, ...common]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/mask-big\.tif .*complete/);
+    expect(readFileSync(out).readUInt16LE(2)).toBe(43); // BigTIFF
+    const expected = (await readImageFile(join(dir, 'memory.tif'))).pages;
+    const written = await openVolume(out);
+    for (let z = 0; z < DEPTH; z++) {
+      const slice = await written.readRegion(z, { x: 0, y: 0, width: WIDTH, height: HEIGHT });
+      expect(Buffer.from(slice.data as Uint8Array).equals(Buffer.from(expected[z]!.data)), `slice ${z}`).toBe(true);
+    }
+    await written.close();
   }, 180_000);
 
   it('killed with SIGKILL mid-run and run again, equals the uninterrupted run', async () => {
