@@ -85,7 +85,7 @@ export function chunkBox(layout: ChunkLayout, chunk: ChunkIndex): Box {
   return { x, y, width: Math.min(layout.chunkWidth, layout.width - x), height: Math.min(layout.chunkHeight, layout.height - y) };
 }
 
-/** Every chunk of the volume, slice by slice, row by row: the order shards split (chunk-aligned). */
+/** Every chunk of the volume, slice by slice, row by row (shards follow core/chunk-plan.ts chunkOrder). */
 export function* allChunks(layout: ChunkLayout): Generator<ChunkIndex> {
   const { columns, rows } = chunkGrid(layout);
   for (let z = 0; z < layout.depth; z += 1) {
