@@ -217,7 +217,7 @@ export async function segmentVolume(
     return tiles;
   };
 
-  const predictions = new Map<number, { data: Float32Array; offset: number }>();
+  const predictions = new Map<number, Float32Array>();
   const predict = async (batch: readonly TileRef[], tiles: Float32Array) => {
     const result = await tilePredictor(tiles, batch.length, tileHeight, tileWidth);
     if (!(result instanceof Float32Array) || result.length !== tiles.length) {
@@ -226,7 +226,8 @@ export async function segmentVolume(
         `predictor: expected ${tiles.length} float32 values for ${batch.length} tile(s) of ${tileWidth}x${tileHeight}, found ${result instanceof Float32Array ? `${result.length} values` : typeof result}`,
       );
     }
-    batch.forEach((ref, k) => predictions.set(ref.key, { data: result, offset: k * tilePixels }));
+    // Each tile keeps its own copy: a shared batch buffer would stay alive as long as its last tile.
+    batch.forEach((ref, k) => predictions.set(ref.key, batch.length === 1 ? result : result.slice(k * tilePixels, (k + 1) * tilePixels)));
     tilesDone += batch.length;
   };
 
@@ -235,9 +236,9 @@ export async function segmentVolume(
     const probability = new Float32Array(box.width * box.height);
     const refs = chunkTiles[position]!;
     if (single) {
-      const { data, offset } = predictions.get(refs[0]!.key)!;
+      const data = predictions.get(refs[0]!.key)!;
       for (let row = 0; row < box.height; row++) {
-        const from = offset + (box.y + row) * tileWidth + box.x;
+        const from = (box.y + row) * tileWidth + box.x;
         probability.set(data.subarray(from, from + box.width), row * box.width);
       }
       return probability;
@@ -245,8 +246,7 @@ export async function segmentVolume(
     const sum = new Float64Array(box.width * box.height);
     const rowStart = (y: number) => (y - box.y) * box.width - box.x;
     for (const ref of refs) {
-      const { data, offset } = predictions.get(ref.key)!;
-      addWeightedTile(sum, rowStart, box, data, offset, ref.box, across, down);
+      addWeightedTile(sum, rowStart, box, predictions.get(ref.key)!, 0, ref.box, across, down);
     }
     for (let row = 0; row < box.height; row++) {
       const rowWeight = rowWeights[box.y + row]!;
