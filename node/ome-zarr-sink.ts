@@ -239,9 +239,10 @@ export class OmeZarrSink implements VolumeSink {
     }
     const other = recorded as StoreIdentity;
     if (canonicalJson({ format: other.format, job: other.job, array: other.array }) !== canonicalJson(this.identity)) {
-      const what = canonicalJson(other.array) !== canonicalJson(this.identity.array)
-        ? `a ${other.array.width}x${other.array.height}x${other.array.depth} ${other.array.kind} (${other.array.sampleType})`
-        : `job ${describeJob(other.job)}`;
+      const theirs = other.array as unknown as Record<string, unknown>;
+      const ours = this.identity.array as unknown as Record<string, unknown>;
+      const differences = Object.keys(ours).filter((key) => theirs?.[key] !== ours[key]).map((key) => `${key} ${String(theirs?.[key])} there, ${String(ours[key])} here`);
+      const what = differences.length > 0 ? differences.join(', ') : `job ${describeJob(other.job)}`;
       throw new EmsegError('E_OUTPUT_EXISTS', `${this.name}: holds the output of another job (${what}); delete it or choose another output path`);
     }
     await writeFileAtomic(join(this.root, '.zgroup'), '{\n "zarr_format": 2\n}\n');

@@ -123,7 +123,7 @@ describe('OME-Zarr sink', () => {
     await expect(openOmeZarrSink({ ...options, job: { ...job, modelSha256: 'cd'.repeat(32) } })).rejects.toThrow(
       /owned\.zarr: holds the output of another job \(job \{"input":"big\.tif".*\); delete it or choose another output path$/,
     );
-    await expect(openOmeZarrSink({ ...options, width: 65 })).rejects.toThrow(/holds the output of another job \(a 64x64x1 mask \(uint8\)\)/);
+    await expect(openOmeZarrSink({ ...options, width: 65, chunkWidth: 16 })).rejects.toThrow(/holds the output of another job \(width 64 there, 65 here, chunkWidth 32 there, 16 here\)/);
     expect(snapshot(path)).toEqual(before);
 
     const foreign = join(folder, 'foreign');
