@@ -215,9 +215,13 @@ export class OmeZarrSink implements VolumeSink {
     }
     if (!(await exists(identityPath))) {
       const others = (await readdir(this.root)).filter((entry) => !entry.endsWith('.tmp'));
-      if (others.length > 0) {
+      // Another process creating the same store links .zattrs before writing anything else, so
+      // files seen here without .zattrs (checked again after the listing) are no emseg store.
+      if (others.length > 0 && !(await exists(identityPath))) {
         throw new EmsegError('E_OUTPUT_EXISTS', `${this.name}: is a folder that holds no emseg store (${others.slice(0, 3).join(', ')}...); refusing to write into it, choose another output path`);
       }
+    }
+    if (!(await exists(identityPath))) {
       const temp = join(this.root, `.identity.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
       await writeFile(temp, `${JSON.stringify({ emseg: this.identity }, null, 1)}\n`, { flag: 'wx' });
       try {
