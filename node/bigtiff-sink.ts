@@ -2,20 +2,21 @@
  * Writes a large output volume as a tiled BigTIFF (little-endian, one page per slice, Deflate or
  * uncompressed tiles, uint8 or float32), readable by tifffile, Fiji/Bio-Formats and QuPath.
  *
- * - Tiles are appended to a temp file beside the output as they come (any order, several at once:
- *   each write reserves its byte range first), so only one tile is in memory per write.
+ * - Tiles are appended to `.<name>.partial` beside the output as they come (any order, several at
+ *   once: each write reserves its byte range first), so only one tile is in memory per write.
  * - finalize() writes the image directories (IFDs) after the tiles, then the header that points
- *   to them, and renames the temp file to the output: the output appears complete or not at all.
+ *   to them, and renames the partial file to the output: the output appears complete or not at all.
  * - Page 0 carries an OME-XML ImageDescription (size, sample type, physical pixel size) and every
  *   page the resolution tags (pixels per centimetre) when a pixel size is given.
- * - No resume: the tile table lives in memory until finalize(). A killed run leaves its temp file
- *   (`.<name>.<pid>.<random>.tmp`), never a partial output; the next run starts over. Use an
- *   OME-Zarr output (node/ome-zarr-sink.ts) for resumable or sharded jobs.
+ * - Resume: the tiles go to `.<name>.partial` beside the output and each finished tile is
+ *   appended to `.<name>.journal` (first line: the job identity, then `tile offset bytes`). The
+ *   same job opened again (after a crash or SIGKILL) keeps the tiles the journal lists and writes
+ *   the rest; a torn last line is ignored. An unfinished output of another job there is refused.
+ *   One writer per TIFF output: shard across processes with an OME-Zarr output instead.
  * - No pyramid: the OME-Zarr output has the multiscale levels.
  */
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
 import { EmsegError } from '../core/errors.ts';
@@ -43,7 +44,11 @@ export interface BigTiffSinkOptions {
   overwrite?: boolean;
   /** OME-XML image name. Default 'emseg'. */
   imageName?: string;
+  /** Identifies the job (any JSON) for resume; an unfinished output of another job is refused. */
+  job?: unknown;
 }
+
+const FORMAT = 'emseg-bigtiff-1';
 
 /** TIFF field types used here. */
 const ASCII = 2;
@@ -88,7 +93,8 @@ export class BigTiffSink implements VolumeSink {
   private constructor(
     private readonly options: BigTiffSinkOptions,
     private readonly handle: FileHandle,
-    private readonly temp: string,
+    private readonly journal: FileHandle,
+    private readonly files: { partial: string; journal: string },
   ) {
     this.name = options.path;
     this.width = options.width;
@@ -114,16 +120,39 @@ export class BigTiffSink implements VolumeSink {
       throw new EmsegError('E_OUTPUT_EXISTS', `${options.path}: already exists; refusing to overwrite it`);
     }
     const folder = dirname(resolve(options.path));
-    const temp = join(folder, `.${basename(options.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    let handle: FileHandle;
-    try {
-      handle = await open(temp, 'wx');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new EmsegError('E_NOT_FOUND', `${options.path}: the folder ${folder} does not exist`);
-      throw error;
+    if (!(await stat(folder).then((info) => info.isDirectory(), () => false))) {
+      throw new EmsegError('E_NOT_FOUND', `${options.path}: the folder ${folder} does not exist`);
     }
-    return new BigTiffSink(options, handle, temp);
+    const files = { partial: join(folder, `.${basename(options.path)}.partial`), journal: join(folder, `.${basename(options.path)}.journal`) };
+    const identity = JSON.stringify({
+      format: FORMAT, job: options.job ?? null, width: options.width, height: options.height, depth: options.depth, tileSize: tile,
+      sampleType: options.sampleType, compression: options.compression ?? 'deflate', pixelSize: options.pixelSize ?? null,
+    });
+    const journalText = await readFile(files.journal, 'utf8').catch(() => undefined);
+    const partialSize = await stat(files.partial).then((info) => info.size, () => undefined);
+    if (journalText !== undefined && partialSize !== undefined) {
+      const lines = journalText.split('\n');
+      if (lines[0] !== identity) {
+        throw new EmsegError('E_OUTPUT_EXISTS', `${options.path}: an unfinished output of another job lies beside it (${basename(files.partial)}, ${basename(files.journal)}); delete them or choose another output path`);
+      }
+      const handle = await open(files.partial, 'r+');
+      const journal = await open(files.journal, 'a');
+      const sink = new BigTiffSink(options, handle, journal, files);
+      sink.end = Math.max(16, partialSize + (partialSize % 2));
+      // The last element is '' after a complete line, or a torn line: either way not a tile.
+      for (const line of lines.slice(1, -1)) {
+        const [index, offset, bytes] = line.split(' ').map(Number) as [number, number, number];
+        if (index >= 0 && index < sink.byteCounts.length && offset >= 16 && bytes > 0 && offset + bytes <= partialSize) {
+          sink.offsets[index] = offset;
+          sink.byteCounts[index] = bytes;
+        }
+      }
+      return sink;
+    }
+    const handle = await open(files.partial, 'w');
+    await writeFile(files.journal, `${identity}\n`);
+    const journal = await open(files.journal, 'a');
+    return new BigTiffSink(options, handle, journal, files);
   }
 
   private tileIndex(chunk: ChunkIndex): number {
@@ -155,6 +184,7 @@ export class BigTiffSink implements VolumeSink {
     const at = this.end;
     this.end += bytes.length + (bytes.length % 2); // word-aligned, as TIFF asks
     await this.handle.write(bytes, 0, bytes.length, at);
+    await this.journal.write(`${index} ${at} ${bytes.length}\n`); // after the tile: a listed tile is complete
     this.offsets[index] = at;
     this.byteCounts[index] = bytes.length;
   }
@@ -298,16 +328,25 @@ export class BigTiffSink implements VolumeSink {
     await this.handle.write(header, 0, 16, 0);
     await this.handle.sync();
     await this.handle.close();
-    await rename(this.temp, this.options.path);
+    await this.journal.close();
+    await rename(this.files.partial, this.options.path);
+    await unlink(this.files.journal).catch(() => undefined);
     this.finished = true;
   }
 
-  /** Without finalize(): abandons the output (the temp file is removed). */
+  /** Without finalize(): keeps the partial file and its journal, so the same job resumes. */
   async close(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
     await this.handle.close().catch(() => undefined);
-    await unlink(this.temp).catch(() => undefined);
+    await this.journal.close().catch(() => undefined);
+  }
+
+  /** Without finalize(): removes the partial file and its journal. */
+  async discard(): Promise<void> {
+    await this.close();
+    await unlink(this.files.partial).catch(() => undefined);
+    await unlink(this.files.journal).catch(() => undefined);
   }
 }
 

@@ -4,7 +4,7 @@
  * tifffile (an independent reader) with its OME-XML pixel size.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,17 +58,44 @@ describe('BigTIFF sink', () => {
       }
       await volume.close();
     }
-    expect(readdirSync(folder).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(folder).filter((f) => /\.(tmp|partial|journal)$/.test(f))).toEqual([]);
   });
 
-  it('finalize with tiles missing names them and leaves no output; close() abandons the temp file', async () => {
+  it('finalize with tiles missing names them and leaves no output; discard() removes the partial file', async () => {
     const path = join(folder, 'partial.tif');
     const sink = await openBigTiffSink(maskOptions(path));
     await sink.writeChunk({ z: 0, cx: 0, cy: 0 }, chunkData(maskOptions(path), { z: 0, cx: 0, cy: 0 }, mask));
     await expect(sink.finalize()).rejects.toThrow(/partial\.tif: 44 tiles are not written yet \(first: slice 0, tile row 0, column 1\)/);
-    await sink.close();
+    await sink.discard();
     expect(existsSync(path)).toBe(false);
     expect(readdirSync(folder).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+
+  it('resumes the same job from its journal (a torn last line ignored); refuses another job', async () => {
+    const path = join(folder, 'resumed.tif');
+    const options = { ...maskOptions(path), job: { input: 'a.tif' } };
+    const first = await openBigTiffSink(options);
+    const chunks = [...allChunks(first)];
+    for (const chunk of chunks.slice(0, 20)) await first.writeChunk(chunk, chunkData(options, chunk, mask));
+    await first.close(); // as if killed: the partial file and the journal stay
+    appendFileSync(join(folder, '.resumed.tif.journal'), '21 999'); // a line cut by the kill
+    await expect(openBigTiffSink({ ...options, job: { input: 'b.tif' } })).rejects.toMatchObject({
+      code: 'E_OUTPUT_EXISTS',
+      message: `${path}: an unfinished output of another job lies beside it (.resumed.tif.partial, .resumed.tif.journal); delete them or choose another output path`,
+    });
+    const again = await openBigTiffSink(options);
+    const done = await Promise.all(chunks.map((chunk) => again.isChunkComplete(chunk)));
+    expect(done).toEqual(chunks.map((_, i) => i < 20));
+    for (const chunk of chunks) if (!(await again.isChunkComplete(chunk))) await again.writeChunk(chunk, chunkData(options, chunk, mask));
+    await again.finalize();
+    expect(readdirSync(folder).filter((f) => f.startsWith('.resumed'))).toEqual([]);
+    const volume = await openTiffVolume(path);
+    const all = wholeVolume(options, mask);
+    for (let z = 0; z < options.depth; z += 1) {
+      const page = await volume.readRegion(z, { x: 0, y: 0, width: options.width, height: options.height });
+      expect(page.data).toEqual(all.subarray(z * options.width * options.height, (z + 1) * options.width * options.height));
+    }
+    await volume.close();
   });
 
   it('refuses an existing output when told not to overwrite, an input, and chunks of the wrong shape', async () => {
@@ -80,7 +107,7 @@ describe('BigTIFF sink', () => {
     await expect(openBigTiffSink({ ...maskOptions(path), tileSize: 100 })).rejects.toThrow(/tileSize: expected a positive multiple of 16, found 100/);
     const sink = await openBigTiffSink(maskOptions(join(folder, 'shape.tif')));
     await expect(sink.writeChunk({ z: 0, cx: 4, cy: 0 }, new Uint8Array(64 * 64))).rejects.toThrow(/expected a Uint8Array of 2816 pixels \(44x64\)/);
-    await sink.close();
+    await sink.discard();
   });
 });
 
