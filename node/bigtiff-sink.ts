@@ -13,18 +13,25 @@
  *   same job opened again (after a crash or SIGKILL) keeps the tiles the journal lists and writes
  *   the rest; a torn last line is ignored. An unfinished output of another job there is refused.
  *   One writer per TIFF output: shard across processes with an OME-Zarr output instead.
- * - No pyramid: the OME-Zarr output has the multiscale levels.
+ * - A pyramid: finalize() adds reduced levels as SubIFDs of each page (the OME-TIFF pyramid layout
+ *   that Bio-Formats, QuPath and tifffile read), halved until a level fits one tile, made from the
+ *   tiles read back from the file with core/downsample.ts (masks: majority, probabilities: mean).
  */
 import { open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { deflate } from 'node:zlib';
+import { deflate, inflate } from 'node:zlib';
 import { EmsegError } from '../core/errors.ts';
 import { metresPerUnit, omeUnitSymbol } from '../core/tiff-pixel-size.ts';
-import { allChunks, chunkBox, chunkGrid, type ChunkIndex, type PixelSize, type VolumeSampleType, type VolumeSink } from '../core/volume.ts';
+import { allChunks, chunkBox, chunkGrid, type ChunkIndex, type ChunkLayout, type PixelSize, type VolumeSampleType, type VolumeSink } from '../core/volume.ts';
+import { halveImage, pyramidLevelCount } from '../core/downsample.ts';
+import type { GreyImage } from '../core/image.ts';
+import type { Box } from '../core/padding.ts';
+import type { OutputKind } from './ome-zarr-sink.ts';
 import { assertNotAnInput } from './atomic-write.ts';
 
 const deflateAsync = promisify(deflate);
+const inflateAsync = promisify(inflate);
 
 export interface BigTiffSinkOptions {
   /** The output file, e.g. `out.tif`. */
@@ -46,6 +53,16 @@ export interface BigTiffSinkOptions {
   imageName?: string;
   /** Identifies the job (any JSON) for resume; an unfinished output of another job is refused. */
   job?: unknown;
+  /** What the pixels are: decides how the reduced levels are made (masks: majority, probabilities: mean). Default 'mask'. */
+  kind?: OutputKind;
+  /** Reduced levels (SubIFDs) written by finalize(). Default: halve until a level fits one tile, at most 6. */
+  levels?: number;
+}
+
+/** One resolution level of the pyramid: its size and tile tables (all pages, page after page). */
+interface Level extends ChunkLayout {
+  readonly offsets: Float64Array;
+  readonly byteCounts: Float64Array;
 }
 
 const FORMAT = 'emseg-bigtiff-1';
@@ -56,6 +73,7 @@ const SHORT = 3;
 const LONG = 4;
 const RATIONAL = 5;
 const LONG8 = 16;
+const IFD8 = 18;
 
 interface Entry {
   tag: number;
@@ -87,6 +105,8 @@ export class BigTiffSink implements VolumeSink {
   private readonly compression: 'deflate' | 'none';
   private readonly offsets: Float64Array;
   private readonly byteCounts: Float64Array;
+  /** Level 0 (the tiles written by writeChunk) and, during finalize(), the reduced levels. */
+  private readonly levels: Level[];
   private end = 16; // after the header
   private finished = false;
 
@@ -107,6 +127,7 @@ export class BigTiffSink implements VolumeSink {
     const { columns, rows } = chunkGrid(this);
     this.offsets = new Float64Array(columns * rows * this.depth);
     this.byteCounts = new Float64Array(columns * rows * this.depth);
+    this.levels = [{ width: this.width, height: this.height, depth: this.depth, chunkWidth: this.chunkWidth, chunkHeight: this.chunkHeight, offsets: this.offsets, byteCounts: this.byteCounts }];
   }
 
   static async open(options: BigTiffSinkOptions): Promise<BigTiffSink> {
@@ -149,7 +170,7 @@ export class BigTiffSink implements VolumeSink {
       }
       return sink;
     }
-    const handle = await open(files.partial, 'w');
+    const handle = await open(files.partial, 'w+'); // read back by finalize() for the reduced levels
     await writeFile(files.journal, `${identity}\n`);
     const journal = await open(files.journal, 'a');
     return new BigTiffSink(options, handle, journal, files);
@@ -173,6 +194,14 @@ export class BigTiffSink implements VolumeSink {
     if (!(data instanceof Type) || data.length !== box.width * box.height) {
       throw new RangeError(`chunk data: expected a ${Type.name} of ${box.width * box.height} pixels (${box.width}x${box.height}), found a ${data.constructor.name} of ${data.length}`);
     }
+    const at = await this.appendTile(this.levels[0]!, chunk, data);
+    await this.journal.write(`${index} ${at.offset} ${at.bytes}\n`); // after the tile: a listed tile is complete
+  }
+
+  /** Appends one tile of `level` (cropped data of the tile's real size) and records it in the level's table. */
+  private async appendTile(level: Level, chunk: ChunkIndex, data: Uint8Array | Float32Array): Promise<{ offset: number; bytes: number }> {
+    const box = chunkBox(level, chunk);
+    const Type = this.sampleType === 'uint8' ? Uint8Array : Float32Array;
     // TIFF tiles are always full size; the part outside the image is zero.
     let full = data;
     if (box.width !== this.chunkWidth || box.height !== this.chunkHeight) {
@@ -184,9 +213,53 @@ export class BigTiffSink implements VolumeSink {
     const at = this.end;
     this.end += bytes.length + (bytes.length % 2); // word-aligned, as TIFF asks
     await this.handle.write(bytes, 0, bytes.length, at);
-    await this.journal.write(`${index} ${at} ${bytes.length}\n`); // after the tile: a listed tile is complete
-    this.offsets[index] = at;
-    this.byteCounts[index] = bytes.length;
+    const { columns, rows } = chunkGrid(level);
+    const index = (chunk.z * rows + chunk.cy) * columns + chunk.cx;
+    level.offsets[index] = at;
+    level.byteCounts[index] = bytes.length;
+    return { offset: at, bytes: bytes.length };
+  }
+
+  /** A region of one page of a level, read back from the file tile by tile. */
+  private async readLevelRegion(level: Level, z: number, box: Box): Promise<GreyImage<Uint8Array | Float32Array>> {
+    const Type = this.sampleType === 'uint8' ? Uint8Array : Float32Array;
+    const out = new Type(box.width * box.height);
+    const { columns, rows } = chunkGrid(level);
+    for (let cy = Math.floor(box.y / this.chunkHeight); cy <= Math.floor((box.y + box.height - 1) / this.chunkHeight); cy += 1) {
+      for (let cx = Math.floor(box.x / this.chunkWidth); cx <= Math.floor((box.x + box.width - 1) / this.chunkWidth); cx += 1) {
+        const index = (z * rows + cy) * columns + cx;
+        const stored = new Uint8Array(level.byteCounts[index]!);
+        await this.handle.read(stored, 0, stored.length, level.offsets[index]!);
+        const bytes = this.compression === 'deflate' ? new Uint8Array(await inflateAsync(stored)) : stored;
+        const tile = new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / Type.BYTES_PER_ELEMENT);
+        const x0 = Math.max(box.x, cx * this.chunkWidth);
+        const x1 = Math.min(box.x + box.width, (cx + 1) * this.chunkWidth);
+        for (let y = Math.max(box.y, cy * this.chunkHeight); y < Math.min(box.y + box.height, (cy + 1) * this.chunkHeight); y += 1) {
+          const from = (y - cy * this.chunkHeight) * this.chunkWidth + (x0 - cx * this.chunkWidth);
+          out.set(tile.subarray(from, from + (x1 - x0)), (y - box.y) * box.width + (x0 - box.x));
+        }
+      }
+    }
+    return { width: box.width, height: box.height, data: out };
+  }
+
+  /** The reduced levels, each made from the one above, tile by tile (four tiles in memory at most). */
+  private async writePyramid(): Promise<void> {
+    this.levels.length = 1; // a finalize() run again after a crash makes them anew
+    const count = this.options.levels ?? pyramidLevelCount(this.width, this.height, this.chunkWidth, this.chunkHeight);
+    const rule = (this.options.kind ?? 'mask') === 'mask' ? 'majority' : 'mean';
+    for (let k = 1; k <= count; k += 1) {
+      const above = this.levels[k - 1]!;
+      const shape = { width: Math.ceil(above.width / 2), height: Math.ceil(above.height / 2), depth: this.depth, chunkWidth: this.chunkWidth, chunkHeight: this.chunkHeight };
+      const { columns, rows } = chunkGrid(shape);
+      const level: Level = { ...shape, offsets: new Float64Array(columns * rows * this.depth), byteCounts: new Float64Array(columns * rows * this.depth) };
+      for (const chunk of allChunks(level)) {
+        const box = chunkBox(level, chunk);
+        const source = { x: box.x * 2, y: box.y * 2, width: Math.min(box.width * 2, above.width - box.x * 2), height: Math.min(box.height * 2, above.height - box.y * 2) };
+        await this.appendTile(level, chunk, halveImage(await this.readLevelRegion(above, chunk.z, source), rule).data);
+      }
+      this.levels.push(level);
+    }
   }
 
   async isChunkComplete(chunk: ChunkIndex): Promise<boolean> {
@@ -220,26 +293,28 @@ export class BigTiffSink implements VolumeSink {
     ].join('\n');
   }
 
-  private entries(z: number): Entry[] {
-    const { columns, rows } = chunkGrid(this);
+  /** The tags of page `z` at `level` (0: the full image, with `subIfds` pointing at its reduced levels). */
+  private entries(z: number, level: Level, subIfds: readonly number[]): Entry[] {
+    const { columns, rows } = chunkGrid(level);
     const perPage = columns * rows;
     const first = z * perPage;
     const uint8 = this.sampleType === 'uint8';
+    const factor = this.width / level.width;
     const entries: Entry[] = [
-      { tag: 254, type: LONG, values: [0] },
-      { tag: 256, type: LONG, values: [this.width] },
-      { tag: 257, type: LONG, values: [this.height] },
+      { tag: 254, type: LONG, values: [level === this.levels[0] ? 0 : 1] },
+      { tag: 256, type: LONG, values: [level.width] },
+      { tag: 257, type: LONG, values: [level.height] },
       { tag: 258, type: SHORT, values: [uint8 ? 8 : 32] },
       { tag: 259, type: SHORT, values: [this.compression === 'deflate' ? 8 : 1] },
       { tag: 262, type: SHORT, values: [1] },
     ];
-    if (z === 0) entries.push({ tag: 270, type: ASCII, values: this.omeXml() });
+    if (z === 0 && level === this.levels[0]) entries.push({ tag: 270, type: ASCII, values: this.omeXml() });
     entries.push({ tag: 277, type: SHORT, values: [1] });
     const size = this.options.pixelSize;
     const metres = size ? metresPerUnit(size.unit) : undefined;
     if (size && metres) {
-      entries.push({ tag: 282, type: RATIONAL, values: rational(0.01 / (size.x * metres)) });
-      entries.push({ tag: 283, type: RATIONAL, values: rational(0.01 / (size.y * metres)) });
+      entries.push({ tag: 282, type: RATIONAL, values: rational(0.01 / (size.x * metres * factor)) });
+      entries.push({ tag: 283, type: RATIONAL, values: rational(0.01 / (size.y * metres * factor)) });
     }
     entries.push({ tag: 284, type: SHORT, values: [1] });
     if (size && metres) entries.push({ tag: 296, type: SHORT, values: [3] }); // centimetre
@@ -247,10 +322,11 @@ export class BigTiffSink implements VolumeSink {
       { tag: 305, type: ASCII, values: 'emseg' },
       { tag: 322, type: SHORT, values: [this.chunkWidth] },
       { tag: 323, type: SHORT, values: [this.chunkHeight] },
-      { tag: 324, type: LONG8, values: Array.from(this.offsets.subarray(first, first + perPage)) },
-      { tag: 325, type: LONG8, values: Array.from(this.byteCounts.subarray(first, first + perPage)) },
-      { tag: 339, type: SHORT, values: [uint8 ? 1 : 3] },
+      { tag: 324, type: LONG8, values: Array.from(level.offsets.subarray(first, first + perPage)) },
+      { tag: 325, type: LONG8, values: Array.from(level.byteCounts.subarray(first, first + perPage)) },
     );
+    if (subIfds.length > 0) entries.push({ tag: 330, type: IFD8, values: subIfds });
+    entries.push({ tag: 339, type: SHORT, values: [uint8 ? 1 : 3] });
     return entries;
   }
 
@@ -258,7 +334,7 @@ export class BigTiffSink implements VolumeSink {
   private encodeIfd(entries: Entry[], at: number, next: number): Uint8Array {
     const valueBytes = (e: Entry): Uint8Array => {
       if (typeof e.values === 'string') return new TextEncoder().encode(`${e.values}\0`);
-      const size = e.type === SHORT ? 2 : e.type === LONG ? 4 : 8;
+      const size = e.type === SHORT ? 2 : e.type === LONG ? 4 : 8; // RATIONAL: two LONGs; LONG8, IFD8: 8
       const out = new Uint8Array(e.values.length * (e.type === RATIONAL ? 4 : size));
       const view = new DataView(out.buffer);
       e.values.forEach((v, i) => {
@@ -308,17 +384,29 @@ export class BigTiffSink implements VolumeSink {
     if (first) {
       throw new EmsegError('E_CORRUPT', `${this.name}: ${missing} tiles are not written yet (first: slice ${first.z}, tile row ${first.cy}, column ${first.cx})`);
     }
-    // IFDs after the tiles, page 0 first; then the header pointing at page 0.
+    await this.writePyramid();
+    // IFDs after the tiles: each page's IFD followed by its reduced levels' (SubIFDs); then the
+    // header pointing at page 0. IFD sizes do not depend on the offsets in them: measure, then write.
+    const layout: { at: number; entries: (subIfds: number[]) => Entry[] }[][] = [];
     let at = this.end;
-    const firstIfd = at;
     for (let z = 0; z < this.depth; z += 1) {
-      const entries = this.entries(z);
-      const size = this.encodeIfd(entries, at, 0).length;
-      const next = z + 1 < this.depth ? at + size : 0;
-      const bytes = this.encodeIfd(entries, at, next);
-      await this.handle.write(bytes, 0, bytes.length, at);
-      at += bytes.length;
+      const page = this.levels.map((level) => ({ at: 0, entries: (subIfds: number[]) => this.entries(z, level, subIfds) }));
+      for (const [i, ifd] of page.entries()) {
+        ifd.at = at;
+        at += this.encodeIfd(ifd.entries(i === 0 ? new Array<number>(this.levels.length - 1).fill(0) : []), 0, 0).length;
+      }
+      layout.push(page);
     }
+    for (const [z, page] of layout.entries()) {
+      const next = z + 1 < layout.length ? layout[z + 1]![0]!.at : 0;
+      for (const [i, ifd] of page.entries()) {
+        const bytes = i === 0
+          ? this.encodeIfd(ifd.entries(page.slice(1).map((sub) => sub.at)), ifd.at, next)
+          : this.encodeIfd(ifd.entries([]), ifd.at, 0);
+        await this.handle.write(bytes, 0, bytes.length, ifd.at);
+      }
+    }
+    const firstIfd = layout[0]![0]!.at;
     const header = new Uint8Array(16);
     const view = new DataView(header.buffer);
     header.set([0x49, 0x49]);

@@ -31,7 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflate, inflate } from 'node:zlib';
 import { EmsegError } from '../core/errors.ts';
-import { halveImage, type DownsampleRule } from '../core/downsample.ts';
+import { halveImage, pyramidLevelCount, type DownsampleRule } from '../core/downsample.ts';
 import type { GreyImage } from '../core/image.ts';
 import type { Box } from '../core/padding.ts';
 import {
@@ -115,19 +115,6 @@ function positiveInteger(value: number, what: string): number {
   return value;
 }
 
-/** The default count of lower levels: halve until the level fits in one chunk, at most 6. */
-export function defaultLevelCount(width: number, height: number, chunkWidth: number, chunkHeight: number): number {
-  let levels = 0;
-  let w = width;
-  let h = height;
-  while ((w > chunkWidth || h > chunkHeight) && levels < 6) {
-    w = Math.ceil(w / 2);
-    h = Math.ceil(h / 2);
-    levels += 1;
-  }
-  return levels;
-}
-
 interface Level extends ChunkLayout {
   readonly path: string;
 }
@@ -160,7 +147,7 @@ export class OmeZarrSink implements VolumeSink {
     this.kind = options.kind;
     this.pixelSize = options.pixelSize;
     this.identity = identity;
-    this.levelCount = options.levels ?? defaultLevelCount(this.width, this.height, this.chunkWidth, this.chunkHeight);
+    this.levelCount = options.levels ?? pyramidLevelCount(this.width, this.height, this.chunkWidth, this.chunkHeight);
     this.compressionLevel = options.compressionLevel ?? 1;
   }
 

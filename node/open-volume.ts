@@ -117,7 +117,7 @@ export async function openVolumeSink(path: string, options: OpenVolumeSinkOption
     return openOmeZarrSink({ ...options, path, chunkWidth: size, chunkHeight: size });
   }
   if (format === 'bigtiff') {
-    return openBigTiffSink({ path, width: options.width, height: options.height, depth: options.depth, tileSize: size, sampleType: options.sampleType, pixelSize: options.pixelSize, inputs: options.inputs, imageName: options.kind, job: options.job });
+    return openBigTiffSink({ path, width: options.width, height: options.height, depth: options.depth, tileSize: size, sampleType: options.sampleType, pixelSize: options.pixelSize, inputs: options.inputs, imageName: options.kind, kind: options.kind, job: options.job });
   }
   throw new EmsegError('E_BAD_ARGUMENT', `${path}: large outputs are written as OME-Zarr (name ending .zarr or .ome.zarr) or tiled BigTIFF (.tif, .tiff)`);
 }

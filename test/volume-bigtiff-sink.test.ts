@@ -12,6 +12,7 @@ import { openBigTiffSink, type BigTiffSinkOptions } from '../node/bigtiff-sink.t
 import { openTiffVolume } from '../node/tiff-volume.ts';
 import { allChunks, chunkBox, type ChunkIndex } from '../core/volume.ts';
 import { pythonCanRun, runPythonJson } from './helpers/python.ts';
+import { halveImage } from '../core/downsample.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'emseg-bigtiff-sink-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -42,7 +43,7 @@ function wholeVolume(options: BigTiffSinkOptions, f: (x: number, y: number, z: n
 }
 
 const maskOptions = (path: string): BigTiffSinkOptions => ({ path, width: 300, height: 170, depth: 3, tileSize: 64, sampleType: 'uint8', pixelSize: { x: 4, y: 4, z: 40, unit: 'nanometer' } });
-const probOptions = (path: string): BigTiffSinkOptions => ({ path, width: 130, height: 100, depth: 1, tileSize: 48, sampleType: 'float32', compression: 'none' });
+const probOptions = (path: string): BigTiffSinkOptions => ({ path, width: 130, height: 100, depth: 1, tileSize: 48, sampleType: 'float32', compression: 'none', kind: 'probability' });
 
 describe('BigTIFF sink', () => {
   it('writes tiles in any order; our reader reads every pixel and the pixel size back', async () => {
@@ -122,7 +123,9 @@ describe.skipIf(!pythonCanRun('tifffile, numpy', 'volume-bigtiff-sink', 'python3
       '    p = t.pages[0]',
       '    ome = t.ome_metadata or ""',
       '    m = re.search(r\'PhysicalSizeX="([^"]+)" PhysicalSizeXUnit="([^"]+)"\', ome)',
-      '    print(json.dumps(dict(bigtiff=t.is_bigtiff, ome=t.is_ome, tiled=p.is_tiled, tile=list(p.tile), pages=len(t.pages), axes=t.series[0].axes,',
+      '    levels = t.series[0].levels',
+      '    l1 = levels[1].asarray() if len(levels) > 1 else np.zeros(0)',
+      '    print(json.dumps(dict(levels=[list(l.shape) for l in levels], l1=hashlib.sha256(np.ascontiguousarray(l1).tobytes()).hexdigest(), bigtiff=t.is_bigtiff, ome=t.is_ome, tiled=p.is_tiled, tile=list(p.tile), pages=len(t.pages), axes=t.series[0].axes,',
       '        shape=list(a.shape), dtype=str(a.dtype), sha=hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest(),',
       '        physical=[float(m.group(1)), m.group(2)] if m else None, resolution=[float(x) for x in p.get_resolution()] if hasattr(p, "get_resolution") else None)))',
     ].join('\n');
@@ -141,5 +144,21 @@ describe.skipIf(!pythonCanRun('tifffile, numpy', 'volume-bigtiff-sink', 'python3
       physical: options.pixelSize ? [4, 'nm'] : null,
     });
     if (options.pixelSize && info['resolution']) expect(info['resolution']).toEqual([2_500_000, 2_500_000]); // pixels per cm
+    // The reduced levels (SubIFDs): halved until a level fits one tile; level 1 is core/downsample.ts of level 0.
+    const shapes = info['levels'] as number[][];
+    const expectedShapes = [[options.height, options.width]];
+    for (let [h, w] = [options.height, options.width]; w > options.tileSize! || h > options.tileSize!;) {
+      [h, w] = [Math.ceil(h / 2), Math.ceil(w / 2)];
+      expectedShapes.push([h, w]);
+    }
+    expect(expectedShapes.length).toBeGreaterThan(2); // 300 wide, tiles of 64: 300, 150, 75, 38
+    expect(shapes.map((shape) => shape.slice(-2))).toEqual(expectedShapes);
+    const hash = createHash('sha256');
+    for (let z = 0; z < options.depth; z += 1) {
+      const page = all.subarray(z * options.width * options.height, (z + 1) * options.width * options.height);
+      const halved = halveImage({ width: options.width, height: options.height, data: page }, options.sampleType === 'uint8' ? 'majority' : 'mean');
+      hash.update(new Uint8Array(halved.data.buffer));
+    }
+    expect(info['l1']).toBe(hash.digest('hex'));
   });
 });
