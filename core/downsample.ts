@@ -42,3 +42,16 @@ export function halveImage<D extends Uint8Array | Float32Array>(image: GreyImage
   }
   return { width: outWidth, height: outHeight, data: out };
 }
+
+/** Lower levels of a pyramid: halve until the level fits in one chunk (tile), at most 6. */
+export function pyramidLevelCount(width: number, height: number, chunkWidth: number, chunkHeight: number): number {
+  let levels = 0;
+  let w = width;
+  let h = height;
+  while ((w > chunkWidth || h > chunkHeight) && levels < 6) {
+    w = Math.ceil(w / 2);
+    h = Math.ceil(h / 2);
+    levels += 1;
+  }
+  return levels;
+}

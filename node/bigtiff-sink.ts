@@ -2,28 +2,36 @@
  * Writes a large output volume as a tiled BigTIFF (little-endian, one page per slice, Deflate or
  * uncompressed tiles, uint8 or float32), readable by tifffile, Fiji/Bio-Formats and QuPath.
  *
- * - Tiles are appended to a temp file beside the output as they come (any order, several at once:
- *   each write reserves its byte range first), so only one tile is in memory per write.
+ * - Tiles are appended to `.<name>.partial` beside the output as they come (any order, several at
+ *   once: each write reserves its byte range first), so only one tile is in memory per write.
  * - finalize() writes the image directories (IFDs) after the tiles, then the header that points
- *   to them, and renames the temp file to the output: the output appears complete or not at all.
+ *   to them, and renames the partial file to the output: the output appears complete or not at all.
  * - Page 0 carries an OME-XML ImageDescription (size, sample type, physical pixel size) and every
  *   page the resolution tags (pixels per centimetre) when a pixel size is given.
- * - No resume: the tile table lives in memory until finalize(). A killed run leaves its temp file
- *   (`.<name>.<pid>.<random>.tmp`), never a partial output; the next run starts over. Use an
- *   OME-Zarr output (node/ome-zarr-sink.ts) for resumable or sharded jobs.
- * - No pyramid: the OME-Zarr output has the multiscale levels.
+ * - Resume: the tiles go to `.<name>.partial` beside the output and each finished tile is
+ *   appended to `.<name>.journal` (first line: the job identity, then `tile offset bytes`). The
+ *   same job opened again (after a crash or SIGKILL) keeps the tiles the journal lists and writes
+ *   the rest; a torn last line is ignored. An unfinished output of another job there is refused.
+ *   One writer per TIFF output: shard across processes with an OME-Zarr output instead.
+ * - A pyramid: finalize() adds reduced levels as SubIFDs of each page (the OME-TIFF pyramid layout
+ *   that Bio-Formats, QuPath and tifffile read), halved until a level fits one tile, made from the
+ *   tiles read back from the file with core/downsample.ts (masks: majority, probabilities: mean).
  */
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { deflate } from 'node:zlib';
+import { deflate, inflate } from 'node:zlib';
 import { EmsegError } from '../core/errors.ts';
 import { metresPerUnit, omeUnitSymbol } from '../core/tiff-pixel-size.ts';
-import { allChunks, chunkBox, chunkGrid, type ChunkIndex, type PixelSize, type VolumeSampleType, type VolumeSink } from '../core/volume.ts';
+import { allChunks, chunkBox, chunkGrid, type ChunkIndex, type ChunkLayout, type PixelSize, type VolumeSampleType, type VolumeSink } from '../core/volume.ts';
+import { halveImage, pyramidLevelCount } from '../core/downsample.ts';
+import type { GreyImage } from '../core/image.ts';
+import type { Box } from '../core/padding.ts';
+import type { OutputKind } from './ome-zarr-sink.ts';
 import { assertNotAnInput } from './atomic-write.ts';
 
 const deflateAsync = promisify(deflate);
+const inflateAsync = promisify(inflate);
 
 export interface BigTiffSinkOptions {
   /** The output file, e.g. `out.tif`. */
@@ -43,7 +51,21 @@ export interface BigTiffSinkOptions {
   overwrite?: boolean;
   /** OME-XML image name. Default 'emseg'. */
   imageName?: string;
+  /** Identifies the job (any JSON) for resume; an unfinished output of another job is refused. */
+  job?: unknown;
+  /** What the pixels are: decides how the reduced levels are made (masks: majority, probabilities: mean). Default 'mask'. */
+  kind?: OutputKind;
+  /** Reduced levels (SubIFDs) written by finalize(). Default: halve until a level fits one tile, at most 6. */
+  levels?: number;
 }
+
+/** One resolution level of the pyramid: its size and tile tables (all pages, page after page). */
+interface Level extends ChunkLayout {
+  readonly offsets: Float64Array;
+  readonly byteCounts: Float64Array;
+}
+
+const FORMAT = 'emseg-bigtiff-1';
 
 /** TIFF field types used here. */
 const ASCII = 2;
@@ -51,6 +73,7 @@ const SHORT = 3;
 const LONG = 4;
 const RATIONAL = 5;
 const LONG8 = 16;
+const IFD8 = 18;
 
 interface Entry {
   tag: number;
@@ -82,13 +105,16 @@ export class BigTiffSink implements VolumeSink {
   private readonly compression: 'deflate' | 'none';
   private readonly offsets: Float64Array;
   private readonly byteCounts: Float64Array;
+  /** Level 0 (the tiles written by writeChunk) and, during finalize(), the reduced levels. */
+  private readonly levels: Level[];
   private end = 16; // after the header
   private finished = false;
 
   private constructor(
     private readonly options: BigTiffSinkOptions,
     private readonly handle: FileHandle,
-    private readonly temp: string,
+    private readonly journal: FileHandle,
+    private readonly files: { partial: string; journal: string },
   ) {
     this.name = options.path;
     this.width = options.width;
@@ -101,6 +127,7 @@ export class BigTiffSink implements VolumeSink {
     const { columns, rows } = chunkGrid(this);
     this.offsets = new Float64Array(columns * rows * this.depth);
     this.byteCounts = new Float64Array(columns * rows * this.depth);
+    this.levels = [{ width: this.width, height: this.height, depth: this.depth, chunkWidth: this.chunkWidth, chunkHeight: this.chunkHeight, offsets: this.offsets, byteCounts: this.byteCounts }];
   }
 
   static async open(options: BigTiffSinkOptions): Promise<BigTiffSink> {
@@ -114,16 +141,39 @@ export class BigTiffSink implements VolumeSink {
       throw new EmsegError('E_OUTPUT_EXISTS', `${options.path}: already exists; refusing to overwrite it`);
     }
     const folder = dirname(resolve(options.path));
-    const temp = join(folder, `.${basename(options.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    let handle: FileHandle;
-    try {
-      handle = await open(temp, 'wx');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new EmsegError('E_NOT_FOUND', `${options.path}: the folder ${folder} does not exist`);
-      throw error;
+    if (!(await stat(folder).then((info) => info.isDirectory(), () => false))) {
+      throw new EmsegError('E_NOT_FOUND', `${options.path}: the folder ${folder} does not exist`);
     }
-    return new BigTiffSink(options, handle, temp);
+    const files = { partial: join(folder, `.${basename(options.path)}.partial`), journal: join(folder, `.${basename(options.path)}.journal`) };
+    const identity = JSON.stringify({
+      format: FORMAT, job: options.job ?? null, width: options.width, height: options.height, depth: options.depth, tileSize: tile,
+      sampleType: options.sampleType, compression: options.compression ?? 'deflate', pixelSize: options.pixelSize ?? null,
+    });
+    const journalText = await readFile(files.journal, 'utf8').catch(() => undefined);
+    const partialSize = await stat(files.partial).then((info) => info.size, () => undefined);
+    if (journalText !== undefined && partialSize !== undefined) {
+      const lines = journalText.split('\n');
+      if (lines[0] !== identity) {
+        throw new EmsegError('E_OUTPUT_EXISTS', `${options.path}: an unfinished output of another job lies beside it (${basename(files.partial)}, ${basename(files.journal)}); delete them or choose another output path`);
+      }
+      const handle = await open(files.partial, 'r+');
+      const journal = await open(files.journal, 'a');
+      const sink = new BigTiffSink(options, handle, journal, files);
+      sink.end = Math.max(16, partialSize + (partialSize % 2));
+      // The last element is '' after a complete line, or a torn line: either way not a tile.
+      for (const line of lines.slice(1, -1)) {
+        const [index, offset, bytes] = line.split(' ').map(Number) as [number, number, number];
+        if (index >= 0 && index < sink.byteCounts.length && offset >= 16 && bytes > 0 && offset + bytes <= partialSize) {
+          sink.offsets[index] = offset;
+          sink.byteCounts[index] = bytes;
+        }
+      }
+      return sink;
+    }
+    const handle = await open(files.partial, 'w+'); // read back by finalize() for the reduced levels
+    await writeFile(files.journal, `${identity}\n`);
+    const journal = await open(files.journal, 'a');
+    return new BigTiffSink(options, handle, journal, files);
   }
 
   private tileIndex(chunk: ChunkIndex): number {
@@ -144,6 +194,14 @@ export class BigTiffSink implements VolumeSink {
     if (!(data instanceof Type) || data.length !== box.width * box.height) {
       throw new RangeError(`chunk data: expected a ${Type.name} of ${box.width * box.height} pixels (${box.width}x${box.height}), found a ${data.constructor.name} of ${data.length}`);
     }
+    const at = await this.appendTile(this.levels[0]!, chunk, data);
+    await this.journal.write(`${index} ${at.offset} ${at.bytes}\n`); // after the tile: a listed tile is complete
+  }
+
+  /** Appends one tile of `level` (cropped data of the tile's real size) and records it in the level's table. */
+  private async appendTile(level: Level, chunk: ChunkIndex, data: Uint8Array | Float32Array): Promise<{ offset: number; bytes: number }> {
+    const box = chunkBox(level, chunk);
+    const Type = this.sampleType === 'uint8' ? Uint8Array : Float32Array;
     // TIFF tiles are always full size; the part outside the image is zero.
     let full = data;
     if (box.width !== this.chunkWidth || box.height !== this.chunkHeight) {
@@ -155,8 +213,53 @@ export class BigTiffSink implements VolumeSink {
     const at = this.end;
     this.end += bytes.length + (bytes.length % 2); // word-aligned, as TIFF asks
     await this.handle.write(bytes, 0, bytes.length, at);
-    this.offsets[index] = at;
-    this.byteCounts[index] = bytes.length;
+    const { columns, rows } = chunkGrid(level);
+    const index = (chunk.z * rows + chunk.cy) * columns + chunk.cx;
+    level.offsets[index] = at;
+    level.byteCounts[index] = bytes.length;
+    return { offset: at, bytes: bytes.length };
+  }
+
+  /** A region of one page of a level, read back from the file tile by tile. */
+  private async readLevelRegion(level: Level, z: number, box: Box): Promise<GreyImage<Uint8Array | Float32Array>> {
+    const Type = this.sampleType === 'uint8' ? Uint8Array : Float32Array;
+    const out = new Type(box.width * box.height);
+    const { columns, rows } = chunkGrid(level);
+    for (let cy = Math.floor(box.y / this.chunkHeight); cy <= Math.floor((box.y + box.height - 1) / this.chunkHeight); cy += 1) {
+      for (let cx = Math.floor(box.x / this.chunkWidth); cx <= Math.floor((box.x + box.width - 1) / this.chunkWidth); cx += 1) {
+        const index = (z * rows + cy) * columns + cx;
+        const stored = new Uint8Array(level.byteCounts[index]!);
+        await this.handle.read(stored, 0, stored.length, level.offsets[index]!);
+        const bytes = this.compression === 'deflate' ? new Uint8Array(await inflateAsync(stored)) : stored;
+        const tile = new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / Type.BYTES_PER_ELEMENT);
+        const x0 = Math.max(box.x, cx * this.chunkWidth);
+        const x1 = Math.min(box.x + box.width, (cx + 1) * this.chunkWidth);
+        for (let y = Math.max(box.y, cy * this.chunkHeight); y < Math.min(box.y + box.height, (cy + 1) * this.chunkHeight); y += 1) {
+          const from = (y - cy * this.chunkHeight) * this.chunkWidth + (x0 - cx * this.chunkWidth);
+          out.set(tile.subarray(from, from + (x1 - x0)), (y - box.y) * box.width + (x0 - box.x));
+        }
+      }
+    }
+    return { width: box.width, height: box.height, data: out };
+  }
+
+  /** The reduced levels, each made from the one above, tile by tile (four tiles in memory at most). */
+  private async writePyramid(): Promise<void> {
+    this.levels.length = 1; // a finalize() run again after a crash makes them anew
+    const count = this.options.levels ?? pyramidLevelCount(this.width, this.height, this.chunkWidth, this.chunkHeight);
+    const rule = (this.options.kind ?? 'mask') === 'mask' ? 'majority' : 'mean';
+    for (let k = 1; k <= count; k += 1) {
+      const above = this.levels[k - 1]!;
+      const shape = { width: Math.ceil(above.width / 2), height: Math.ceil(above.height / 2), depth: this.depth, chunkWidth: this.chunkWidth, chunkHeight: this.chunkHeight };
+      const { columns, rows } = chunkGrid(shape);
+      const level: Level = { ...shape, offsets: new Float64Array(columns * rows * this.depth), byteCounts: new Float64Array(columns * rows * this.depth) };
+      for (const chunk of allChunks(level)) {
+        const box = chunkBox(level, chunk);
+        const source = { x: box.x * 2, y: box.y * 2, width: Math.min(box.width * 2, above.width - box.x * 2), height: Math.min(box.height * 2, above.height - box.y * 2) };
+        await this.appendTile(level, chunk, halveImage(await this.readLevelRegion(above, chunk.z, source), rule).data);
+      }
+      this.levels.push(level);
+    }
   }
 
   async isChunkComplete(chunk: ChunkIndex): Promise<boolean> {
@@ -190,26 +293,28 @@ export class BigTiffSink implements VolumeSink {
     ].join('\n');
   }
 
-  private entries(z: number): Entry[] {
-    const { columns, rows } = chunkGrid(this);
+  /** The tags of page `z` at `level` (0: the full image, with `subIfds` pointing at its reduced levels). */
+  private entries(z: number, level: Level, subIfds: readonly number[]): Entry[] {
+    const { columns, rows } = chunkGrid(level);
     const perPage = columns * rows;
     const first = z * perPage;
     const uint8 = this.sampleType === 'uint8';
+    const factor = this.width / level.width;
     const entries: Entry[] = [
-      { tag: 254, type: LONG, values: [0] },
-      { tag: 256, type: LONG, values: [this.width] },
-      { tag: 257, type: LONG, values: [this.height] },
+      { tag: 254, type: LONG, values: [level === this.levels[0] ? 0 : 1] },
+      { tag: 256, type: LONG, values: [level.width] },
+      { tag: 257, type: LONG, values: [level.height] },
       { tag: 258, type: SHORT, values: [uint8 ? 8 : 32] },
       { tag: 259, type: SHORT, values: [this.compression === 'deflate' ? 8 : 1] },
       { tag: 262, type: SHORT, values: [1] },
     ];
-    if (z === 0) entries.push({ tag: 270, type: ASCII, values: this.omeXml() });
+    if (z === 0 && level === this.levels[0]) entries.push({ tag: 270, type: ASCII, values: this.omeXml() });
     entries.push({ tag: 277, type: SHORT, values: [1] });
     const size = this.options.pixelSize;
     const metres = size ? metresPerUnit(size.unit) : undefined;
     if (size && metres) {
-      entries.push({ tag: 282, type: RATIONAL, values: rational(0.01 / (size.x * metres)) });
-      entries.push({ tag: 283, type: RATIONAL, values: rational(0.01 / (size.y * metres)) });
+      entries.push({ tag: 282, type: RATIONAL, values: rational(0.01 / (size.x * metres * factor)) });
+      entries.push({ tag: 283, type: RATIONAL, values: rational(0.01 / (size.y * metres * factor)) });
     }
     entries.push({ tag: 284, type: SHORT, values: [1] });
     if (size && metres) entries.push({ tag: 296, type: SHORT, values: [3] }); // centimetre
@@ -217,10 +322,11 @@ export class BigTiffSink implements VolumeSink {
       { tag: 305, type: ASCII, values: 'emseg' },
       { tag: 322, type: SHORT, values: [this.chunkWidth] },
       { tag: 323, type: SHORT, values: [this.chunkHeight] },
-      { tag: 324, type: LONG8, values: Array.from(this.offsets.subarray(first, first + perPage)) },
-      { tag: 325, type: LONG8, values: Array.from(this.byteCounts.subarray(first, first + perPage)) },
-      { tag: 339, type: SHORT, values: [uint8 ? 1 : 3] },
+      { tag: 324, type: LONG8, values: Array.from(level.offsets.subarray(first, first + perPage)) },
+      { tag: 325, type: LONG8, values: Array.from(level.byteCounts.subarray(first, first + perPage)) },
     );
+    if (subIfds.length > 0) entries.push({ tag: 330, type: IFD8, values: subIfds });
+    entries.push({ tag: 339, type: SHORT, values: [uint8 ? 1 : 3] });
     return entries;
   }
 
@@ -228,7 +334,7 @@ export class BigTiffSink implements VolumeSink {
   private encodeIfd(entries: Entry[], at: number, next: number): Uint8Array {
     const valueBytes = (e: Entry): Uint8Array => {
       if (typeof e.values === 'string') return new TextEncoder().encode(`${e.values}\0`);
-      const size = e.type === SHORT ? 2 : e.type === LONG ? 4 : 8;
+      const size = e.type === SHORT ? 2 : e.type === LONG ? 4 : 8; // RATIONAL: two LONGs; LONG8, IFD8: 8
       const out = new Uint8Array(e.values.length * (e.type === RATIONAL ? 4 : size));
       const view = new DataView(out.buffer);
       e.values.forEach((v, i) => {
@@ -278,17 +384,29 @@ export class BigTiffSink implements VolumeSink {
     if (first) {
       throw new EmsegError('E_CORRUPT', `${this.name}: ${missing} tiles are not written yet (first: slice ${first.z}, tile row ${first.cy}, column ${first.cx})`);
     }
-    // IFDs after the tiles, page 0 first; then the header pointing at page 0.
+    await this.writePyramid();
+    // IFDs after the tiles: each page's IFD followed by its reduced levels' (SubIFDs); then the
+    // header pointing at page 0. IFD sizes do not depend on the offsets in them: measure, then write.
+    const layout: { at: number; entries: (subIfds: number[]) => Entry[] }[][] = [];
     let at = this.end;
-    const firstIfd = at;
     for (let z = 0; z < this.depth; z += 1) {
-      const entries = this.entries(z);
-      const size = this.encodeIfd(entries, at, 0).length;
-      const next = z + 1 < this.depth ? at + size : 0;
-      const bytes = this.encodeIfd(entries, at, next);
-      await this.handle.write(bytes, 0, bytes.length, at);
-      at += bytes.length;
+      const page = this.levels.map((level) => ({ at: 0, entries: (subIfds: number[]) => this.entries(z, level, subIfds) }));
+      for (const [i, ifd] of page.entries()) {
+        ifd.at = at;
+        at += this.encodeIfd(ifd.entries(i === 0 ? new Array<number>(this.levels.length - 1).fill(0) : []), 0, 0).length;
+      }
+      layout.push(page);
     }
+    for (const [z, page] of layout.entries()) {
+      const next = z + 1 < layout.length ? layout[z + 1]![0]!.at : 0;
+      for (const [i, ifd] of page.entries()) {
+        const bytes = i === 0
+          ? this.encodeIfd(ifd.entries(page.slice(1).map((sub) => sub.at)), ifd.at, next)
+          : this.encodeIfd(ifd.entries([]), ifd.at, 0);
+        await this.handle.write(bytes, 0, bytes.length, ifd.at);
+      }
+    }
+    const firstIfd = layout[0]![0]!.at;
     const header = new Uint8Array(16);
     const view = new DataView(header.buffer);
     header.set([0x49, 0x49]);
@@ -298,16 +416,25 @@ export class BigTiffSink implements VolumeSink {
     await this.handle.write(header, 0, 16, 0);
     await this.handle.sync();
     await this.handle.close();
-    await rename(this.temp, this.options.path);
+    await this.journal.close();
+    await rename(this.files.partial, this.options.path);
+    await unlink(this.files.journal).catch(() => undefined);
     this.finished = true;
   }
 
-  /** Without finalize(): abandons the output (the temp file is removed). */
+  /** Without finalize(): keeps the partial file and its journal, so the same job resumes. */
   async close(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
     await this.handle.close().catch(() => undefined);
-    await unlink(this.temp).catch(() => undefined);
+    await this.journal.close().catch(() => undefined);
+  }
+
+  /** Without finalize(): removes the partial file and its journal. */
+  async discard(): Promise<void> {
+    await this.close();
+    await unlink(this.files.partial).catch(() => undefined);
+    await unlink(this.files.journal).catch(() => undefined);
   }
 }
 

@@ -31,7 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflate, inflate } from 'node:zlib';
 import { EmsegError } from '../core/errors.ts';
-import { halveImage, type DownsampleRule } from '../core/downsample.ts';
+import { halveImage, pyramidLevelCount, type DownsampleRule } from '../core/downsample.ts';
 import type { GreyImage } from '../core/image.ts';
 import type { Box } from '../core/padding.ts';
 import {
@@ -115,19 +115,6 @@ function positiveInteger(value: number, what: string): number {
   return value;
 }
 
-/** The default count of lower levels: halve until the level fits in one chunk, at most 6. */
-export function defaultLevelCount(width: number, height: number, chunkWidth: number, chunkHeight: number): number {
-  let levels = 0;
-  let w = width;
-  let h = height;
-  while ((w > chunkWidth || h > chunkHeight) && levels < 6) {
-    w = Math.ceil(w / 2);
-    h = Math.ceil(h / 2);
-    levels += 1;
-  }
-  return levels;
-}
-
 interface Level extends ChunkLayout {
   readonly path: string;
 }
@@ -160,7 +147,7 @@ export class OmeZarrSink implements VolumeSink {
     this.kind = options.kind;
     this.pixelSize = options.pixelSize;
     this.identity = identity;
-    this.levelCount = options.levels ?? defaultLevelCount(this.width, this.height, this.chunkWidth, this.chunkHeight);
+    this.levelCount = options.levels ?? pyramidLevelCount(this.width, this.height, this.chunkWidth, this.chunkHeight);
     this.compressionLevel = options.compressionLevel ?? 1;
   }
 
@@ -215,9 +202,13 @@ export class OmeZarrSink implements VolumeSink {
     }
     if (!(await exists(identityPath))) {
       const others = (await readdir(this.root)).filter((entry) => !entry.endsWith('.tmp'));
-      if (others.length > 0) {
+      // Another process creating the same store links .zattrs before writing anything else, so
+      // files seen here without .zattrs (checked again after the listing) are no emseg store.
+      if (others.length > 0 && !(await exists(identityPath))) {
         throw new EmsegError('E_OUTPUT_EXISTS', `${this.name}: is a folder that holds no emseg store (${others.slice(0, 3).join(', ')}...); refusing to write into it, choose another output path`);
       }
+    }
+    if (!(await exists(identityPath))) {
       const temp = join(this.root, `.identity.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
       await writeFile(temp, `${JSON.stringify({ emseg: this.identity }, null, 1)}\n`, { flag: 'wx' });
       try {
@@ -239,9 +230,10 @@ export class OmeZarrSink implements VolumeSink {
     }
     const other = recorded as StoreIdentity;
     if (canonicalJson({ format: other.format, job: other.job, array: other.array }) !== canonicalJson(this.identity)) {
-      const what = canonicalJson(other.array) !== canonicalJson(this.identity.array)
-        ? `a ${other.array.width}x${other.array.height}x${other.array.depth} ${other.array.kind} (${other.array.sampleType})`
-        : `job ${describeJob(other.job)}`;
+      const theirs = other.array as unknown as Record<string, unknown>;
+      const ours = this.identity.array as unknown as Record<string, unknown>;
+      const differences = Object.keys(ours).filter((key) => theirs?.[key] !== ours[key]).map((key) => `${key} ${String(theirs?.[key])} there, ${String(ours[key])} here`);
+      const what = differences.length > 0 ? differences.join(', ') : `job ${describeJob(other.job)}`;
       throw new EmsegError('E_OUTPUT_EXISTS', `${this.name}: holds the output of another job (${what}); delete it or choose another output path`);
     }
     await writeFileAtomic(join(this.root, '.zgroup'), '{\n "zarr_format": 2\n}\n');

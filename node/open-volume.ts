@@ -93,7 +93,7 @@ export interface OpenVolumeSinkOptions {
   pixelSize?: PixelSize;
   /** Chunk (OME-Zarr) or tile (BigTIFF) side in pixels, a multiple of 16. Default 512. */
   chunkSize?: number;
-  /** The job identity an OME-Zarr store records (node/ome-zarr-sink.ts); BigTIFF output ignores it. */
+  /** The job identity the output records for resume (node/ome-zarr-sink.ts, node/bigtiff-sink.ts). */
   job: unknown;
   /** Files this command reads; writing onto one of them is refused. */
   inputs?: readonly string[];
@@ -117,7 +117,7 @@ export async function openVolumeSink(path: string, options: OpenVolumeSinkOption
     return openOmeZarrSink({ ...options, path, chunkWidth: size, chunkHeight: size });
   }
   if (format === 'bigtiff') {
-    return openBigTiffSink({ path, width: options.width, height: options.height, depth: options.depth, tileSize: size, sampleType: options.sampleType, pixelSize: options.pixelSize, inputs: options.inputs, imageName: options.kind });
+    return openBigTiffSink({ path, width: options.width, height: options.height, depth: options.depth, tileSize: size, sampleType: options.sampleType, pixelSize: options.pixelSize, inputs: options.inputs, imageName: options.kind, kind: options.kind, job: options.job });
   }
   throw new EmsegError('E_BAD_ARGUMENT', `${path}: large outputs are written as OME-Zarr (name ending .zarr or .ome.zarr) or tiled BigTIFF (.tif, .tiff)`);
 }

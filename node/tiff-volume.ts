@@ -63,6 +63,13 @@ class FileHandleSource {
     }));
   }
 
+  /** Exactly `length` bytes at `offset`, which the caller checked lie inside the file. */
+  async readAt(offset: number, length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    await this.handle.read(out, 0, length, offset);
+    return out;
+  }
+
   close(): Promise<void> {
     return this.handle.close();
   }
@@ -76,6 +83,11 @@ interface PageInfo {
   readonly segmentHeight: number;
   readonly samples: number;
   readonly whiteIsZero: boolean;
+  /** Uncompressed strips: rows are read straight from the file, whatever the strip size. */
+  readonly raw: boolean;
+  readonly bytesPerSample: number;
+  /** Bytes from the IFD's pixel data to this page's (an ImageJ stack stored with a single IFD). */
+  readonly shift: number;
 }
 
 function tagNumbers(value: unknown): number[] {
@@ -99,6 +111,7 @@ export class TiffVolume implements VolumeSource {
     private readonly pages: readonly PageInfo[],
     private readonly kind: { bits: number; format: number },
     readonly pixelSize: PixelSize | undefined,
+    private readonly littleEndian: boolean,
   ) {
     const first = pages[0]!;
     this.width = first.image.getWidth();
@@ -154,6 +167,7 @@ export class TiffVolume implements VolumeSource {
       if (index === 0 || (subfile & 1) === 0) pages.push(await describePage(name, image, pages.length, maxSegmentBytes));
       offset = Number(directory.nextIFDByteOffset);
     }
+    if (pages.length === 1) pages.push(...(await imagejContiguousPages(name, source.fileSize, pages[0]!)));
     const first = pages[0];
     if (!first) throw corrupt(name, source.fileSize, 'has no image directory');
     const kind = await sampleKind(name, first);
@@ -173,7 +187,7 @@ export class TiffVolume implements VolumeSource {
       pages: pages.length,
       name,
     });
-    return new TiffVolume(name, source, pages, kind, pixelSize);
+    return new TiffVolume(name, source, pages, kind, pixelSize, tiff.littleEndian);
   }
 
   async readRegion(z: number, box: Box): Promise<GreyImage> {
@@ -182,6 +196,7 @@ export class TiffVolume implements VolumeSource {
     const inside = [box.x, box.y, box.width, box.height].every(Number.isInteger) && box.x >= 0 && box.y >= 0 &&
       box.width > 0 && box.height > 0 && box.x + box.width <= this.width && box.y + box.height <= this.height;
     if (!inside) throw new RangeError(`box: expected a region inside ${this.width}x${this.height}, found ${box.width}x${box.height} at ${box.x},${box.y}`);
+    if (page.raw) return this.toGrey(page, await this.readRawRows(page, box), box);
     await this.checkSegments(page, box);
     let raster: ArrayLike<number>;
     try {
@@ -190,6 +205,27 @@ export class TiffVolume implements VolumeSource {
       throw asEmsegError(error, this.name, `page ${page.index}`, this.source.fileSize);
     }
     return this.toGrey(page, raster, box);
+  }
+
+  /** The region of an uncompressed striped page, row by row from the file, decoded to samples. */
+  private async readRawRows(page: PageInfo, box: Box): Promise<ArrayLike<number>> {
+    const pixelBytes = page.samples * page.bytesPerSample;
+    const rowBytes = this.width * pixelBytes;
+    const length = box.width * pixelBytes;
+    const bytes = new Uint8Array(length * box.height);
+    const directory = page.image.fileDirectory;
+    for (let row = 0; row < box.height; row += 1) {
+      const y = box.y + row;
+      const strip = Math.floor(y / page.segmentHeight);
+      const stripOffset = Number(await directory.loadValueIndexed('StripOffsets', strip));
+      if (!Number.isFinite(stripOffset)) throw corrupt(this.name, this.source.fileSize, `page ${page.index}: strip ${strip} is missing from StripOffsets`);
+      const at = stripOffset + page.shift + (y - strip * page.segmentHeight) * rowBytes + box.x * pixelBytes;
+      if (at + length > this.source.fileSize) {
+        throw corrupt(this.name, this.source.fileSize, `page ${page.index} strip ${strip} at byte ${stripOffset} (row ${y} at byte ${at}) runs past the end of the file`);
+      }
+      bytes.set(await this.source.readAt(at, length), row * length);
+    }
+    return decodeSamples(bytes, this.kind, page.bytesPerSample, this.littleEndian);
   }
 
   /** Every tile or strip the region touches must lie inside the file. */
@@ -297,11 +333,48 @@ async function describePage(name: string, image: GeoTIFFImage, index: number, ma
   const segmentHeight = Math.min(image.getTileHeight(), tiled ? Infinity : height);
   if (!(segmentWidth > 0 && segmentHeight > 0)) throw new EmsegError('E_CORRUPT', `${name}: page ${index} declares ${segmentWidth}x${segmentHeight} tiles (corrupt TIFF)`);
   const bits = tagNumbers(await directory.loadValue('BitsPerSample'));
+  const raw = compression === 1 && !tiled && ((await value('Predictor')) ?? 1) === 1;
   const bytes = segmentBytes({ tileWidth: segmentWidth, tileHeight: segmentHeight, bitsPerSample: bits.length ? bits : [1] });
-  if (bytes > maxSegmentBytes) {
+  if (!raw && bytes > maxSegmentBytes) {
     throw new EmsegError('E_TOO_LARGE', `${name}: page ${index}: one ${tiled ? 'tile' : 'strip'} of ${segmentWidth}x${segmentHeight} pixels decodes to ${bytes} bytes, over the limit of ${maxSegmentBytes}; rewrite the file tiled (e.g. tifffile's tile=(512, 512))`);
   }
-  return { image, index, tiled, segmentWidth, segmentHeight, samples, whiteIsZero: photometric === 0 };
+  const bytesPerSample = Math.max(1, Math.floor((bits[0] ?? 8) / 8));
+  return { image, index, tiled, segmentWidth, segmentHeight, samples, whiteIsZero: photometric === 0, raw, bytesPerSample, shift: 0 };
+}
+
+/** Raw sample bytes in the file's byte order -> uint8, uint16 or float32 (the other kinds, exactly up to 2^24). */
+function decodeSamples(bytes: Uint8Array, kind: { bits: number; format: number }, size: number, littleEndian: boolean): Uint8Array | Uint16Array | Float32Array {
+  if (kind.format === 1 && kind.bits === 8) return bytes;
+  const count = bytes.length / size;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = kind.format === 1 && kind.bits === 16 ? new Uint16Array(count) : new Float32Array(count);
+  const read: (offset: number) => number =
+    kind.format === 3 ? (size === 8 ? (o) => view.getFloat64(o, littleEndian) : (o) => view.getFloat32(o, littleEndian))
+      : kind.format === 2 ? (size === 1 ? (o) => view.getInt8(o) : size === 2 ? (o) => view.getInt16(o, littleEndian) : (o) => view.getInt32(o, littleEndian))
+        : size === 2 ? (o) => view.getUint16(o, littleEndian) : (o) => view.getUint32(o, littleEndian);
+  for (let i = 0; i < count; i += 1) out[i] = read(i * size);
+  return out;
+}
+
+/**
+ * ImageJ writes stacks over 4 GiB (and some tools any stack) with a single IFD whose description
+ * says `images=N`, the N pages stored one after the other. Like ImageJ, tifffile and
+ * core/tiff.ts, read them as N pages when the page is uncompressed and the file holds all of them.
+ */
+async function imagejContiguousPages(name: string, fileSize: number, page: PageInfo): Promise<PageInfo[]> {
+  if (!page.raw) return [];
+  const description = await page.image.fileDirectory.loadValue('ImageDescription');
+  const images = typeof description === 'string' && description.startsWith('ImageJ=') ? Number(/^images=(\d+)$/m.exec(description)?.[1] ?? 1) : 1;
+  if (!(images > 1)) return [];
+  const pageBytes = page.image.getWidth() * page.image.getHeight() * page.samples * page.bytesPerSample;
+  const offsets = tagNumbers(await page.image.fileDirectory.loadValue('StripOffsets'));
+  const start = offsets[0]!;
+  const stripBytes = page.segmentHeight * page.image.getWidth() * page.samples * page.bytesPerSample;
+  if (!offsets.every((offset, i) => offset === start + i * stripBytes)) return [];
+  if (start + images * pageBytes > fileSize) {
+    throw new EmsegError('E_CORRUPT', `${name}: an ImageJ stack of ${images} images needs ${start + images * pageBytes} bytes, the file has ${fileSize} (truncated)`);
+  }
+  return Array.from({ length: images - 1 }, (_, i) => ({ ...page, index: i + 1, shift: (i + 1) * pageBytes }));
 }
 
 async function sampleKind(name: string, page: PageInfo): Promise<{ bits: number; format: number }> {

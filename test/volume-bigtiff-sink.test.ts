@@ -4,7 +4,7 @@
  * tifffile (an independent reader) with its OME-XML pixel size.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { openBigTiffSink, type BigTiffSinkOptions } from '../node/bigtiff-sink.t
 import { openTiffVolume } from '../node/tiff-volume.ts';
 import { allChunks, chunkBox, type ChunkIndex } from '../core/volume.ts';
 import { pythonCanRun, runPythonJson } from './helpers/python.ts';
+import { halveImage } from '../core/downsample.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'emseg-bigtiff-sink-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -42,7 +43,7 @@ function wholeVolume(options: BigTiffSinkOptions, f: (x: number, y: number, z: n
 }
 
 const maskOptions = (path: string): BigTiffSinkOptions => ({ path, width: 300, height: 170, depth: 3, tileSize: 64, sampleType: 'uint8', pixelSize: { x: 4, y: 4, z: 40, unit: 'nanometer' } });
-const probOptions = (path: string): BigTiffSinkOptions => ({ path, width: 130, height: 100, depth: 1, tileSize: 48, sampleType: 'float32', compression: 'none' });
+const probOptions = (path: string): BigTiffSinkOptions => ({ path, width: 130, height: 100, depth: 1, tileSize: 48, sampleType: 'float32', compression: 'none', kind: 'probability' });
 
 describe('BigTIFF sink', () => {
   it('writes tiles in any order; our reader reads every pixel and the pixel size back', async () => {
@@ -58,17 +59,44 @@ describe('BigTIFF sink', () => {
       }
       await volume.close();
     }
-    expect(readdirSync(folder).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(folder).filter((f) => /\.(tmp|partial|journal)$/.test(f))).toEqual([]);
   });
 
-  it('finalize with tiles missing names them and leaves no output; close() abandons the temp file', async () => {
+  it('finalize with tiles missing names them and leaves no output; discard() removes the partial file', async () => {
     const path = join(folder, 'partial.tif');
     const sink = await openBigTiffSink(maskOptions(path));
     await sink.writeChunk({ z: 0, cx: 0, cy: 0 }, chunkData(maskOptions(path), { z: 0, cx: 0, cy: 0 }, mask));
     await expect(sink.finalize()).rejects.toThrow(/partial\.tif: 44 tiles are not written yet \(first: slice 0, tile row 0, column 1\)/);
-    await sink.close();
+    await sink.discard();
     expect(existsSync(path)).toBe(false);
     expect(readdirSync(folder).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+
+  it('resumes the same job from its journal (a torn last line ignored); refuses another job', async () => {
+    const path = join(folder, 'resumed.tif');
+    const options = { ...maskOptions(path), job: { input: 'a.tif' } };
+    const first = await openBigTiffSink(options);
+    const chunks = [...allChunks(first)];
+    for (const chunk of chunks.slice(0, 20)) await first.writeChunk(chunk, chunkData(options, chunk, mask));
+    await first.close(); // as if killed: the partial file and the journal stay
+    appendFileSync(join(folder, '.resumed.tif.journal'), '21 999'); // a line cut by the kill
+    await expect(openBigTiffSink({ ...options, job: { input: 'b.tif' } })).rejects.toMatchObject({
+      code: 'E_OUTPUT_EXISTS',
+      message: `${path}: an unfinished output of another job lies beside it (.resumed.tif.partial, .resumed.tif.journal); delete them or choose another output path`,
+    });
+    const again = await openBigTiffSink(options);
+    const done = await Promise.all(chunks.map((chunk) => again.isChunkComplete(chunk)));
+    expect(done).toEqual(chunks.map((_, i) => i < 20));
+    for (const chunk of chunks) if (!(await again.isChunkComplete(chunk))) await again.writeChunk(chunk, chunkData(options, chunk, mask));
+    await again.finalize();
+    expect(readdirSync(folder).filter((f) => f.startsWith('.resumed'))).toEqual([]);
+    const volume = await openTiffVolume(path);
+    const all = wholeVolume(options, mask);
+    for (let z = 0; z < options.depth; z += 1) {
+      const page = await volume.readRegion(z, { x: 0, y: 0, width: options.width, height: options.height });
+      expect(page.data).toEqual(all.subarray(z * options.width * options.height, (z + 1) * options.width * options.height));
+    }
+    await volume.close();
   });
 
   it('refuses an existing output when told not to overwrite, an input, and chunks of the wrong shape', async () => {
@@ -80,7 +108,7 @@ describe('BigTIFF sink', () => {
     await expect(openBigTiffSink({ ...maskOptions(path), tileSize: 100 })).rejects.toThrow(/tileSize: expected a positive multiple of 16, found 100/);
     const sink = await openBigTiffSink(maskOptions(join(folder, 'shape.tif')));
     await expect(sink.writeChunk({ z: 0, cx: 4, cy: 0 }, new Uint8Array(64 * 64))).rejects.toThrow(/expected a Uint8Array of 2816 pixels \(44x64\)/);
-    await sink.close();
+    await sink.discard();
   });
 });
 
@@ -95,7 +123,9 @@ describe.skipIf(!pythonCanRun('tifffile, numpy', 'volume-bigtiff-sink', 'python3
       '    p = t.pages[0]',
       '    ome = t.ome_metadata or ""',
       '    m = re.search(r\'PhysicalSizeX="([^"]+)" PhysicalSizeXUnit="([^"]+)"\', ome)',
-      '    print(json.dumps(dict(bigtiff=t.is_bigtiff, ome=t.is_ome, tiled=p.is_tiled, tile=list(p.tile), pages=len(t.pages), axes=t.series[0].axes,',
+      '    levels = t.series[0].levels',
+      '    l1 = levels[1].asarray() if len(levels) > 1 else np.zeros(0)',
+      '    print(json.dumps(dict(levels=[list(l.shape) for l in levels], l1=hashlib.sha256(np.ascontiguousarray(l1).tobytes()).hexdigest(), bigtiff=t.is_bigtiff, ome=t.is_ome, tiled=p.is_tiled, tile=list(p.tile), pages=len(t.pages), axes=t.series[0].axes,',
       '        shape=list(a.shape), dtype=str(a.dtype), sha=hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest(),',
       '        physical=[float(m.group(1)), m.group(2)] if m else None, resolution=[float(x) for x in p.get_resolution()] if hasattr(p, "get_resolution") else None)))',
     ].join('\n');
@@ -114,5 +144,21 @@ describe.skipIf(!pythonCanRun('tifffile, numpy', 'volume-bigtiff-sink', 'python3
       physical: options.pixelSize ? [4, 'nm'] : null,
     });
     if (options.pixelSize && info['resolution']) expect(info['resolution']).toEqual([2_500_000, 2_500_000]); // pixels per cm
+    // The reduced levels (SubIFDs): halved until a level fits one tile; level 1 is core/downsample.ts of level 0.
+    const shapes = info['levels'] as number[][];
+    const expectedShapes = [[options.height, options.width]];
+    for (let [h, w] = [options.height, options.width]; w > options.tileSize! || h > options.tileSize!;) {
+      [h, w] = [Math.ceil(h / 2), Math.ceil(w / 2)];
+      expectedShapes.push([h, w]);
+    }
+    expect(expectedShapes.length).toBeGreaterThan(2); // 300 wide, tiles of 64: 300, 150, 75, 38
+    expect(shapes.map((shape) => shape.slice(-2))).toEqual(expectedShapes);
+    const hash = createHash('sha256');
+    for (let z = 0; z < options.depth; z += 1) {
+      const page = all.subarray(z * options.width * options.height, (z + 1) * options.width * options.height);
+      const halved = halveImage({ width: options.width, height: options.height, data: page }, options.sampleType === 'uint8' ? 'majority' : 'mean');
+      hash.update(new Uint8Array(halved.data.buffer));
+    }
+    expect(info['l1']).toBe(hash.digest('hex'));
   });
 });

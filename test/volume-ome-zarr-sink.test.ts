@@ -13,6 +13,8 @@ import { allChunks, chunkBox, type ChunkLayout } from '../core/volume.ts';
 import { halveImage } from '../core/downsample.ts';
 import type { GreyImage } from '../core/image.ts';
 import { pythonCanRun, runPythonJson } from './helpers/python.ts';
+import { shardTestOptions, shardTestValue } from './helpers/zarr-shard-volume.ts';
+import { spawn } from 'node:child_process';
 
 const folder = mkdtempSync(join(tmpdir(), 'emseg-zarr-sink-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -123,7 +125,7 @@ describe('OME-Zarr sink', () => {
     await expect(openOmeZarrSink({ ...options, job: { ...job, modelSha256: 'cd'.repeat(32) } })).rejects.toThrow(
       /owned\.zarr: holds the output of another job \(job \{"input":"big\.tif".*\); delete it or choose another output path$/,
     );
-    await expect(openOmeZarrSink({ ...options, width: 65 })).rejects.toThrow(/holds the output of another job \(a 64x64x1 mask \(uint8\)\)/);
+    await expect(openOmeZarrSink({ ...options, width: 65, chunkWidth: 16 })).rejects.toThrow(/holds the output of another job \(width 64 there, 65 here, chunkWidth 32 there, 16 here\)/);
     expect(snapshot(path)).toEqual(before);
 
     const foreign = join(folder, 'foreign');
@@ -155,6 +157,33 @@ describe('OME-Zarr sink', () => {
     expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
     for (const key of Object.keys(b)) expect(a[key]!.slice(0, 64), key).toBe(b[key]!.slice(0, 64));
   });
+});
+
+describe('OME-Zarr sink written by several processes at once', () => {
+  it('4 processes racing to create one store and writing disjoint chunks equal one writer', async () => {
+    const path = join(folder, 'processes.zarr');
+    const helper = join(import.meta.dirname, 'helpers', 'zarr-shard-writer.ts');
+    const codes = await Promise.all([0, 1, 2, 3].map((shard) => new Promise<string>((done) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', helper, path, String(shard), '4'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.on('close', (code) => done(`${code}${stderr}`));
+    })));
+    expect(codes).toEqual(['0', '0', '0', '0']);
+    const sink = await openOmeZarrSink({ ...shardTestOptions, path });
+    await sink.finalize();
+    const slices = [0, 1].map((z) => {
+      const data = new Uint8Array(150 * 100);
+      for (let y = 0; y < 100; y += 1) for (let x = 0; x < 150; x += 1) data[y * 150 + x] = shardTestValue(x, y, z);
+      return { width: 150, height: 100, data };
+    });
+    const single = join(folder, 'processes-single.zarr');
+    await writeAll({ ...shardTestOptions, path: single }, slices);
+    const a = snapshot(path);
+    const b = snapshot(single);
+    expect(Object.keys(a).filter((k) => !k.endsWith('.tmp')).sort()).toEqual(Object.keys(b).sort());
+    for (const key of Object.keys(b)) expect(a[key]!.slice(0, 64), key).toBe(b[key]!.slice(0, 64));
+  }, 60_000);
 });
 
 describe.skipIf(!pythonCanRun('zarr, numpy', 'volume-ome-zarr-sink', 'python3-zarr python3-numpy'))('OME-Zarr sink read by Python zarr 2.13', () => {

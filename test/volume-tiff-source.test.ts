@@ -8,7 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTiffVolume } from '../node/tiff-volume.ts';
-import { decodeTiff } from '../core/tiff.ts';
+import { decodeTiff, encodeTiff } from '../core/tiff.ts';
+import { makeImage, makeStack } from '../core/image.ts';
 import { pythonCanRun, runPythonJson } from './helpers/python.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'emseg-tiff-volume-'));
@@ -64,6 +65,7 @@ with tifffile.TiffFile(f'{out}/zipbomb.tif', mode='r+b') as t:
         values = list(tag.value)
         values[0] = value
         tag.overwrite(values)
+tifffile.imwrite(f'{out}/one-strip.tif', np.tile(u8[0], (14, 10)), photometric='minisblack', rowsperstrip=H * 14)
 print(json.dumps('ok'))
 `;
 
@@ -120,6 +122,14 @@ describe.skipIf(!canRun)('TIFF volume reader on files written by tifffile', () =
     expect(plain.pixelSize).toBeUndefined();
     await Promise.all([ome.close(), imagej.close(), plain.close()]);
     await expect(openTiffVolume(join(folder, 'ome-channels.ome.tif'))).rejects.toThrow(/SizeC=2.*emseg reads one channel of one time point/);
+  });
+
+  it('reads an uncompressed page stored as one strip row by row, whatever the strip size', async () => {
+    const volume = await openTiffVolume(join(folder, 'one-strip.tif'), { maxSegmentBytes: 1 << 16 });
+    expect([volume.width, volume.height, volume.depth]).toEqual([W * 10, H * 14, 1]);
+    const box = { x: W * 5 + 3, y: H * 7 + 2, width: 40, height: 30 };
+    expect([...(await volume.readRegion(0, box)).data]).toEqual(Array.from({ length: 30 * 40 }, (_, i) => u8((box.x + (i % 40)) % W, (box.y + Math.floor(i / 40)) % H, 0)));
+    await volume.close();
   });
 
   it('refuses a tile that would decode to more than the limit, before reading it', async () => {
@@ -182,7 +192,8 @@ describe.skipIf(!canRun)('TIFF volume reader on files written by tifffile', () =
 
 describe('TIFF volume reader against core/tiff.ts on the TIFF fixtures (LZW, PackBits, palette, WhiteIsZero...)', () => {
   const fixtures = join(import.meta.dirname, 'fixtures', 'tiff');
-  const names = readdirSync(fixtures).filter((f) => f.endsWith('.tif') && !f.startsWith('bad-') && !f.startsWith('jpeg-'));
+  // JPEG in YCbCr (PhotometricInterpretation 6) is refused here; core/tiff.ts reads it.
+  const names = readdirSync(fixtures).filter((f) => f.endsWith('.tif') && !f.startsWith('bad-') && f !== 'jpeg-ycbcr.tif');
 
   it.each(names)('%s: every page equals decodeTiff, read in four regions', async (name) => {
     const path = join(fixtures, name);
@@ -204,9 +215,27 @@ describe('TIFF volume reader against core/tiff.ts on the TIFF fixtures (LZW, Pac
   });
 
   // bad-float64 and bad-uint32 are read here (as float32); the other bad fixtures are refused.
-  it.each(names.length ? readdirSync(fixtures).filter((f) => f.startsWith('bad-') && f !== 'bad-float64.tif' && f !== 'bad-uint32.tif') : [])('%s is refused with one line', async (name) => {
+  it.each(names.length ? [...readdirSync(fixtures).filter((f) => f.startsWith('bad-') && f !== 'bad-float64.tif' && f !== 'bad-uint32.tif'), 'jpeg-ycbcr.tif'] : [])('%s is refused with one line', async (name) => {
     const error = await openTiffVolume(join(fixtures, name)).then(async (v) => { await v.readRegion(0, { x: 0, y: 0, width: v.width, height: v.height }); await v.close(); return undefined; }, (e: unknown) => e);
     expect(error).toMatchObject({ name: 'EmsegError', message: expect.stringMatching(new RegExp(`^${join(fixtures, name)}: [^\\n]+$`)) });
+  });
+});
+
+describe('TIFF volume reader: an ImageJ stack stored with a single IFD (as ImageJ writes stacks over 4 GiB)', () => {
+  it('reads its pages one after the other, and refuses a truncated one', async () => {
+    const pages = [0, 1, 2].map((z) => makeImage(50, 40, Uint16Array.from({ length: 2000 }, (_, i) => u16(i % 50, Math.floor(i / 50), z))));
+    const bytes = encodeTiff(makeStack(pages));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const ifd = view.getUint32(4, true);
+    view.setUint32(ifd + 2 + view.getUint16(ifd, true) * 12, 0, true); // cut the chain after IFD 0
+    const path = join(folder, 'imagej-one-ifd.tif');
+    writeFileSync(path, bytes);
+    const volume = await openTiffVolume(path);
+    expect([volume.width, volume.height, volume.depth, volume.bitDepth]).toEqual([50, 40, 3, 16]);
+    for (let z = 0; z < 3; z += 1) expect((await volume.readRegion(z, { x: 0, y: 0, width: 50, height: 40 })).data).toEqual(pages[z]!.data);
+    await volume.close();
+    truncateSync(path, bytes.length - 10);
+    await expect(openTiffVolume(path)).rejects.toThrow(/imagej-one-ifd\.tif: an ImageJ stack of 3 images needs \d+ bytes, the file has \d+ \(truncated\)/);
   });
 });
 
