@@ -155,6 +155,9 @@ export async function predictLarge(input: string, out: string, model: PredictMod
   const sampleType: VolumeSampleType = output === 'mask' ? 'uint8' : options.probabilityType ?? 'float32';
   const kind: VolumeOutput = output;
 
+  if (options.level && !(await stat(input).then((info) => info.isDirectory(), () => false))) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--level ${options.level}: only an OME-Zarr input has resolution levels; ${input} is a file`);
+  }
   const source = await openVolume(input, options.level ? { level: options.level } : {});
   let sink: VolumeSink | undefined;
   try {
