@@ -136,6 +136,9 @@ export class BigTiffSink implements VolumeSink {
     }
     const tile = options.tileSize ?? 512;
     if (!Number.isInteger(tile) || tile <= 0 || tile % 16 !== 0) throw new EmsegError('E_BAD_ARGUMENT', `tileSize: expected a positive multiple of 16, found ${tile}`);
+    if (options.levels !== undefined && (!Number.isInteger(options.levels) || options.levels < 0)) {
+      throw new EmsegError('E_BAD_ARGUMENT', `levels: expected an integer >= 0, found ${options.levels}`);
+    }
     if (options.inputs) await assertNotAnInput(options.path, options.inputs);
     if (options.overwrite === false && (await stat(options.path).then(() => true, () => false))) {
       throw new EmsegError('E_OUTPUT_EXISTS', `${options.path}: already exists; refusing to overwrite it`);

@@ -10,10 +10,14 @@
  * - Sample types: uint8 and uint16 stay; float32 stays; int8/int16/int32/uint32/float64 become
  *   float32; bool, 64-bit integers, strings and objects are E_UNSUPPORTED.
  * - A path to a bare Zarr array (no multiscales) is read as that array, without a pixel size.
+ * - Guards: keys may not leave the store folder; zlib/gzip chunks inflate into a buffer of the
+ *   chunk's size (node/zarr-bounded-codecs.ts); an array whose chunks would decode to more than
+ *   `maxChunkBytes` is refused before any chunk is read.
  */
 import { open as openFile, readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import * as zarr from 'zarrita';
+import { sampleBytes } from './zarr-bounded-codecs.ts';
 import { EmsegError, isEmsegError } from '../core/errors.ts';
 import type { BitDepth, GreyImage, PixelArray } from '../core/image.ts';
 import type { Box } from '../core/padding.ts';
@@ -24,6 +28,8 @@ export interface OmeZarrSourceOptions {
   level?: number;
   /** 'error' (default): a missing chunk is E_CORRUPT; 'fill': it reads as the fill value, as Zarr allows. */
   missingChunks?: 'error' | 'fill';
+  /** Most bytes one decoded chunk may hold (E_TOO_LARGE). Default 256 MiB. */
+  maxChunkBytes?: number;
 }
 
 const METADATA_FILES = new Set(['.zarray', '.zgroup', '.zattrs', '.zmetadata', 'zarr.json']);
@@ -140,7 +146,7 @@ export class OmeZarrSource implements VolumeSource {
       const exists = await readFile(join(path, '.zgroup')).then(() => true, () => false);
       throw new EmsegError(exists ? 'E_CORRUPT' : 'E_NOT_AN_IMAGE', `${path}: not a readable Zarr store (${exists ? (error as Error).message.split('\n')[0] : 'no .zgroup, .zarray or zarr.json'})`);
     }
-    if (node instanceof zarr.Array) return OmeZarrSource.fromArray(path, node, defaultAxes(node.shape.length), '', undefined);
+    if (node instanceof zarr.Array) return OmeZarrSource.fromArray(path, node, defaultAxes(node.shape.length), '', undefined, options);
     const attrs = node.attrs as { ome?: { multiscales?: Multiscale[] }; multiscales?: Multiscale[]; emseg?: unknown };
     const multiscale = (attrs.ome?.multiscales ?? attrs.multiscales)?.[0];
     const datasets = multiscale?.datasets;
@@ -172,7 +178,7 @@ export class OmeZarrSource implements VolumeSource {
     const sy = scale[names.indexOf('y')]!;
     const zIndex = names.indexOf('z');
     const pixelSize = unit ? { x: sx, y: sy, ...(zIndex >= 0 ? { z: scale[zIndex]! } : {}), unit } : undefined;
-    return OmeZarrSource.fromArray(path, array, names, ` level ${level}`, pixelSize);
+    return OmeZarrSource.fromArray(path, array, names, ` level ${level}`, pixelSize, options);
   }
 
   private static fromArray(
@@ -181,9 +187,15 @@ export class OmeZarrSource implements VolumeSource {
     axes: readonly string[],
     levelName: string,
     pixelSize: PixelSize | undefined,
+    options: OmeZarrSourceOptions,
   ): OmeZarrSource {
     if (!(array.dtype in BIT_DEPTHS)) {
       throw new EmsegError('E_UNSUPPORTED', `${path}:${levelName} has samples of type ${array.dtype}; emseg reads 8/16/32-bit integers and 32/64-bit floats`);
+    }
+    const limit = options.maxChunkBytes ?? 256 * 1024 * 1024;
+    const chunkBytes = array.chunks.reduce((a, b) => a * b, 1) * sampleBytes(array.dtype)!;
+    if (chunkBytes > limit) {
+      throw new EmsegError('E_TOO_LARGE', `${path}:${levelName} has chunks of ${array.chunks.join('x')} that decode to ${chunkBytes} bytes each, over the limit of ${limit}; rechunk the store (e.g. 1 x 512 x 512)`);
     }
     if (!axes.includes('x') || !axes.includes('y')) {
       throw new EmsegError('E_UNSUPPORTED', `${path}:${levelName} has axes ${axes.join(', ')}; an image needs y and x`);
@@ -210,7 +222,9 @@ export class OmeZarrSource implements VolumeSource {
       chunk = (await zarr.get(this.array, selection)) as zarr.Chunk<zarr.DataType>;
     } catch (error) {
       if (isEmsegError(error)) throw error;
-      throw new EmsegError('E_CORRUPT', `${this.name}:${this.levelName} slice ${z}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+      // zarrita wraps a codec's error (ours included) in its own; name both.
+      const cause = (error as Error).cause instanceof Error ? `: ${((error as Error).cause as Error).message.split('\n')[0]}` : '';
+      throw new EmsegError('E_CORRUPT', `${this.name}:${this.levelName} slice ${z}: ${(error as Error).message.split('\n')[0]}${cause}`, { cause: error });
     }
     // y before x in the axes gives C order rows; a store with x before y is transposed here.
     const source = chunk.data as unknown as ArrayLike<number> & PixelArray;

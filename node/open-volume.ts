@@ -97,6 +97,8 @@ export interface OpenVolumeSinkOptions {
   job: unknown;
   /** Files this command reads; writing onto one of them is refused. */
   inputs?: readonly string[];
+  /** Reduced levels finalize() writes (0: none, e.g. for a benchmark's input). Default: until a level fits one chunk, at most 6. */
+  levels?: number;
 }
 
 export type OutputFormat = 'ome-zarr' | 'bigtiff';
@@ -117,7 +119,7 @@ export async function openVolumeSink(path: string, options: OpenVolumeSinkOption
     return openOmeZarrSink({ ...options, path, chunkWidth: size, chunkHeight: size });
   }
   if (format === 'bigtiff') {
-    return openBigTiffSink({ path, width: options.width, height: options.height, depth: options.depth, tileSize: size, sampleType: options.sampleType, pixelSize: options.pixelSize, inputs: options.inputs, imageName: options.kind, kind: options.kind, job: options.job });
+    return openBigTiffSink({ path, width: options.width, height: options.height, depth: options.depth, tileSize: size, sampleType: options.sampleType, pixelSize: options.pixelSize, inputs: options.inputs, imageName: options.kind, kind: options.kind, job: options.job, levels: options.levels });
   }
   throw new EmsegError('E_BAD_ARGUMENT', `${path}: large outputs are written as OME-Zarr (name ending .zarr or .ome.zarr) or tiled BigTIFF (.tif, .tiff)`);
 }

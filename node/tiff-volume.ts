@@ -15,8 +15,9 @@
  * Sample types follow core/tiff.ts: 8/16-bit unsigned stay as they are, 32-bit float stays
  * float32; signed integers, 32-bit integers and 64-bit floats become float32; RGB(A) becomes grey
  * with the BT.601 weights of core/grey.ts; WhiteIsZero is inverted. Reduced-resolution pages
- * (NewSubfileType bit 0) are skipped. OME-TIFF: the physical pixel size of the OME-XML; ImageJ
- * TIFF: the resolution tags with the description's unit and spacing.
+ * (NewSubfileType bit 0) are skipped; `level` n reads each page's n-th SubIFD (a pyramid level).
+ * OME-TIFF: the physical pixel size of the OME-XML; ImageJ TIFF: the resolution tags with the
+ * description's unit and spacing.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { GeoTIFF, GeoTIFFImage } from 'geotiff';
@@ -36,6 +37,8 @@ export interface TiffVolumeOptions {
   maxPages?: number;
   /** Most bytes one decoded tile or strip may hold (E_TOO_LARGE). Default 256 MiB. */
   maxSegmentBytes?: number;
+  /** Resolution level of a pyramidal (OME-)TIFF: 0 the full image (default), n its n-th SubIFD. */
+  level?: number;
 }
 
 const SUPPORTED_COMPRESSIONS: Readonly<Record<number, string>> = {
@@ -162,12 +165,15 @@ export class TiffVolume implements VolumeSource {
       }
       await readArrays(name, source, directory, tiff.littleEndian);
       markByteOrder(directory, tiff.littleEndian);
-      const image = new GeoTIFFImage(directory, tiff.littleEndian, false, tiff.source);
       const subfile = Number((await directory.loadValue('NewSubfileType')) ?? 0);
-      if (index === 0 || (subfile & 1) === 0) pages.push(await describePage(name, image, pages.length, maxSegmentBytes));
+      if (index === 0 || (subfile & 1) === 0) {
+        const level = await levelDirectory(name, source, tiff, directory, pages.length, options.level ?? 0);
+        const image = new GeoTIFFImage(level, tiff.littleEndian, false, tiff.source);
+        pages.push(await describePage(name, image, pages.length, maxSegmentBytes));
+      }
       offset = Number(directory.nextIFDByteOffset);
     }
-    if (pages.length === 1) pages.push(...(await imagejContiguousPages(name, source.fileSize, pages[0]!)));
+    if (pages.length === 1 && !options.level) pages.push(...(await imagejContiguousPages(name, source.fileSize, pages[0]!)));
     const first = pages[0];
     if (!first) throw corrupt(name, source.fileSize, 'has no image directory');
     const kind = await sampleKind(name, first);
@@ -180,13 +186,22 @@ export class TiffVolume implements VolumeSource {
         throw new EmsegError('E_UNSUPPORTED', `${name}: page ${page.index} has other samples than page 0; a volume needs pages of one sample type`);
       }
     }
-    const description = await first.image.fileDirectory.loadValue('ImageDescription');
-    const pixelSize = pixelSizeFromDescription(typeof description === 'string' ? description : undefined, {
+    const firstDirectory = await tiff.parser.parseFileDirectoryAt(Number(tiff.firstIFDOffset));
+    const description = await firstDirectory.loadValue('ImageDescription');
+    const fullWidth = Number(tagNumbers(await firstDirectory.loadValue('ImageWidth'))[0]);
+    const fullHeight = Number(tagNumbers(await firstDirectory.loadValue('ImageLength'))[0]);
+    const fullSize = pixelSizeFromDescription(typeof description === 'string' ? description : undefined, {
       xResolution: tagNumbers(await first.image.fileDirectory.loadValue('XResolution')),
       yResolution: tagNumbers(await first.image.fileDirectory.loadValue('YResolution')),
       pages: pages.length,
       name,
     });
+    // A reduced level's pixels are larger by the ratio of the sizes (the description is page 0's,
+    // except in ImageJ files, whose resolution tags are read from the level itself).
+    const ratio = fullWidth / first.image.getWidth();
+    const pixelSize = fullSize && ratio !== 1 && !(typeof description === 'string' && description.startsWith('ImageJ='))
+      ? { ...fullSize, x: fullSize.x * ratio, y: fullSize.y * (fullHeight / first.image.getHeight()) }
+      : fullSize;
     return new TiffVolume(name, source, pages, kind, pixelSize, tiff.littleEndian);
   }
 
@@ -278,6 +293,34 @@ export class TiffVolume implements VolumeSource {
   close(): Promise<void> {
     return this.source.close();
   }
+}
+
+/** The IFD of resolution `level` of a page: the page's own for 0, else its level-th SubIFD. */
+async function levelDirectory(
+  name: string,
+  source: FileHandleSource,
+  tiff: GeoTIFF,
+  directory: GeoTIFFImage['fileDirectory'],
+  page: number,
+  level: number,
+): Promise<GeoTIFFImage['fileDirectory']> {
+  if (level === 0) return directory;
+  if (!Number.isInteger(level) || level < 0) throw new EmsegError('E_BAD_ARGUMENT', `level: expected an integer >= 0, found ${level}`);
+  const subIfds = tagNumbers(await directory.loadValue(330 as never));
+  if (level > subIfds.length) {
+    throw new EmsegError('E_BAD_ARGUMENT', `${name}: level ${level} does not exist, page ${page} has levels 0-${subIfds.length}`);
+  }
+  const offset = subIfds[level - 1]!;
+  if (offset < 8 || offset >= source.fileSize) throw corrupt(name, source.fileSize, `page ${page} level ${level} directory at byte ${offset} lies outside the file`);
+  let sub;
+  try {
+    sub = await tiff.parser.parseFileDirectoryAt(offset);
+  } catch (error) {
+    throw asEmsegError(error, name, `page ${page} level ${level} directory at byte ${offset}`, source.fileSize);
+  }
+  await readArrays(name, source, sub, tiff.littleEndian);
+  markByteOrder(sub, tiff.littleEndian);
+  return sub;
 }
 
 /** Most entries one tag array (e.g. TileOffsets) may hold: 2^26 tiles is a 2-million-pixel-wide image of 256x256 tiles. */

@@ -62,6 +62,17 @@ describe('BigTIFF sink', () => {
     expect(readdirSync(folder).filter((f) => /\.(tmp|partial|journal)$/.test(f))).toEqual([]);
   });
 
+  it('its pyramid level 1 (SubIFDs) reads back as the halved pages, with twice the pixel size', async () => {
+    const options = maskOptions(join(folder, 'mask.tif')); // written by the first test
+    const level1 = await openTiffVolume(options.path, { level: 1 });
+    expect([level1.width, level1.height, level1.depth]).toEqual([150, 85, 3]);
+    expect(level1.pixelSize).toEqual({ x: 8, y: 8, z: 40, unit: 'nanometer' });
+    const all = wholeVolume(options, mask);
+    const page = all.subarray(2 * 300 * 170, 3 * 300 * 170) as Uint8Array;
+    expect((await level1.readRegion(2, { x: 0, y: 0, width: 150, height: 85 })).data).toEqual(halveImage({ width: 300, height: 170, data: page }, 'majority').data);
+    await level1.close();
+  });
+
   it('finalize with tiles missing names them and leaves no output; discard() removes the partial file', async () => {
     const path = join(folder, 'partial.tif');
     const sink = await openBigTiffSink(maskOptions(path));

@@ -146,6 +146,15 @@ g = zarr.open_group(f'{out}/short-chunk.zarr', mode='w')
 g.create_dataset('0', data=u8, chunks=(64, 64), compressor=None)
 ngff(g, 'yx', [1, 1])
 zarr.save_array(f'{out}/bare.zarr', u8, chunks=(50, 50))
+import zlib
+g = zarr.open_group(f'{out}/bomb.zarr', mode='w')
+g.create_dataset('0', data=u8[:64, :64], chunks=(32, 32), compressor=numcodecs.Zlib(level=1))
+ngff(g, 'yx', [1, 1])
+with open(f'{out}/bomb.zarr/0/0.0', 'wb') as f:
+    f.write(zlib.compress(bytes(50_000_000), 9))
+g = zarr.open_group(f'{out}/big-chunks.zarr', mode='w')
+g.create_dataset('0', data=np.zeros((1000, 1000), np.uint16), chunks=(1000, 1000))
+ngff(g, 'yx', [1, 1])
 print(json.dumps('ok'))
 `;
     runPythonJson(script, [folder]);
@@ -172,6 +181,21 @@ print(json.dumps('ok'))
     }
     expect((await openOmeZarrSource(join(folder, 'yx-slash.zarr'))).pixelSize).toEqual({ x: 4, y: 4, unit: 'nanometer' });
     expect((await openOmeZarrSource(join(folder, 'bare.zarr'))).pixelSize).toBeUndefined();
+  });
+
+  it('a zlib bomb in a chunk (50 MB of zeros) is refused without inflating it; oversized chunks are refused at open', async () => {
+    const source = await openOmeZarrSource(join(folder, 'bomb.zarr'));
+    const before = process.memoryUsage().arrayBuffers;
+    await expect(source.readRegion(0, { x: 0, y: 0, width: 8, height: 8 })).rejects.toMatchObject({
+      code: 'E_CORRUPT',
+      message: expect.stringMatching(/bomb\.zarr: level 0 slice 0: .*zlib data does not inflate \(inflates to more than the chunk's 1024 bytes\)$/),
+    });
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(20e6);
+    expect([...(await source.readRegion(0, { x: 32, y: 0, width: 2, height: 1 })).data]).toEqual([u8(32, 0), u8(33, 0)]);
+    await expect(openOmeZarrSource(join(folder, 'big-chunks.zarr'), { maxChunkBytes: 1 << 20 })).rejects.toMatchObject({
+      code: 'E_TOO_LARGE',
+      message: expect.stringMatching(/big-chunks\.zarr: level 0 has chunks of 1000x1000 that decode to 2000000 bytes each, over the limit of 1048576/),
+    });
   });
 
   it('int16 becomes float32, exactly', async () => {

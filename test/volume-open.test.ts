@@ -59,9 +59,15 @@ describe('openVolume', () => {
 describe('openVolumeSink', () => {
   it('picks the writer from the name', async () => {
     expect(['a.zarr', 'a.ome.zarr/', 'A.TIF', 'b.tiff', 'c.png'].map(volumeOutputFormat)).toEqual(['ome-zarr', 'ome-zarr', 'bigtiff', 'bigtiff', undefined]);
-    const tif = await openVolumeSink(join(folder, 'big.tif'), sinkOptions);
+    const tif = await openVolumeSink(join(folder, 'big.tif'), { ...sinkOptions, levels: 0 });
     expect(tif).toBeInstanceOf(BigTiffSink);
-    await tif.close();
+    for (const chunk of allChunks(tif)) {
+      const box = chunkBox(tif, chunk);
+      await tif.writeChunk(chunk, new Uint8Array(box.width * box.height));
+    }
+    await tif.finalize();
+    await expect(openVolume(join(folder, 'big.tif'), { level: 1 })).rejects.toThrow(/big\.tif: level 1 does not exist, page 0 has levels 0-0/);
+    await expect(openVolumeSink(join(folder, 'big2.tif'), { ...sinkOptions, levels: -1 })).rejects.toThrow(/levels: expected an integer >= 0, found -1/);
     await expect(openVolumeSink(join(folder, 'x.png'), sinkOptions)).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT', message: expect.stringMatching(/x\.png: large outputs are written as OME-Zarr/) });
   });
 });

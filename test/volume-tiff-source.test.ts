@@ -65,6 +65,9 @@ with tifffile.TiffFile(f'{out}/zipbomb.tif', mode='r+b') as t:
         values = list(tag.value)
         values[0] = value
         tag.overwrite(values)
+with tifffile.TiffWriter(f'{out}/pyramid.ome.tif', bigtiff=True, ome=True) as tw:
+    tw.write(u8[0], subifds=1, tile=(64, 64), compression='zlib', photometric='minisblack', metadata={'axes': 'YX', 'PhysicalSizeX': 4.0, 'PhysicalSizeXUnit': 'nm', 'PhysicalSizeY': 4.0, 'PhysicalSizeYUnit': 'nm'})
+    tw.write(np.ascontiguousarray(u8[0][::2, ::2]), subfiletype=1, tile=(64, 64), compression='zlib', photometric='minisblack')
 tifffile.imwrite(f'{out}/one-strip.tif', np.tile(u8[0], (14, 10)), photometric='minisblack', rowsperstrip=H * 14)
 print(json.dumps('ok'))
 `;
@@ -130,6 +133,20 @@ describe.skipIf(!canRun)('TIFF volume reader on files written by tifffile', () =
     const box = { x: W * 5 + 3, y: H * 7 + 2, width: 40, height: 30 };
     expect([...(await volume.readRegion(0, box)).data]).toEqual(Array.from({ length: 30 * 40 }, (_, i) => u8((box.x + (i % 40)) % W, (box.y + Math.floor(i / 40)) % H, 0)));
     await volume.close();
+  });
+
+  it('reads level 1 of a pyramidal OME-TIFF (SubIFDs) with its larger pixel size; refuses a level it lacks', async () => {
+    const path = join(folder, 'pyramid.ome.tif');
+    const full = await openTiffVolume(path);
+    expect([full.width, full.height, full.depth, full.pixelSize?.x]).toEqual([W, H, 1, 4]);
+    await full.close();
+    const half = await openTiffVolume(path, { level: 1 });
+    expect([half.width, half.height, half.depth]).toEqual([Math.ceil(W / 2), Math.ceil(H / 2), 1]);
+    expect(half.pixelSize).toEqual({ x: 4 * (W / Math.ceil(W / 2)), y: 4 * (H / Math.ceil(H / 2)), unit: 'nanometer' });
+    const box = { x: 10, y: 20, width: 60, height: 40 };
+    expect([...(await half.readRegion(0, box)).data]).toEqual(Array.from({ length: 60 * 40 }, (_, i) => u8(2 * (box.x + (i % 60)), 2 * (box.y + Math.floor(i / 60)), 0)));
+    await half.close();
+    await expect(openTiffVolume(path, { level: 2 })).rejects.toThrow(/pyramid\.ome\.tif: level 2 does not exist, page 0 has levels 0-1$/);
   });
 
   it('refuses a tile that would decode to more than the limit, before reading it', async () => {
