@@ -195,7 +195,7 @@ export async function runBench(argv: string[]): Promise<number> {
         name: `${args.side}x${args.side} 8-bit BigTIFF`,
         input,
         build: async () => fillSink(await openVolumeSink(input, {
-          width: args.side, height: args.side, depth: 1, chunkSize: 512, sampleType: 'uint8', kind: 'probability', job: 'bench:large input',
+          width: args.side, height: args.side, depth: 1, chunkSize: 512, sampleType: 'uint8', kind: 'probability', job: 'bench:large input', levels: 0,
         }), isbi),
       });
     }
