@@ -90,7 +90,7 @@ function fakeParts(): TrainingParts {
     createRng: (seed: number) => new TestRng(seed),
     async scoreValidation() {
       const v = scores[validations++ % scores.length]!;
-      return { vRand: v, vInfo: v - 0.1, threshold: 0.5, atThreshold: 0.5, vRandAtThreshold: v, vInfoAtThreshold: v - 0.1, pixelError: 1 - v, dice: v, iou: v / 2 };
+      return { vRandBest: v, vInfoBest: v - 0.1, bestThreshold: 0.5, threshold: 0.5, vRand: v, vInfo: v - 0.1, pixelError: 1 - v, dice: v, iou: v / 2 };
     },
     dispose: () => {},
   };

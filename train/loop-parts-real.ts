@@ -68,18 +68,8 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
         probabilities.push((await slidingWindowInference(image, predictor, { tile, halo: 0, tileBatch: 1, sizeMultiple: multiple })).data);
       }
     }
-    const row = scoreProbabilities(dataset.validation, probabilities, VALIDATION_THRESHOLD);
-    return {
-      vRand: row.vRandBest,
-      vInfo: row.vInfoBest,
-      threshold: row.bestThreshold,
-      atThreshold: row.threshold,
-      vRandAtThreshold: row.vRand,
-      vInfoAtThreshold: row.vInfo,
-      pixelError: row.pixelError,
-      dice: row.dice,
-      iou: row.iou,
-    };
+    const { vRandBest, vInfoBest, bestThreshold, threshold, vRand, vInfo, pixelError, dice, iou } = scoreProbabilities(dataset.validation, probabilities, VALIDATION_THRESHOLD);
+    return { vRandBest, vInfoBest, bestThreshold, threshold, vRand, vInfo, pixelError, dice, iou };
   }
 
   return {

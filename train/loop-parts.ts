@@ -5,6 +5,7 @@
  * on whole slices, then core/metrics scoreSlices). The real ones are opened by
  * train/loop-parts-real.ts; the loop takes them injected (TrainRunOptions in train/loop.ts).
  */
+import type { MetricsRow } from '../core/evaluation.ts';
 import type { TrainBatch } from './batch.ts';
 import type { TrainingEngine } from './engine.ts';
 
@@ -37,20 +38,11 @@ export interface LoopDataset<R extends LoopRng = LoopRng> {
 }
 
 /**
- * Validation figures: V_rand and V_info each at its own best threshold (`threshold` is V_rand's;
- * V_info's may differ), the rest at `atThreshold`.
+ * Validation figures, named as core/evaluation.ts names them (one meaning each): `vRandBest` at
+ * `bestThreshold` and `vInfoBest` at its own threshold, best over the threshold sweep; `vRand`,
+ * `vInfo`, pixel error, Dice and IoU at `threshold`.
  */
-export interface ValidationScores {
-  vRand: number;
-  vInfo: number;
-  threshold: number;
-  atThreshold: number;
-  vRandAtThreshold: number;
-  vInfoAtThreshold: number;
-  pixelError: number;
-  dice: number;
-  iou: number;
-}
+export type ValidationScores = Pick<MetricsRow, 'vRandBest' | 'vInfoBest' | 'bestThreshold' | 'threshold' | 'vRand' | 'vInfo' | 'pixelError' | 'dice' | 'iou'>;
 
 export interface TrainingParts<R extends LoopRng = LoopRng> {
   engine: LoopEngine;

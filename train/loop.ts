@@ -329,9 +329,9 @@ async function runSteps(run: Run, signal: AbortSignal | undefined): Promise<Trai
     if (loop.step % config.validateEvery === 0 || loop.step === totalSteps) {
       const line = await validate(parts, loop, run.elapsed);
       log.append(line);
-      const isBest = line.vRand > loop.bestVRand;
+      const isBest = line.vRandBest > loop.bestVRand;
       if (isBest) {
-        loop.bestVRand = line.vRand;
+        loop.bestVRand = line.vRandBest;
         loop.bestStep = loop.step;
         run.best = line;
         await saveRunCheckpoint(run, 'best');
@@ -392,15 +392,7 @@ async function validate(parts: TrainingParts, loop: LoopState, elapsed: () => nu
     type: 'validation',
     step: loop.step,
     crops: loop.cropsSeen,
-    vRand: scores.vRand,
-    vInfo: scores.vInfo,
-    threshold: scores.threshold,
-    pixelError: scores.pixelError,
-    dice: scores.dice,
-    iou: scores.iou,
-    atThreshold: scores.atThreshold,
-    vRandAtThreshold: scores.vRandAtThreshold,
-    vInfoAtThreshold: scores.vInfoAtThreshold,
+    ...scores,
     seconds: round(now() - start, 3),
     elapsedSeconds: round(elapsed(), 3),
   };

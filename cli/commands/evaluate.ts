@@ -28,6 +28,7 @@ import { readImageFile } from '../../node/image-files.ts';
 import { encodePng } from '../../node/png.ts';
 
 import { BACKEND_CHOICES } from '../../train/backend.ts';
+import { normalizeValidationLine, type ValidationLogLine } from '../../train/log.ts';
 import { machineDescription } from '../../train/machine.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
 import { ISBI_TEST_IMAGES, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS, ISBI_VALIDATION_SLICES } from '../../core/isbi-data.ts';
@@ -94,6 +95,7 @@ function trainingSummary(configPath: string | undefined): TrainingSummary | unde
   try {
     const saved = JSON.parse(readFileSync(configPath, 'utf8'));
     const c = saved.config ?? {};
+    const best = saved.best ? normalizeValidationLine(saved.best as ValidationLogLine) : undefined;
     return {
       command: saved.command ?? null,
       ...(Array.isArray(saved.invocations) ? { invocations: saved.invocations } : {}),
@@ -109,7 +111,7 @@ function trainingSummary(configPath: string | undefined): TrainingSummary | unde
         ? `U-Net depth ${c.model.depth}, ${c.model.baseFilters} base filters, batch norm ${c.model.batchNorm ? 'on' : 'off'}, dropout ${c.model.dropout}`
         : undefined,
       split: saved.split,
-      best: saved.best ? { step: saved.best.step, vRand: saved.best.vRand, threshold: saved.best.threshold } : null,
+      best: best ? { step: best.step, vRandBest: best.vRandBest, bestThreshold: best.bestThreshold } : null,
     };
   } catch {
     return undefined;
@@ -278,11 +280,11 @@ async function writeReport(job: ReportJob): Promise<void> {
   const rel = (p: string) => relative(reportDir, resolve(p)).split('\\').join('/');
   const run = findTrainingRun(job.modelPath, job.run);
   let curve: string | undefined;
-  let lastValidation: { step: number; vRand: number } | undefined;
+  let lastValidation: ValidationLogLine | undefined;
   if (run.log) {
     const [{ readLog }, { renderCurveSvg }] = await Promise.all([import('../../train/log.ts'), import('../../train/curve.ts')]);
     const log = readLog(run.log);
-    lastValidation = log.filter((line) => line.type === 'validation').at(-1);
+    lastValidation = log.filter((line): line is ValidationLogLine => line.type === 'validation').at(-1);
     curve = `${job.reportBase}.curve.svg`;
     process.stderr.write(`wrote ${curve}\n`);
     await writeFileAtomic(curve, renderCurveSvg(log, { title: `training curve of ${basename(job.modelPath)}` }), { inputs: job.inputs });
@@ -297,7 +299,7 @@ async function writeReport(job: ReportJob): Promise<void> {
   if (card?.conversion?.parityMaxAbsDiff !== undefined) notes.push(`tfjs -> ONNX parity: largest absolute difference ${card.conversion.parityMaxAbsDiff.toExponential(2)}`);
   const sliceList = formatSliceList(job.slices);
   if (training?.best && training.split?.validation === sliceList) {
-    const last = lastValidation && lastValidation.step !== training.best.step ? `; the model of the last step (${lastValidation.step}) scored V_rand ${lastValidation.vRand.toFixed(4)} on them during training` : '';
+    const last = lastValidation && lastValidation.step !== training.best.step ? `; the model of the last step (${lastValidation.step}) scored V_rand ${lastValidation.vRandBest.toFixed(4)} on them during training` : '';
     notes.push(
       `Slices ${sliceList} are the training run's validation slices: they chose the checkpoint kept (step ${training.best.step}, the best validation V_rand) and any threshold picked on them, so these figures are somewhat optimistic for unseen images${last}.`,
     );

@@ -114,7 +114,7 @@ export function summaryText(result: TrainResult): string {
   if (result.best) {
     const b = result.best;
     lines.push(
-      `best validation (step ${b.step}): V_rand ${b.vRand.toFixed(4)} V_info ${b.vInfo.toFixed(4)} at threshold ${b.threshold}; pixel error ${b.pixelError.toFixed(4)} Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.atThreshold}`,
+      `best validation (step ${b.step}): V_rand ${b.vRandBest.toFixed(4)} V_info ${b.vInfoBest.toFixed(4)} at threshold ${b.bestThreshold}; pixel error ${b.pixelError.toFixed(4)} Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.threshold}`,
     );
   }
   lines.push(`model: ${result.files.model} (best), ${result.files.lastModel} (last)`);
@@ -165,7 +165,7 @@ export default defineCommand({
       } else if (event.type === 'validation') {
         const l = event.line;
         process.stderr.write(
-          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}: V_rand ${l.vRand.toFixed(4)} V_info ${l.vInfo.toFixed(4)} (thr ${l.threshold}) pixel error ${l.pixelError.toFixed(4)} Dice ${l.dice.toFixed(4)}${event.isBest ? ' (best)' : ''} [${l.seconds.toFixed(1)} s]\n`,
+          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}: V_rand ${l.vRandBest.toFixed(4)} V_info ${l.vInfoBest.toFixed(4)} (thr ${l.bestThreshold}) pixel error ${l.pixelError.toFixed(4)} Dice ${l.dice.toFixed(4)}${event.isBest ? ' (best)' : ''} [${l.seconds.toFixed(1)} s]\n`,
         );
       } else if (event.type === 'warning') {
         process.stderr.write(`warning: ${event.message}\n`);
