@@ -24,6 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GreyImage } from '../core/image.ts';
+import { parseNumberText } from '../core/number-text.ts';
 import { normalizeSlice } from '../core/normalize.ts';
 import { chunkBox, allChunks, type VolumeSink } from '../core/volume.ts';
 import { readImageFile } from '../node/image-files.ts';
@@ -50,11 +51,7 @@ function parseArgs(args: string[]): BenchArgs {
     side: 40000, slices: 200, sliceSide: 2048, model: DEFAULT_MODEL, providers: process.env.EMSEG_EP ?? 'cpu',
     tileBatch: 4, bareSeconds: 30, only: undefined, keep: false,
   };
-  const integer = (flag: string, value: string, min: number) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${flag}: expected an integer >= ${min}, found ${value}`);
-    return n;
-  };
+  const integer = (flag: string, value: string, min: number) => parseNumberText(value, flag, { integer: true, min });
   for (let i = 0; i < args.length; i += 1) {
     const flag = args[i]!;
     if (flag === '--keep') {
@@ -69,7 +66,7 @@ function parseArgs(args: string[]): BenchArgs {
     else if (flag === '--model') parsed.model = value;
     else if (flag === '--ep') parsed.providers = value;
     else if (flag === '--tile-batch') parsed.tileBatch = integer(flag, value, 1);
-    else if (flag === '--bare-seconds') parsed.bareSeconds = Number(value);
+    else if (flag === '--bare-seconds') parsed.bareSeconds = parseNumberText(value, flag, { min: 0, minExclusive: true });
     else if (flag === '--only' && (value === 'tiff' || value === 'zarr')) parsed.only = value;
     else throw new Error(`unknown option ${flag} ${value}; expected --side, --slices, --slice-side, --model, --ep, --tile-batch, --bare-seconds, --only tiff|zarr or --keep`);
     i += 1;
