@@ -9,6 +9,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../cli/run.ts';
+import { segmentOptionsFromCard } from '../core/card-options.ts';
+import { scoreProbabilities } from '../core/evaluation.ts';
+import { segmentImage } from '../core/inference.ts';
+import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
+import { readImageFile } from '../node/image-files.ts';
+import { loadOnnxModel } from '../serve/session.ts';
 import { saveTfjsModelDir } from '../convert/tfjs-model-dir.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
@@ -64,7 +70,7 @@ interface Row { variant: string; vRandBest: number; vInfoBest: number; vRand: nu
 describe('emseg evaluate', () => {
   it('prints the table and writes JSON for an ONNX model, with and without TTA', async () => {
     const json = join(root, 'onnx.json');
-    const { code, stdout, stderr } = await run(['evaluate', tiny.path, '--slices', '25', '--tta', '--providers', 'cpu', '--json', json]);
+    const { code, stdout, stderr } = await run(['evaluate', tiny.path, '--slices', '25', '--tta', '--ep', 'cpu', '--json', json]);
     expect(stderr).not.toMatch(/emseg: /);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^variant\s+V_rand best \(thr\)\s+V_info best \(thr\)\s+thr\s+V_rand\s+V_info\s+pixel error\s+Dice\s+IoU\n/);
@@ -74,7 +80,7 @@ describe('emseg evaluate', () => {
     expect(doc.slices).toEqual([25]);
     expect(doc.threshold).toBe(tiny.card.threshold);
     expect(doc.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(doc.command).toBe(`emseg evaluate ${tiny.path} --slices 25 --tta --providers cpu --json ${json}`);
+    expect(doc.command).toBe(`emseg evaluate ${tiny.path} --slices 25 --tta --ep cpu --json ${json}`);
     expect(doc.rows.map((r) => r.variant)).toEqual(['plain', 'tta']);
     for (const row of doc.rows) {
       for (const key of ['vRandBest', 'vInfoBest', 'vRand', 'vInfo', 'pixelError', 'dice', 'iou'] as const) {
@@ -82,6 +88,17 @@ describe('emseg evaluate', () => {
         expect(row[key], key).toBeLessThanOrEqual(1);
       }
       expect(row.vRandBest).toBeGreaterThanOrEqual(row.vRand);
+    }
+    // The plain row is exactly what the inference core and the scorer give for that slice.
+    const model = await loadOnnxModel(tiny.path, { providers: 'cpu' });
+    try {
+      const [images, labels] = await Promise.all([readImageFile(ISBI_TRAIN_IMAGES), readImageFile(ISBI_TRAIN_LABELS)]);
+      const { probability } = await segmentImage(images.pages[25]!, model.predictor, segmentOptionsFromCard(model.card));
+      const direct = scoreProbabilities([{ image: images.pages[25]!, label: labels.pages[25]! }], [probability.data], tiny.card.threshold);
+      const plain = doc.rows[0]!;
+      for (const key of ['vRandBest', 'vInfoBest', 'bestThreshold', 'vRand', 'vInfo', 'pixelError', 'dice', 'iou'] as const) expect(plain[key], key).toBeCloseTo(direct[key], 10);
+    } finally {
+      await model.close();
     }
   });
 
@@ -121,7 +138,7 @@ describe('emseg evaluate', () => {
     expect(missing.stderr).toMatch(/^emseg: <model> .*nope\.onnx: no such file or folder\n$/);
     const threshold = await run(['evaluate', tiny.path, '--threshold', '1.5']);
     expect(threshold.code).toBe(1);
-    expect(threshold.stderr).toMatch(/--threshold: expected a number in \[0, 1\], found 1.5/);
+    expect(threshold.stderr).toMatch(/--threshold: expected a number in \[0, 1\], found "1.5"/);
     const slices = await run(['evaluate', tiny.path, '--slices', '25-40']);
     expect(slices.stderr).toMatch(/--slices: slice 40 is out of range/);
     const onto = await run(['evaluate', tiny.path, '--slices', '25', '--json', 'data/isbi2012/train-labels.tif']);
