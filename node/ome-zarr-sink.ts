@@ -9,7 +9,7 @@
  *                            one slice x chunkHeight x chunkWidth, zlib-compressed, "/" separated
  *   1/, 2/, ...              levels halved in x and y (not z: EM sections are thicker than a pixel)
  *
- * - Every chunk file is written to a temp file beside it and renamed into place, so a chunk is
+ * - Every chunk file is written by writeFileAtomic (node/atomic-write.ts: a temp file, then a rename), so a chunk is
  *   complete or absent; isChunkComplete() is "the chunk file exists". A killed job leaves at most
  *   some `*.tmp` files, which readers ignore.
  * - The job identity (whatever the caller passes: input, model, options) and the array layout are
@@ -25,7 +25,7 @@
  * zarrita (the reader, node/ome-zarr-source.ts) writes only Zarr v3, which Debian's zarr 2.13
  * cannot read; the v2 format written here is small (two JSON files and zlib chunks).
  */
-import { link, mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -133,7 +133,6 @@ export class OmeZarrSink implements VolumeSink {
   private readonly identity: StoreIdentity;
   private readonly levelCount: number;
   private readonly compressionLevel: number;
-  private readonly madeFolders = new Set<string>();
 
   private constructor(options: OmeZarrSinkOptions, identity: StoreIdentity) {
     this.name = options.path;
@@ -289,20 +288,7 @@ export class OmeZarrSink implements VolumeSink {
     }
     const bytes = new Uint8Array(full.buffer, full.byteOffset, full.byteLength); // little-endian on every platform Node runs on
     const compressed = await deflateAsync(bytes, { level: this.compressionLevel });
-    const path = this.chunkPath(level, chunk);
-    const folder = resolve(path, '..');
-    if (!this.madeFolders.has(folder)) {
-      await mkdir(folder, { recursive: true });
-      this.madeFolders.add(folder);
-    }
-    const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await writeFile(temp, compressed, { flag: 'wx' });
-      await rename(temp, path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
+    await writeFileAtomic(this.chunkPath(level, chunk), compressed);
   }
 
   isChunkComplete(chunk: ChunkIndex): Promise<boolean> {
