@@ -45,6 +45,16 @@ export interface Segmentation {
   mask: GreyImage<Uint8Array>;
 }
 
+/**
+ * The predictor the tiler calls, and how many tiles it sends per call: the model itself with
+ * `tileBatch` tiles, or with `tta` the 8 views of each tile filling the calls (the tiler sends
+ * tileBatch / 8 tiles, at least one; the wrapper sends at most tileBatch views per call).
+ */
+export function tilePredictorFor(predictor: TilePredictor, tileBatch: number, tta: boolean): { predictor: TilePredictor; tileBatch: number } {
+  if (!tta) return { predictor, tileBatch };
+  return { predictor: withTta(predictor, { maxTilesPerCall: tileBatch }), tileBatch: Math.max(1, Math.floor(tileBatch / 8)) };
+}
+
 /** Segments one greyscale slice (8-bit, 16-bit or float) of any size. */
 export async function segmentImage(given: GreyImage, predictor: TilePredictor, options: SegmentOptions = {}): Promise<Segmentation> {
   const threshold = validateThreshold(options.threshold ?? DEFAULT_THRESHOLD);
@@ -53,14 +63,7 @@ export async function segmentImage(given: GreyImage, predictor: TilePredictor, o
   const image = scale === 1 ? given : resampleBilinear(given, scaledSize(given.width, scale), scaledSize(given.height, scale));
   const tiling = resolveTilingOptions(options);
   const normalized: GreyImage<Float32Array> = { width: image.width, height: image.height, data: normalizeSlice(image) };
-  let tilePredictor = predictor;
-  let tileBatch = tiling.tileBatch;
-  if (options.tta) {
-    // The 8 views of each tile fill the calls: the tiler sends tileBatch / 8 tiles (at least one),
-    // the wrapper sends at most tileBatch views per call.
-    tilePredictor = withTta(predictor, { maxTilesPerCall: tiling.tileBatch });
-    tileBatch = Math.max(1, Math.floor(tiling.tileBatch / 8));
-  }
+  const { predictor: tilePredictor, tileBatch } = tilePredictorFor(predictor, tiling.tileBatch, options.tta === true);
   const modelProbability = await slidingWindowInference(normalized, tilePredictor, { ...options, ...tiling, tileBatch });
   const probability = scale === 1 ? modelProbability : resampleBilinear(modelProbability, given.width, given.height);
   return { probability, mask: thresholdProbability(probability, threshold) };

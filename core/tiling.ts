@@ -24,7 +24,7 @@
  */
 import { EmsegError } from './errors.ts';
 import type { GreyImage } from './image.ts';
-import { reflectIndex, roundUpToMultiple, type Padding } from './padding.ts';
+import { reflectIndex, roundUpToMultiple, type Box, type Padding } from './padding.ts';
 import { DEFAULT_HALO, DEFAULT_TILE, sizeMultipleFor, DEFAULT_DEPTH } from './contract.ts';
 
 /**
@@ -163,25 +163,91 @@ export function blendingWindow(width: number, height: number, blending: Blending
   return window;
 }
 
-/** Copies one tile out of the image, mirroring (core/padding.ts reflectIndex) past its right and bottom edges. */
-function extractTile(image: GreyImage<Float32Array>, x0: number, y0: number, tileWidth: number, tileHeight: number, out: Float32Array, offset: number): void {
-  const { width, height, data } = image;
-  const inside = Math.max(0, Math.min(tileWidth, width - x0));
-  for (let row = 0; row < tileHeight; row++) {
-    const source = reflectIndex(y0 + row, height) * width;
-    const target = offset + row * tileWidth;
-    out.set(data.subarray(source + x0, source + x0 + inside), target);
-    for (let col = inside; col < tileWidth; col++) out[target + col] = data[source + reflectIndex(x0 + col, width)]!;
+/**
+ * Part of a slice held in memory: `data` holds the pixels of `box` (row-major, box.width per row)
+ * of a sliceWidth x sliceHeight slice. A whole image in memory is the region whose box is the slice.
+ */
+export interface SliceRegion {
+  data: Float32Array;
+  box: Box;
+  sliceWidth: number;
+  sliceHeight: number;
+}
+
+/** The region of a slice that an image in memory is: all of it. */
+export function wholeSlice(image: GreyImage<Float32Array>): SliceRegion {
+  return { data: image.data, box: { x: 0, y: 0, width: image.width, height: image.height }, sliceWidth: image.width, sliceHeight: image.height };
+}
+
+/** The slice pixels that `tile` reads, mirroring (core/padding.ts reflectIndex) past the right and bottom edges. */
+export function tileSourceBox(tile: Box, sliceWidth: number, sliceHeight: number): Box {
+  const axis = (start: number, length: number, size: number) => {
+    if (start + length <= size) return { from: start, to: start + length - 1 };
+    let from = size - 1;
+    let to = 0;
+    for (let i = start; i < start + length; i++) {
+      const k = reflectIndex(i, size);
+      if (k < from) from = k;
+      if (k > to) to = k;
+    }
+    return { from, to };
+  };
+  const x = axis(tile.x, tile.width, sliceWidth);
+  const y = axis(tile.y, tile.height, sliceHeight);
+  return { x: x.from, y: y.from, width: x.to - x.from + 1, height: y.to - y.from + 1 };
+}
+
+/**
+ * Copies one tile out of a region of its slice, mirroring past the slice's right and bottom edges.
+ * The region must hold tileSourceBox(tile).
+ */
+export function extractTile(region: SliceRegion, tile: Box, out: Float32Array, offset: number): void {
+  const { data, box, sliceWidth, sliceHeight } = region;
+  const inside = Math.max(0, Math.min(tile.width, sliceWidth - tile.x));
+  for (let row = 0; row < tile.height; row++) {
+    // Index of slice column 0 of this row in `data` (may lie before the region's first column).
+    const source = (reflectIndex(tile.y + row, sliceHeight) - box.y) * box.width - box.x;
+    const target = offset + row * tile.width;
+    out.set(data.subarray(source + tile.x, source + tile.x + inside), target);
+    for (let col = inside; col < tile.width; col++) out[target + col] = data[source + reflectIndex(tile.x + col, sliceWidth)]!;
   }
 }
 
 /** Per position along one axis, the summed window weights of the tiles covering it. */
-function coverage(profile: Float64Array, starts: readonly number[], size: number): Float64Array {
+export function coverage(profile: Float64Array, starts: readonly number[], size: number): Float64Array {
   const total = new Float64Array(size);
   for (const start of starts) {
     for (let i = 0; i < profile.length && start + i < size; i++) total[start + i]! += profile[i]!;
   }
   return total;
+}
+
+/**
+ * Adds one tile's prediction, weighted by the blending window (across[col] * down[row]), to the
+ * float64 sums of the slice pixels inside `clip`; `rowStart(y)` is the index in `sum` of slice
+ * pixel (0, y). The in-memory tiler and the streaming one (core/stream-inference.ts) both add
+ * tiles through this, in the same tile order, so they give the same sums.
+ */
+export function addWeightedTile(
+  sum: Float64Array,
+  rowStart: (y: number) => number,
+  clip: Box,
+  prediction: Float32Array,
+  offset: number,
+  tile: Box,
+  across: Float64Array,
+  down: Float64Array,
+): void {
+  const firstRow = Math.max(0, clip.y - tile.y);
+  const endRow = Math.min(tile.height, clip.y + clip.height - tile.y);
+  const firstCol = Math.max(0, clip.x - tile.x);
+  const endCol = Math.min(tile.width, clip.x + clip.width - tile.x);
+  for (let row = firstRow; row < endRow; row++) {
+    const ring = rowStart(tile.y + row) + tile.x;
+    const b = down[row]!;
+    const from = offset + row * tile.width;
+    for (let col = firstCol; col < endCol; col++) sum[ring + col]! += across[col]! * b * prediction[from + col]!;
+  }
 }
 
 /**
@@ -209,6 +275,9 @@ export async function slidingWindowInference(
     for (const x of plan.xs) origins.push({ x, y, row });
   });
   const single = origins.length === 1;
+  const region = wholeSlice(image);
+  const whole = region.box;
+  const bandRow = (y: number) => (y % tileHeight) * width;
   const result = new Float32Array(width * height);
 
   const across = blendingProfile(tileWidth, blending, sigmaScale);
@@ -236,7 +305,7 @@ export async function slidingWindowInference(
     options.signal?.throwIfAborted();
     const batch = origins.slice(first, first + tileBatch);
     const tiles = new Float32Array(batch.length * tilePixels);
-    batch.forEach((origin, k) => extractTile(image, origin.x, origin.y, tileWidth, tileHeight, tiles, k * tilePixels));
+    batch.forEach((origin, k) => extractTile(region, { x: origin.x, y: origin.y, width: tileWidth, height: tileHeight }, tiles, k * tilePixels));
     const output = await predictor(tiles, batch.length, tileHeight, tileWidth);
     if (!(output instanceof Float32Array) || output.length !== tiles.length) {
       throw new EmsegError(
@@ -254,12 +323,7 @@ export async function slidingWindowInference(
       }
       // Rows above this tile row are final: no later tile reaches them.
       flushUntil(origin.y);
-      for (let row = 0; row < rows; row++) {
-        const ring = ((origin.y + row) % tileHeight) * width + origin.x;
-        const b = down[row]!;
-        const from = source + row * tileWidth;
-        for (let col = 0; col < cols; col++) band![ring + col]! += across[col]! * b * output[from + col]!;
-      }
+      addWeightedTile(band!, bandRow, whole, output, source, { x: origin.x, y: origin.y, width: tileWidth, height: tileHeight }, across, down);
     });
     done += batch.length;
     options.onProgress?.(done, origins.length);

@@ -63,3 +63,34 @@ export interface VolumeSink {
   finalize(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The chunk layout of a sink: slice size and chunk size. */
+export interface ChunkLayout {
+  readonly width: number;
+  readonly height: number;
+  readonly depth: number;
+  readonly chunkWidth: number;
+  readonly chunkHeight: number;
+}
+
+/** Chunk columns and rows of one slice. */
+export function chunkGrid(layout: ChunkLayout): { columns: number; rows: number } {
+  return { columns: Math.ceil(layout.width / layout.chunkWidth), rows: Math.ceil(layout.height / layout.chunkHeight) };
+}
+
+/** The pixels of slice `chunk.z` that a chunk covers (cropped at the right and bottom edges). */
+export function chunkBox(layout: ChunkLayout, chunk: ChunkIndex): Box {
+  const x = chunk.cx * layout.chunkWidth;
+  const y = chunk.cy * layout.chunkHeight;
+  return { x, y, width: Math.min(layout.chunkWidth, layout.width - x), height: Math.min(layout.chunkHeight, layout.height - y) };
+}
+
+/** Every chunk of the volume, slice by slice, row by row (shards follow core/chunk-plan.ts chunkOrder). */
+export function* allChunks(layout: ChunkLayout): Generator<ChunkIndex> {
+  const { columns, rows } = chunkGrid(layout);
+  for (let z = 0; z < layout.depth; z += 1) {
+    for (let cy = 0; cy < rows; cy += 1) {
+      for (let cx = 0; cx < columns; cx += 1) yield { z, cx, cy };
+    }
+  }
+}

@@ -17,12 +17,17 @@ export async function readInputFile(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new EmsegError('E_NOT_FOUND', `${path}: no such file`);
-    if (code === 'EISDIR') throw new EmsegError('E_BAD_ARGUMENT', `${path}: is a folder, expected an image file`);
-    if (code === 'EACCES' || code === 'EPERM') throw new EmsegError('E_BAD_ARGUMENT', `${path}: cannot be read (permission denied)`);
-    throw error;
+    throw inputFileError(path, error);
   }
+}
+
+/** The EmsegError for a file system error met while opening or reading input `path` (others unchanged). */
+export function inputFileError(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new EmsegError('E_NOT_FOUND', `${path}: no such file`);
+  if (code === 'EISDIR') return new EmsegError('E_BAD_ARGUMENT', `${path}: is a folder, expected an image file`);
+  if (code === 'EACCES' || code === 'EPERM') return new EmsegError('E_BAD_ARGUMENT', `${path}: cannot be read (permission denied)`);
+  return error;
 }
 
 async function decodeWithSharp(bytes: Uint8Array, name: string, format: string): Promise<ImageStack> {

@@ -18,6 +18,12 @@ export interface ImageLimits {
   maxPages: number;
 }
 
+/**
+ * Appended to every over-limit answer: large images go through the CLI, which streams them tile by
+ * tile (README, "Large images").
+ */
+export const LARGE_IMAGE_HINT = 'for large images use the CLI, which streams them: emseg predict <image> -o out.ome.zarr (README, "Large images")';
+
 export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = {
   maxPixels: 64_000_000,
   maxStackPixels: 128_000_000,
@@ -33,24 +39,24 @@ export interface DeclaredSize {
   totalPixels?: number;
 }
 
-/** Throws E_TOO_LARGE (413) naming `name`, the limit and the declared size when over a limit. */
+/** Throws E_TOO_LARGE (413) naming `name`, the limit and the declared size when over a limit, pointing to the CLI. */
 export function checkImageLimits(declared: DeclaredSize, limits: ImageLimits, name: string): void {
   const { width, height, pages } = declared;
   if (pages > limits.maxPages) {
-    throw new EmsegError('E_TOO_LARGE', `${name}: declares ${pages} pages, the limit is ${limits.maxPages} pages per stack`);
+    throw new EmsegError('E_TOO_LARGE', `${name}: declares ${pages} pages, the limit is ${limits.maxPages} pages per stack; ${LARGE_IMAGE_HINT}`);
   }
   const pixels = width * height;
   if (pixels > limits.maxPixels) {
     throw new EmsegError(
       'E_TOO_LARGE',
-      `${name}: declares ${width}x${height} = ${pixels} pixels per image, the limit is ${limits.maxPixels}`,
+      `${name}: declares ${width}x${height} = ${pixels} pixels per image, the limit is ${limits.maxPixels}; ${LARGE_IMAGE_HINT}`,
     );
   }
   const total = declared.totalPixels ?? pixels * pages;
   if (total > limits.maxStackPixels) {
     throw new EmsegError(
       'E_TOO_LARGE',
-      `${name}: declares ${pages} pages of ${total} pixels in all, the limit is ${limits.maxStackPixels} per stack`,
+      `${name}: declares ${pages} pages of ${total} pixels in all, the limit is ${limits.maxStackPixels} per stack; ${LARGE_IMAGE_HINT}`,
     );
   }
 }
@@ -65,7 +71,7 @@ export function requestBodyLimit(options: { maxBytes: number }): MiddlewareHandl
     maxSize: maxBytes,
     onError: () =>
       problemResponse(
-        new ProblemError(413, `request body: larger than the limit of ${maxBytes} bytes`, { code: 'E_TOO_LARGE' }),
+        new ProblemError(413, `request body: larger than the limit of ${maxBytes} bytes; ${LARGE_IMAGE_HINT}`, { code: 'E_TOO_LARGE' }),
       ),
   });
 }

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeImage, makeStack, type ImageStack, type PixelArray } from '../core/image.ts';
 import { decodeTiff, encodeTiff } from '../core/tiff.ts';
 import { probeImage } from '../core/image-probe.ts';
+import { python, pythonCanRun } from './helpers/python.ts';
 
 function stackOf<D extends PixelArray>(make: (n: number) => D, pages: number, width: number, height: number, f: (p: number, i: number) => number): ImageStack<D> {
   return makeStack(
@@ -82,14 +83,7 @@ describe('encodeTiff', () => {
   });
 });
 
-const python = '/usr/bin/python3';
-const hasTifffile = spawnSync(python, ['-c', 'import tifffile, numpy, PIL'], { encoding: 'utf8' }).status === 0;
-const runCrossCheck = hasTifffile || Boolean(process.env.CI);
-if (!runCrossCheck) {
-  console.warn(
-    '[io-tiff-encode] SKIPPED the tifffile/Pillow cross-check: /usr/bin/python3 lacks tifffile (apt-get install python3-tifffile python3-numpy python3-pil)',
-  );
-}
+const runCrossCheck = pythonCanRun('tifffile, numpy, PIL', 'io-tiff-encode', 'python3-tifffile python3-numpy python3-pil');
 
 describe.skipIf(!runCrossCheck)('encodeTiff output read by Python tifffile and Pillow (independent readers)', () => {
   const folder = mkdtempSync(join(tmpdir(), 'emseg-tiff-'));

@@ -5,7 +5,9 @@
 import { existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import { EmsegError } from '../../core/errors.ts';
-import { OUTPUT_FORMATS, OUTPUT_KINDS } from '../../core/segmentation-output.ts';
+import { parseShard, type Shard } from '../../core/chunk-plan.ts';
+import type { VolumeProgress } from '../../core/stream-inference.ts';
+import { OUTPUT_FORMATS, OUTPUT_KINDS, type OutputKind } from '../../core/segmentation-output.ts';
 import type { PredictProgress } from '../../serve/predict.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
 
@@ -21,14 +23,35 @@ export function predictProgressLine(progress: PredictProgress, width = 24): stri
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progress.pagesDone}/${progress.pages} pages${files} ${progress.file}`;
 }
 
+/** `1h 02m`, `3m 07s`, `12s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/** `[#####.....] 120/900 tiles, 3.4 tiles/s, ETA 3m 49s, chunks 30/220 (12 done before)`, for large images. */
+export function volumeProgressLine(progress: VolumeProgress, elapsedSeconds: number, width = 24): string {
+  const { tilesDone, tiles, chunksDone, chunks, chunksSkipped } = progress;
+  const fraction = tiles > 0 ? tilesDone / tiles : 1;
+  const filled = Math.round(fraction * width);
+  const rate = elapsedSeconds > 0 ? tilesDone / elapsedSeconds : 0;
+  const eta = rate > 0 ? `ETA ${formatDuration((tiles - tilesDone) / rate)}` : 'ETA -';
+  const skipped = chunksSkipped > 0 ? ` (${chunksSkipped} done before)` : '';
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${tilesDone}/${tiles} tiles, ${rate.toFixed(1)} tiles/s, ${eta}, chunks ${chunksDone}/${chunks}${skipped}`;
+}
+
 export default defineCommand({
   meta: {
     name: 'predict',
     description: 'Segment PNG, JPEG or TIFF images (a file or a folder) with an ONNX model: masks, probability maps or overlays.',
   },
   args: {
-    input: { type: 'positional', description: 'Image file (PNG, JPEG, TIFF with one or many pages) or a folder of them', required: true },
-    out: { type: 'string', alias: 'o', description: 'Output file (.png, .tif) for one input, else an output folder', required: true },
+    input: { type: 'positional', description: 'Image file (PNG, JPEG, TIFF/BigTIFF with one or many pages), an OME-Zarr store, or a folder of images', required: true },
+    out: { type: 'string', alias: 'o', description: 'Output file (.png, .tif) for one input, an OME-Zarr store (.zarr, .ome.zarr) for large images, else an output folder', required: true },
     model: { type: 'string', description: 'ONNX model following the emseg contract', default: DEFAULT_MODEL },
     output: enumArg(OUTPUT_KINDS, { description: 'What to write: mask (0/255), probability (float32 TIFF) or overlay (RGB PNG)', default: 'mask' }),
     format: enumArg(OUTPUT_FORMATS, { description: 'png or tiff (default: from -o, else png for one-page masks and overlays, tiff for stacks and probabilities)' }),
@@ -40,6 +63,9 @@ export default defineCommand({
     'pixel-size': { type: 'string', description: "Pixel size of the inputs in nm: rescaled to the model card's trainingPixelSize and back (default: no rescaling)" },
     ep: { type: 'string', description: 'Execution providers in order of preference, e.g. cuda,cpu (default: env EMSEG_EP, else cuda,cpu)' },
     quiet: { type: 'boolean', description: 'No progress bar' },
+    shard: { type: 'string', description: 'Large images: compute only share i of N of the output chunks (i/N, e.g. 0/4) into one shared OME-Zarr store; the last shard to finish writes the final levels' },
+    finalize: { type: 'boolean', description: 'Large images: only the final step of a sharded job (check every chunk is written, write the downsampled levels and metadata)' },
+    level: { type: 'string', description: 'OME-Zarr input: the resolution level to segment (default 0, the full resolution)' },
   },
   async run({ args }) {
     const { output, format } = args;
@@ -48,6 +74,14 @@ export default defineCommand({
     const halo = numberOption(args.halo, '--halo', { integer: true, min: 0 });
     const tileBatch = numberOption(args['tile-batch'], '--tile-batch', { integer: true, min: 1 });
     const pixelSize = numberOption(args['pixel-size'], '--pixel-size', { min: 0, minExclusive: true });
+    const shard = args.shard === undefined ? undefined : parseShard(String(args.shard));
+    const level = numberOption(args.level, '--level', { integer: true, min: 0 });
+    const { largePredictionReason } = await import('../../serve/predict-large.ts');
+    if (await largePredictionReason(String(args.input), String(args.out), { ...(shard ? { shard } : {}), finalize: args.finalize === true })) {
+      if (pixelSize !== undefined) throw new EmsegError('E_BAD_ARGUMENT', '--pixel-size: not supported on the large-image path (OME-Zarr, BigTIFF, --shard) yet; rescale the input first');
+      await runLarge(args, { output, threshold, tile, halo, tileBatch, shard, level });
+      return;
+    }
     const { planPrediction, predictPaths } = await import('../../serve/predict.ts');
     // Argument and path mistakes fail before the model loads.
     await planPrediction(String(args.input), String(args.out), { output, ...(format === undefined ? {} : { format }) });
@@ -94,3 +128,72 @@ export default defineCommand({
     }
   },
 });
+
+interface LargeRunOptions {
+  output: OutputKind;
+  threshold: number | undefined;
+  tile: number | undefined;
+  halo: number | undefined;
+  tileBatch: number | undefined;
+  shard: Shard | undefined;
+  level: number | undefined;
+}
+
+/** The large-image path (serve/predict-large.ts): streamed, resumable, shardable; progress with tiles/s and ETA. */
+async function runLarge(args: Record<string, unknown>, options: LargeRunOptions): Promise<void> {
+  const modelPath = String(args.model);
+  if (modelPath === DEFAULT_MODEL && !existsSync(DEFAULT_MODEL)) {
+    throw new EmsegError('E_NOT_FOUND', `--model ${DEFAULT_MODEL}: no such file; train and convert a model (emseg train, emseg convert) or pass --model <file.onnx>`);
+  }
+  const { fileSha256, predictLarge } = await import('../../serve/predict-large.ts');
+  const { loadOnnxModel } = await import('../../serve/session.ts');
+  const model = await loadOnnxModel(modelPath, {
+    ...(args.ep === undefined ? {} : { providers: String(args.ep) }),
+    log: (message) => process.stderr.write(`emseg: warning: ${message}\n`),
+  });
+  const quiet = args.quiet === true;
+  const tty = process.stderr.isTTY === true && !quiet;
+  const started = Date.now();
+  let lastDraw = 0;
+  let drawn = false;
+  try {
+    if (!quiet) process.stderr.write(`model ${model.card.name}@${model.card.version} on ${model.provider}\n`);
+    const result = await predictLarge(String(args.input), String(args.out), model, {
+      output: options.output,
+      modelSha256: await fileSha256(modelPath),
+      ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
+      ...(args.tta === undefined ? {} : { tta: args.tta === true }),
+      ...(options.tile === undefined ? {} : { tile: options.tile }),
+      ...(options.halo === undefined ? {} : { halo: options.halo }),
+      ...(options.tileBatch === undefined ? {} : { tileBatch: options.tileBatch }),
+      ...(options.shard === undefined ? {} : { shard: options.shard }),
+      ...(options.level === undefined ? {} : { level: options.level }),
+      finalize: args.finalize === true,
+      onProgress: (progress) => {
+        if (quiet) return;
+        const now = Date.now();
+        const done = progress.tilesDone === progress.tiles;
+        // A bar on a terminal; a plain line a minute in logs (Kubernetes, CI).
+        if (tty ? now - lastDraw < 200 && !done : now - lastDraw < 60_000 && !done) return;
+        lastDraw = now;
+        const line = volumeProgressLine(progress, (now - started) / 1000);
+        if (tty) {
+          drawn = true;
+          process.stderr.write(`\r${line}\x1b[K`);
+        } else process.stderr.write(`${line}\n`);
+      },
+    });
+    if (drawn) process.stderr.write('\r\x1b[K');
+    drawn = false;
+    const shard = options.shard && options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : '';
+    const state = result.finalized
+      ? 'complete'
+      : `${result.chunksMissing} chunks of other shards missing; the last shard to finish completes the store (or run the same command with --finalize)`;
+    process.stdout.write(
+      `${result.input} -> ${result.output}${shard} (${result.depth > 1 ? `${result.depth} slices of ` : ''}${result.width}x${result.height}; ${result.chunksWritten} chunks written, ${result.chunksSkipped} already done; ${state})\n`,
+    );
+  } finally {
+    if (drawn) process.stderr.write('\r\x1b[K');
+    await model.close();
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * `npm run bench:large [-- --side 40000 --slices 200 --slice-side 2048 --model m.onnx --ep cpu
+ *  --tile-batch 4 --bare-seconds 30 --only tiff|zarr --keep]`: the large-image path
+ * (serve/predict-large.ts) against bare `session.run` on the same tile size, in the same run.
+ *
+ * 1. Builds, in a temp folder (removed at the end unless --keep):
+ *    - a side x side 8-bit tiled BigTIFF of ISBI slices mirrored (slice blocks of 512x512, every
+ *      other block flipped, so the montage continues across block edges);
+ *    - a `slices`-slice slice-side x slice-side 8-bit OME-Zarr volume of the same kind.
+ *    Both are written chunk by chunk with the project's own sinks, so building needs no memory either.
+ * 2. For each input, a child process (this file with --child) loads the model, runs the bare
+ *    predictor (one session.run per call, --tile-batch tiles of the model's tile size, an ISBI
+ *    slice normalized) for half of --bare-seconds, then `predictLarge` to an OME-Zarr mask (the
+ *    statistics pass, reading, blending and writing included), then the bare predictor again; it
+ *    reports tiles, seconds and its peak RSS (getrusage maxRSS: the whole child, model included;
+ *    also the peak after the bare runs alone, i.e. what onnxruntime itself takes).
+ * 3. Prints per input: tiles/s, the bare tiles/s, the ratio, the peak RSS and the load; targets:
+ *    ratio >= 0.85 and peak RSS <= 1.5 GiB. The full sizes take hours on a 2-core CPU; pass
+ *    smaller --side/--slices/--slice-side for a quick run.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GreyImage } from '../core/image.ts';
+import { parseNumberText } from '../core/number-text.ts';
+import { normalizeSlice } from '../core/normalize.ts';
+import { chunkBox, allChunks, type VolumeSink } from '../core/volume.ts';
+import { readImageFile } from '../node/image-files.ts';
+import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
+import { openVolumeSink } from '../node/open-volume.ts';
+
+const DEFAULT_MODEL = 'models/isbi2012-unet.onnx';
+const GIB = 1024 ** 3;
+
+interface BenchArgs {
+  side: number;
+  slices: number;
+  sliceSide: number;
+  model: string;
+  providers: string;
+  tileBatch: number;
+  bareSeconds: number;
+  only: 'tiff' | 'zarr' | undefined;
+  keep: boolean;
+}
+
+function parseArgs(args: string[]): BenchArgs {
+  const parsed: BenchArgs = {
+    side: 40000, slices: 200, sliceSide: 2048, model: DEFAULT_MODEL, providers: process.env.EMSEG_EP ?? 'cpu',
+    tileBatch: 4, bareSeconds: 30, only: undefined, keep: false,
+  };
+  const integer = (flag: string, value: string, min: number) => parseNumberText(value, flag, { integer: true, min });
+  for (let i = 0; i < args.length; i += 1) {
+    const flag = args[i]!;
+    if (flag === '--keep') {
+      parsed.keep = true;
+      continue;
+    }
+    const value = args[i + 1];
+    if (value === undefined) throw new Error(`${flag}: expected a value`);
+    if (flag === '--side') parsed.side = integer(flag, value, 1);
+    else if (flag === '--slices') parsed.slices = integer(flag, value, 1);
+    else if (flag === '--slice-side') parsed.sliceSide = integer(flag, value, 1);
+    else if (flag === '--model') parsed.model = value;
+    else if (flag === '--ep') parsed.providers = value;
+    else if (flag === '--tile-batch') parsed.tileBatch = integer(flag, value, 1);
+    else if (flag === '--bare-seconds') parsed.bareSeconds = parseNumberText(value, flag, { min: 0, minExclusive: true });
+    else if (flag === '--only' && (value === 'tiff' || value === 'zarr')) parsed.only = value;
+    else throw new Error(`unknown option ${flag} ${value}; expected --side, --slices, --slice-side, --model, --ep, --tile-batch, --bare-seconds, --only tiff|zarr or --keep`);
+    i += 1;
+  }
+  return parsed;
+}
+
+function uptime(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `load average: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`;
+  }
+}
+
+/** Pixel (x, y) of slice z of the synthetic montage: ISBI slices in 512x512 blocks, every other block mirrored. */
+function montagePixel(isbi: readonly GreyImage[], x: number, y: number, z: number): number {
+  const bx = Math.floor(x / 512);
+  const by = Math.floor(y / 512);
+  const slice = isbi[(bx * 7 + by * 13 + z) % isbi.length]!;
+  // Mirrored every other block: coordinates run 0..511, then back down 511..0.
+  const u = x % 1024;
+  const v = y % 1024;
+  const ux = u < 512 ? u : 1023 - u;
+  const vy = v < 512 ? v : 1023 - v;
+  return slice.data[vy * 512 + ux]!;
+}
+
+async function fillSink(sink: VolumeSink, isbi: readonly GreyImage[]): Promise<void> {
+  for (const chunk of allChunks(sink)) {
+    const box = chunkBox(sink, chunk);
+    const data = new Uint8Array(box.width * box.height);
+    for (let row = 0; row < box.height; row++) {
+      for (let col = 0; col < box.width; col++) data[row * box.width + col] = montagePixel(isbi, box.x + col, box.y + row, chunk.z);
+    }
+    await sink.writeChunk(chunk, data);
+  }
+  await sink.finalize();
+  await sink.close();
+}
+
+interface ChildReport {
+  tiles: number;
+  predictSeconds: number;
+  bareTilesPerSecond: number;
+  maxRssBytes: number;
+  /** Peak RSS after the model's warm-up and the first bare runs, before predicting: the model's share. */
+  bareRssBytes: number;
+  tile: number;
+}
+
+/** In the child: bare runs, predictLarge, bare runs; prints a JSON report. */
+async function child(input: string, out: string, args: BenchArgs): Promise<void> {
+  const { loadOnnxModel } = await import('../serve/session.ts');
+  const { predictLarge } = await import('../serve/predict-large.ts');
+  const model = await loadOnnxModel(args.model, { providers: args.providers });
+  const tile = model.card.tile;
+  const isbi = (await readImageFile('data/isbi2012/test-volume.tif')).pages[0]!;
+  const normalized = normalizeSlice(isbi);
+  const tiles = new Float32Array(args.tileBatch * tile * tile);
+  for (let i = 0; i < tiles.length; i++) tiles[i] = normalized[i % normalized.length]!;
+  let bareTiles = 0;
+  let bareSeconds = 0;
+  const bare = async (seconds: number) => {
+    const start = performance.now();
+    do {
+      await model.predictor(tiles, args.tileBatch, tile, tile);
+      bareTiles += args.tileBatch;
+    } while (performance.now() - start < seconds * 1000);
+    bareSeconds += (performance.now() - start) / 1000;
+  };
+  await model.predictor(tiles, args.tileBatch, tile, tile); // warm-up
+  await bare(args.bareSeconds / 2);
+  const bareRssBytes = process.resourceUsage().maxRSS * 1024;
+  const start = performance.now();
+  const result = await predictLarge(input, out, model, { tileBatch: args.tileBatch });
+  const predictSeconds = (performance.now() - start) / 1000;
+  await bare(args.bareSeconds / 2);
+  await model.close();
+  const report: ChildReport = {
+    tiles: result.tilesPredicted,
+    predictSeconds,
+    bareTilesPerSecond: bareTiles / bareSeconds,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    bareRssBytes,
+    tile,
+  };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+function runChild(input: string, out: string, args: string[]): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    const self = fileURLToPath(import.meta.url);
+    const proc = spawn(process.execPath, ['bin/emseg-bench.js', 'large', '--child', input, out, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d));
+    proc.on('error', reject);
+    proc.on('close', (code) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${self} --child exited with ${code}: ${stdout.slice(-500)}`));
+      else resolve(JSON.parse(line) as ChildReport);
+    });
+  });
+}
+
+export async function runBench(argv: string[]): Promise<number> {
+  if (argv[0] === '--child') {
+    await child(argv[1]!, argv[2]!, parseArgs(argv.slice(3)));
+    return 0;
+  }
+  const args = parseArgs(argv);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  if (!existsSync(args.model)) throw new Error(`${args.model}: no such model`);
+  const dir = mkdtempSync(join(tmpdir(), 'emseg-bench-large-'));
+  const passArgs = ['--model', args.model, '--ep', args.providers, '--tile-batch', String(args.tileBatch), '--bare-seconds', String(args.bareSeconds)];
+  let worst = 0;
+  try {
+    const isbi = (await readImageFile('data/isbi2012/train-volume.tif')).pages;
+    const cases: { name: string; input: string; build: () => Promise<void> }[] = [];
+    if (args.only !== 'zarr') {
+      const input = join(dir, 'montage.tif');
+      cases.push({
+        name: `${args.side}x${args.side} 8-bit BigTIFF`,
+        input,
+        build: async () => fillSink(await openVolumeSink(input, {
+          width: args.side, height: args.side, depth: 1, chunkSize: 512, sampleType: 'uint8', kind: 'probability', job: 'bench:large input', levels: 0,
+        }), isbi),
+      });
+    }
+    if (args.only !== 'tiff') {
+      const input = join(dir, 'volume.ome.zarr');
+      cases.push({
+        name: `${args.slices} x ${args.sliceSide}x${args.sliceSide} 8-bit OME-Zarr`,
+        input,
+        build: async () => fillSink(await openOmeZarrSink({
+          path: input, width: args.sliceSide, height: args.sliceSide, depth: args.slices, chunkWidth: 512, chunkHeight: 512, sampleType: 'uint8', kind: 'probability', job: 'bench:large input', levels: 0,
+        }), isbi),
+      });
+    }
+    say(`load before: ${uptime()}`);
+    for (const c of cases) {
+      let start = performance.now();
+      await c.build();
+      say(`${c.name}: built in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+      start = performance.now();
+      const report = await runChild(c.input, join(dir, `${c.name.replace(/\W+/g, '-')}-mask.ome.zarr`), passArgs);
+      const rate = report.tiles / report.predictSeconds;
+      const ratio = rate / report.bareTilesPerSecond;
+      worst = Math.max(worst, report.maxRssBytes);
+      say(
+        `${c.name}: ${report.tiles} tiles of ${report.tile}x${report.tile} in ${report.predictSeconds.toFixed(1)} s = ${rate.toFixed(2)} tiles/s; ` +
+          `bare session.run ${report.bareTilesPerSecond.toFixed(2)} tiles/s; ratio ${ratio.toFixed(3)} (target >= 0.85); ` +
+          `peak RSS ${(report.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; ${(report.bareRssBytes / GIB).toFixed(2)} GiB after the bare runs alone); load ${uptime().replace(/^.*load average: /, '')}`,
+      );
+      rmSync(c.input, { recursive: true, force: true });
+    }
+  } finally {
+    if (!args.keep) rmSync(dir, { recursive: true, force: true });
+    else say(`kept ${dir}`);
+  }
+  say(`peak RSS of the predict processes: ${(worst / GIB).toFixed(2)} GiB`);
+  return 0;
+}

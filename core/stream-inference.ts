@@ -1,0 +1,297 @@
+/**
+ * Segmentation of volumes too large for memory: read region by region from a VolumeSource,
+ * written chunk by chunk to a VolumeSink (core/volume.ts). It gives the same output as the
+ * in-memory pipeline (core/inference.ts segmentImage) on every slice, because it runs the same
+ * steps with the same figures:
+ *
+ *   1. a streaming pass per slice computes its mean and variance with SliceStatistics
+ *      (core/normalize.ts), fed full-width bands of rows in the slice's row-major order: the same
+ *      float64 sums, in the same order, as normalizeSlice on the whole slice;
+ *   2. the tiles are those of planTiles (core/tiling.ts) for the whole slice (the same global grid,
+ *      mirror padding past the right and bottom edges read by extractTile from the region the tile
+ *      covers); each output chunk adds the weighted predictions of the tiles that overlap it with
+ *      addWeightedTile, in the tiler's tile order, and divides by the same summed weights;
+ *   3. the probability is thresholded (mask) or written as is (float32) or as round(p * 255).
+ *
+ * Memory is bounded: tiles are predicted in the order the chunks need them (core/chunk-plan.ts),
+ * `tileBatch` per predictor call, the next call's tiles read while the model runs, and each
+ * predicted tile is dropped after the last chunk that uses it; about two rows of tiles across one
+ * stripe (default 16384 pixels wide) are held, whatever the size of the volume.
+ *
+ * Resuming and sharding: chunks the sink already holds (isChunkComplete) are skipped; only the
+ * chunks of the given shard are computed. A chunk's pixels depend only on its own tiles, so a
+ * resumed or sharded run writes exactly what an uninterrupted single run writes.
+ * Platform-neutral.
+ */
+import { chunkOrder, shardOf, WHOLE_JOB, type Shard } from './chunk-plan.ts';
+import { DEFAULT_THRESHOLD } from './contract.ts';
+import { EmsegError } from './errors.ts';
+import type { GreyImage } from './image.ts';
+import { tilePredictorFor, type SegmentOptions } from './inference.ts';
+import { applyNormalization, SliceStatistics, type SliceNormalization } from './normalize.ts';
+import type { Box } from './padding.ts';
+import { quantizeProbability } from './segmentation-output.ts';
+import { thresholdProbability, validateThreshold } from './threshold.ts';
+import {
+  addWeightedTile,
+  blendingProfile,
+  coverage,
+  extractTile,
+  planTiles,
+  resolveTilingOptions,
+  tileSourceBox,
+  type TilePredictor,
+} from './tiling.ts';
+import { chunkBox, type ChunkIndex, type ChunkLayout, type VolumeSink, type VolumeSource } from './volume.ts';
+
+export type VolumeOutput = 'mask' | 'probability';
+
+export interface VolumeProgress {
+  /** Tiles predicted so far in this run, and the tiles this run predicts in all. */
+  tilesDone: number;
+  tiles: number;
+  /** Chunks written so far in this run, and the chunks this run writes in all. */
+  chunksDone: number;
+  chunks: number;
+  /** Chunks of this shard that were already complete and are skipped. */
+  chunksSkipped: number;
+}
+
+export interface SegmentVolumeOptions extends Omit<SegmentOptions, 'onProgress'> {
+  /** mask (0/255, a uint8 sink) or probability (a float32 sink, or a uint8 sink: round(p * 255)). Default 'mask'. */
+  output?: VolumeOutput;
+  /** Which share of the chunks this run computes. Default the whole job. */
+  shard?: Shard;
+  /** Width of the stripes chunks are computed in, in pixels (rounded down to whole chunks, at least one). Default 16384. */
+  stripeWidth?: number;
+  /** Pixels read at once by the statistics pass (whole rows). Default 16 Mi. */
+  statisticsBandPixels?: number;
+  /** Called after every predictor call and when chunks are skipped. */
+  onProgress?: (progress: VolumeProgress) => void;
+}
+
+export interface VolumeSegmentation {
+  /** Chunks of this shard, those written by this run and those found complete. */
+  chunks: number;
+  chunksWritten: number;
+  chunksSkipped: number;
+  /** Tiles this run predicted. */
+  tilesPredicted: number;
+}
+
+export const DEFAULT_STRIPE_WIDTH = 16384;
+const DEFAULT_STATISTICS_BAND_PIXELS = 1 << 24;
+
+function checkRegion(image: GreyImage, box: Box, name: string, z: number): GreyImage {
+  if (image.width !== box.width || image.height !== box.height || image.data.length !== box.width * box.height) {
+    throw new EmsegError(
+      'E_CORRUPT',
+      `${name}: slice ${z} region ${box.width}x${box.height} at (${box.x}, ${box.y}) came back as ${image.width}x${image.height} with ${image.data.length} values`,
+    );
+  }
+  return image;
+}
+
+/**
+ * The normalization of slice `z` of a source, read in bands of whole rows: the same mean and scale
+ * as normalizeSlice on the slice in memory (two passes, the second skipped for a constant slice).
+ */
+export async function streamSliceNormalization(source: VolumeSource, z: number, bandPixels = DEFAULT_STATISTICS_BAND_PIXELS): Promise<SliceNormalization> {
+  const { width, height } = source;
+  const rows = Math.max(1, Math.floor(bandPixels / width));
+  const statistics = new SliceStatistics();
+  const pass = async (add: (data: ArrayLike<number>) => void) => {
+    for (let y = 0; y < height; y += rows) {
+      const box = { x: 0, y, width, height: Math.min(rows, height - y) };
+      add(checkRegion(await source.readRegion(z, box), box, source.name, z).data);
+    }
+  };
+  await pass((data) => statistics.addPixels(data));
+  if (!statistics.constant) await pass((data) => statistics.addSquaredDeviations(data));
+  return statistics.normalization();
+}
+
+/** A tile of the plan: its slice and its position in the slice's tile grid. */
+interface TileRef {
+  key: number;
+  z: number;
+  box: Box;
+}
+
+/**
+ * Segments every slice of `source` into `sink`, chunk by chunk (only the chunks of `options.shard`
+ * that the sink does not hold yet). Does not finalize the sink: call sink.finalize() once every
+ * shard is done.
+ */
+export async function segmentVolume(
+  source: VolumeSource,
+  sink: VolumeSink,
+  predictor: TilePredictor,
+  options: SegmentVolumeOptions = {},
+): Promise<VolumeSegmentation> {
+  const output = options.output ?? 'mask';
+  const threshold = validateThreshold(options.threshold ?? DEFAULT_THRESHOLD);
+  if (source.width !== sink.width || source.height !== sink.height || source.depth !== sink.depth) {
+    throw new EmsegError(
+      'E_SIZE_MISMATCH',
+      `${source.name}: is ${source.width}x${source.height}x${source.depth}, the output is ${sink.width}x${sink.height}x${sink.depth}`,
+    );
+  }
+  if (output === 'mask' && sink.sampleType !== 'uint8') {
+    throw new EmsegError('E_BAD_ARGUMENT', `output mask: expected a uint8 output, found ${sink.sampleType}`);
+  }
+  const { onProgress, ...tilingOptions } = options;
+  const tiling = resolveTilingOptions(tilingOptions);
+  const { predictor: tilePredictor, tileBatch } = tilePredictorFor(predictor, tiling.tileBatch, options.tta === true);
+  const { width, height } = source;
+  const plan = planTiles(width, height, tiling);
+  const { tileWidth, tileHeight, xs, ys } = plan;
+  const tilePixels = tileWidth * tileHeight;
+  const tilesPerSlice = xs.length * ys.length;
+  const single = tilesPerSlice === 1;
+  const across = blendingProfile(tileWidth, tiling.blending, tiling.sigmaScale);
+  const down = blendingProfile(tileHeight, tiling.blending, tiling.sigmaScale);
+  const columnWeights = coverage(across, xs, width);
+  const rowWeights = coverage(down, ys, height);
+
+  const grid: ChunkLayout = { width, height, depth: source.depth, chunkWidth: sink.chunkWidth, chunkHeight: sink.chunkHeight };
+  const stripeChunks = Math.max(1, Math.floor((options.stripeWidth ?? DEFAULT_STRIPE_WIDTH) / sink.chunkWidth));
+  const mine = shardOf(chunkOrder(grid, stripeChunks), options.shard ?? WHOLE_JOB);
+  const todo: ChunkIndex[] = [];
+  for (const chunk of mine) if (!(await sink.isChunkComplete(chunk))) todo.push(chunk);
+  const chunksSkipped = mine.length - todo.length;
+
+  // The tiles of each chunk, in the tiler's order (tile rows, then columns); the order the tiles
+  // are first needed in; the last chunk that needs each tile.
+  const overlapping = (starts: readonly number[], length: number, from: number, to: number) =>
+    starts.flatMap((start, i) => (start < to && start + length > from ? [i] : []));
+  const chunkTiles: TileRef[][] = [];
+  const schedule: TileRef[] = [];
+  const lastUse = new Map<number, number>();
+  todo.forEach((chunk, position) => {
+    const box = chunkBox(grid, chunk);
+    const rows = overlapping(ys, tileHeight, box.y, box.y + box.height);
+    const columns = overlapping(xs, tileWidth, box.x, box.x + box.width);
+    const refs: TileRef[] = [];
+    for (const i of rows) {
+      for (const j of columns) {
+        const key = chunk.z * tilesPerSlice + i * xs.length + j;
+        const ref = { key, z: chunk.z, box: { x: xs[j]!, y: ys[i]!, width: tileWidth, height: tileHeight } };
+        if (!lastUse.has(key)) schedule.push(ref);
+        lastUse.set(key, position);
+        refs.push(ref);
+      }
+    }
+    chunkTiles.push(refs);
+  });
+
+  let tilesDone = 0;
+  let chunksDone = 0;
+  const report = () => onProgress?.({ tilesDone, tiles: schedule.length, chunksDone, chunks: todo.length, chunksSkipped });
+  report();
+  if (todo.length === 0) return { chunks: mine.length, chunksWritten: 0, chunksSkipped, tilesPredicted: 0 };
+
+  // Slice statistics, computed once per slice when its first tile is read.
+  const normalizations = new Map<number, Promise<SliceNormalization>>();
+  const normalizationOf = (z: number) => {
+    let found = normalizations.get(z);
+    if (!found) {
+      found = streamSliceNormalization(source, z, options.statisticsBandPixels);
+      normalizations.set(z, found);
+      for (const old of normalizations.keys()) if (old < z - 1) normalizations.delete(old);
+    }
+    return found;
+  };
+
+  const readTiles = async (batch: readonly TileRef[]): Promise<Float32Array> => {
+    const tiles = new Float32Array(batch.length * tilePixels);
+    await Promise.all(
+      batch.map(async (ref, k) => {
+        const normalization = await normalizationOf(ref.z);
+        const box = tileSourceBox(ref.box, width, height);
+        const raw = checkRegion(await source.readRegion(ref.z, box), box, source.name, ref.z);
+        const region = { data: applyNormalization(raw.data, normalization), box, sliceWidth: width, sliceHeight: height };
+        extractTile(region, ref.box, tiles, k * tilePixels);
+      }),
+    );
+    return tiles;
+  };
+
+  const predictions = new Map<number, Float32Array>();
+  const predict = async (batch: readonly TileRef[], tiles: Float32Array) => {
+    const result = await tilePredictor(tiles, batch.length, tileHeight, tileWidth);
+    if (!(result instanceof Float32Array) || result.length !== tiles.length) {
+      throw new EmsegError(
+        'E_MODEL',
+        `predictor: expected ${tiles.length} float32 values for ${batch.length} tile(s) of ${tileWidth}x${tileHeight}, found ${result instanceof Float32Array ? `${result.length} values` : typeof result}`,
+      );
+    }
+    // Each tile keeps its own copy: a shared batch buffer would stay alive as long as its last tile.
+    batch.forEach((ref, k) => predictions.set(ref.key, batch.length === 1 ? result : result.slice(k * tilePixels, (k + 1) * tilePixels)));
+    tilesDone += batch.length;
+  };
+
+  const assemble = (position: number): Float32Array => {
+    const box = chunkBox(grid, todo[position]!);
+    const probability = new Float32Array(box.width * box.height);
+    const refs = chunkTiles[position]!;
+    if (single) {
+      const data = predictions.get(refs[0]!.key)!;
+      for (let row = 0; row < box.height; row++) {
+        const from = (box.y + row) * tileWidth + box.x;
+        probability.set(data.subarray(from, from + box.width), row * box.width);
+      }
+      return probability;
+    }
+    const sum = new Float64Array(box.width * box.height);
+    const rowStart = (y: number) => (y - box.y) * box.width - box.x;
+    for (const ref of refs) {
+      addWeightedTile(sum, rowStart, box, predictions.get(ref.key)!, 0, ref.box, across, down);
+    }
+    for (let row = 0; row < box.height; row++) {
+      const rowWeight = rowWeights[box.y + row]!;
+      const base = row * box.width;
+      for (let col = 0; col < box.width; col++) probability[base + col] = sum[base + col]! / (columnWeights[box.x + col]! * rowWeight);
+    }
+    return probability;
+  };
+
+  const encode = (probability: Float32Array, box: Box): Uint8Array | Float32Array => {
+    const image = { width: box.width, height: box.height, data: probability };
+    if (output === 'mask') return thresholdProbability(image, threshold).data;
+    return sink.sampleType === 'float32' ? probability : quantizeProbability(image).data;
+  };
+
+  let nextChunk = 0;
+  const writeReadyChunks = async () => {
+    while (nextChunk < todo.length && chunkTiles[nextChunk]!.every((ref) => predictions.has(ref.key))) {
+      const chunk = todo[nextChunk]!;
+      const data = encode(assemble(nextChunk), chunkBox(grid, chunk));
+      for (const ref of chunkTiles[nextChunk]!) if (lastUse.get(ref.key) === nextChunk) predictions.delete(ref.key);
+      await sink.writeChunk(chunk, data);
+      nextChunk++;
+      chunksDone++;
+    }
+  };
+
+  // Pipeline: the next batch is read while the model runs; chunks are assembled and written
+  // while the model runs the batch after.
+  const batches: TileRef[][] = [];
+  for (let first = 0; first < schedule.length; first += tileBatch) batches.push(schedule.slice(first, first + tileBatch));
+  let running: Promise<void> | undefined = predict(batches[0]!, await readTiles(batches[0]!));
+  for (let b = 1; running; b++) {
+    options.signal?.throwIfAborted();
+    const reading = b < batches.length ? readTiles(batches[b]!) : undefined;
+    // A failed read is reported after the running batch settles, never left unhandled.
+    reading?.catch(() => {});
+    await running;
+    report();
+    running = reading ? predict(batches[b]!, await reading) : undefined;
+    running?.catch(() => {});
+    await writeReadyChunks();
+  }
+  await writeReadyChunks();
+  report();
+  if (nextChunk !== todo.length) throw new Error(`internal: ${todo.length - nextChunk} chunk(s) left unwritten`);
+  return { chunks: mine.length, chunksWritten: chunksDone, chunksSkipped, tilesPredicted: tilesDone };
+}

@@ -1,0 +1,211 @@
+/**
+ * `emseg predict` for images and volumes too large for memory: the input is read region by
+ * region (TIFF/BigTIFF through node/tiff-volume.ts, OME-Zarr through node/ome-zarr-source.ts),
+ * segmented by the streaming tiler (core/stream-inference.ts) and written chunk by chunk (OME-Zarr
+ * through node/ome-zarr-sink.ts, tiled BigTIFF through node/tiff-sink.ts). The CLI
+ * (cli/commands/predict.ts) takes this path when `largePredictionReason` gives a reason; every
+ * other input keeps the in-memory path of serve/predict.ts.
+ *
+ * - Resuming: the store records the job (input, model, options that change the pixels); the same
+ *   command run again after a crash or kill skips the chunks already written.
+ * - Sharding (`--shard i/N`, OME-Zarr only): each process writes its own chunks of one shared
+ *   store (core/chunk-plan.ts). The process that finds every chunk written after its share runs
+ *   the final step (downsampled levels, NGFF metadata); `--finalize` runs it alone. A single
+ *   process (no --shard) finalizes at the end.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { WHOLE_JOB, type Shard } from '../core/chunk-plan.ts';
+import { EmsegError } from '../core/errors.ts';
+import { segmentVolume, type VolumeOutput, type VolumeProgress } from '../core/stream-inference.ts';
+import { validateThreshold } from '../core/threshold.ts';
+import { resolveTilingOptions } from '../core/tiling.ts';
+import { segmentOptionsFromCard } from '../core/card-options.ts';
+import { allChunks, type VolumeSampleType, type VolumeSink, type VolumeSource } from '../core/volume.ts';
+import { openVolume, openVolumeSink, volumeOutputFormat } from '../node/open-volume.ts';
+import type { OutputKind } from '../core/segmentation-output.ts';
+import type { PredictModel } from './predict.ts';
+
+/** An image side above this many pixels takes the large path (and a .tif output becomes a tiled BigTIFF). */
+export const LARGE_SIDE = 8192;
+/** So does an input of more pixels than this in all (1 GiB of float32 probabilities). */
+export const LARGE_PIXELS = 2 ** 28;
+
+export interface LargePathQuestion {
+  shard?: Shard;
+  finalize?: boolean;
+}
+
+/**
+ * Why `emseg predict input -o out` takes the large path, or undefined for the in-memory path:
+ * an OME-Zarr output or input, --shard or --finalize, a BigTIFF input, or a TIFF input with a side
+ * over LARGE_SIDE or more than LARGE_PIXELS pixels in all. Reads at most the TIFF's headers.
+ */
+export async function largePredictionReason(input: string, out: string, question: LargePathQuestion = {}): Promise<string | undefined> {
+  if (question.shard && question.shard.count > 1) return '--shard';
+  if (question.finalize) return '--finalize';
+  if (volumeOutputFormat(out) === 'ome-zarr') return 'an OME-Zarr output';
+  const info = await stat(input).catch(() => undefined);
+  if (info?.isDirectory() && volumeOutputFormat(input) === 'ome-zarr') return 'an OME-Zarr input';
+  if (!info?.isFile() || volumeOutputFormat(input) !== 'bigtiff') return undefined;
+  const header = Buffer.alloc(4);
+  const handle = await (await import('node:fs/promises')).open(input, 'r');
+  try {
+    await handle.read(header, 0, 4, 0);
+  } finally {
+    await handle.close();
+  }
+  const littleEndian = header[0] === 0x49 && header[1] === 0x49;
+  const bigEndian = header[0] === 0x4d && header[1] === 0x4d;
+  if (!littleEndian && !bigEndian) return undefined; // not a TIFF: the in-memory path reports it
+  const version = littleEndian ? header.readUInt16LE(2) : header.readUInt16BE(2);
+  if (version === 43) return 'a BigTIFF input';
+  const source = await openVolume(input).catch(() => undefined); // a broken TIFF: the in-memory path reports it
+  if (!source) return undefined;
+  try {
+    if (source.width > LARGE_SIDE || source.height > LARGE_SIDE) return `a ${source.width}x${source.height} input`;
+    if (source.width * source.height * source.depth > LARGE_PIXELS) return `an input of ${source.width * source.height * source.depth} pixels`;
+  } finally {
+    await source.close();
+  }
+  return undefined;
+}
+
+export interface LargePredictOptions {
+  /** mask (uint8 0/255) or probability. Default 'mask'. */
+  output?: OutputKind;
+  /** Probabilities as float32 (default) or uint8, round(p * 255). */
+  probabilityType?: VolumeSampleType;
+  threshold?: number;
+  tta?: boolean;
+  tile?: number;
+  halo?: number;
+  tileBatch?: number;
+  /** This process's share of the chunks (OME-Zarr output only). Default the whole job. */
+  shard?: Shard;
+  /** Only the final step: check every chunk is written, then write the downsampled levels and metadata. */
+  finalize?: boolean;
+  /** OME-Zarr input: the resolution level read (0, the full resolution, by default). */
+  level?: number;
+  /** Output chunks (and BigTIFF tiles) are chunkSize x chunkSize. Default 512. */
+  chunkSize?: number;
+  /** sha256 of the model file, recorded in the job identity (the card's when absent). */
+  modelSha256?: string;
+  onProgress?: (progress: VolumeProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface LargePredictResult {
+  input: string;
+  output: string;
+  width: number;
+  height: number;
+  depth: number;
+  chunks: number;
+  chunksWritten: number;
+  chunksSkipped: number;
+  tilesPredicted: number;
+  /** True when this run wrote the final levels and metadata. */
+  finalized: boolean;
+  /** Chunks of the whole job still missing (other shards not done yet). */
+  chunksMissing: number;
+}
+
+/** sha256 of a file, streamed. */
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
+  return hash.digest('hex');
+}
+
+async function missingChunks(sink: VolumeSink): Promise<number> {
+  let missing = 0;
+  for (const chunk of allChunks(sink)) if (!(await sink.isChunkComplete(chunk))) missing++;
+  return missing;
+}
+
+/** Segments a large `input` into `out` (see the module comment). */
+export async function predictLarge(input: string, out: string, model: PredictModel, options: LargePredictOptions = {}): Promise<LargePredictResult> {
+  const output = options.output ?? 'mask';
+  if (output === 'overlay') {
+    throw new EmsegError('E_BAD_ARGUMENT', `--output overlay: an overlay is an RGB picture of a small image; for large images use --output mask or probability`);
+  }
+  const shard = options.shard ?? WHOLE_JOB;
+  const outputFormat = volumeOutputFormat(out);
+  if (!outputFormat) {
+    throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: a large image is written as OME-Zarr (.zarr, .ome.zarr) or tiled BigTIFF (.tif, .tiff)`);
+  }
+  const zarr = outputFormat === 'ome-zarr';
+  if (!zarr && (shard.count > 1 || options.finalize)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: --shard and --finalize write one shared OME-Zarr store; use an output ending in .zarr or .ome.zarr`);
+  }
+  if (resolve(input) === resolve(out)) throw new EmsegError('E_OUTPUT_EXISTS', `-o ${out}: is the input; refusing to overwrite it`);
+  const fromCard = segmentOptionsFromCard(model.card, {
+    ...(options.threshold !== undefined ? { threshold: validateThreshold(options.threshold, '--threshold') } : {}),
+    ...(options.tta !== undefined ? { tta: options.tta } : {}),
+    ...(options.tile !== undefined ? { tile: options.tile } : {}),
+    ...(options.halo !== undefined ? { halo: options.halo } : {}),
+    ...(options.tileBatch !== undefined ? { tileBatch: options.tileBatch } : {}),
+  });
+  const tiling = resolveTilingOptions(fromCard); // bad --tile / --halo fail before the input is opened
+  const threshold = fromCard.threshold!;
+  const tta = fromCard.tta === true;
+  const sampleType: VolumeSampleType = output === 'mask' ? 'uint8' : options.probabilityType ?? 'float32';
+  const kind: VolumeOutput = output;
+
+  if (options.level && !(await stat(input).then((info) => info.isDirectory(), () => false))) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--level ${options.level}: only an OME-Zarr input has resolution levels; ${input} is a file`);
+  }
+  const source = await openVolume(input, options.level ? { level: options.level } : {});
+  let sink: VolumeSink | undefined;
+  try {
+    // What decides the output's pixels: a store holding another job's output is refused.
+    const job = {
+      command: 'emseg predict',
+      input: resolve(input),
+      inputShape: [source.depth, source.height, source.width],
+      ...(options.level ? { level: options.level } : {}),
+      model: { name: model.card.name, version: model.card.version, sha256: options.modelSha256 ?? model.card.sha256 ?? null },
+      output,
+      sampleType,
+      ...(output === 'mask' ? { threshold } : {}),
+      tta,
+      tile: tiling.tile,
+      halo: tiling.halo,
+      blending: tiling.blending,
+    };
+    const geometry = {
+      width: source.width,
+      height: source.height,
+      depth: source.depth,
+      chunkSize: options.chunkSize ?? 512,
+      sampleType,
+      kind,
+      job,
+      inputs: [input],
+      ...(source.pixelSize ? { pixelSize: source.pixelSize } : {}),
+    };
+    sink = await openVolumeSink(out, geometry);
+    const base = { input, output: out, width: source.width, height: source.height, depth: source.depth };
+    if (options.finalize) {
+      await sink.finalize(); // refuses a store with chunks missing, naming the first
+      return { ...base, chunks: 0, chunksWritten: 0, chunksSkipped: 0, tilesPredicted: 0, finalized: true, chunksMissing: 0 };
+    }
+    const result = await segmentVolume(source, sink, model.predictor, {
+      ...fromCard,
+      output,
+      shard,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    // The last shard to finish (or the only process) writes the final levels and metadata.
+    const chunksMissing = shard.count === 1 ? 0 : await missingChunks(sink);
+    if (chunksMissing === 0) await sink.finalize();
+    return { ...base, ...result, finalized: chunksMissing === 0, chunksMissing };
+  } finally {
+    await sink?.close();
+    await source.close();
+  }
+}
