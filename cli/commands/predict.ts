@@ -27,7 +27,7 @@ export function predictProgressLine(progress: PredictProgress, width = 24): stri
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progress.pagesDone}/${progress.pages} pages${files} ${progress.file}`;
 }
 
-export default defineCommand({
+const command = defineCommand({
   meta: {
     name: 'predict',
     description: 'Segment PNG, JPEG or TIFF images (a file or a folder) with an ONNX model: masks, probability maps or overlays.',
@@ -98,3 +98,5 @@ export default defineCommand({
     }
   },
 });
+// Named first: tsc 5.9 does not rewrite `.ts` dynamic imports inside `export default <expression>`.
+export default command;
