@@ -73,4 +73,10 @@ describe('the installed tarball', () => {
     expect(help).toContain('USAGE');
     await expect(runIn(dir, join(dir, 'node_modules/.bin/emseg'), ['predict', 'missing.tif', '-o', 'out.png'])).rejects.toThrow(/emseg: .*missing\.tif/);
   });
+
+  it('says in one line which optional package training needs', async () => {
+    const train = runIn(dir, join(dir, 'node_modules/.bin/emseg'), ['train', '--images', join(REPO, 'data/isbi2012/train-volume.tif'), '--labels', join(REPO, 'data/isbi2012/train-labels.tif'), '--steps', '1', '--out', 'runs/x']);
+    await expect(train).rejects.toThrow(/emseg: this command needs @tensorflow\/tfjs[a-z-]*, an optional dependency of the emseg package: npm install @tensorflow\/tfjs/);
+    await expect(train).rejects.not.toThrow(/\n\s+at /);
+  });
 });
