@@ -9,6 +9,7 @@
  * served model gives.
  */
 import { statSync } from 'node:fs';
+import { segmentOptionsFromCard } from '../core/card-options.ts';
 import { DEFAULT_HALO, DEFAULT_THRESHOLD, DEFAULT_TILE, sizeMultipleFor, type ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import type { GreyImage } from '../core/image.ts';
@@ -50,12 +51,11 @@ async function openOnnxFile(path: string, log: (message: string) => void, provid
   const { loadOnnxModel } = await import('../serve/session.ts');
   const model = await loadOnnxModel(path, { log, ...(providers ? { providers } : {}) });
   const { card } = model;
-  const tiling = { tile: card.tile, halo: card.halo, sizeMultiple: card.contract.input.sizeMultiple };
   return {
     kind: `ONNX, onnxruntime-node ${model.provider}${model.cardSource === 'default' ? ', no model card' : ''}`,
     card,
     threshold: card.threshold,
-    predictSlice: async (image, tta) => (await segmentImage(image, model.predictor, { ...tiling, tta, threshold: card.threshold })).probability.data,
+    predictSlice: async (image, tta) => (await segmentImage(image, model.predictor, segmentOptionsFromCard(card, { tta }))).probability.data,
     dispose: () => model.close(),
   };
 }

@@ -14,6 +14,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { CONTRACT_PREPROCESSING, INPUT_NAME, MODEL_CARD_METADATA_KEY, OUTPUT_NAME, sizeMultipleFor, type ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
+import { cardPathFor, siblingPath } from '../node/model-card-file.ts';
 import { buildModelCard, modelCardMetadata } from './model-card.ts';
 import { encodeOnnxModel, type GraphBuilder } from './onnx-graph.ts';
 import {
@@ -77,14 +78,7 @@ export interface ConvertResult {
   bytes: Uint8Array;
 }
 
-export function cardPathFor(onnxPath: string): string {
-  return siblingPath(onnxPath, '.json');
-}
-
-/** models/<name>.onnx -> models/<name><suffix> (e.g. '.json', '.train-config.json'). */
-export function siblingPath(onnxPath: string, suffix: string): string {
-  return join(dirname(onnxPath), `${basename(onnxPath, extname(onnxPath))}${suffix}`);
-}
+export { cardPathFor, siblingPath };
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -5,16 +5,14 @@
  * The card comes from models/<name>.json beside the file (its sha256 must match the file) or,
  * failing that, from the ONNX metadata.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { readInputFile } from '../node/image-files.ts';
+import { cardPathFor, modelCardInOnnx, readModelCardFile } from '../node/model-card-file.ts';
 import { writeBioimageioPackage, type BioimageioPackage, type Person } from './bioimageio.ts';
-import { cardPathFor, sha256Hex } from './convert-model.ts';
+import { sha256Hex } from './convert-model.ts';
 import { defaultParityImage, normalizeForModel, readSlice } from './isbi-slice.ts';
-import { modelCardFromMetadata } from './model-card.ts';
-import { readOnnxMetadata } from './onnx-graph.ts';
 import { writeTritonRepository, type TritonOptions, type TritonRepository } from './triton.ts';
 
 export interface ExportPackageOptions {
@@ -45,23 +43,18 @@ export interface ExportPackageResult {
   triton?: TritonRepository;
 }
 
-export function readModelCard(onnxPath: string, bytes: Uint8Array, cardPath?: string): ModelCard {
+export async function readModelCard(onnxPath: string, bytes: Uint8Array, cardPath?: string): Promise<ModelCard> {
   const sha256 = sha256Hex(bytes);
   const path = cardPath ?? cardPathFor(onnxPath);
-  if (existsSync(path)) {
-    let card: ModelCard;
-    try {
-      card = JSON.parse(readFileSync(path, 'utf8')) as ModelCard;
-    } catch (error) {
-      throw new EmsegError('E_MODEL', `${path}: the model card is not valid JSON`, { cause: error });
-    }
+  const card = await readModelCardFile(path);
+  if (card) {
     if (card.sha256 && card.sha256 !== sha256) {
       throw new EmsegError('E_MODEL', `${path}: the card's sha256 ${card.sha256.slice(0, 12)}... does not match ${onnxPath} (${sha256.slice(0, 12)}...); convert again or pass the right --card`);
     }
     return { ...card, sha256 };
   }
   if (cardPath) throw new EmsegError('E_NOT_FOUND', `--card ${cardPath}: no such file`);
-  const fromMetadata = modelCardFromMetadata(readOnnxMetadata(bytes));
+  const fromMetadata = modelCardInOnnx(bytes, onnxPath);
   if (!fromMetadata) {
     throw new EmsegError('E_MODEL', `${onnxPath}: no model card (neither ${path} nor emseg.model_card in the ONNX metadata); export it with emseg convert`);
   }
@@ -73,7 +66,7 @@ export async function exportPackages(options: ExportPackageOptions): Promise<Exp
     throw new EmsegError('E_BAD_ARGUMENT', 'export-package: give --bioimageio <dir>, --triton <dir> or both');
   }
   const bytes = await readInputFile(options.onnxPath);
-  const card = readModelCard(options.onnxPath, bytes, options.cardPath);
+  const card = await readModelCard(options.onnxPath, bytes, options.cardPath);
   const inputs = [options.onnxPath, ...(options.cardPath ? [options.cardPath] : [])];
   const result: ExportPackageResult = { card, sha256: card.sha256! };
   if (options.bioimageioDir) {

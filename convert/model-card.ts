@@ -11,10 +11,10 @@ import {
   DEFAULT_HALO,
   DEFAULT_THRESHOLD,
   DEFAULT_TILE,
-  MODEL_CARD_METADATA_KEY,
   contractSection,
   type ModelCard,
 } from '../core/contract.ts';
+import { parseModelCard } from '../core/model-card.ts';
 import { EmsegError } from '../core/errors.ts';
 
 /**
@@ -75,22 +75,7 @@ export function buildModelCard(model: tfType.LayersModel, options: ModelCardOpti
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     ...(options.conversion !== undefined ? { conversion: options.conversion } : {}),
   };
-  return card;
+  return parseModelCard(card, `model card of ${options.name}`);
 }
 
-/** The metadata_props entry carrying the card (sha256 removed: see the module comment). */
-export function modelCardMetadata(card: ModelCard): Record<string, string> {
-  const { sha256: _omitted, ...withoutHash } = card;
-  return { [MODEL_CARD_METADATA_KEY]: JSON.stringify(withoutHash) };
-}
-
-/** Parses the card from ONNX metadata (as written by modelCardMetadata); undefined when absent. */
-export function modelCardFromMetadata(metadata: Record<string, string>): ModelCard | undefined {
-  const text = metadata[MODEL_CARD_METADATA_KEY];
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as ModelCard;
-  } catch (error) {
-    throw new EmsegError('E_MODEL', `ONNX metadata ${MODEL_CARD_METADATA_KEY} is not valid JSON`, { cause: error });
-  }
-}
+export { modelCardFromMetadata, modelCardMetadata } from '../core/model-card.ts';

@@ -6,6 +6,7 @@
  */
 import onnxProto from 'onnx-proto';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../core/contract.ts';
+import { decodeOnnxModel, onnxMetadata } from '../core/onnx-model.ts';
 
 const { onnx } = onnxProto;
 type IAttributeProto = onnxProto.onnx.IAttributeProto;
@@ -270,15 +271,13 @@ export function encodeOnnxModel(graph: GraphBuilder, options: EncodeOptions): Ui
 
 /** Reads the metadata_props of ONNX bytes (used to read the model card back). */
 export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
-  const model = onnx.ModelProto.decode(bytes);
-  return Object.fromEntries(model.metadataProps.map((entry) => [entry.key, entry.value]));
+  return onnxMetadata(decodeOnnxModel(bytes, 'ONNX bytes'));
 }
 
 /** Names and shapes of the graph inputs and outputs (initializers excluded), read from ONNX bytes. */
 export function readOnnxSignature(bytes: Uint8Array): { inputs: GraphValue[]; outputs: GraphValue[]; opset: number; irVersion: number } {
-  const model = onnx.ModelProto.decode(bytes);
-  const graph = model.graph;
-  if (!graph) throw new Error('the ONNX model has no graph');
+  const model = decodeOnnxModel(bytes, 'ONNX bytes');
+  const graph = model.graph!;
   const initializerNames = new Set((graph.initializer ?? []).map((init) => init.name));
   const toValue = (info: onnxProto.onnx.IValueInfoProto): GraphValue => ({
     name: info.name ?? '',

@@ -20,69 +20,9 @@ export const DEFAULT_HALO = 32;
 export const MASK_FOREGROUND = 255;
 export const MASK_BACKGROUND = 0;
 
-export interface MetricFigures {
-  vRand?: number;
-  vInfo?: number;
-  /** Threshold at which vRand was best (vInfo is its own best over the thresholds, possibly at another). */
-  bestThreshold?: number;
-  pixelError?: number;
-  dice?: number;
-  iou?: number;
-  [name: string]: number | undefined;
-}
-
-export interface ModelCard {
-  name: string;
-  version: string;
-  description?: string;
-  architecture: {
-    kind: 'unet';
-    depth: number;
-    baseFilters: number;
-    batchNorm: boolean;
-    dropout: number;
-    parameters: number;
-  };
-  contract: {
-    input: { name: string; dtype: 'float32'; shape: ['N', 1, 'H', 'W']; sizeMultiple: number };
-    output: { name: string; dtype: 'float32'; shape: ['N', 1, 'H', 'W']; meaning: string };
-    preprocessing: string;
-    onnx: { irVersion: number; opset: number };
-  };
-  threshold: number;
-  tile: number;
-  halo: number;
-  /** Whether the served default applies 8-fold flip/rotation test-time augmentation. */
-  tta?: boolean;
-  training?: {
-    data: string;
-    split: { train: number[]; validation: number[] };
-    command?: string;
-    budget?: string;
-    cropsSeen?: number;
-    steps?: number;
-    wallTimeSeconds?: number;
-    machine?: string;
-    backend?: string;
-    [key: string]: unknown;
-  };
-  metrics?: {
-    command: string;
-    split: string;
-    machine?: string;
-    withoutTta?: MetricFigures;
-    withTta?: MetricFigures;
-    [key: string]: unknown;
-  };
-  conversion?: {
-    command?: string;
-    /** Largest absolute difference between tfjs and onnxruntime outputs in the parity check. */
-    parityMaxAbsDiff: number;
-    paritySizes: string[];
-  };
-  /** sha256 of the ONNX file (in the JSON beside the file; absent inside the ONNX metadata). */
-  sha256?: string;
-}
+/** The model card's type and schema live in core/model-card.ts (its single owner). */
+import type { ModelCard } from './model-card.ts';
+export type { MetricFigures, ModelCard } from './model-card.ts';
 
 export const CONTRACT_PREPROCESSING =
   '8-bit intensities as float32, then zero mean and unit variance over the whole 2D slice, computed before padding and tiling';

@@ -6,6 +6,7 @@
  * image body is declared but read by the handler itself (sniffed from its bytes).
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import { OUTPUT_FORMATS, OUTPUT_KINDS } from '../core/segmentation-output.ts';
 
 export const ProblemSchema = z
   .object({
@@ -26,11 +27,11 @@ const binary = { type: 'string' as const, format: 'binary' };
 
 export const SegmentQuerySchema = z.object({
   output: z
-    .enum(['mask', 'probability', 'overlay'])
+    .enum(OUTPUT_KINDS)
     .default('mask')
     .openapi({ description: 'mask: 0/255 8-bit; probability: float32 cell-interior probability; overlay: RGB picture of the mask over the image' }),
   format: z
-    .enum(['png', 'tiff'])
+    .enum(OUTPUT_FORMATS)
     .optional()
     .openapi({ description: 'default: tiff for TIFF input and for probability, png otherwise; a stack of several pages needs tiff' }),
   threshold: z.coerce

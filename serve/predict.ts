@@ -19,21 +19,16 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError, isEmsegError, type EmsegErrorCode } from '../core/errors.ts';
-import type { GreyImage, ImageStack } from '../core/image.ts';
+import { segmentOptionsFromCard } from '../core/card-options.ts';
 import { segmentStack, type StackProgress } from '../core/inference.ts';
-import { MEMBRANE_OVERLAY, overlayMask } from '../core/overlay.ts';
+import { OUTPUT_FORMATS, OUTPUT_KINDS, defaultOutputFormat, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
 import { validateThreshold } from '../core/threshold.ts';
-import { encodeTiff } from '../core/tiff.ts';
 import { resolveTilingOptions, type TilePredictor } from '../core/tiling.ts';
 import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
 import { createBatchingPredictor } from './batcher.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { encodePng } from '../node/png.ts';
+import { encodeSegmentation } from './encode-output.ts';
 
-export type PredictOutput = 'mask' | 'probability' | 'overlay';
-export type PredictFormat = 'png' | 'tiff';
-export const PREDICT_OUTPUTS: readonly PredictOutput[] = ['mask', 'probability', 'overlay'];
-export const PREDICT_FORMATS: readonly PredictFormat[] = ['png', 'tiff'];
 /** File extensions read from a folder (case-insensitive). */
 export const INPUT_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff'];
 
@@ -45,9 +40,9 @@ export interface PredictModel {
 
 export interface PredictOptions {
   /** What to write. Default 'mask'. */
-  output?: PredictOutput;
+  output?: OutputKind;
   /** Output format. Default: the extension of `out` when it names a file; else png for a one-page mask or overlay, tiff otherwise. */
-  format?: PredictFormat;
+  format?: OutputFormat;
   /** Mask threshold 0..1. Default the model card's. */
   threshold?: number;
   /** 8-fold flip/rotation test-time augmentation. Default the model card's `tta`, else false. */
@@ -100,7 +95,7 @@ const TIFF_EXTENSIONS = ['.tif', '.tiff'];
 /** Image extensions `-o` may carry by mistake: refused rather than taken as a folder name. */
 const UNWRITABLE_EXTENSIONS = ['.jpg', '.jpeg', '.bmp', '.gif', '.webp'];
 
-function formatOfPath(path: string): PredictFormat | undefined {
+function formatOfPath(path: string): OutputFormat | undefined {
   const ext = extname(path).toLowerCase();
   if (ext === '.png') return 'png';
   if (TIFF_EXTENSIONS.includes(ext)) return 'tiff';
@@ -127,7 +122,7 @@ export async function listInputs(input: string): Promise<{ files: string[]; fold
 }
 
 /** Where each input's output goes. */
-export function planOutputs(inputs: readonly string[], folderInput: boolean, out: string, output: PredictOutput, format?: PredictFormat): string[] {
+export function planOutputs(inputs: readonly string[], folderInput: boolean, out: string, output: OutputKind, format?: OutputFormat): string[] {
   const outFormat = formatOfPath(out);
   const outExt = extname(out).toLowerCase();
   if (!outFormat && UNWRITABLE_EXTENSIONS.includes(outExt)) {
@@ -145,30 +140,10 @@ export function planOutputs(inputs: readonly string[], folderInput: boolean, out
   return inputs.map((input) => {
     const stem = basename(input, extname(input));
     const inputIsTiff = TIFF_EXTENSIONS.includes(extname(input).toLowerCase());
-    // overlay: PNG; probability: TIFF unless PNG was asked; mask: as asked, else like the input.
-    const chosen: PredictFormat =
-      output === 'overlay' ? 'png' : format ?? (output === 'probability' ? 'tiff' : inputIsTiff ? 'tiff' : 'png');
+    // overlay: always PNG; otherwise as asked, else the default rule (core/segmentation-output.ts).
+    const chosen: OutputFormat = output === 'overlay' ? 'png' : format ?? defaultOutputFormat(output, { tiff: inputIsTiff, pages: 1 });
     return join(out, `${stem}-${output}.${chosen === 'tiff' ? 'tif' : 'png'}`);
   });
-}
-
-/** Encodes the result of one file. */
-async function encodeOutput(
-  stack: ImageStack,
-  masks: ImageStack<Uint8Array>,
-  probabilities: ImageStack<Float32Array>,
-  output: PredictOutput,
-  format: PredictFormat,
-  name: string,
-): Promise<Uint8Array> {
-  // Page counts were checked by the caller: PNG and overlay hold one page.
-  if (output === 'overlay') {
-    if (format !== 'png') throw new EmsegError('E_BAD_ARGUMENT', `${name}: an overlay is written as PNG, not ${format}`);
-    return encodePng(overlayMask(stack.pages[0]!, masks.pages[0]!, MEMBRANE_OVERLAY));
-  }
-  if (output === 'mask') return format === 'png' ? encodePng(masks.pages[0]!) : encodeTiff(masks);
-  if (format === 'png') return encodePng(quantizeProbability(probabilities.pages[0]!));
-  return encodeTiff(probabilities);
 }
 
 /** Writes atomically; file-system errors become one-line EmsegErrors naming the path. */
@@ -182,20 +157,8 @@ async function writeOutput(target: string, bytes: Uint8Array, inputs: readonly s
   }
 }
 
-/** A probability map as 8-bit, round(p * 255), for PNG. */
-export function quantizeProbability(image: GreyImage<Float32Array>): GreyImage<Uint8Array> {
-  const data = new Uint8Array(image.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(Math.min(1, Math.max(0, image.data[i]!)) * 255);
-  return { width: image.width, height: image.height, data };
-}
-
-function resolveFormat(output: PredictOutput, requested: PredictFormat | undefined, path: string, pages: number): PredictFormat {
-  const fromPath = formatOfPath(path);
-  if (fromPath) return fromPath;
-  if (requested) return requested;
-  if (output === 'overlay') return 'png';
-  if (output === 'probability') return 'tiff';
-  return pages > 1 ? 'tiff' : 'png';
+function resolveFormat(output: OutputKind, requested: OutputFormat | undefined, path: string, input: string, pages: number): OutputFormat {
+  return formatOfPath(path) ?? requested ?? defaultOutputFormat(output, { tiff: formatOfPath(input) === 'tiff', pages });
 }
 
 export interface PredictionPlan {
@@ -212,11 +175,11 @@ export interface PredictionPlan {
  */
 export async function planPrediction(input: string, out: string, options: Pick<PredictOptions, 'output' | 'format'> = {}): Promise<PredictionPlan> {
   const output = options.output ?? 'mask';
-  if (!PREDICT_OUTPUTS.includes(output)) {
-    throw new EmsegError('E_BAD_ARGUMENT', `--output: expected one of ${PREDICT_OUTPUTS.join(', ')}, found ${JSON.stringify(output)}`);
+  if (!OUTPUT_KINDS.includes(output)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--output: expected one of ${OUTPUT_KINDS.join(', ')}, found ${JSON.stringify(output)}`);
   }
-  if (options.format !== undefined && !PREDICT_FORMATS.includes(options.format)) {
-    throw new EmsegError('E_BAD_ARGUMENT', `--format: expected one of ${PREDICT_FORMATS.join(', ')}, found ${JSON.stringify(options.format)}`);
+  if (options.format !== undefined && !OUTPUT_FORMATS.includes(options.format)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--format: expected one of ${OUTPUT_FORMATS.join(', ')}, found ${JSON.stringify(options.format)}`);
   }
   if (output === 'overlay' && options.format === 'tiff') {
     throw new EmsegError('E_BAD_ARGUMENT', '--format tiff: an overlay is an RGB PNG; use --format png or --output mask');
@@ -244,15 +207,14 @@ export async function predictPaths(input: string, out: string, model: PredictMod
   const threshold = validateThreshold(options.threshold ?? model.card.threshold, '--threshold');
   const { files, folder, outputs } = await planPrediction(input, out, options);
 
-  const segmentOptions = {
+  const segmentOptions = segmentOptionsFromCard(model.card, {
     threshold,
-    tta: options.tta ?? model.card.tta ?? false,
-    tile: options.tile ?? model.card.tile,
-    halo: options.halo ?? model.card.halo,
-    sizeMultiple: model.card.contract.input.sizeMultiple,
-    ...(options.tileBatch !== undefined ? { tileBatch: options.tileBatch } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  };
+    tta: options.tta,
+    tile: options.tile,
+    halo: options.halo,
+    tileBatch: options.tileBatch,
+    signal: options.signal,
+  });
 
   const { tileBatch } = resolveTilingOptions(segmentOptions); // bad --tile / --halo fail before any file is read
   const pagesAtOnce = options.pagesAtOnce ?? tileBatch;
@@ -265,7 +227,7 @@ export async function predictPaths(input: string, out: string, model: PredictMod
     const target = outputs[fileIndex]!;
     try {
       const stack = await readImageFile(file);
-      const format = resolveFormat(output, options.format, target, stack.pages.length);
+      const format = resolveFormat(output, options.format, target, file, stack.pages.length);
       if (output === 'overlay' && stack.pages.length > 1) {
         throw new EmsegError('E_BAD_ARGUMENT', `${file}: has ${stack.pages.length} pages, but an overlay is one RGB picture; use --output mask or probability for stacks`);
       }
@@ -277,7 +239,7 @@ export async function predictPaths(input: string, out: string, model: PredictMod
         pagesAtOnce,
         onProgress: (progress) => options.onProgress?.({ ...progress, file, fileIndex, files: files.length }),
       });
-      const bytes = await encodeOutput(stack, result.mask, result.probability, output, format, file);
+      const bytes = await encodeSegmentation(stack, result, output, format, file);
       await writeOutput(target, bytes, files);
       let foreground = 0;
       for (const page of result.mask.pages) for (const v of page.data) if (v !== 0) foreground++;

@@ -4,8 +4,9 @@
  *
  * 1. `inspectUpload`: reads the header only (core/image-probe.ts), enforces the size limits and
  *    settles the output format, before any slot is taken or any pixel decoded;
- * 2. `segmentUpload`: decodes, runs the inference core on every page (core/inference.ts, through
- *    the request's predictor, i.e. the shared dynamic batcher) and encodes the answer;
+ * 2. `segmentUpload`: decodes, runs core/inference.ts's segmentStack on every page (through the
+ *    request's predictor, i.e. the shared dynamic batcher) and encodes the answer the same way
+ *    `emseg predict` does (serve/encode-output.ts);
  * 3. the handler sends the bytes with the content type and timings returned.
  *
  * Which inputs are accepted (see serve/README.md, "Inputs"): PNG, JPEG, TIFF (one or many pages);
@@ -17,17 +18,15 @@ import { EmsegError } from '../core/errors.ts';
 import type { ImageStack } from '../core/image.ts';
 import type { ModelCard } from '../core/contract.ts';
 import { probeImage } from '../core/image-probe.ts';
-import { segmentImage, type Segmentation } from '../core/inference.ts';
+import { segmentOptionsFromCard } from '../core/card-options.ts';
+import { segmentStack } from '../core/inference.ts';
+import { defaultOutputFormat, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
 import type { TilePredictor } from '../core/tiling.ts';
-import { MEMBRANE_OVERLAY, overlayMask } from '../core/overlay.ts';
-import { encodeTiff } from '../core/tiff.ts';
 import { decodeImageBytes } from '../node/image-files.ts';
-import { encodePng } from '../node/png.ts';
+import { CONTENT_TYPES, encodeSegmentation } from './encode-output.ts';
 import { checkImageLimits, type ImageLimits } from './limits.ts';
 import type { SegmentQuery } from './openapi.ts';
 
-export type OutputKind = 'mask' | 'probability' | 'overlay';
-export type OutputFormat = 'png' | 'tiff';
 
 export interface UploadPlan {
   name: string;
@@ -40,8 +39,6 @@ export interface UploadPlan {
   threshold: number | undefined;
   tta: boolean | undefined;
 }
-
-const CONTENT_TYPES: Record<OutputFormat, string> = { png: 'image/png', tiff: 'image/tiff' };
 
 function parseTta(value: SegmentQuery['tta']): boolean | undefined {
   if (value === undefined) return undefined;
@@ -64,8 +61,7 @@ export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQue
       `output: overlay is one RGB PNG picture of one page, but ${name} has ${probe.pages} page(s) and format=${query.format ?? 'png'} was asked; ask for output=mask or send one page`,
     );
   }
-  const outputFormat: OutputFormat =
-    query.format ?? (output !== 'overlay' && (isTiff || output === 'probability' || probe.pages > 1) ? 'tiff' : 'png');
+  const outputFormat = query.format ?? defaultOutputFormat(output, { tiff: isTiff, pages: probe.pages });
   if (outputFormat === 'png' && probe.pages > 1) {
     throw new EmsegError(
       'E_BAD_ARGUMENT',
@@ -122,48 +118,13 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
   const decodeMs = lap();
   deps.signal?.throwIfAborted();
 
-  const threshold = plan.threshold ?? deps.card.threshold;
-  const tta = plan.tta ?? deps.card.tta ?? false;
   // Several pages at once, so that their tiles meet in the batcher and fill its session calls.
-  const results: Segmentation[] = new Array(stack.pages.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < stack.pages.length) {
-      const index = next++;
-      deps.signal?.throwIfAborted();
-      results[index] = await segmentImage(stack.pages[index]!, deps.predictor, {
-        threshold,
-        tta,
-        tile: deps.card.tile,
-        halo: deps.card.halo,
-        sizeMultiple: deps.card.contract.input.sizeMultiple,
-        ...(deps.signal ? { signal: deps.signal } : {}),
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(deps.pagesAtOnce ?? 4, stack.pages.length) }, worker));
+  const result = await segmentStack(stack, deps.predictor, {
+    ...segmentOptionsFromCard(deps.card, { threshold: plan.threshold, tta: plan.tta, signal: deps.signal }),
+    pagesAtOnce: deps.pagesAtOnce ?? 4,
+  });
   const inferMs = lap();
-
-  let body: Uint8Array;
-  if (plan.output === 'mask') {
-    const pages = results.map((result) => result.mask);
-    body = plan.outputFormat === 'png' ? await encodePng(pages[0]!) : encodeTiff({ width: stack.width, height: stack.height, pages });
-  } else if (plan.output === 'probability') {
-    const pages = results.map((result) => result.probability);
-    body =
-      plan.outputFormat === 'png'
-        ? await encodePng(quantizeProbability(pages[0]!))
-        : encodeTiff({ width: stack.width, height: stack.height, pages });
-  } else {
-    body = await encodePng(overlayMask(stack.pages[0]!, results[0]!.mask, MEMBRANE_OVERLAY));
-  }
+  const body = await encodeSegmentation(stack, result, plan.output, plan.outputFormat, plan.name);
   const encodeMs = lap();
   return { body, contentType: CONTENT_TYPES[plan.outputFormat], pages: stack.pages.length, timings: { decodeMs, inferMs, encodeMs } };
-}
-
-/** A probability map as 8-bit (round(p * 255)) for format=png. */
-function quantizeProbability(image: { width: number; height: number; data: Float32Array }) {
-  const data = new Uint8Array(image.data.length);
-  for (let i = 0; i < data.length; i += 1) data[i] = Math.round(image.data[i]! * 255);
-  return { width: image.width, height: image.height, data };
 }

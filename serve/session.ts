@@ -14,27 +14,15 @@
  *   the file (`<name>.json`), else a default card (contract defaults: threshold 0.5, tile 512,
  *   halo 32, size multiple 16) with a warning; `cardSource` says which.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import onnxProto from 'onnx-proto';
+import { basename, extname } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import {
-  DEFAULT_DEPTH,
-  DEFAULT_HALO,
-  DEFAULT_THRESHOLD,
-  DEFAULT_TILE,
-  INPUT_NAME,
-  MODEL_CARD_METADATA_KEY,
-  OUTPUT_NAME,
-  contractSection,
-  type ModelCard,
-} from '../core/contract.ts';
+import { DEFAULT_HALO, DEFAULT_THRESHOLD, DEFAULT_TILE, INPUT_NAME, MODEL_CARD_METADATA_KEY, OUTPUT_NAME } from '../core/contract.ts';
+import { defaultModelCard, type ModelCard } from '../core/model-card.ts';
 import { EmsegError } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
+import { cardPathFor, modelCardInOnnx, readModelCardFile } from '../node/model-card-file.ts';
 import { createSessionWithFallback, parseProviders, type ProviderFailure } from './providers.ts';
-
-const { onnx } = onnxProto;
 
 export interface LoadModelOptions {
   /** Execution providers in order of preference, `"cuda,cpu"` or an array. Default EMSEG_EP, else `cuda,cpu`. */
@@ -65,53 +53,6 @@ export interface LoadedModel {
   close: () => Promise<void>;
 }
 
-/** The model card stored in ONNX bytes' metadata_props, or undefined. E_MODEL when it is not valid JSON. */
-export function readCardFromOnnx(bytes: Uint8Array, what: string): ModelCard | undefined {
-  let model: onnxProto.onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(bytes);
-  } catch (error) {
-    throw new EmsegError('E_MODEL', `${what}: not an ONNX model (${(error as Error).message})`, { cause: error });
-  }
-  if (!model.graph) throw new EmsegError('E_MODEL', `${what}: not an ONNX model (no graph)`);
-  const entry = model.metadataProps.find((prop) => prop.key === MODEL_CARD_METADATA_KEY);
-  if (!entry) return undefined;
-  return parseCard(entry.value ?? '', `${what} metadata ${MODEL_CARD_METADATA_KEY}`);
-}
-
-function parseCard(text: string, what: string): ModelCard {
-  let card: unknown;
-  try {
-    card = JSON.parse(text);
-  } catch (error) {
-    throw new EmsegError('E_MODEL', `${what}: the model card is not valid JSON`, { cause: error });
-  }
-  const c = card as Partial<ModelCard> | null;
-  const problems: string[] = [];
-  if (typeof c !== 'object' || c === null) throw new EmsegError('E_MODEL', `${what}: the model card is not a JSON object`);
-  if (typeof c.threshold !== 'number' || !(c.threshold >= 0 && c.threshold <= 1)) problems.push(`threshold ${String(c.threshold)} (expected 0..1)`);
-  if (!Number.isInteger(c.tile) || (c.tile ?? 0) < 1) problems.push(`tile ${String(c.tile)} (expected a positive integer)`);
-  if (!Number.isInteger(c.halo) || (c.halo ?? -1) < 0) problems.push(`halo ${String(c.halo)} (expected an integer >= 0)`);
-  const multiple = c.contract?.input?.sizeMultiple;
-  if (!Number.isInteger(multiple) || (multiple ?? 0) < 1) problems.push(`contract.input.sizeMultiple ${String(multiple)} (expected a positive integer)`);
-  if (problems.length > 0) throw new EmsegError('E_MODEL', `${what}: bad model card: ${problems.join(', ')}`);
-  return c as ModelCard;
-}
-
-/** The card used when a model carries none: the contract's defaults. */
-export function defaultModelCard(name: string): ModelCard {
-  return {
-    name,
-    version: 'unknown',
-    description: 'No model card was found; contract defaults are assumed.',
-    architecture: { kind: 'unet', depth: DEFAULT_DEPTH, baseFilters: 0, batchNorm: false, dropout: 0, parameters: 0 },
-    contract: contractSection(DEFAULT_DEPTH),
-    threshold: DEFAULT_THRESHOLD,
-    tile: DEFAULT_TILE,
-    halo: DEFAULT_HALO,
-  };
-}
-
 function describeValue(meta: ort.InferenceSession.ValueMetadata | undefined): string {
   if (!meta) return 'nothing';
   if (!meta.isTensor) return `${meta.name} (not a tensor)`;
@@ -136,11 +77,12 @@ function checkValue(
 }
 
 async function findCard(path: string, bytes: Uint8Array, log?: (message: string) => void): Promise<{ card: ModelCard; source: CardSource }> {
-  const fromMetadata = readCardFromOnnx(bytes, path);
+  const fromMetadata = modelCardInOnnx(bytes, path);
   if (fromMetadata) return { card: fromMetadata, source: 'metadata' };
   const name = basename(path, extname(path));
-  const cardPath = join(dirname(path), `${name}.json`);
-  if (existsSync(cardPath)) return { card: parseCard(await readFile(cardPath, 'utf8'), cardPath), source: 'file' };
+  const cardPath = cardPathFor(path);
+  const fromFile = await readModelCardFile(cardPath);
+  if (fromFile) return { card: fromFile, source: 'file' };
   log?.(`${path}: no model card (no ${MODEL_CARD_METADATA_KEY} metadata, no ${cardPath}); using the contract defaults (threshold ${DEFAULT_THRESHOLD}, tile ${DEFAULT_TILE}, halo ${DEFAULT_HALO})`);
   return { card: defaultModelCard(name), source: 'default' };
 }

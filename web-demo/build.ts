@@ -23,6 +23,7 @@ import * as esbuild from 'esbuild';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { decodeTiff } from '../core/tiff.ts';
+import { cardPathFor, readModelCardFile } from '../node/model-card-file.ts';
 import { encodePng } from '../node/png.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -96,21 +97,14 @@ export interface BuildResult {
 }
 
 async function readCard(cardPath: string, modelPath: string): Promise<ModelCard> {
-  if (!existsSync(cardPath)) {
+  const card = await readModelCardFile(cardPath);
+  if (!card) {
     throw new EmsegError(
       'E_NOT_FOUND',
       `${cardPath}: no model card beside ${modelPath}; the demo needs its threshold, tile and halo (pass --card <file.json>)`,
     );
   }
-  try {
-    const card = JSON.parse(await readFile(cardPath, 'utf8')) as ModelCard;
-    if (typeof card.threshold !== 'number' || typeof card.tile !== 'number' || !card.contract?.input?.sizeMultiple) {
-      throw new Error('threshold, tile or contract.input.sizeMultiple missing');
-    }
-    return card;
-  } catch (error) {
-    throw new EmsegError('E_MODEL', `${cardPath}: not a usable model card (${(error as Error).message})`, { cause: error });
-  }
+  return card;
 }
 
 async function ortVersion(): Promise<string> {
@@ -171,7 +165,7 @@ export async function buildWebDemo(options: BuildOptions = {}): Promise<BuildRes
 
     let model: DemoManifest['model'] = null;
     if (haveModel) {
-      const cardPath = resolve(root, options.card ?? modelPath.replace(/\.onnx$/i, '') + '.json');
+      const cardPath = resolve(root, options.card ?? cardPathFor(modelPath));
       const card = await readCard(cardPath, modelPath);
       const bytes = new Uint8Array(await readFile(modelPath));
       const file = `model/${basename(modelPath)}`;

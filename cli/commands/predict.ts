@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import { EmsegError } from '../../core/errors.ts';
 import { parseThreshold } from '../../core/threshold.ts';
-import type { PredictFormat, PredictOutput, PredictProgress } from '../../serve/predict.ts';
+import type { OutputFormat, OutputKind } from '../../core/segmentation-output.ts';
+import type { PredictProgress } from '../../serve/predict.ts';
 
 export const DEFAULT_MODEL = 'models/isbi2012-unet.onnx';
 
@@ -47,8 +48,8 @@ const command = defineCommand({
     quiet: { type: 'boolean', description: 'No progress bar' },
   },
   async run({ args }) {
-    const output = args.output as PredictOutput;
-    const format = args.format as PredictFormat | undefined;
+    const output = args.output as OutputKind;
+    const format = args.format as OutputFormat | undefined;
     const threshold = args.threshold === undefined ? undefined : parseThreshold(String(args.threshold), '--threshold');
     const tile = parseInteger(args.tile, '--tile', 1);
     const halo = parseInteger(args.halo, '--halo', 0);

@@ -1,9 +1,10 @@
 /**
  * The demo's one entry into the inference core: the same segmentImage (normalization, mirror
  * padding, tiling with halo and blending, thresholding) the server and the predict CLI call,
- * with the tile, halo and size multiple of the model card, exactly as serve/segment.ts passes
- * them. Re-thresholding at another value uses core/threshold.ts too.
+ * with the tile, halo and size multiple of the model card (core/card-options.ts, as the server
+ * and predict use them). Re-thresholding at another value uses core/threshold.ts too.
  */
+import { segmentOptionsFromCard } from '../../core/card-options.ts';
 import type { ModelCard } from '../../core/contract.ts';
 import type { GreyImage } from '../../core/image.ts';
 import { segmentImage } from '../../core/inference.ts';
@@ -31,11 +32,7 @@ export async function runSegmentation(
   options: SegmentationOptions,
 ): Promise<SliceResult> {
   const result = await segmentImage(page, predictor, {
-    threshold: options.threshold,
-    tta: options.tta,
-    tile: card.tile,
-    halo: card.halo,
-    sizeMultiple: card.contract.input.sizeMultiple,
+    ...segmentOptionsFromCard(card, { threshold: options.threshold, tta: options.tta }),
     onProgress: options.onProgress,
   });
   return { probability: result.probability, mask: result.mask, threshold: options.threshold };

@@ -1,0 +1,29 @@
+/**
+ * What a segmentation is written as, for the predict CLI and the server alike: the kinds of output,
+ * the file formats, the rule that picks a format when none is asked for, and the 8-bit form of a
+ * probability map. Platform-neutral (the encoders are in serve/encode-output.ts).
+ */
+import type { GreyImage } from './image.ts';
+
+/** mask: 0/255 8-bit; probability: float32 cell-interior probability; overlay: RGB picture of the mask over the image. */
+export const OUTPUT_KINDS = ['mask', 'probability', 'overlay'] as const;
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
+export const OUTPUT_FORMATS = ['png', 'tiff'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * The format when none is asked for: an overlay is a PNG; a probability map a float32 TIFF; a
+ * mask follows its input (TIFF for a TIFF or a stack of several pages, else PNG).
+ */
+export function defaultOutputFormat(output: OutputKind, input: { tiff: boolean; pages: number }): OutputFormat {
+  if (output === 'overlay') return 'png';
+  if (output === 'probability') return 'tiff';
+  return input.tiff || input.pages > 1 ? 'tiff' : 'png';
+}
+
+/** A probability map as 8-bit, round(p * 255) with p clamped to [0, 1], for a PNG. */
+export function quantizeProbability(image: GreyImage<Float32Array>): GreyImage<Uint8Array> {
+  const data = new Uint8Array(image.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(Math.min(1, Math.max(0, image.data[i]!)) * 255);
+  return { width: image.width, height: image.height, data };
+}

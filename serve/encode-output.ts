@@ -1,0 +1,33 @@
+/**
+ * Encodes a segmented stack as the output asked for, for `emseg predict` and the server alike:
+ * mask as an 8-bit PNG (one page) or TIFF; probability as a float32 TIFF or an 8-bit PNG
+ * (core/segmentation-output.ts quantizeProbability); overlay as an RGB PNG of one page with the
+ * membranes in red (core/overlay.ts). Page counts are the caller's to check first.
+ */
+import { EmsegError } from '../core/errors.ts';
+import type { ImageStack } from '../core/image.ts';
+import type { StackSegmentation } from '../core/inference.ts';
+import { MEMBRANE_OVERLAY, overlayMask } from '../core/overlay.ts';
+import { quantizeProbability, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
+import { encodeTiff } from '../core/tiff.ts';
+import { encodePng } from '../node/png.ts';
+
+export const CONTENT_TYPES: Record<OutputFormat, string> = { png: 'image/png', tiff: 'image/tiff' };
+
+export async function encodeSegmentation(
+  stack: ImageStack,
+  result: StackSegmentation,
+  output: OutputKind,
+  format: OutputFormat,
+  name: string,
+): Promise<Uint8Array> {
+  if (format === 'png' && stack.pages.length > 1) {
+    throw new EmsegError('E_BAD_ARGUMENT', `${name}: has ${stack.pages.length} pages, but a PNG holds one`);
+  }
+  if (output === 'overlay') {
+    if (format !== 'png') throw new EmsegError('E_BAD_ARGUMENT', `${name}: an overlay is written as PNG, not ${format}`);
+    return encodePng(overlayMask(stack.pages[0]!, result.mask.pages[0]!, MEMBRANE_OVERLAY));
+  }
+  if (output === 'mask') return format === 'png' ? encodePng(result.mask.pages[0]!) : encodeTiff(result.mask);
+  return format === 'png' ? encodePng(quantizeProbability(result.probability.pages[0]!)) : encodeTiff(result.probability);
+}
