@@ -39,6 +39,9 @@ export {
   contractSection,
   sizeMultipleFor,
 } from '../core/contract.ts';
-export type { ModelCard, MetricFigures } from '../core/contract.ts';
+export { parseModelCard, parseModelCardJson, modelCardFromMetadata, modelCardMetadata, defaultModelCard } from '../core/model-card.ts';
+export type { ModelCard, MetricFigures } from '../core/model-card.ts';
+export { segmentOptionsFromCard } from '../core/card-options.ts';
+export type { CardOverrides } from '../core/card-options.ts';
 export { EmsegError, isEmsegError } from '../core/errors.ts';
 export type { EmsegErrorCode } from '../core/errors.ts';
