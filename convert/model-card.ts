@@ -15,6 +15,7 @@ import {
   type ModelCard,
 } from '../core/contract.ts';
 import { parseModelCard } from '../core/model-card.ts';
+import { withModelFacts } from './model-facts.ts';
 import { EmsegError } from '../core/errors.ts';
 
 /**
@@ -75,7 +76,7 @@ export function buildModelCard(model: tfType.LayersModel, options: ModelCardOpti
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     ...(options.conversion !== undefined ? { conversion: options.conversion } : {}),
   };
-  return parseModelCard(card, `model card of ${options.name}`);
+  return parseModelCard(withModelFacts(card), `model card of ${options.name}`);
 }
 
 export { modelCardFromMetadata, modelCardMetadata } from '../core/model-card.ts';

@@ -14,10 +14,12 @@ export const exportPackageArgs = {
   'test-image': { type: 'string', description: 'Image stack for the bioimage.io test tensors. Default data/isbi2012/train-volume.tif' },
   'test-slice': { type: 'string', description: 'Slice of --test-image. Default 0' },
   author: { type: 'string', description: "bioimage.io author name(s), comma-separated. Default 'emseg contributors'" },
+  maintainer: { type: 'string', description: 'bioimage.io maintainer GitHub account(s), comma-separated (the zoo asks for at least one). Default: none' },
+  'git-repo': { type: 'string', description: 'bioimage.io git_repo: URL of the repository the model comes from. Default: none' },
   name: { type: 'string', description: "Triton model name. Default: the card's name" },
   'max-batch-size': { type: 'string', description: 'Triton max_batch_size. Default 8' },
   'queue-delay-us': { type: 'string', description: 'Triton dynamic batching max_queue_delay_microseconds. Default 2000' },
-  'instance-kind': { type: 'string', description: 'Triton instance_group kind: KIND_AUTO, KIND_CPU or KIND_GPU. Default KIND_AUTO' },
+  'instance-kind': { type: 'string', description: 'Triton instance_group kind: KIND_GPU (fails to load without a GPU) or KIND_CPU. Default KIND_GPU' },
 } as const;
 
 function integerOption(value: unknown, flag: string, min: number): number | undefined {
@@ -27,7 +29,8 @@ function integerOption(value: unknown, flag: string, min: number): number | unde
   return n;
 }
 
-const INSTANCE_KINDS = ['KIND_AUTO', 'KIND_CPU', 'KIND_GPU'] as const;
+// No KIND_AUTO: on a GPU node whose GPU Triton cannot use, it silently serves on the CPU.
+const INSTANCE_KINDS = ['KIND_GPU', 'KIND_CPU'] as const;
 
 const command = defineCommand({
   meta: { name: 'export-package', description: 'Package an emseg ONNX model for the BioImage Model Zoo (deepImageJ, ilastik) and Triton Inference Server' },
@@ -50,6 +53,8 @@ const command = defineCommand({
       ...(args['test-image'] !== undefined ? { testImage: args['test-image'] } : {}),
       ...(testSlice !== undefined ? { testSlice } : {}),
       ...(args.author !== undefined ? { authors: args.author.split(',').map((name) => ({ name: name.trim() })).filter((a) => a.name) } : {}),
+      ...(args.maintainer !== undefined ? { maintainers: args.maintainer.split(',').map((user) => ({ github_user: user.trim() })).filter((m) => m.github_user) } : {}),
+      ...(args['git-repo'] !== undefined ? { gitRepo: args['git-repo'] } : {}),
       ...(args.name !== undefined ? { tritonName: args.name } : {}),
       triton: {
         ...(maxBatchSize !== undefined ? { maxBatchSize } : {}),
