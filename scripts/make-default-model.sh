@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 RUN=${RUN:-runs/isbi2012-unet}
 MODEL=models/isbi2012-unet
 emseg() { echo "+ emseg $*" >&2; node bin/emseg.js "$@"; }
+npm run --silent build   # bin/emseg.js runs the compiled dist/: compile the current sources first
 json() { node -e "const j = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')); console.log($2)" "$1"; }
 
 # 1. Train on slices 0-24, validate on 25-29 (the defaults: 2,500 steps of 4 crops of 256x256).
