@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, matchesGlob } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,8 +108,10 @@ describe('the server production install, in a clean folder', () => {
     await copyFile(join(REPO, 'deploy/server-install.sh'), join(app, 'deploy/server-install.sh'));
     installLog = await runIn(app, 'sh', ['deploy/server-install.sh', '--offline']);
     // The runtime stage's layout: what the build stage compiled, the entry point, the model.
-    await runIn(REPO, 'npm', ['run', 'build']);
-    await cp(join(REPO, 'dist'), join(app, 'dist'), { recursive: true });
+    // Compiled straight into the folder: the repository's dist/ may be rebuilt meanwhile by npm pack
+    // in test/package-tarball.test.ts.
+    const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
+    await runIn(REPO, process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist'), '--tsBuildInfoFile', join(app, 'tsbuildinfo')]);
     await mkdir(join(app, 'bin'));
     await copyFile(join(REPO, 'bin/emseg.js'), join(app, 'bin/emseg.js'));
     await mkdir(join(app, 'models'));
