@@ -6,13 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, matchesGlob } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SERVE_CONFIG, SERVE_SETTINGS } from '../serve/config.ts';
 import { DEFAULT_SAMPLES } from '../web-demo/build.ts';
-import { REPO, runIn } from './helpers/offline-install.ts';
+import { REPO, runIn, withBuiltDist } from './helpers/offline-install.ts';
 
 interface Instruction {
   stage: string;
@@ -108,10 +108,7 @@ describe('the server production install, in a clean folder', () => {
     await copyFile(join(REPO, 'deploy/server-install.sh'), join(app, 'deploy/server-install.sh'));
     installLog = await runIn(app, 'sh', ['deploy/server-install.sh', '--offline']);
     // The runtime stage's layout: what the build stage compiled, the entry point, the model.
-    // Compiled straight into the folder: the repository's dist/ may be rebuilt meanwhile by npm pack
-    // in test/package-tarball.test.ts.
-    const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
-    await runIn(REPO, process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist'), '--tsBuildInfoFile', join(app, 'tsbuildinfo')]);
+    await withBuiltDist(() => cp(join(REPO, 'dist'), join(app, 'dist'), { recursive: true }));
     await mkdir(join(app, 'bin'));
     await copyFile(join(REPO, 'bin/emseg.js'), join(app, 'bin/emseg.js'));
     await mkdir(join(app, 'models'));

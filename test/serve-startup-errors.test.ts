@@ -19,7 +19,7 @@ function serve(args: string[]): Promise<{ code: number | null; stderr: string }>
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/run-cli.ts', 'serve', '--ep', 'cpu', '--host', '127.0.0.1', '--port', '0', ...args]);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr });
@@ -46,7 +46,7 @@ describe('emseg serve start-up errors', () => {
     const port = (busy.address() as AddressInfo).port;
     const result = await serve(['--port', String(port)]);
     expectOneLineError(result, new RegExp(`^emseg: cannot start the server: 127\\.0\\.0\\.1:${port} is already in use by another process; stop it or choose another port \\(--port, PORT\\)$`));
-  });
+  }, 120_000);
 
   it('a model file that cannot be read as a model', async () => {
     expectOneLineError(await serve(['--model', dir]), /^emseg: .*: is a folder, expected an \.onnx file$/);
@@ -54,7 +54,7 @@ describe('emseg serve start-up errors', () => {
     writeFileSync(garbage, 'not a model');
     expectOneLineError(await serve(['--model', garbage]), /^emseg: .*garbage\.onnx: not an ONNX model/);
     expectOneLineError(await serve(['--model', join(dir, 'missing.onnx')]), /^emseg: .*missing\.onnx: no such model file$/);
-  });
+  }, 240_000);
 
   it('a model that does not follow the contract', async () => {
     const input = tf.input({ shape: [null, null, 1], name: 'pixels' });
@@ -62,5 +62,5 @@ describe('emseg serve start-up errors', () => {
     const path = join(dir, 'other-names.onnx');
     writeFileSync(path, exportLayersModel(tf.model({ inputs: input, outputs: output }), { inputName: 'pixels', outputName: 'scores' }));
     expectOneLineError(await serve(['--model', path]), /^emseg: .*other-names\.onnx.*expected input 'image'/);
-  });
+  }, 120_000);
 });

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -73,4 +73,32 @@ export async function runIn(cwd: string, command: string, args: readonly string[
 /** `npm ci` from the cache only (ENOTCACHED when a tarball is missing: run `npm ci` in the repository first). */
 export function npmCiOffline(cwd: string, extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<string> {
   return runIn(cwd, 'npm', ['ci', '--offline', '--no-audit', '--no-fund', ...extraArgs], env);
+}
+
+/**
+ * Builds dist/ (`npm run build`, incremental: quick when it is current) and runs `use` on it while
+ * holding a lock folder, so that test files running in parallel never read dist/ while another
+ * one rebuilds it, and the project is compiled once rather than once per test file.
+ */
+export async function withBuiltDist<T>(use: () => Promise<T>): Promise<T> {
+  const lock = join(REPO, '.emseg-tmp-dist-lock');
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > 10 * 60_000) await rmdir(lock).catch(() => undefined); // left by a killed run
+      if (Date.now() > deadline) throw new Error(`${lock}: still locked after 10 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    await runIn(REPO, 'npm', ['run', 'build']);
+    return await use();
+  } finally {
+    await rmdir(lock).catch(() => undefined);
+  }
 }
