@@ -29,6 +29,7 @@ import { encodePng } from '../node/png.ts';
 import { resolveServeConfig } from '../serve/config.ts';
 import { startServer, type ClosableModel, type RunningServer } from '../serve/server.ts';
 import { loadOnnxModel } from '../serve/session.ts';
+import { ISBI_TEST_IMAGES } from '../core/isbi-data.ts';
 
 interface BenchArgs {
   model: string | undefined;
@@ -75,7 +76,7 @@ async function exportRandomUNet(): Promise<string> {
 }
 
 async function benchSlice(): Promise<GreyImage> {
-  const volume = 'data/isbi2012/test-volume.tif';
+  const volume = ISBI_TEST_IMAGES;
   if (existsSync(volume)) {
     const stack = await readImageFile(volume);
     return stack.pages[0]!;

@@ -1,11 +1,13 @@
 /**
  * Runs the CLI on an argv array and returns the exit code, without calling process.exit, so that
  * tests pass argv in and check the result in-process. Errors the user can act on (EmsegError,
- * citty's usage errors) print one line, `emseg: <message>`, and exit 1 without a stack trace.
+ * citty's usage errors) print one line, `emseg: <message>`, and exit 1 without a stack trace; so
+ * does a flag the command does not know (cli/options.ts), before the command starts.
  */
 import { renderUsage, runCommand, type CommandDef } from 'citty';
 import { isEmsegError } from '../core/errors.ts';
 import { main } from './main.ts';
+import { checkKnownFlags } from './options.ts';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -17,10 +19,11 @@ const processIO: CliIO = {
   stderr: (text) => process.stderr.write(text),
 };
 
-/** Follows argv down the subcommand tree to the command whose help was asked for. */
-async function resolveCommandFor(argv: string[]): Promise<{ cmd: CommandDef<any>; parent?: CommandDef<any> }> {
+/** Follows argv down the subcommand tree: the command argv runs (or asks help for) and the words that named it. */
+async function resolveCommandFor(argv: string[]): Promise<{ cmd: CommandDef<any>; parent?: CommandDef<any>; path: string[] }> {
   let cmd: CommandDef<any> = main;
   let parent: CommandDef<any> | undefined;
+  const path: string[] = [];
   for (const word of argv) {
     if (word.startsWith('-')) break;
     const subs = typeof cmd.subCommands === 'function' ? await cmd.subCommands() : await cmd.subCommands;
@@ -28,8 +31,9 @@ async function resolveCommandFor(argv: string[]): Promise<{ cmd: CommandDef<any>
     if (!next) break;
     parent = cmd;
     cmd = typeof next === 'function' ? await next() : await next;
+    path.push(word);
   }
-  return parent ? { cmd, parent } : { cmd };
+  return parent ? { cmd, parent, path } : { cmd, path };
 }
 
 export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
@@ -39,6 +43,10 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     return 0;
   }
   try {
+    // Unknown or misspelled flags are refused before the command does any work.
+    const { cmd, path } = await resolveCommandFor(argv);
+    const args = typeof cmd.args === 'function' ? await cmd.args() : await cmd.args;
+    checkKnownFlags(args ?? {}, argv.slice(path.length), path);
     await runCommand(main, { rawArgs: argv });
     return 0;
   } catch (error) {

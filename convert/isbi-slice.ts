@@ -10,8 +10,9 @@ import { EmsegError } from '../core/errors.ts';
 import { normalizeSlice } from '../core/normalize.ts';
 import { readImageFile } from '../node/image-files.ts';
 import type { ParityInput } from './parity.ts';
+import { ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
 
-export const DEFAULT_PARITY_IMAGE = 'data/isbi2012/train-volume.tif';
+export const DEFAULT_PARITY_IMAGE = ISBI_TRAIN_IMAGES;
 
 /** The default stack: in the working folder, else in the emseg checkout this file belongs to. */
 export function defaultParityImage(): string {

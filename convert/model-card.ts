@@ -15,8 +15,8 @@ import {
   type ModelCard,
 } from '../core/contract.ts';
 import { parseModelCard } from '../core/model-card.ts';
+import { validateThreshold } from '../core/threshold.ts';
 import { withModelFacts } from './model-facts.ts';
-import { EmsegError } from '../core/errors.ts';
 
 /**
  * Architecture of a U-Net built by train/unet.ts, read from its layer names: depth = number of
@@ -61,7 +61,7 @@ export interface ModelCardOptions {
 export function buildModelCard(model: tfType.LayersModel, options: ModelCardOptions): ModelCard {
   const architecture = describeUNet(model);
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
-  if (!(threshold >= 0 && threshold <= 1)) throw new EmsegError('E_BAD_ARGUMENT', `threshold: expected a number in [0, 1], found ${threshold}`);
+  validateThreshold(threshold);
   const card: ModelCard = {
     name: options.name,
     version: options.version ?? '0.1.0',

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import { EmsegError } from '../core/errors.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
+import { concatBytes } from '../core/bytes.ts';
 
 interface ModelJson {
   format?: string;
@@ -52,13 +53,7 @@ export function readTfjsArtifacts(dir: string): tfType.io.ModelArtifacts {
       shards.push(readFileSync(shardPath));
     }
   }
-  const total = shards.reduce((sum, shard) => sum + shard.byteLength, 0);
-  const weightData = new Uint8Array(total);
-  let offset = 0;
-  for (const shard of shards) {
-    weightData.set(shard, offset);
-    offset += shard.byteLength;
-  }
+  const weightData = concatBytes(shards);
   const weightSpecs = manifest.flatMap((group) => group.weights);
   return {
     modelTopology: json.modelTopology as object,

@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { MetricFigures, ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
+import { ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
 
 type Json = Record<string, unknown>;
 
@@ -75,7 +76,7 @@ export function readTrainingInfo(configPath: string): ModelCard['training'] | un
   const train = sliceList(split['train'] ?? config['trainSlices']);
   const validation = sliceList(split['validation'] ?? config['validationSlices']);
   if (!train && !validation && !str(run['command'])) return undefined;
-  const images = str(config['images']) ?? 'data/isbi2012/train-volume.tif';
+  const images = str(config['images']) ?? ISBI_TRAIN_IMAGES;
   const labels = str(config['labels']);
   const steps = num(run['stepsDone']) ?? num(config['steps']);
   const batchSize = num(config['batchSize']);

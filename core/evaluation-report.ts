@@ -21,7 +21,8 @@ export interface TrainingSummary {
   batchSize?: number;
   architecture?: string;
   split?: { train: string; validation: string };
-  best?: { step: number; vRand: number; threshold: number } | null;
+  /** The best validation during training: V_rand best over the sweep, at its threshold. */
+  best?: { step: number; vRandBest: number; bestThreshold: number } | null;
 }
 
 export interface ReportInput {
@@ -109,7 +110,7 @@ export function renderEvaluationReport(input: ReportInput): string {
       if (t.wallTimeSeconds !== undefined) out.push(`| wall time | ${duration(t.wallTimeSeconds)} |`);
       if (t.backend) out.push(`| backend | ${t.backend} |`);
       if (t.status) out.push(`| status | ${t.status} |`);
-      if (t.best) out.push(`| best validation during training | V_rand ${t.best.vRand.toFixed(4)} at step ${t.best.step} (threshold ${t.best.threshold}) |`);
+      if (t.best) out.push(`| best validation during training | V_rand ${t.best.vRandBest.toFixed(4)} at step ${t.best.step} (threshold ${t.best.bestThreshold}) |`);
       out.push('');
     }
     if (input.curve) out.push(`![training curve](${input.curve})`, '');

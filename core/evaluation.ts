@@ -10,6 +10,7 @@
  */
 import { DEFAULT_THRESHOLD } from './contract.ts';
 import type { GreyImage } from './image.ts';
+import { validateThreshold } from './threshold.ts';
 import { DEFAULT_SWEEP, scoreSlices } from './metrics/index.ts';
 
 /** A slice with its label (255 = cell interior, 0 = membrane) and its index in the stack. */
@@ -73,7 +74,7 @@ export async function evaluateSlices(
 ): Promise<EvaluationResult> {
   const { threshold = DEFAULT_THRESHOLD, thresholds = DEFAULT_EVALUATION_THRESHOLDS, onSlice } = options;
   if (slices.length === 0) throw new RangeError('slices: expected at least one labelled slice, found none');
-  if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold: expected a number in [0, 1], found ${threshold}`);
+  validateThreshold(threshold);
   for (const slice of slices) {
     if (slice.image.width !== slice.label.width || slice.image.height !== slice.label.height) {
       throw new RangeError(

@@ -1,6 +1,7 @@
 /**
- * Slice selections as people type them: "0,5,25-29" -> [0, 5, 25, 26, 27, 28, 29]. Ranges are
- * inclusive; order is kept and duplicates are dropped. Checked against the stack's page count.
+ * Slice selections as people type them: "0,5,25-29" -> [0, 5, 25, 26, 27, 28, 29] (parseSliceList),
+ * and back (formatSliceList). Ranges are inclusive; order is kept and duplicates are dropped.
+ * Checked against the stack's page count.
  */
 import { EmsegError } from './errors.ts';
 
@@ -26,4 +27,17 @@ export function parseSliceList(spec: string, pageCount: number, argument = '--sl
     for (let s = from; s <= to; s += 1) if (!out.includes(s)) out.push(s);
   }
   return out;
+}
+
+/** Writes a sorted index list back compactly: [0,1,2,5] -> "0-2,5". */
+export function formatSliceList(indices: readonly number[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < indices.length) {
+    let j = i;
+    while (j + 1 < indices.length && indices[j + 1] === indices[j]! + 1) j++;
+    parts.push(j === i ? `${indices[i]}` : `${indices[i]}-${indices[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
 }

@@ -5,24 +5,25 @@
 import { MASK_BACKGROUND, MASK_FOREGROUND } from './contract.ts';
 import { EmsegError } from './errors.ts';
 import type { GreyImage } from './image.ts';
+import { describeNumberRule, meetsNumberRule, parseNumberText, type NumberRule } from './number-text.ts';
+
+/** A threshold on a probability: a number in [0, 1]. */
+export const THRESHOLD_RULE: NumberRule = { min: 0, max: 1 };
 
 /**
  * Checks a threshold: a finite number from 0 to 1. Returns it. `name` is the argument named in the
  * error (e.g. `--threshold` or `threshold`). Throws E_BAD_ARGUMENT.
  */
 export function validateThreshold(value: unknown, name = 'threshold'): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new EmsegError('E_BAD_ARGUMENT', `${name}: expected a number from 0 to 1, found ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  if (typeof value !== 'number' || !meetsNumberRule(value, THRESHOLD_RULE)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `${name}: expected ${describeNumberRule(THRESHOLD_RULE)}, found ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
   }
   return value;
 }
 
 /** Parses a threshold typed by a user (`"0.5"`); blank or non-numeric text is an E_BAD_ARGUMENT naming `name`. */
 export function parseThreshold(text: string, name = 'threshold'): number {
-  const trimmed = text.trim();
-  const value = trimmed === '' ? Number.NaN : Number(trimmed);
-  if (Number.isNaN(value)) throw new EmsegError('E_BAD_ARGUMENT', `${name}: expected a number from 0 to 1, found ${JSON.stringify(text)}`);
-  return validateThreshold(value, name);
+  return parseNumberText(text, name, THRESHOLD_RULE);
 }
 
 /** The 0/255 mask of a probability map at `threshold` (validated). NaN probabilities give 0. */

@@ -11,6 +11,7 @@ import { assertSameShape, type ImageStack } from '../core/image.ts';
 import { readImageFile } from './image-files.ts';
 import { encodePng } from './png.ts';
 import { assertNotAnInput, writeFileAtomic } from './atomic-write.ts';
+import { ISBI_DIR } from '../core/isbi-data.ts';
 
 /** The stacks of the ISBI 2012 folder and where their slices go. */
 export const ISBI_STACKS = [
@@ -42,7 +43,7 @@ async function exists(path: string): Promise<boolean> {
 
 /** Exports every slice; returns the paths written, in order. */
 export async function exportSlices(options: ExportSlicesOptions): Promise<string[]> {
-  const dataDir = options.dataDir ?? 'data/isbi2012';
+  const dataDir = options.dataDir ?? ISBI_DIR;
   const inputs = ISBI_STACKS.map((stack) => join(dataDir, stack.file));
   const stacks: ImageStack[] = [];
   for (const input of inputs) stacks.push(await readImageFile(input));

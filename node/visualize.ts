@@ -10,6 +10,7 @@ import type { RgbImage } from '../core/rgb-image.ts';
 import { readImageFile } from './image-files.ts';
 import { encodePng } from './png.ts';
 import { assertNotAnInput, writeFileAtomic } from './atomic-write.ts';
+import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 
 export interface VisualizeOptions {
   /** Image stack. Default 'data/isbi2012/train-volume.tif'. */
@@ -24,8 +25,8 @@ export interface VisualizeOptions {
 }
 
 export const DEFAULT_VISUALIZE = {
-  imagesPath: 'data/isbi2012/train-volume.tif',
-  labelsPath: 'data/isbi2012/train-labels.tif',
+  imagesPath: ISBI_TRAIN_IMAGES,
+  labelsPath: ISBI_TRAIN_LABELS,
   shrink: 1,
 } as const;
 

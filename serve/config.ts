@@ -5,6 +5,7 @@
  * the default.
  */
 import { EmsegError } from '../core/errors.ts';
+import { parseNumberText, type NumberRule } from '../core/number-text.ts';
 
 export interface ServeConfig {
   /** ONNX model file. */
@@ -89,14 +90,9 @@ function parseValue(setting: AnySetting, raw: string, source: string): string | 
     if (raw.trim() === '') throw new EmsegError('E_BAD_ARGUMENT', `${source}: expected a non-empty value, found ''`);
     return raw;
   }
-  const value = Number(raw);
   const zeroAllowed: readonly (keyof ServeConfig)[] = ['port', 'batchWaitMs', 'queueSize', 'batchSize', 'inferenceWorkers', 'intraOpThreads'];
-  const min = zeroAllowed.includes(setting.key) ? 0 : 1;
-  if (!Number.isInteger(value) || value < min || (setting.key === 'port' && value > 65535)) {
-    const range = setting.key === 'port' ? 'an integer in 0..65535' : `an integer >= ${min}`;
-    throw new EmsegError('E_BAD_ARGUMENT', `${source}: expected ${range}, found '${raw}'`);
-  }
-  return value;
+  const rule: NumberRule = { integer: true, min: zeroAllowed.includes(setting.key) ? 0 : 1, ...(setting.key === 'port' ? { max: 65535 } : {}) };
+  return parseNumberText(raw, source, rule);
 }
 
 /**
@@ -112,7 +108,8 @@ export function resolveServeConfig(
   for (const setting of SERVE_SETTINGS) {
     const flag = flags[setting.key];
     const fromEnv = env[setting.env];
-    if (flag !== undefined && flag !== '') config[setting.key] = parseValue(setting, String(flag), `--${setting.flag}`);
+    // A flag given empty is a mistake; an empty variable counts as unset (compose files and systemd pass them).
+    if (flag !== undefined) config[setting.key] = parseValue(setting, String(flag), `--${setting.flag}`);
     else if (fromEnv !== undefined && fromEnv !== '') config[setting.key] = parseValue(setting, fromEnv, setting.env);
     else config[setting.key] = setting.default;
   }

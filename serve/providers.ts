@@ -5,6 +5,10 @@
  * is tried alone, in order; a failure is logged as a warning naming the provider and the error,
  * kept, and the next provider is tried. All failures are reported, not only the first.
  *
+ * Calm on CPU machines: the fallback from `cuda` is one warning line; onnxruntime's own log
+ * (a red "Failed to load library" line with escape sequences) is silenced, and the full error
+ * with the install hint goes to the `debug` log. EMSEG_DEBUG=1 keeps onnxruntime's log.
+ *
  * Names: those onnxruntime-node itself lists (`listSupportedBackends()`: cpu, cuda, tensorrt and
  * webgpu in 1.30 on Linux x64); `cuda` and `tensorrt` need the GPU build of the provider
  * libraries (deploy/fetch-onnxruntime-cuda.js, see serve/README.md).
@@ -57,8 +61,10 @@ export interface ProviderSession {
 }
 
 export interface CreateSessionOptions {
-  /** Told about every provider that failed, one line each. Default: nothing. */
+  /** Told about every provider that failed, one short line each. Default: nothing. */
   log?: (message: string) => void;
+  /** The full error of each failed provider, with what to install. Default: nothing. */
+  debug?: (message: string) => void;
   /** Extra onnxruntime session options (executionProviders is set here). Default graph optimization 'all'. */
   sessionOptions?: Omit<ort.InferenceSession.SessionOptions, 'executionProviders'>;
   /** Name of the model in messages. Default 'model'. */
@@ -69,12 +75,28 @@ function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
 }
 
+const librariesMissing = (provider: string, message: string) => (provider === 'cuda' || provider === 'tensorrt') && /failed to load shared library/i.test(message);
+
 /** What to do about a GPU provider whose libraries are missing. */
 function hintFor(provider: string, message: string): string {
-  if ((provider === 'cuda' || provider === 'tensorrt') && /failed to load shared library/i.test(message)) {
+  if (librariesMissing(provider, message)) {
     return ` (the ${provider === 'cuda' ? 'CUDA' : 'TensorRT'} provider libraries are not installed: fetch them with node deploy/fetch-onnxruntime-cuda.js node_modules/onnxruntime-node/bin/napi-v6/linux/x64 on a machine with CUDA and cuDNN; see serve/README.md)`;
   }
   return '';
+}
+
+/** The warning's short reason: the usual case named in words, anything else as onnxruntime said it. */
+function shortReason(provider: string, message: string): string {
+  return librariesMissing(provider, message) ? 'its provider libraries are not installed (see serve/README.md)' : message;
+}
+
+let ortLogSet = false;
+
+/** onnxruntime's own log at 'fatal' (its errors reach us as exceptions), unless EMSEG_DEBUG is set. Once per thread, before the first session. */
+function quietOnnxruntimeLog(): void {
+  if (ortLogSet) return;
+  ortLogSet = true;
+  if (!process.env['EMSEG_DEBUG']) ort.env.logLevel = 'fatal';
 }
 
 /**
@@ -88,6 +110,7 @@ export async function createSessionWithFallback(
 ): Promise<ProviderSession> {
   const what = options.what ?? 'model';
   const failures: ProviderFailure[] = [];
+  quietOnnxruntimeLog();
   for (const [index, provider] of providers.entries()) {
     try {
       const sessionOptions: ort.InferenceSession.SessionOptions = {
@@ -102,12 +125,12 @@ export async function createSessionWithFallback(
           : await ort.InferenceSession.create(model.slice(), sessionOptions);
       return { session, provider, failures };
     } catch (error) {
-      const failure = { provider, message: firstLine(error) + hintFor(provider, firstLine(error)) };
+      const message = firstLine(error);
+      const failure = { provider, message: message + hintFor(provider, message) };
       failures.push(failure);
       const next = providers[index + 1];
-      options.log?.(
-        `execution provider ${provider} failed for ${what}: ${failure.message}; ${next ? `falling back to ${next}` : 'no provider left'}`,
-      );
+      options.log?.(`execution provider ${provider} failed for ${what}: ${shortReason(provider, message)}; ${next ? `falling back to ${next}` : 'no provider left'}`);
+      options.debug?.(`execution provider ${provider} for ${what}: ${failure.message}`);
     }
   }
   throw new EmsegError(

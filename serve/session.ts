@@ -29,6 +29,8 @@ export interface LoadModelOptions {
   providers?: string | readonly string[];
   /** Warnings (a provider that failed, a missing model card). Default: nothing. */
   log?: (message: string) => void;
+  /** Details (the full error of a provider that failed). Default: stderr when EMSEG_DEBUG is set, else nothing. */
+  debug?: (message: string) => void;
   /** Extra onnxruntime session options (e.g. intraOpNumThreads). */
   sessionOptions?: Omit<ort.InferenceSession.SessionOptions, 'executionProviders'>;
 }
@@ -104,6 +106,7 @@ export async function loadOnnxModel(path: string, options: LoadModelOptions = {}
   const chosen = await createSessionWithFallback(bytes, providers, {
     what: path,
     ...(options.log ? { log: options.log } : {}),
+    debug: options.debug ?? (process.env['EMSEG_DEBUG'] ? (message: string) => process.stderr.write(`emseg: debug: ${message}\n`) : () => {}),
     ...(options.sessionOptions ? { sessionOptions: options.sessionOptions } : {}),
   });
   const { session } = chosen;

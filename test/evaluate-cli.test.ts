@@ -64,7 +64,7 @@ interface Row { variant: string; vRandBest: number; vInfoBest: number; vRand: nu
 describe('emseg evaluate', () => {
   it('prints the table and writes JSON for an ONNX model, with and without TTA', async () => {
     const json = join(root, 'onnx.json');
-    const { code, stdout, stderr } = await run(['evaluate', tiny.path, '--slices', '25', '--tta', '--providers', 'cpu', '--json', json]);
+    const { code, stdout, stderr } = await run(['evaluate', tiny.path, '--slices', '25', '--tta', '--ep', 'cpu', '--json', json]);
     expect(stderr).not.toMatch(/emseg: /);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^variant\s+V_rand best \(thr\)\s+V_info best \(thr\)\s+thr\s+V_rand\s+V_info\s+pixel error\s+Dice\s+IoU\n/);
@@ -74,7 +74,7 @@ describe('emseg evaluate', () => {
     expect(doc.slices).toEqual([25]);
     expect(doc.threshold).toBe(tiny.card.threshold);
     expect(doc.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(doc.command).toBe(`emseg evaluate ${tiny.path} --slices 25 --tta --providers cpu --json ${json}`);
+    expect(doc.command).toBe(`emseg evaluate ${tiny.path} --slices 25 --tta --ep cpu --json ${json}`);
     expect(doc.rows.map((r) => r.variant)).toEqual(['plain', 'tta']);
     for (const row of doc.rows) {
       for (const key of ['vRandBest', 'vInfoBest', 'vRand', 'vInfo', 'pixelError', 'dice', 'iou'] as const) {
@@ -121,7 +121,7 @@ describe('emseg evaluate', () => {
     expect(missing.stderr).toMatch(/^emseg: <model> .*nope\.onnx: no such file or folder\n$/);
     const threshold = await run(['evaluate', tiny.path, '--threshold', '1.5']);
     expect(threshold.code).toBe(1);
-    expect(threshold.stderr).toMatch(/--threshold: expected a number in \[0, 1\], found 1.5/);
+    expect(threshold.stderr).toMatch(/--threshold: expected a number in \[0, 1\], found "1.5"/);
     const slices = await run(['evaluate', tiny.path, '--slices', '25-40']);
     expect(slices.stderr).toMatch(/--slices: slice 40 is out of range/);
     const onto = await run(['evaluate', tiny.path, '--slices', '25', '--json', 'data/isbi2012/train-labels.tif']);

@@ -75,7 +75,7 @@ describe('segmentImage', () => {
 
   it('refuses a bad threshold or tile, naming it', async () => {
     const image = noiseImage(16, 16, 1);
-    await expect(segmentImage(image, sigmoid, { threshold: 1.5 })).rejects.toThrow(/threshold: expected a number from 0 to 1, found 1.5/);
+    await expect(segmentImage(image, sigmoid, { threshold: 1.5 })).rejects.toThrow(/threshold: expected a number in \[0, 1\], found 1.5/);
     await expect(segmentImage(image, sigmoid, { tile: 100 })).rejects.toThrow(/tile: expected a positive multiple of 16, found 100/);
     await expect(segmentImage(image, async () => new Float32Array(3))).rejects.toMatchObject({ code: 'E_MODEL' });
   });
@@ -86,7 +86,7 @@ describe('threshold helpers', () => {
     expect(validateThreshold(0)).toBe(0);
     expect(validateThreshold(1)).toBe(1);
     expect(parseThreshold(' 0.25 ', '--threshold')).toBe(0.25);
-    for (const bad of ['', 'abc', '-0.1', '2', 'NaN']) expect(() => parseThreshold(bad, '--threshold')).toThrow(/--threshold: expected a number from 0 to 1/);
+    for (const bad of ['', 'abc', '-0.1', '2', 'NaN']) expect(() => parseThreshold(bad, '--threshold')).toThrow(/--threshold: expected a number in \[0, 1\]/);
     expect(() => validateThreshold(Number.POSITIVE_INFINITY)).toThrow();
     const mask = thresholdProbability({ width: 3, height: 1, data: Float32Array.from([0.49, 0.5, Number.NaN]) }, 0.5);
     expect(Array.from(mask.data)).toEqual([0, 255, 0]);

@@ -151,8 +151,10 @@ describe('emseg predict', () => {
       [[join(dir, 'missing.png'), '-o', join(dir, 'o2.png')], /missing\.png: no such file/],
       [[stack, '-o', join(dir, 'o3.png')], /2 pages, but a PNG holds one/],
       [[stack, '-o', join(dir, 'o4'), '--output', 'overlay'], /overlay is one RGB picture/],
-      [[text, '-o', join(dir, 'o5.png'), '--threshold', '2'], /--threshold: expected a number from 0 to 1, found 2/],
-      [[text, '-o', join(dir, 'o6.png'), '--output', 'labels'], /--output: expected one of mask, probability, overlay/],
+      [[text, '-o', join(dir, 'o5.png'), '--threshold', '2'], /--threshold: expected a number in \[0, 1\], found "2"/],
+      [[text, '-o', join(dir, 'o6.png'), '--output', 'labels'], /--output: expected one of mask, probability, overlay, found "labels"/],
+      [[text, '-o', join(dir, 'o10.png'), '--halo', ''], /--halo: expected an integer >= 0, found ""/], // blank used to mean 0
+      [[text, '-o', join(dir, 'o11.png'), '--thresold', '0.3'], /predict: unknown option --thresold \(closest: --threshold; see emseg predict --help\)/],
       [[text, '-o', join(dir, 'o7.png'), '--format', 'tiff'], /--format tiff does not match the output file/],
       [[text, '-o', join(dir, 'o9.jpg')], /predict writes PNG or TIFF .*not \.jpg/],
       [[dir, '-o', text], /looks like a file, but the input is a folder/],

@@ -3,10 +3,16 @@
  * machine: onnxruntime-node's CPU binary has no CUDA provider libraries) to the CPU with a warning
  * that says which provider failed and why.
  */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmsegError } from '../core/errors.ts';
 import { createSessionWithFallback, knownProviders, parseProviders } from '../serve/providers.ts';
 import { loadOnnxModel } from '../serve/session.ts';
+import { encodePng } from '../node/png.ts';
+import { patternImage } from './serve-fixtures.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
 let tiny: TinyUNetOnnx;
@@ -46,19 +52,33 @@ describe('session creation with fallback', () => {
     for (const model of loaded) await model.close();
   });
 
-  it('asked for cuda,cpu on a machine without CUDA, starts on the CPU with a warning saying why', async () => {
+  it('asked for cuda,cpu on a machine without CUDA, starts on the CPU with one calm warning saying why', async () => {
     const warnings: string[] = [];
-    const model = await loadOnnxModel(tiny.path, { providers: 'cuda,cpu', log: (message) => warnings.push(message) });
+    const details: string[] = [];
+    const model = await loadOnnxModel(tiny.path, { providers: 'cuda,cpu', log: (message) => warnings.push(message), debug: (message) => details.push(message) });
     loaded.push(model);
     expect(model.provider).toBe('cpu');
     expect(model.failures.map((failure) => failure.provider)).toEqual(['cuda']);
-    expect(model.failures[0]!.message.length).toBeGreaterThan(0);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain('execution provider cuda failed');
-    expect(warnings[0]).toContain(model.failures[0]!.message);
-    expect(warnings[0]).toContain('falling back to cpu');
+    expect(model.failures[0]!.message).toMatch(/Failed to load shared library.*ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    expect(warnings).toEqual([`execution provider cuda failed for ${tiny.path}: its provider libraries are not installed (see serve/README.md); falling back to cpu`]);
+    // The whole error, with what to install, is kept for the debug log.
+    expect(details).toEqual([`execution provider cuda for ${tiny.path}: ${model.failures[0]!.message}`]);
     const out = await model.predictor(new Float32Array(2 * 16 * 32), 2, 16, 32);
     expect(out).toHaveLength(2 * 16 * 32);
+  });
+
+  it('prints one warning line and nothing from onnxruntime itself on a CPU machine (a real process: onnxruntime writes to fd 2)', async () => {
+    const out = join(tmpdir(), `emseg-calm-${process.pid}.png`);
+    const slice = join(tmpdir(), `emseg-calm-${process.pid}-in.png`);
+    writeFileSync(slice, await encodePng(patternImage(64, 48)));
+    const env = { ...process.env, EMSEG_DEBUG: '' };
+    const run = spawnSync(process.execPath, ['bin/emseg.js', 'predict', slice, '-o', out, '--model', tiny.path, '--ep', 'cuda,cpu'], { encoding: 'utf8', env });
+    expect(run.status, run.stderr).toBe(0);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^emseg: warning: execution provider cuda failed for .*: its provider libraries are not installed \(see serve\/README\.md\); falling back to cpu$/);
+    expect(lines[1]).toMatch(/ on cpu$/);
+    expect(run.stderr).not.toContain('\x1b');
   });
 
   it('reports every failure when no provider works', async () => {

@@ -19,7 +19,10 @@ describe('resolveServeConfig', () => {
   });
 
   it('names the variable or flag of a bad value', () => {
-    expect(() => resolveServeConfig({ PORT: 'eighty' })).toThrow(/PORT: expected an integer in 0\.\.65535, found 'eighty'/);
+    expect(() => resolveServeConfig({ PORT: 'eighty' })).toThrow(/PORT: expected an integer from 0 to 65535, found "eighty"/);
+    // An empty flag is a mistake (it used to fall back to the variable or the default); an empty variable is unset.
+    expect(() => resolveServeConfig({}, { port: '' })).toThrow(/--port: expected an integer from 0 to 65535, found ""/);
+    expect(resolveServeConfig({ PORT: '' }).port).toBe(8787);
     expect(() => resolveServeConfig({}, { maxPixels: '-1' })).toThrow(/--max-pixels: expected an integer >= 1/);
     expect(() => resolveServeConfig({ EMSEG_BATCH_SIZE: '2.5' })).toThrow(/EMSEG_BATCH_SIZE/);
   });

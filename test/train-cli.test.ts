@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'citty';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../cli/run.ts';
-import { commandLine, configInputFromArgs, mergeWithSavedConfig, progressLine, trainArgs } from '../cli/commands/train.ts';
+import { trainCommandLine, configInputFromArgs, mergeWithSavedConfig, progressLine, trainArgs } from '../cli/commands/train.ts';
 import { resolveTrainConfig } from '../train/config.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'emseg-train-cli-'));
@@ -44,7 +44,7 @@ describe('emseg train options', () => {
   it('draws a progress line with step, loss, crops/s and ETA', () => {
     const line = progressLine({ type: 'step', step: 50, totalSteps: 200, loss: 0.41234, lr: 1e-3, cropsSeen: 200, cropsPerSecond: 2.5, elapsedSeconds: 80, etaSeconds: 3725 }, 20);
     expect(line).toBe('[#####...............] 50/200 loss 0.4123 lr 1.00e-3 2.50 crops/s elapsed 1:20 ETA 1h02m');
-    expect(commandLine(['--out', 'runs/a b', '--steps', '10'])).toBe("emseg train --out 'runs/a b' --steps 10");
+    expect(trainCommandLine(['--out', 'runs/a b', '--steps', '10'])).toBe("emseg train --out 'runs/a b' --steps 10");
   });
 
   it('reports a bad option in one line and exits 1', async () => {

@@ -1,7 +1,8 @@
 /** train/config.ts: defaults, budget in crops, and one clear error per bad option. */
 import { describe, expect, it } from 'vitest';
 import { EmsegError } from '../core/errors.ts';
-import { formatSliceList, reproducibilityKey, resolveTrainConfig, TRAIN_DEFAULTS } from '../train/config.ts';
+import { formatSliceList } from '../core/slice-list.ts';
+import { reproducibilityKey, resolveTrainConfig, TRAIN_DEFAULTS } from '../train/config.ts';
 
 describe('resolveTrainConfig', () => {
   it('fills in the documented defaults', () => {

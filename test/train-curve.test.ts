@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { renderCurveSvg } from '../train/curve.ts';
 import type { LogLine } from '../train/log.ts';
 
-const validation = (step: number, vRand: number): LogLine => ({
-  type: 'validation', step, crops: step * 4, vRand, vInfo: vRand - 0.05, threshold: 0.7, pixelError: 0.1, dice: 0.9, iou: 0.8,
-  atThreshold: 0.5, vRandAtThreshold: vRand - 0.01, vInfoAtThreshold: vRand - 0.06, seconds: 1, elapsedSeconds: step,
+const validation = (step: number, vRandBest: number): LogLine => ({
+  type: 'validation', step, crops: step * 4, vRandBest, vInfoBest: vRandBest - 0.05, bestThreshold: 0.7, pixelError: 0.1, dice: 0.9, iou: 0.8,
+  threshold: 0.5, vRand: vRandBest - 0.01, vInfo: vRandBest - 0.06, seconds: 1, elapsedSeconds: step,
 });
 
 describe('renderCurveSvg', () => {
@@ -31,5 +31,12 @@ describe('renderCurveSvg', () => {
     const svg = renderCurveSvg([]);
     expect(svg).toContain('no validation yet');
     expect(svg).not.toContain('NaN');
+  });
+
+  it("reads the older log names (the shipped model's log), where vRand was the best over the sweep", async () => {
+    const { readLog } = await import('../train/log.ts');
+    const best = readLog('models/isbi2012-unet.train.log.jsonl').find((l) => l.type === 'validation' && l.step === 1750);
+    expect(best).toMatchObject({ vRandBest: 0.9851559421262686, bestThreshold: 0.4, threshold: 0.5, vRand: 0.9829474323546021, vInfo: 0.9837252015046882 });
+    expect(best).not.toHaveProperty('vRandAtThreshold');
   });
 });

@@ -4,7 +4,7 @@
  * same losses and weights as an uninterrupted run, the time budget, refusing to overwrite a run.
  * (test/train-tiny-unet.test.ts does the same with the real engine on real ISBI crops.)
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,7 +90,7 @@ function fakeParts(): TrainingParts {
     createRng: (seed: number) => new TestRng(seed),
     async scoreValidation() {
       const v = scores[validations++ % scores.length]!;
-      return { vRand: v, vInfo: v - 0.1, threshold: 0.5, atThreshold: 0.5, vRandAtThreshold: v, vInfoAtThreshold: v - 0.1, pixelError: 1 - v, dice: v, iou: v / 2 };
+      return { vRandBest: v, vInfoBest: v - 0.1, bestThreshold: 0.5, threshold: 0.5, vRand: v, vInfo: v - 0.1, pixelError: 1 - v, dice: v, iou: v / 2 };
     },
     dispose: () => {},
   };
@@ -201,6 +201,40 @@ describe('trainModel bookkeeping', () => {
     await trainModel(resolveTrainConfig({ ...base, outDir, resume: true }), { parts: two, onEvent: (e) => events.push(e) });
     const warning = events.find((e) => e.type === 'warning') as { message: string } | undefined;
     expect(warning?.message).toMatch(/resuming on fake with 2 worker\(s\), the run so far used fake with 1/);
+  });
+
+  it('opens its parts through an injected factory and disposes of them, but not of parts the caller owns', async () => {
+    let disposed = 0;
+    const owned = () => Object.assign(fakeParts(), { dispose: () => void disposed++ });
+    const seen: number[] = [];
+    await trainModel(resolveTrainConfig({ ...base, steps: 2, outDir: join(root, 'factory') }), {
+      openParts: async (config) => (seen.push(config.steps), owned()),
+    });
+    expect([seen, disposed]).toEqual([[2], 1]);
+    await trainModel(resolveTrainConfig({ ...base, steps: 2, outDir: join(root, 'caller-owned') }), { parts: owned() });
+    expect(disposed).toBe(1);
+  });
+
+  it('resumes after a kill mid-save: puts a model moved aside back and removes the temp folders', async () => {
+    const outDir = join(root, 'killed');
+    const controller = new AbortController();
+    await trainModel(resolveTrainConfig({ ...base, outDir }), { parts: fakeParts(), signal: controller.signal, onEvent: (e) => e.type === 'step' && e.step === 6 && controller.abort() });
+    // What a SIGKILL during the saves leaves (node/atomic-dir.ts): a checkpoint and a model moved
+    // aside with their replacements unfinished, and temp folders of a process that is gone.
+    const gone = 4_194_999; // above Linux's largest pid
+    renameSync(join(outDir, 'checkpoints', 'latest'), join(outDir, 'checkpoints', '.latest.previous'));
+    mkdirSync(join(outDir, 'checkpoints', `.latest.tmp-${gone}-1-0`));
+    mkdirSync(join(outDir, 'checkpoints', `best.tmp-${gone}-1`));
+    renameSync(join(outDir, 'model'), join(outDir, '.model.previous'));
+    mkdirSync(join(outDir, `.last-model.tmp-${gone}-1-0`));
+    writeFileSync(join(outDir, `.config.json.${gone}.0a1b.tmp`), '{');
+    const events: TrainEvent[] = [];
+    const resumed = await trainModel(resolveTrainConfig({ ...base, outDir, resume: true }), { parts: fakeParts(), onEvent: (e) => events.push(e) });
+    expect(resumed.status).toBe('completed');
+    expect(readLog(join(outDir, 'train.log.jsonl')).filter((l) => l.type === 'train')[3]!.step).toBe(8); // it went on from step 6
+    expect(readdirSync(outDir).sort()).toEqual(['checkpoints', 'config.json', 'curve.svg', 'last-model', 'model', 'train.log.jsonl']);
+    expect(readdirSync(join(outDir, 'checkpoints')).sort()).toEqual(['best', 'latest']);
+    expect(events.some((e) => e.type === 'warning' && /tidied after an interrupted run \(restored .*latest/.test(e.message))).toBe(true);
   });
 
   it('stops at the time budget with a checkpoint, and refuses a resume with other options', async () => {

@@ -42,10 +42,14 @@ describe('training a tiny U-Net on ISBI crops', () => {
     expect(losses[3]!).toBeLessThan(losses[0]! * 0.9);
     const validation = readLog(join(outDir, 'train.log.jsonl')).filter((l): l is ValidationLogLine => l.type === 'validation');
     expect(validation).toHaveLength(1);
-    for (const key of ['vRand', 'vInfo', 'pixelError', 'dice', 'iou'] as const) {
+    for (const key of ['vRandBest', 'vInfoBest', 'vRand', 'vInfo', 'pixelError', 'dice', 'iou'] as const) {
       expect(validation[0]![key]).toBeGreaterThanOrEqual(0);
       expect(validation[0]![key]).toBeLessThanOrEqual(1);
     }
+    // The best over the sweep includes the validation threshold itself: never below the value there.
+    expect(validation[0]!.threshold).toBe(0.5);
+    expect(validation[0]!.vRandBest).toBeGreaterThanOrEqual(validation[0]!.vRand);
+    expect(validation[0]!.vInfoBest).toBeGreaterThanOrEqual(validation[0]!.vInfo);
     for (const file of ['model/model.json', 'model/weights.bin', 'last-model/model.json', 'config.json', 'curve.svg', 'checkpoints/latest/checkpoint.json', 'checkpoints/best/tensors.bin']) {
       expect(existsSync(join(outDir, file)), file).toBe(true);
     }

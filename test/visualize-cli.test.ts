@@ -58,7 +58,7 @@ describe('emseg visualize', () => {
     ['a truncated TIFF', ['--images', truncated], `${truncated}: image directory 1 at byte 3856 (2 bytes) runs past the end of the file (truncated or corrupt TIFF, 2000 bytes)`],
     ['image and label stacks of different sizes', ['--images', images, '--labels', small], `${small}: 1 pages of 20x20 do not match ${images}: 3 pages of 40x30`],
     ['a slice outside the stack', ['--images', images, '--labels', images, '--slices', '0,3'], '--slices: slice 3 is out of range, the stack has slices 0-2'],
-    ['a bad --shrink', ['--images', images, '--shrink', '0'], "--shrink: expected an integer from 1 to 64, found '0'"],
+    ['a bad --shrink', ['--images', images, '--shrink', '0'], '--shrink: expected an integer from 1 to 64, found "0"'],
   ])('%s: one line naming it, exit 1, no stack trace, nothing written', async (_, args, message) => {
     const out = join(folder, `never-${Math.random().toString(36).slice(2)}.png`);
     const result = await run(['visualize', '--labels', 'none', ...args, '--out', out]);

@@ -22,6 +22,7 @@
  *   slice's standard deviation).
  */
 import type { Rng } from '../core/random.ts';
+import { definedFields } from '../core/defined.ts';
 
 export interface ElasticOptions {
   /** Nodes per side of the coarse displacement grid. Default 3. */
@@ -65,8 +66,8 @@ export const NO_AUGMENTATION: ResolvedAugmentOptions = { flipsAndRotations: fals
 export function resolveAugmentOptions(options: boolean | AugmentOptions | undefined = true): ResolvedAugmentOptions {
   if (options === false) return NO_AUGMENTATION;
   if (options === true) return AUGMENT_DEFAULTS;
-  const elastic = options.elastic === false ? false : { ...(AUGMENT_DEFAULTS.elastic as Required<ElasticOptions>), ...definedOnly(options.elastic ?? {}) };
-  const intensity = options.intensity === false ? false : { ...(AUGMENT_DEFAULTS.intensity as Required<IntensityOptions>), ...definedOnly(options.intensity ?? {}) };
+  const elastic = options.elastic === false ? false : { ...(AUGMENT_DEFAULTS.elastic as Required<ElasticOptions>), ...definedFields(options.elastic ?? {}) };
+  const intensity = options.intensity === false ? false : { ...(AUGMENT_DEFAULTS.intensity as Required<IntensityOptions>), ...definedFields(options.intensity ?? {}) };
   if (elastic) {
     if (!Number.isInteger(elastic.gridSize) || elastic.gridSize < 2) throw new RangeError(`augment.elastic.gridSize: expected an integer >= 2, found ${elastic.gridSize}`);
     if (!Number.isFinite(elastic.sigma) || elastic.sigma < 0) throw new RangeError(`augment.elastic.sigma: expected a finite number >= 0, found ${elastic.sigma}`);
@@ -78,9 +79,6 @@ export function resolveAugmentOptions(options: boolean | AugmentOptions | undefi
   return { flipsAndRotations: options.flipsAndRotations ?? true, elastic, intensity };
 }
 
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /** A slice prepared for cropping: normalized image, 0/1 label, optional weights, all width x height. */
 export interface CropSource {

@@ -3,14 +3,16 @@
  *
  * A checkpoint is a folder with `checkpoint.json` (step, crops seen, the batch sampler's random
  * state, the log position, timing, best score, and the engine state with its typed arrays
- * replaced by references) and `tensors.bin` (those typed arrays, 8-byte aligned). It is written
- * into a temporary sibling folder and renamed into place: the previous checkpoint is moved to
- * `<name>.previous` first and removed last, so a crash at any moment leaves one complete
- * checkpoint that `loadCheckpoint` finds.
+ * replaced by references) and `tensors.bin` (those typed arrays, 8-byte aligned). It replaces
+ * the previous one with node/atomic-dir.ts, so a crash at any moment leaves one complete
+ * checkpoint that `loadCheckpoint` finds (the previous copy, when the crash came between two
+ * renames), and the next run's `recoverInterruptedWrites` tidies up.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmsegError } from '../core/errors.ts';
+import { completeDir, replaceDirAtomic } from '../node/atomic-dir.ts';
+import { concatBytes } from '../core/bytes.ts';
 
 export const CHECKPOINT_FORMAT = 'emseg-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -88,13 +90,7 @@ export function packState(value: unknown): { json: unknown; blob: Uint8Array } {
     return v;
   };
   const json = walk(value);
-  const blob = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    blob.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { json, blob };
+  return { json, blob: concatBytes(chunks) };
 }
 
 /** Inverse of packState. */
@@ -124,29 +120,6 @@ export function checkpointDir(outDir: string, name: CheckpointName): string {
   return join(outDir, 'checkpoints', name);
 }
 
-/**
- * Replaces folder `target` by a folder filled by `fill(tempDir)`, atomically as far as the file
- * system allows: fill a temp sibling, move the old folder aside, rename, remove the old one.
- */
-export function replaceDirAtomic(target: string, fill: (tempDir: string) => unknown): Promise<void> {
-  const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  const previous = `${target}.previous`;
-  rmSync(temp, { recursive: true, force: true });
-  mkdirSync(temp, { recursive: true });
-  return (async () => {
-    try {
-      await fill(temp);
-    } catch (error) {
-      rmSync(temp, { recursive: true, force: true });
-      throw error;
-    }
-    rmSync(previous, { recursive: true, force: true });
-    if (existsSync(target)) renameSync(target, previous);
-    renameSync(temp, target);
-    rmSync(previous, { recursive: true, force: true });
-  })();
-}
-
 export async function saveCheckpoint(outDir: string, name: CheckpointName, checkpoint: Checkpoint): Promise<string> {
   const dir = checkpointDir(outDir, name);
   const { json, blob } = packState(checkpoint.engineState);
@@ -166,10 +139,10 @@ export async function saveCheckpoint(outDir: string, name: CheckpointName, check
   return dir;
 }
 
-/** Loads `<outDir>/checkpoints/<name>` (or its `.previous` if a crash hit between two renames). */
+/** Loads `<outDir>/checkpoints/<name>` (or its previous copy if a crash hit between two renames). */
 export function loadCheckpoint(outDir: string, name: CheckpointName): Checkpoint {
   const primary = checkpointDir(outDir, name);
-  const dir = existsSync(join(primary, 'checkpoint.json')) ? primary : `${primary}.previous`;
+  const dir = completeDir(primary) ?? primary;
   const jsonPath = join(dir, 'checkpoint.json');
   if (!existsSync(jsonPath)) {
     throw new EmsegError('E_NOT_FOUND', `${primary}: no checkpoint to resume from (train without --resume first)`);
@@ -191,6 +164,6 @@ export function loadCheckpoint(outDir: string, name: CheckpointName): Checkpoint
 }
 
 export function hasCheckpoint(outDir: string, name: CheckpointName): boolean {
-  const primary = checkpointDir(outDir, name);
-  return existsSync(join(primary, 'checkpoint.json')) || existsSync(join(`${primary}.previous`, 'checkpoint.json'));
+  const dir = completeDir(checkpointDir(outDir, name));
+  return dir !== undefined && existsSync(join(dir, 'checkpoint.json'));
 }

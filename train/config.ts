@@ -7,10 +7,13 @@
  * `maxMinutes` only stops a run early (with a checkpoint, continue with `resume`), it never
  * reshapes the schedule.
  */
+import { definedFields } from '../core/defined.ts';
 import { EmsegError } from '../core/errors.ts';
+import { formatSliceList } from '../core/slice-list.ts';
 import { sizeMultipleFor } from '../core/contract.ts';
 import { BACKEND_CHOICES, type BackendChoice } from './backend.ts';
 import { resolveUNetOptions, type ResolvedUNetOptions, type UNetOptions } from './unet.ts';
+import { ISBI_SPLIT, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 
 
 export const SCHEDULE_KINDS = ['cosine', 'constant'] as const;
@@ -93,10 +96,10 @@ export type TrainConfigInput = Partial<Omit<TrainConfig, 'model' | 'loss' | 'bor
 };
 
 export const TRAIN_DEFAULTS: TrainConfig = {
-  images: 'data/isbi2012/train-volume.tif',
-  labels: 'data/isbi2012/train-labels.tif',
-  trainSlices: range(0, 24),
-  validationSlices: range(25, 29),
+  images: ISBI_TRAIN_IMAGES,
+  labels: ISBI_TRAIN_LABELS,
+  trainSlices: [...ISBI_SPLIT.train],
+  validationSlices: [...ISBI_SPLIT.validation],
   cropSize: 256,
   batchSize: 4,
   steps: 2500,
@@ -119,40 +122,62 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   resume: false,
 };
 
-/** CLI flag of each option, so that errors name what the user typed. */
-const FLAGS: Record<string, string> = {
-  images: '--images',
-  labels: '--labels',
-  trainSlices: '--train-slices',
-  validationSlices: '--validation-slices',
-  cropSize: '--crop-size',
-  batchSize: '--batch-size',
-  steps: '--steps',
-  crops: '--crops',
-  maxMinutes: '--max-minutes',
-  learningRate: '--learning-rate',
-  minLearningRateFraction: '--min-lr-fraction',
-  warmupSteps: '--warmup-steps',
-  schedule: '--schedule',
-  'loss.bce': '--bce-weight',
-  'loss.dice': '--dice-weight',
-  'borderWeights.enabled': '--border-weights',
-  'borderWeights.w0': '--border-w0',
-  'borderWeights.sigma': '--border-sigma',
-  augment: '--augment',
-  'model.depth': '--depth',
-  'model.baseFilters': '--filters',
-  'model.batchNorm': '--batch-norm',
-  'model.dropout': '--dropout',
-  seed: '--seed',
-  validateEvery: '--validate-every',
-  checkpointEvery: '--checkpoint-every',
-  logEvery: '--log-every',
-  backend: '--backend',
-  workers: '--workers',
-  outDir: '--out',
-  resume: '--resume',
-};
+/** How an option is typed on the command line. */
+export type TrainOptionKind = 'string' | 'number' | 'boolean' | 'slices' | 'choice';
+
+export interface TrainOption {
+  /** The `emseg train` flag, without dashes. */
+  flag: string;
+  /** Where its value goes in TrainConfigInput: `cropSize`, or `model.depth` for a nested one. */
+  path: string;
+  kind: TrainOptionKind;
+  /** The values a `choice` accepts. */
+  choices?: readonly string[];
+  /** The help text, with the default. */
+  description: string;
+}
+
+const d = TRAIN_DEFAULTS;
+
+/**
+ * Every option of `emseg train`, once: the CLI builds its flags and parses them from this table,
+ * and error messages name the flag the user typed (`optionLabel`).
+ */
+export const TRAIN_OPTIONS: readonly TrainOption[] = [
+  { flag: 'images', path: 'images', kind: 'string', description: `Training image stack (TIFF). Default ${d.images}` },
+  { flag: 'labels', path: 'labels', kind: 'string', description: `Label stack, 255 = cell interior. Default ${d.labels}` },
+  { flag: 'train-slices', path: 'trainSlices', kind: 'slices', description: `Training slice indices, e.g. 0-24. Default ${formatSliceList(d.trainSlices)}` },
+  { flag: 'validation-slices', path: 'validationSlices', kind: 'slices', description: `Validation slice indices. Default ${formatSliceList(d.validationSlices)}` },
+  { flag: 'crop-size', path: 'cropSize', kind: 'number', description: `Random crop side, a multiple of 2^depth. Default ${d.cropSize}` },
+  { flag: 'batch-size', path: 'batchSize', kind: 'number', description: `Crops per step. Default ${d.batchSize}` },
+  { flag: 'steps', path: 'steps', kind: 'number', description: `Budget in steps (defines the schedule). Default ${d.steps}` },
+  { flag: 'crops', path: 'crops', kind: 'number', description: 'Budget in crops instead of steps: steps = ceil(crops / batch size)' },
+  { flag: 'max-minutes', path: 'maxMinutes', kind: 'number', description: 'Stop after this many minutes of this run, with a checkpoint (continue with --resume)' },
+  { flag: 'learning-rate', path: 'learningRate', kind: 'number', description: `Peak Adam learning rate. Default ${d.learningRate}` },
+  { flag: 'min-lr-fraction', path: 'minLearningRateFraction', kind: 'number', description: `Final rate of the cosine decay, fraction of the peak. Default ${d.minLearningRateFraction}` },
+  { flag: 'warmup-steps', path: 'warmupSteps', kind: 'number', description: `Linear warm-up steps. Default ${d.warmupSteps}` },
+  { flag: 'schedule', path: 'schedule', kind: 'choice', choices: SCHEDULE_KINDS, description: `cosine or constant. Default ${d.schedule}` },
+  { flag: 'bce-weight', path: 'loss.bce', kind: 'number', description: `Weight of the cross-entropy. Default ${d.loss.bce}` },
+  { flag: 'dice-weight', path: 'loss.dice', kind: 'number', description: `Weight of the soft Dice loss. Default ${d.loss.dice}` },
+  { flag: 'border-weights', path: 'borderWeights.enabled', kind: 'boolean', description: `U-Net border weight map in the cross-entropy (--no-border-weights to disable). Default ${d.borderWeights.enabled}` },
+  { flag: 'border-w0', path: 'borderWeights.w0', kind: 'number', description: `w0 of the border weight map. Default ${d.borderWeights.w0}` },
+  { flag: 'border-sigma', path: 'borderWeights.sigma', kind: 'number', description: `sigma (pixels) of the border weight map. Default ${d.borderWeights.sigma}` },
+  { flag: 'augment', path: 'augment', kind: 'boolean', description: `Flips, rotations, elastic deformation, intensity jitter (--no-augment to disable). Default ${d.augment}` },
+  { flag: 'depth', path: 'model.depth', kind: 'number', description: `U-Net depth. Default ${d.model.depth}` },
+  { flag: 'filters', path: 'model.baseFilters', kind: 'number', description: `Base filters. Default ${d.model.baseFilters}` },
+  { flag: 'batch-norm', path: 'model.batchNorm', kind: 'boolean', description: `Batch normalization. Default ${d.model.batchNorm}` },
+  { flag: 'dropout', path: 'model.dropout', kind: 'number', description: `Bottleneck dropout rate. Default ${d.model.dropout}` },
+  { flag: 'seed', path: 'seed', kind: 'number', description: `Seed of initialization and sampling. Default ${d.seed}` },
+  { flag: 'validate-every', path: 'validateEvery', kind: 'number', description: `Validate every N steps. Default ${d.validateEvery}` },
+  { flag: 'checkpoint-every', path: 'checkpointEvery', kind: 'number', description: `Checkpoint every N steps. Default ${d.checkpointEvery}` },
+  { flag: 'log-every', path: 'logEvery', kind: 'number', description: `Log line every N steps. Default ${d.logEvery}` },
+  { flag: 'backend', path: 'backend', kind: 'choice', choices: BACKEND_CHOICES, description: `auto, gpu, native, wasm or cpu. Default ${d.backend}` },
+  { flag: 'workers', path: 'workers', kind: 'number', description: `Engine worker threads, 0 = engine default. Default ${d.workers}` },
+  { flag: 'out', path: 'outDir', kind: 'string', description: `Output folder. Default ${d.outDir}` },
+  { flag: 'resume', path: 'resume', kind: 'boolean', description: 'Continue the run in --out from its latest checkpoint (its config.json supplies the options not given)' },
+];
+
+const FLAGS: Record<string, string> = Object.fromEntries(TRAIN_OPTIONS.map((option) => [option.path, `--${option.flag}`]));
 
 /** `name (--flag)` for messages. */
 export function optionLabel(name: string): string {
@@ -170,22 +195,6 @@ function show(value: unknown): string {
   return String(value);
 }
 
-function range(first: number, last: number): number[] {
-  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
-}
-
-/** Writes a sorted index list back compactly: [0,1,2,5] -> "0-2,5". */
-export function formatSliceList(indices: readonly number[]): string {
-  const parts: string[] = [];
-  let i = 0;
-  while (i < indices.length) {
-    let j = i;
-    while (j + 1 < indices.length && indices[j + 1] === indices[j]! + 1) j++;
-    parts.push(j === i ? `${indices[i]}` : `${indices[i]}-${indices[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
 
 function checkInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -225,12 +234,11 @@ function checkChoice<T extends string>(name: string, value: T, choices: readonly
 
 /** Fills in defaults and checks every option; throws an EmsegError (E_BAD_ARGUMENT) naming the first bad one. */
 export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
-  const d = TRAIN_DEFAULTS;
   const pick = <K extends keyof TrainConfig>(key: K): TrainConfig[K] => (input[key] === undefined ? d[key] : (input[key] as TrainConfig[K]));
 
   let model: ResolvedUNetOptions;
   try {
-    model = resolveUNetOptions({ ...d.model, ...stripUndefined(input.model ?? {}) });
+    model = resolveUNetOptions({ ...d.model, ...definedFields(input.model ?? {}) });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const key = message.split(':')[0] ?? '';
@@ -266,13 +274,13 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
     throw badOption('validationSlices', 'slices disjoint from the training slices', `${formatSliceList(overlap)} in both`);
   }
 
-  const lossInput = { ...d.loss, ...stripUndefined(input.loss ?? {}) };
+  const lossInput = { ...d.loss, ...definedFields(input.loss ?? {}) };
   const loss: LossWeights = {
     bce: checkNumber('loss.bce', lossInput.bce, 0, 1000),
     dice: checkNumber('loss.dice', lossInput.dice, 0, 1000),
   };
   if (loss.bce === 0 && loss.dice === 0) throw badOption('loss.dice', 'a non-zero weight for at least one loss term', 0);
-  const borderInput = { ...d.borderWeights, ...stripUndefined(input.borderWeights ?? {}) };
+  const borderInput = { ...d.borderWeights, ...definedFields(input.borderWeights ?? {}) };
   const borderWeights: BorderWeightConfig = {
     enabled: checkBoolean('borderWeights.enabled', borderInput.enabled),
     w0: checkNumber('borderWeights.w0', borderInput.w0, 0, 1000),
@@ -319,8 +327,4 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
 export function reproducibilityKey(config: TrainConfig): string {
   const { images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed } = config;
   return JSON.stringify({ images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed });
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -88,13 +88,13 @@ export function renderCurveSvg(lines: readonly LogLine[], options: CurveOptions 
   const box2 = { x: margin.left, y: 60 + panelHeight + 56, w: box1.w, h: panelHeight };
   const lossSeries: Series[] = [{ name: 'training loss', color: '#1f77b4', points: train.map((l) => [l.step, l.loss]) }];
   const validationSeries: Series[] = [
-    { name: 'V_rand', color: '#d62728', points: validation.map((l) => [l.step, l.vRand]), dots: true },
-    { name: 'V_info', color: '#2ca02c', points: validation.map((l) => [l.step, l.vInfo]), dots: true },
+    { name: 'V_rand', color: '#d62728', points: validation.map((l) => [l.step, l.vRandBest]), dots: true },
+    { name: 'V_info', color: '#2ca02c', points: validation.map((l) => [l.step, l.vInfoBest]), dots: true },
     { name: 'pixel error', color: '#9467bd', points: validation.map((l) => [l.step, l.pixelError]), dots: true },
   ];
-  const best = validation.reduce<ValidationLogLine | undefined>((b, l) => (b === undefined || l.vRand > b.vRand ? l : b), undefined);
+  const best = validation.reduce<ValidationLogLine | undefined>((b, l) => (b === undefined || l.vRandBest > b.vRandBest ? l : b), undefined);
   const subtitle = best
-    ? `best validation V_rand ${best.vRand.toFixed(4)} at step ${best.step} (threshold ${best.threshold})`
+    ? `best validation V_rand ${best.vRandBest.toFixed(4)} at step ${best.step} (threshold ${best.bestThreshold})`
     : 'no validation yet';
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,

@@ -21,8 +21,8 @@ import type { Rng } from '../core/random.ts';
 import type { TrainBatch } from './batch.ts';
 import { drawCropTransform, renderCrop, resolveAugmentOptions, type AugmentOptions, type CropSource, type ResolvedAugmentOptions } from './augment.ts';
 import { borderWeightMap, resolveWeightMapOptions, type WeightMapOptions } from './weight-map.ts';
+import { ISBI_SPLIT } from '../core/isbi-data.ts';
 
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 export interface BorderWeightOptions extends WeightMapOptions {
   /** Compute the border weight map and put it in the batches. Default true. */
@@ -45,8 +45,8 @@ export interface DatasetOptions {
 }
 
 export const DATASET_DEFAULTS = {
-  trainSlices: range(0, 24),
-  validationSlices: range(25, 29),
+  trainSlices: [...ISBI_SPLIT.train],
+  validationSlices: [...ISBI_SPLIT.validation],
   cropSize: 256,
   batchSize: 4,
 } as const;

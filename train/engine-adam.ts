@@ -1,8 +1,14 @@
 /**
- * Adam (Kingma & Ba 2015) on plain Float32Arrays, with the same update as tf.train.adam:
+ * Adam (Kingma & Ba 2015) on plain Float32Arrays, in the paper's efficient form (section 2, the
+ * bias corrections folded into the step size):
  *
  *   m = b1 m + (1 - b1) g,   v = b2 v + (1 - b2) g^2,
  *   w = w - lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon)
+ *
+ * tf.train.adam adds epsilon to the bias-corrected sqrt(v / (1 - b2^t)) instead, so this is
+ * tf.train.adam with epsilon / sqrt(1 - b2^t) in place of epsilon: the same update when epsilon
+ * is 0, and a larger effective epsilon in the first steps (about 32x at t = 1 with b2 = 0.999,
+ * tending to epsilon as t grows). test/engine-adam.test.ts checks both statements against tfjs.
  *
  * It runs in the engine's thread on the averaged gradients of all workers, always in the same
  * order, so that a run is a deterministic function of the seed and the batches, and its whole

@@ -7,6 +7,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { buildUNet, resolveUNetOptions, type ResolvedUNetOptions, type UNetOptions } from './unet.ts';
 import { resolveLossOptions, segmentationLoss, type LossOptions, type ResolvedLossOptions } from './loss.ts';
+import { concatBytes } from '../core/bytes.ts';
 
 /** A weight of the model, in the order of `model.weights`. */
 export interface WeightSpec {
@@ -140,12 +141,5 @@ export class GradientCore {
 }
 
 function concatBuffers(buffers: ArrayBuffer[]): ArrayBuffer {
-  const total = buffers.reduce((sum, b) => sum + b.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const b of buffers) {
-    out.set(new Uint8Array(b), offset);
-    offset += b.byteLength;
-  }
-  return out.buffer;
+  return concatBytes(buffers).buffer;
 }

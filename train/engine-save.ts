@@ -1,11 +1,12 @@
 /**
  * Writes a tfjs Layers model folder (model.json + weights.bin, the format tf.loadLayersModel and
- * the ONNX exporter read) atomically: everything goes to a temp folder next to the target, which
- * then replaces the target with renames, so a reader never sees a half-written model and a crash
- * leaves the previous one intact.
+ * the ONNX exporter read) atomically with node/atomic-dir.ts: a reader never sees a half-written
+ * model, and a crash at any moment leaves a complete one (the previous copy, which the next
+ * run's `recoverInterruptedWrites` puts back).
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { replaceDirAtomic } from '../node/atomic-dir.ts';
 import type { LayersArtifacts } from './engine-core.ts';
 
 export async function writeLayersModelFolder(dir: string, artifacts: LayersArtifacts): Promise<void> {
@@ -16,24 +17,8 @@ export async function writeLayersModelFolder(dir: string, artifacts: LayersArtif
     modelTopology: artifacts.modelTopology,
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
   };
-  await mkdir(dirname(dir), { recursive: true });
-  const temp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-  await mkdir(temp, { recursive: true });
-  try {
+  await replaceDirAtomic(dir, async (temp) => {
     await writeFile(join(temp, 'weights.bin'), new Uint8Array(artifacts.weightData));
     await writeFile(join(temp, 'model.json'), JSON.stringify(modelJson));
-    const old = `${temp}.old`;
-    let moved = false;
-    try {
-      await rename(dir, old);
-      moved = true;
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'ENOENT') throw error;
-    }
-    await rename(temp, dir);
-    if (moved) await rm(old, { recursive: true, force: true });
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+  });
 }

@@ -19,6 +19,7 @@ import { writeLayersModelFolder } from './engine-save.ts';
 import { LocalRunner, WorkerRunner, type CoreRunner, type VersionedWeights } from './engine-runner.ts';
 import { resolveLossOptions, type LossOptions, type ResolvedLossOptions } from './loss.ts';
 import { resolveUNetOptions, type ResolvedUNetOptions, type UNetOptions } from './unet.ts';
+import { definedFields } from '../core/defined.ts';
 
 export type { BackendChoice } from './backend.ts';
 
@@ -104,12 +105,12 @@ export async function createTrainingEngine(options: EngineOptions): Promise<Trai
   let model: ResolvedUNetOptions;
   let loss: ResolvedLossOptions;
   try {
-    model = resolveUNetOptions({ seed: options.seed, ...stripUndefined(options.model) });
+    model = resolveUNetOptions({ seed: options.seed, ...definedFields(options.model) });
     loss = resolveLossOptions(options.loss);
   } catch (error) {
     throw new EmsegError('E_BAD_ARGUMENT', (error as Error).message);
   }
-  const adam: ResolvedAdamOptions = { ...ADAM_DEFAULTS, ...stripUndefined(options.adam ?? {}) };
+  const adam: ResolvedAdamOptions = { ...ADAM_DEFAULTS, ...definedFields(options.adam) };
 
   // The first runner is always local when one worker is wanted; with several, all are threads.
   // The backend must be known to choose the default worker count, so 'auto' is resolved first.
@@ -350,6 +351,3 @@ async function withEmsegErrors<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

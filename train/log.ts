@@ -3,12 +3,15 @@
  *
  * - `{"type":"train", step, crops, loss, lr, cropsPerSecond, elapsedSeconds}`: one per window of
  *   `logEvery` steps (loss is the mean over the window, lr the rate of its last step);
- * - `{"type":"validation", step, crops, vRand, vInfo, threshold, pixelError, dice, iou, ...}`;
+ * - `{"type":"validation", step, crops, vRandBest, vInfoBest, bestThreshold, threshold, vRand, vInfo,
+ *   pixelError, dice, iou, seconds, elapsedSeconds}` (core/evaluation.ts's names; readLog also reads
+ *   the older names, where vRand was the best over the sweep);
  * - `{"type":"event", event: "start"|"resume"|"stop"|"checkpoint", step, ...}`.
  *
  * A checkpoint stores the log's byte length; resuming truncates the log to it, so the log of a
  * resumed run holds the same train and validation lines as an uninterrupted run.
  */
+import type { ValidationScores } from './loop-parts.ts';
 import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 
 export interface TrainLogLine {
@@ -21,23 +24,34 @@ export interface TrainLogLine {
   elapsedSeconds: number;
 }
 
-export interface ValidationLogLine {
+/** A validation: the scores named as core/evaluation.ts names them (see ValidationScores). */
+export interface ValidationLogLine extends ValidationScores {
   type: 'validation';
   step: number;
   crops: number;
-  /** V_rand and V_info each at its own best threshold; `threshold` is V_rand's (V_info's may differ). */
+  seconds: number;
+  elapsedSeconds: number;
+}
+
+/**
+ * A validation line as written before the names were aligned with core/evaluation.ts (`vRand`
+ * then meant the best over the sweep, `threshold` its threshold, and `*AtThreshold` the values at
+ * `atThreshold`): logs and config.json files of earlier runs, such as the shipped model's.
+ */
+interface LegacyValidationLine {
   vRand: number;
   vInfo: number;
   threshold: number;
-  /** Pixel error, Dice and IoU at the evaluation threshold (`atThreshold`). */
-  pixelError: number;
-  dice: number;
-  iou: number;
   atThreshold: number;
   vRandAtThreshold: number;
   vInfoAtThreshold: number;
-  seconds: number;
-  elapsedSeconds: number;
+}
+
+/** A validation line in today's names, whichever names it was written with. */
+export function normalizeValidationLine<T extends object>(line: T): T {
+  if ('vRandBest' in line || !('vRand' in line)) return line;
+  const { vRand, vInfo, threshold, atThreshold, vRandAtThreshold, vInfoAtThreshold, ...rest } = line as T & LegacyValidationLine;
+  return { ...rest, vRandBest: vRand, vInfoBest: vInfo, bestThreshold: threshold, threshold: atThreshold, vRand: vRandAtThreshold, vInfo: vInfoAtThreshold } as unknown as T;
 }
 
 export interface EventLogLine {
@@ -76,7 +90,7 @@ export function readLog(path: string): LogLine[] {
   for (const text of readFileSync(path, 'utf8').split('\n')) {
     if (!text.trim()) continue;
     try {
-      lines.push(JSON.parse(text) as LogLine);
+      lines.push(normalizeValidationLine(JSON.parse(text) as LogLine));
     } catch {
       // a line cut short by a crash: skip it
     }

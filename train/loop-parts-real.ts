@@ -12,7 +12,7 @@ import { roundUpToMultiple } from '../core/padding.ts';
 import { createRng } from '../core/random.ts';
 import { slidingWindowInference } from '../core/tiling.ts';
 import { readImageFile } from '../node/image-files.ts';
-import type { TrainConfig } from './config.ts';
+import { optionLabel, type TrainConfig } from './config.ts';
 import { createDataset, type SegmentationDataset } from './dataset.ts';
 import { createTrainingEngine } from './engine.ts';
 import type { TrainingParts, ValidationScores } from './loop-parts.ts';
@@ -35,9 +35,8 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
   } catch (error) {
     if (error instanceof RangeError) {
       // The dataset names its option (trainSlices, cropSize, ...); add the CLI flag and the files.
-      const flag: Record<string, string> = { trainSlices: '--train-slices', validationSlices: '--validation-slices', cropSize: '--crop-size', batchSize: '--batch-size' };
       const name = error.message.split(':')[0] ?? '';
-      throw new EmsegError('E_BAD_ARGUMENT', `${flag[name] ? `${name} (${flag[name]})` : name}${error.message.slice(name.length)} (${config.images})`);
+      throw new EmsegError('E_BAD_ARGUMENT', `${optionLabel(name)}${error.message.slice(name.length)} (${config.images})`);
     }
     throw error;
   }
@@ -69,18 +68,8 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
         probabilities.push((await slidingWindowInference(image, predictor, { tile, halo: 0, tileBatch: 1, sizeMultiple: multiple })).data);
       }
     }
-    const row = scoreProbabilities(dataset.validation, probabilities, VALIDATION_THRESHOLD);
-    return {
-      vRand: row.vRandBest,
-      vInfo: row.vInfoBest,
-      threshold: row.bestThreshold,
-      atThreshold: row.threshold,
-      vRandAtThreshold: row.vRand,
-      vInfoAtThreshold: row.vInfo,
-      pixelError: row.pixelError,
-      dice: row.dice,
-      iou: row.iou,
-    };
+    const { vRandBest, vInfoBest, bestThreshold, threshold, vRand, vInfo, pixelError, dice, iou } = scoreProbabilities(dataset.validation, probabilities, VALIDATION_THRESHOLD);
+    return { vRandBest, vInfoBest, bestThreshold, threshold, vRand, vInfo, pixelError, dice, iou };
   }
 
   return {

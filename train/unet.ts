@@ -11,6 +11,7 @@
  * logs, checkpoints and the exporter can refer to them.
  */
 import type * as tfType from '@tensorflow/tfjs';
+import { definedFields } from '../core/defined.ts';
 
 export interface UNetOptions {
   /** Number of down-sampling steps; inputs must be multiples of 2^depth. Default 4. */
@@ -30,7 +31,7 @@ export type ResolvedUNetOptions = Required<UNetOptions>;
 export const UNET_DEFAULTS: ResolvedUNetOptions = { depth: 4, baseFilters: 16, batchNorm: false, dropout: 0, seed: 42 };
 
 export function resolveUNetOptions(options: UNetOptions = {}): ResolvedUNetOptions {
-  const resolved = { ...UNET_DEFAULTS, ...stripUndefined(options) };
+  const resolved = { ...UNET_DEFAULTS, ...definedFields(options) };
   if (!Number.isInteger(resolved.depth) || resolved.depth < 1 || resolved.depth > 6) {
     throw new RangeError(`depth: expected an integer from 1 to 6, found ${resolved.depth}`);
   }
@@ -43,9 +44,6 @@ export function resolveUNetOptions(options: UNetOptions = {}): ResolvedUNetOptio
   return resolved;
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /** Builds the model with `tf` passed in, so that the caller chooses the backend first. */
 export function buildUNet(tf: typeof tfType, options: UNetOptions = {}): tfType.LayersModel {

@@ -25,6 +25,7 @@
  */
 import type { GreyImage } from '../core/image.ts';
 import { labelComponents4 } from '../core/metrics/components.ts';
+import { definedFields } from '../core/defined.ts';
 
 export interface WeightMapOptions {
   /** Weight of the border term. Default 10. */
@@ -42,7 +43,7 @@ export interface WeightMapOptions {
 export const WEIGHT_MAP_DEFAULTS: Required<WeightMapOptions> = { w0: 10, sigma: 5, classBalance: true, applyTo: 'membrane', cutoffSigmas: 4 };
 
 export function resolveWeightMapOptions(options: WeightMapOptions = {}): Required<WeightMapOptions> {
-  const o = { ...WEIGHT_MAP_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  const o = { ...WEIGHT_MAP_DEFAULTS, ...definedFields(options) };
   if (!Number.isFinite(o.w0) || o.w0 < 0) throw new RangeError(`borderWeights.w0: expected a finite number >= 0, found ${o.w0}`);
   if (!Number.isFinite(o.sigma) || o.sigma <= 0) throw new RangeError(`borderWeights.sigma: expected a finite number > 0, found ${o.sigma}`);
   if (!Number.isFinite(o.cutoffSigmas) || o.cutoffSigmas <= 0) throw new RangeError(`borderWeights.cutoffSigmas: expected a finite number > 0, found ${o.cutoffSigmas}`);

@@ -11,20 +11,23 @@
  *   samples/*.png                 a few ISBI 2012 slices, 8-bit grey PNG
  *   demo.json                     what the page loads: model file, card, byte size, samples
  *
- * The output is written to a temp folder beside the target and renamed into place, so a server
- * serving the old dist never sees a half-written one.
+ * The output replaces the old one with node/atomic-dir.ts (temp folder beside it, renamed into
+ * place), so a server serving the old dist never sees a half-written one, and a killed build
+ * leaves nothing the next build does not tidy.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { decodeTiff } from '../core/tiff.ts';
+import { recoverInterruptedWrites, replaceDirAtomic } from '../node/atomic-dir.ts';
 import { cardPathFor, readModelCardFile } from '../node/model-card-file.ts';
 import { encodePng } from '../node/png.ts';
+import { ISBI_TEST_IMAGES, ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -44,14 +47,14 @@ export interface SampleSlice {
 }
 
 export const DEFAULT_SAMPLES: readonly SampleSlice[] = [
-  { stack: 'data/isbi2012/train-volume.tif', page: 0, file: 'isbi2012-train-00.png', label: 'ISBI 2012 training slice 0' },
+  { stack: ISBI_TRAIN_IMAGES, page: 0, file: 'isbi2012-train-00.png', label: 'ISBI 2012 training slice 0' },
   {
-    stack: 'data/isbi2012/train-volume.tif',
+    stack: ISBI_TRAIN_IMAGES,
     page: 27,
     file: 'isbi2012-train-27.png',
     label: 'ISBI 2012 training slice 27 (validation, held out)',
   },
-  { stack: 'data/isbi2012/test-volume.tif', page: 0, file: 'isbi2012-test-00.png', label: 'ISBI 2012 test slice 0' },
+  { stack: ISBI_TEST_IMAGES, page: 0, file: 'isbi2012-test-00.png', label: 'ISBI 2012 test slice 0' },
 ];
 
 export const DEFAULT_MODEL = 'models/isbi2012-unet.onnx';
@@ -122,18 +125,18 @@ export async function buildWebDemo(options: BuildOptions = {}): Promise<BuildRes
   if (!haveModel && (explicitModel !== undefined || options.requireModel)) {
     throw new EmsegError('E_NOT_FOUND', `${modelPath}: no such model file (web demo --model / EMSEG_WEB_MODEL)`);
   }
-  const staging = `${outDir}.building-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
   const files: Record<string, number> = {};
-  const put = async (relative: string, bytes: Uint8Array | string) => {
-    const target = join(staging, relative);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, bytes);
-    files[relative] = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
-  };
+  let manifest: DemoManifest | undefined;
+  // Leftovers of a build that was killed (temp folders of node/atomic-dir.ts) go first.
+  await recoverInterruptedWrites(dirname(outDir), { names: [basename(outDir)] });
+  await replaceDirAtomic(outDir, async (staging) => {
+    const put = async (relative: string, bytes: Uint8Array | string) => {
+      const target = join(staging, relative);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, bytes);
+      files[relative] = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
+    };
 
-  try {
     const started = performance.now();
     const bundle = await esbuild.build({
       entryPoints: [join(here, 'src/main.ts')],
@@ -192,22 +195,14 @@ export async function buildWebDemo(options: BuildOptions = {}): Promise<BuildRes
       samples.push({ file: `samples/${sample.file}`, label: sample.label, width: page.width, height: page.height });
     }
 
-    const manifest: DemoManifest = {
+    manifest = {
       model,
       samples,
       ort: { version: await ortVersion(), runtime: ORT_RUNTIME_FILES.map((name) => `ort/${name}`) },
       builtAt: new Date().toISOString(),
     };
     await put('demo.json', `${JSON.stringify(manifest, null, 2)}\n`);
-
-    const old = `${outDir}.old-${process.pid}`;
-    if (existsSync(outDir)) await rename(outDir, old);
-    await rename(staging, outDir);
-    await rm(old, { recursive: true, force: true });
-    log(`wrote ${outDir} (${Object.keys(files).length} files)`);
-    return { outDir, manifest, files };
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
+  });
+  log(`wrote ${outDir} (${Object.keys(files).length} files)`);
+  return { outDir, manifest: manifest!, files };
 }

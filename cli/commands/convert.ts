@@ -5,6 +5,10 @@
  */
 import { defineCommand } from 'citty';
 import { EmsegError } from '../../core/errors.ts';
+import { BACKEND_CHOICES } from '../../train/backend.ts';
+import { enumArg, numberOption, thresholdOption } from '../options.ts';
+import { ISBI_TRAIN_IMAGES } from '../../core/isbi-data.ts';
+import { commandLine } from '../command-line.ts';
 
 export const convertArgs = {
   model: { type: 'positional', required: true, description: 'tfjs Layers model folder (model.json + weights), e.g. runs/isbi2012-unet/model' },
@@ -14,32 +18,24 @@ export const convertArgs = {
   tta: { type: 'boolean', description: 'Card default: serve, predict and the web demo use 8-fold test-time augmentation unless told otherwise (--no-tta: off). Default: not set (off)' },
   metrics: { type: 'string', description: 'JSON written by `emseg evaluate` whose figures go into the card' },
   'training-config': { type: 'string', description: "The training run's config.json. Default: found next to the model folder" },
-  'parity-image': { type: 'string', description: 'Image stack for the real-data parity check. Default data/isbi2012/train-volume.tif' },
+  'parity-image': { type: 'string', description: `Image stack for the real-data parity check. Default ${ISBI_TRAIN_IMAGES}` },
   'parity-slice': { type: 'string', description: 'Slice of --parity-image used. Default 0' },
   'random-only': { type: 'boolean', description: 'Check parity on random inputs only (when the ISBI data is not at hand)' },
   tolerance: { type: 'string', description: 'Largest allowed |tfjs - onnxruntime|. Default 1e-4' },
-  backend: { type: 'string', description: 'tfjs backend of the parity oracle: auto (native, then wasm, then cpu), native, wasm or cpu. Default auto' },
+  backend: enumArg(BACKEND_CHOICES, { description: 'tfjs backend of the parity oracle: auto (gpu, then native, then wasm, then cpu), gpu, native, wasm or cpu. Default auto' }),
   'model-version': { type: 'string', description: "Version in the card. Default '0.1.0'" },
   check: { type: 'boolean', description: "Also run Python onnx's checker (full_check) on the written file, if python3-onnx is installed" },
   quiet: { type: 'boolean', description: 'Print only the final line' },
 } as const;
 
-function numberOption(value: unknown, flag: string, check: (n: number) => boolean, expected: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(String(value).trim());
-  if (String(value).trim() === '' || !Number.isFinite(n) || !check(n)) {
-    throw new EmsegError('E_BAD_ARGUMENT', `${flag}: expected ${expected}, found '${String(value)}'`);
-  }
-  return n;
-}
 
 const command = defineCommand({
   meta: { name: 'convert', description: 'Convert a tfjs Layers model to ONNX (IR 8, opset 17, NCHW) with a parity check and a model card' },
   args: convertArgs,
   async run({ args, rawArgs }) {
-    const threshold = numberOption(args.threshold, '--threshold', (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
-    const tolerance = numberOption(args.tolerance, '--tolerance', (n) => n > 0, 'a positive number');
-    const sliceIndex = numberOption(args['parity-slice'], '--parity-slice', (n) => Number.isInteger(n) && n >= 0, 'a slice index (integer >= 0)') ?? 0;
+    const threshold = thresholdOption(args.threshold);
+    const tolerance = numberOption(args.tolerance, '--tolerance', { min: 0, minExclusive: true });
+    const sliceIndex = numberOption(args['parity-slice'], '--parity-slice', { integer: true, min: 0 }) ?? 0;
     const out = (line: string) => {
       if (!args.quiet) process.stderr.write(`${line}\n`);
     };
@@ -48,7 +44,7 @@ const command = defineCommand({
     modelJsonPath(args.model); // a missing model folder is reported before anything slow starts
     const tf = await import('@tensorflow/tfjs');
     const { selectBackend } = await import('../../train/backend.ts');
-    const backend = await selectBackend(tf, (args.backend ?? 'auto') as never, out);
+    const backend = await selectBackend(tf, args.backend ?? 'auto', out);
     const { convertModel } = await import('../../convert/convert-model.ts');
     const { isbiParityInput, defaultParityImage } = await import('../../convert/isbi-slice.ts');
     const realInputs = args['random-only'] ? [] : [await isbiParityInput(args['parity-image'] ?? defaultParityImage(), sliceIndex)];
@@ -65,7 +61,7 @@ const command = defineCommand({
       ...(args['training-config'] !== undefined ? { trainingConfigPath: args['training-config'] } : {}),
       ...(args['model-version'] !== undefined ? { version: args['model-version'] } : {}),
       realInputs,
-      command: ['emseg', 'convert', ...rawArgs].join(' '),
+      command: commandLine(['emseg', 'convert', ...rawArgs]),
       backendName: backend.name,
       log: out,
     });

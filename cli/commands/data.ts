@@ -2,6 +2,7 @@
  * `emseg data export`: a thin shell over exportSlices (node/export-slices.ts).
  */
 import { defineCommand } from 'citty';
+import { ISBI_DIR } from '../../core/isbi-data.ts';
 
 const exportCommand = defineCommand({
   meta: {
@@ -10,7 +11,7 @@ const exportCommand = defineCommand({
       'Write every slice of the ISBI stacks as a lossless PNG: <out>/train/images/00.png, <out>/train/labels/00.png, <out>/test/images/00.png.',
   },
   args: {
-    data: { type: 'string', description: 'Folder with train-volume.tif, train-labels.tif, test-volume.tif', default: 'data/isbi2012' },
+    data: { type: 'string', description: 'Folder with train-volume.tif, train-labels.tif, test-volume.tif', default: ISBI_DIR },
     out: { type: 'string', description: 'Output folder (created if missing)', required: true },
     force: { type: 'boolean', description: 'Overwrite PNGs that already exist', default: false },
   },

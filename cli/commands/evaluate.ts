@@ -18,26 +18,32 @@ import type { GreyImage, ImageStack } from '../../core/image.ts';
 import { makeImage } from '../../core/image.ts';
 import { renderMontage } from '../../core/montage.ts';
 import { errorMap } from '../../core/overlay.ts';
-import { parseSliceList } from '../../core/slice-list.ts';
+import { formatSliceList, parseSliceList } from '../../core/slice-list.ts';
 import { sliceMontageSpec } from '../../core/slice-montage.ts';
+import { thresholdProbability } from '../../core/threshold.ts';
 import { evaluateSlices, formatMetricsText, type EvaluationResult } from '../../core/evaluation.ts';
 import { renderEvaluationReport, type TrainingSummary } from '../../core/evaluation-report.ts';
 import { writeFileAtomic } from '../../node/atomic-write.ts';
 import { readImageFile } from '../../node/image-files.ts';
 import { encodePng } from '../../node/png.ts';
-import { formatSliceList } from '../../train/config.ts';
-import { machineDescription } from '../../train/machine.ts';
 
-const DEFAULT_IMAGES = 'data/isbi2012/train-volume.tif';
-const DEFAULT_LABELS = 'data/isbi2012/train-labels.tif';
-const DEFAULT_TEST_IMAGES = 'data/isbi2012/test-volume.tif';
+import { BACKEND_CHOICES } from '../../train/backend.ts';
+import { normalizeValidationLine, type ValidationLogLine } from '../../train/log.ts';
+import { machineDescription } from '../../train/machine.ts';
+import { enumArg, numberOption, thresholdOption } from '../options.ts';
+import { ISBI_TEST_IMAGES, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS, ISBI_VALIDATION_SLICES } from '../../core/isbi-data.ts';
+import { commandLine } from '../command-line.ts';
+
+const DEFAULT_IMAGES = ISBI_TRAIN_IMAGES;
+const DEFAULT_LABELS = ISBI_TRAIN_LABELS;
+const DEFAULT_TEST_IMAGES = ISBI_TEST_IMAGES;
 const DEFAULT_TEST_SLICES = '0,10,20,29';
 
 export const evaluateArgs = {
   model: { type: 'positional', required: true, description: 'An .onnx model, or a tfjs Layers model folder (with model.json)' },
   images: { type: 'string', description: `Image stack. Default ${DEFAULT_IMAGES}` },
   labels: { type: 'string', description: `Label stack (255 = cell interior). Default ${DEFAULT_LABELS}` },
-  slices: { type: 'string', description: 'Slices to evaluate. Default 25-29 (the validation split)' },
+  slices: { type: 'string', description: `Slices to evaluate. Default ${ISBI_VALIDATION_SLICES} (the validation split)` },
   tta: { type: 'boolean', description: 'Also evaluate with 8-fold flip/rotation test-time augmentation' },
   threshold: { type: 'string', description: "Threshold for pixel error, Dice, IoU. Default the model card's, else 0.5" },
   json: { type: 'string', description: 'Write the metrics as JSON to this file' },
@@ -48,8 +54,12 @@ export const evaluateArgs = {
   'test-slices': { type: 'string', description: `Slices of the test stack. Default ${DEFAULT_TEST_SLICES}` },
   run: { type: 'string', description: "Training run folder (config.json, train.log.jsonl) for the report; default: found beside the model" },
   shrink: { type: 'string', description: 'Shrink factor of the montage pictures. Default 2' },
-  backend: { type: 'string', description: 'tfjs backend for a tfjs model folder: auto, gpu, native, wasm, cpu. Default auto' },
-  providers: { type: 'string', description: 'onnxruntime execution providers for an .onnx model, in order, e.g. cpu or cuda,cpu. Default EMSEG_EP, else cuda,cpu' },
+  backend: enumArg(BACKEND_CHOICES, { description: 'tfjs backend for a tfjs model folder: auto, gpu, native, wasm, cpu. Default auto' }),
+  ep: {
+    type: 'string',
+    alias: 'providers',
+    description: 'onnxruntime execution providers for an .onnx model, in order, e.g. cpu or cuda,cpu (--providers: the same, older spelling). Default EMSEG_EP, else cuda,cpu',
+  },
 } as const;
 
 type Args = Record<string, string | boolean | undefined>;
@@ -58,13 +68,8 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-const toMask = (p: Float32Array, width: number, height: number, threshold: number): GreyImage<Uint8Array> => {
-  const mask = new Uint8Array(p.length);
-  for (let i = 0; i < p.length; i++) mask[i] = p[i]! >= threshold ? 255 : 0;
-  return makeImage(width, height, mask);
-};
-
-const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+const toMask = (p: Float32Array, width: number, height: number, threshold: number): GreyImage<Uint8Array> =>
+  thresholdProbability(makeImage(width, height, p), threshold);
 
 /** The training run that made the model: `--run`, else the folder above a tfjs model, else `<name>.*` files beside an ONNX file. */
 export function findTrainingRun(model: string, run?: string): { config?: string; log?: string } {
@@ -90,6 +95,7 @@ function trainingSummary(configPath: string | undefined): TrainingSummary | unde
   try {
     const saved = JSON.parse(readFileSync(configPath, 'utf8'));
     const c = saved.config ?? {};
+    const best = saved.best ? normalizeValidationLine(saved.best as ValidationLogLine) : undefined;
     return {
       command: saved.command ?? null,
       ...(Array.isArray(saved.invocations) ? { invocations: saved.invocations } : {}),
@@ -105,7 +111,7 @@ function trainingSummary(configPath: string | undefined): TrainingSummary | unde
         ? `U-Net depth ${c.model.depth}, ${c.model.baseFilters} base filters, batch norm ${c.model.batchNorm ? 'on' : 'off'}, dropout ${c.model.dropout}`
         : undefined,
       split: saved.split,
-      best: saved.best ? { step: saved.best.step, vRand: saved.best.vRand, threshold: saved.best.threshold } : null,
+      best: best ? { step: best.step, vRandBest: best.vRandBest, bestThreshold: best.bestThreshold } : null,
     };
   } catch {
     return undefined;
@@ -121,17 +127,8 @@ const command = defineCommand({
     if (!existsSync(modelPath)) throw new EmsegError('E_NOT_FOUND', `<model> ${modelPath}: no such file or folder`);
     const imagesPath = (args.images as string | undefined) ?? DEFAULT_IMAGES;
     const labelsPath = (args.labels as string | undefined) ?? DEFAULT_LABELS;
-    const shrink = args.shrink === undefined ? 2 : Number(args.shrink);
-    if (!Number.isInteger(shrink) || shrink < 1 || shrink > 16) {
-      throw new EmsegError('E_BAD_ARGUMENT', `--shrink: expected an integer from 1 to 16, found ${String(args.shrink)}`);
-    }
-    let threshold: number | undefined;
-    if (args.threshold !== undefined) {
-      threshold = Number(args.threshold);
-      if (String(args.threshold).trim() === '' || !(threshold >= 0 && threshold <= 1)) {
-        throw new EmsegError('E_BAD_ARGUMENT', `--threshold: expected a number in [0, 1], found ${String(args.threshold)}`);
-      }
-    }
+    const shrink = numberOption(args.shrink, '--shrink', { integer: true, min: 1, max: 16 }) ?? 2;
+    const threshold = thresholdOption(args.threshold);
     const report = args.report as string | undefined;
     const reportBase = report ? report.replace(/\.md$/i, '') : undefined;
     const montagePath = (args.montage as string | undefined) ?? (reportBase ? `${reportBase}.validation.png` : undefined);
@@ -146,7 +143,7 @@ const command = defineCommand({
         `--labels ${labelsPath}: ${labels.pages.length} pages of ${labels.width}x${labels.height} do not match --images ${imagesPath}: ${images.pages.length} pages of ${images.width}x${images.height}`,
       );
     }
-    const slices = parseSliceList((args.slices as string | undefined) ?? '25-29', images.pages.length, '--slices');
+    const slices = parseSliceList((args.slices as string | undefined) ?? ISBI_VALIDATION_SLICES, images.pages.length, '--slices');
     let testImages: ImageStack | undefined;
     let testSlices: number[] = [];
     const testImagesPath = (args['test-images'] as string | undefined) ?? DEFAULT_TEST_IMAGES;
@@ -161,12 +158,12 @@ const command = defineCommand({
     const { openEvaluationModel } = await import('../evaluate-model.ts');
     const model = await openEvaluationModel(modelPath, {
       backend: (args.backend as string | undefined) ?? 'auto',
-      ...(typeof args.providers === 'string' ? { providers: args.providers } : {}),
+      ...(typeof args.ep === 'string' ? { providers: args.ep } : {}),
     });
     try {
       const thr = threshold ?? model.threshold;
       const labelled = slices.map((index) => ({ index, image: images.pages[index]!, label: labels.pages[index]! }));
-      process.stderr.write(`evaluating ${modelPath} (${model.kind}) on ${basename(imagesPath)} slices ${args.slices ?? '25-29'}${args.tta ? ', with and without TTA' : ''}\n`);
+      process.stderr.write(`evaluating ${modelPath} (${model.kind}) on ${basename(imagesPath)} slices ${args.slices ?? ISBI_VALIDATION_SLICES}${args.tta ? ', with and without TTA' : ''}\n`);
       const result = await evaluateSlices(
         labelled,
         { plain: (image) => model.predictSlice(image, false), ...(args.tta ? { tta: (image: GreyImage) => model.predictSlice(image, true) } : {}) },
@@ -180,7 +177,7 @@ const command = defineCommand({
       );
       process.stdout.write(formatMetricsText(result));
 
-      const command = ['emseg', 'evaluate', ...rawArgs.map(quote)].join(' ');
+      const command = commandLine(['emseg', 'evaluate', ...rawArgs]);
       const date = new Date().toISOString();
       const machine = machineDescription();
       const modelSha = statSync(modelPath).isFile() ? sha256(modelPath) : undefined;
@@ -285,11 +282,11 @@ async function writeReport(job: ReportJob): Promise<void> {
   const rel = (p: string) => relative(reportDir, resolve(p)).split('\\').join('/');
   const run = findTrainingRun(job.modelPath, job.run);
   let curve: string | undefined;
-  let lastValidation: { step: number; vRand: number } | undefined;
+  let lastValidation: ValidationLogLine | undefined;
   if (run.log) {
     const [{ readLog }, { renderCurveSvg }] = await Promise.all([import('../../train/log.ts'), import('../../train/curve.ts')]);
     const log = readLog(run.log);
-    lastValidation = log.filter((line) => line.type === 'validation').at(-1);
+    lastValidation = log.filter((line): line is ValidationLogLine => line.type === 'validation').at(-1);
     curve = `${job.reportBase}.curve.svg`;
     process.stderr.write(`wrote ${curve}\n`);
     await writeFileAtomic(curve, renderCurveSvg(log, { title: `training curve of ${basename(job.modelPath)}` }), { inputs: job.inputs });
@@ -304,7 +301,7 @@ async function writeReport(job: ReportJob): Promise<void> {
   if (card?.conversion?.parityMaxAbsDiff !== undefined) notes.push(`tfjs -> ONNX parity: largest absolute difference ${card.conversion.parityMaxAbsDiff.toExponential(2)}`);
   const sliceList = formatSliceList(job.slices);
   if (training?.best && training.split?.validation === sliceList) {
-    const last = lastValidation && lastValidation.step !== training.best.step ? `; the model of the last step (${lastValidation.step}) scored V_rand ${lastValidation.vRand.toFixed(4)} on them during training` : '';
+    const last = lastValidation && lastValidation.step !== training.best.step ? `; the model of the last step (${lastValidation.step}) scored V_rand ${lastValidation.vRandBest.toFixed(4)} on them during training` : '';
     notes.push(
       `Slices ${sliceList} are the training run's validation slices: they chose the checkpoint kept (step ${training.best.step}, the best validation V_rand) and any threshold picked on them, so these figures are somewhat optimistic for unseen images${last}.`,
     );

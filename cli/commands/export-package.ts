@@ -3,7 +3,11 @@
  * exportPackages (convert/export-package.ts).
  */
 import { defineCommand } from 'citty';
-import { EmsegError } from '../../core/errors.ts';
+import { enumArg, numberOption } from '../options.ts';
+import { ISBI_TRAIN_IMAGES } from '../../core/isbi-data.ts';
+
+// No KIND_AUTO: on a GPU node whose GPU Triton cannot use, it silently serves on the CPU.
+const INSTANCE_KINDS = ['KIND_GPU', 'KIND_CPU'] as const;
 
 export const exportPackageArgs = {
   model: { type: 'positional', required: true, description: 'ONNX file written by emseg convert, e.g. models/isbi2012-unet.onnx' },
@@ -11,7 +15,7 @@ export const exportPackageArgs = {
   triton: { type: 'string', description: 'Write a Triton model repository (<name>/config.pbtxt, <name>/1/model.onnx) into this folder' },
   zip: { type: 'boolean', description: 'Also write the bioimage.io package as <dir>.zip (for deepImageJ install and the zoo upload)' },
   card: { type: 'string', description: 'Model card JSON. Default: the .json beside the ONNX file, else the ONNX metadata' },
-  'test-image': { type: 'string', description: 'Image stack for the bioimage.io test tensors. Default data/isbi2012/train-volume.tif' },
+  'test-image': { type: 'string', description: `Image stack for the bioimage.io test tensors. Default ${ISBI_TRAIN_IMAGES}` },
   'test-slice': { type: 'string', description: 'Slice of --test-image. Default 0' },
   author: { type: 'string', description: "bioimage.io author name(s), comma-separated. Default 'emseg contributors'" },
   maintainer: { type: 'string', description: 'bioimage.io maintainer GitHub account(s), comma-separated (the zoo asks for at least one). Default: none' },
@@ -19,30 +23,17 @@ export const exportPackageArgs = {
   name: { type: 'string', description: "Triton model name. Default: the card's name" },
   'max-batch-size': { type: 'string', description: 'Triton max_batch_size. Default 8' },
   'queue-delay-us': { type: 'string', description: 'Triton dynamic batching max_queue_delay_microseconds. Default 2000' },
-  'instance-kind': { type: 'string', description: 'Triton instance_group kind: KIND_GPU (fails to load without a GPU) or KIND_CPU. Default KIND_GPU' },
+  'instance-kind': enumArg(INSTANCE_KINDS, { description: 'Triton instance_group kind: KIND_GPU (fails to load without a GPU) or KIND_CPU. Default KIND_GPU' }),
 } as const;
-
-function integerOption(value: unknown, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(String(value).trim());
-  if (!Number.isInteger(n) || n < min) throw new EmsegError('E_BAD_ARGUMENT', `${flag}: expected an integer >= ${min}, found '${String(value)}'`);
-  return n;
-}
-
-// No KIND_AUTO: on a GPU node whose GPU Triton cannot use, it silently serves on the CPU.
-const INSTANCE_KINDS = ['KIND_GPU', 'KIND_CPU'] as const;
 
 const command = defineCommand({
   meta: { name: 'export-package', description: 'Package an emseg ONNX model for the BioImage Model Zoo (deepImageJ, ilastik) and Triton Inference Server' },
   args: exportPackageArgs,
   async run({ args }) {
-    const maxBatchSize = integerOption(args['max-batch-size'], '--max-batch-size', 1);
-    const delay = integerOption(args['queue-delay-us'], '--queue-delay-us', 0);
-    const testSlice = integerOption(args['test-slice'], '--test-slice', 0);
+    const maxBatchSize = numberOption(args['max-batch-size'], '--max-batch-size', { integer: true, min: 1 });
+    const delay = numberOption(args['queue-delay-us'], '--queue-delay-us', { integer: true, min: 0 });
+    const testSlice = numberOption(args['test-slice'], '--test-slice', { integer: true, min: 0 });
     const kind = args['instance-kind'];
-    if (kind !== undefined && !(INSTANCE_KINDS as readonly string[]).includes(kind)) {
-      throw new EmsegError('E_BAD_ARGUMENT', `--instance-kind: expected one of ${INSTANCE_KINDS.join(', ')}, found '${kind}'`);
-    }
     const { exportPackages } = await import('../../convert/export-package.ts');
     const result = await exportPackages({
       onnxPath: args.model,
@@ -59,7 +50,7 @@ const command = defineCommand({
       triton: {
         ...(maxBatchSize !== undefined ? { maxBatchSize } : {}),
         ...(delay !== undefined ? { maxQueueDelayMicroseconds: delay } : {}),
-        ...(kind !== undefined ? { instanceKind: kind as (typeof INSTANCE_KINDS)[number] } : {}),
+        ...(kind !== undefined ? { instanceKind: kind } : {}),
       },
     });
     if (result.bioimageio) {

@@ -5,18 +5,11 @@
 import { existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import { EmsegError } from '../../core/errors.ts';
-import { parseThreshold } from '../../core/threshold.ts';
-import type { OutputFormat, OutputKind } from '../../core/segmentation-output.ts';
+import { OUTPUT_FORMATS, OUTPUT_KINDS } from '../../core/segmentation-output.ts';
 import type { PredictProgress } from '../../serve/predict.ts';
+import { enumArg, numberOption, thresholdOption } from '../options.ts';
 
 export const DEFAULT_MODEL = 'models/isbi2012-unet.onnx';
-
-function parseInteger(text: string | undefined, flag: string, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new EmsegError('E_BAD_ARGUMENT', `${flag}: expected an integer >= ${min}, found ${JSON.stringify(text)}`);
-  return value;
-}
 
 /** `[#####.....] 12/30 pages (2/5 files) file.tif`, for stacks and folders. */
 export function predictProgressLine(progress: PredictProgress, width = 24): string {
@@ -37,9 +30,9 @@ const command = defineCommand({
     input: { type: 'positional', description: 'Image file (PNG, JPEG, TIFF with one or many pages) or a folder of them', required: true },
     out: { type: 'string', alias: 'o', description: 'Output file (.png, .tif) for one input, else an output folder', required: true },
     model: { type: 'string', description: 'ONNX model following the emseg contract', default: DEFAULT_MODEL },
-    output: { type: 'string', description: 'What to write: mask (0/255), probability (float32 TIFF) or overlay (RGB PNG)', default: 'mask' },
-    format: { type: 'string', description: 'png or tiff (default: from -o, else png for one-page masks and overlays, tiff for stacks and probabilities)' },
-    threshold: { type: 'string', description: "Mask threshold 0..1 (default: the model card's, 0.5)" },
+    output: enumArg(OUTPUT_KINDS, { description: 'What to write: mask (0/255), probability (float32 TIFF) or overlay (RGB PNG)', default: 'mask' }),
+    format: enumArg(OUTPUT_FORMATS, { description: 'png or tiff (default: from -o, else png for one-page masks and overlays, tiff for stacks and probabilities)' }),
+    threshold: { type: 'string', description: "Mask threshold 0..1 (default: the model card's)" },
     tta: { type: 'boolean', description: '8-fold flip/rotation test-time augmentation (8x slower)' },
     tile: { type: 'string', description: "Tile size, a multiple of the model's size multiple (default: the model card's, 512)" },
     halo: { type: 'string', description: "Overlap margin between tiles in pixels (default: the model card's, 32)" },
@@ -48,12 +41,11 @@ const command = defineCommand({
     quiet: { type: 'boolean', description: 'No progress bar' },
   },
   async run({ args }) {
-    const output = args.output as OutputKind;
-    const format = args.format as OutputFormat | undefined;
-    const threshold = args.threshold === undefined ? undefined : parseThreshold(String(args.threshold), '--threshold');
-    const tile = parseInteger(args.tile, '--tile', 1);
-    const halo = parseInteger(args.halo, '--halo', 0);
-    const tileBatch = parseInteger(args['tile-batch'], '--tile-batch', 1);
+    const { output, format } = args;
+    const threshold = thresholdOption(args.threshold);
+    const tile = numberOption(args.tile, '--tile', { integer: true, min: 1 });
+    const halo = numberOption(args.halo, '--halo', { integer: true, min: 0 });
+    const tileBatch = numberOption(args['tile-batch'], '--tile-batch', { integer: true, min: 1 });
     const { planPrediction, predictPaths } = await import('../../serve/predict.ts');
     // Argument and path mistakes fail before the model loads.
     await planPrediction(String(args.input), String(args.out), { output, ...(format === undefined ? {} : { format }) });

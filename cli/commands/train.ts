@@ -5,107 +5,56 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineCommand } from 'citty';
+import { defineCommand, type ArgsDef } from 'citty';
+import { definedFields } from '../../core/defined.ts';
 import { EmsegError } from '../../core/errors.ts';
 import { parseSliceList } from '../../core/slice-list.ts';
-import { badOption, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig, type TrainConfigInput } from '../../train/config.ts';
+import { optionLabel, resolveTrainConfig, TRAIN_DEFAULTS, TRAIN_OPTIONS, type TrainConfig, type TrainConfigInput } from '../../train/config.ts';
+import { enumArg, numberOption } from '../options.ts';
 import type { TrainEvent, TrainResult } from '../../train/loop.ts';
+import { commandLine } from '../command-line.ts';
 
-const d = TRAIN_DEFAULTS;
-
-export const trainArgs = {
-  images: { type: 'string', description: `Training image stack (TIFF). Default ${d.images}` },
-  labels: { type: 'string', description: `Label stack, 255 = cell interior. Default ${d.labels}` },
-  'train-slices': { type: 'string', description: 'Training slice indices, e.g. 0-24. Default 0-24' },
-  'validation-slices': { type: 'string', description: 'Validation slice indices. Default 25-29' },
-  'crop-size': { type: 'string', description: `Random crop side, a multiple of 2^depth. Default ${d.cropSize}` },
-  'batch-size': { type: 'string', description: `Crops per step. Default ${d.batchSize}` },
-  steps: { type: 'string', description: `Budget in steps (defines the schedule). Default ${d.steps}` },
-  crops: { type: 'string', description: 'Budget in crops instead of steps: steps = ceil(crops / batch size)' },
-  'max-minutes': { type: 'string', description: 'Stop after this many minutes of this run, with a checkpoint (continue with --resume)' },
-  'learning-rate': { type: 'string', description: `Peak Adam learning rate. Default ${d.learningRate}` },
-  'min-lr-fraction': { type: 'string', description: `Final rate of the cosine decay, fraction of the peak. Default ${d.minLearningRateFraction}` },
-  'warmup-steps': { type: 'string', description: `Linear warm-up steps. Default ${d.warmupSteps}` },
-  schedule: { type: 'string', description: `cosine or constant. Default ${d.schedule}` },
-  'bce-weight': { type: 'string', description: `Weight of the cross-entropy. Default ${d.loss.bce}` },
-  'dice-weight': { type: 'string', description: `Weight of the soft Dice loss. Default ${d.loss.dice}` },
-  'border-weights': { type: 'boolean', description: `U-Net border weight map in the cross-entropy (--no-border-weights to disable). Default ${d.borderWeights.enabled}` },
-  'border-w0': { type: 'string', description: `w0 of the border weight map. Default ${d.borderWeights.w0}` },
-  'border-sigma': { type: 'string', description: `sigma (pixels) of the border weight map. Default ${d.borderWeights.sigma}` },
-  augment: { type: 'boolean', description: `Flips, rotations, elastic deformation, intensity jitter (--no-augment to disable). Default ${d.augment}` },
-  depth: { type: 'string', description: `U-Net depth. Default ${d.model.depth}` },
-  filters: { type: 'string', description: `Base filters. Default ${d.model.baseFilters}` },
-  'batch-norm': { type: 'boolean', description: `Batch normalization. Default ${d.model.batchNorm}` },
-  dropout: { type: 'string', description: `Bottleneck dropout rate. Default ${d.model.dropout}` },
-  seed: { type: 'string', description: `Seed of initialization and sampling. Default ${d.seed}` },
-  'validate-every': { type: 'string', description: `Validate every N steps. Default ${d.validateEvery}` },
-  'checkpoint-every': { type: 'string', description: `Checkpoint every N steps. Default ${d.checkpointEvery}` },
-  'log-every': { type: 'string', description: `Log line every N steps. Default ${d.logEvery}` },
-  backend: { type: 'string', description: `auto, gpu, native, wasm or cpu. Default ${d.backend}` },
-  workers: { type: 'string', description: 'Engine worker threads, 0 = engine default. Default 0' },
-  out: { type: 'string', description: `Output folder. Default ${d.outDir}` },
-  resume: { type: 'boolean', description: 'Continue the run in --out from its latest checkpoint (its config.json supplies the options not given)' },
+/** The flags of `emseg train`: one per row of TRAIN_OPTIONS (train/config.ts), and --quiet. */
+export const trainArgs: ArgsDef = {
+  ...Object.fromEntries(
+    TRAIN_OPTIONS.map((option) => {
+      if (option.kind === 'boolean') return [option.flag, { type: 'boolean', description: option.description }];
+      if (option.kind === 'choice') return [option.flag, enumArg(option.choices ?? [], { description: option.description })];
+      return [option.flag, { type: 'string', description: option.description }];
+    }),
+  ),
   quiet: { type: 'boolean', description: 'No progress bar' },
-} as const;
+};
 
 type RawArgs = Record<string, string | boolean | string[] | undefined>;
 
-function numberArg(raw: RawArgs, flag: string, name: string): number | undefined {
-  const value = raw[flag];
-  if (value === undefined) return undefined;
-  const text = String(value).trim();
-  const parsed = Number(text);
-  if (text === '' || !Number.isFinite(parsed)) throw badOption(name, 'a number', String(value));
-  return parsed;
-}
-
-function boolArg(raw: RawArgs, flag: string): boolean | undefined {
-  const value = raw[flag];
-  return typeof value === 'boolean' ? value : undefined;
+/** Sets `value` at a dotted path (`model.depth`) of `target`. */
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[keys.at(-1)!] = value;
 }
 
 /** Turns parsed CLI arguments into a config input; only options the user gave are set. */
 export function configInputFromArgs(raw: RawArgs): TrainConfigInput {
-  const str = (flag: string) => (typeof raw[flag] === 'string' ? (raw[flag] as string) : undefined);
-  // Checked against the stack's page count when the loop reads the stacks.
-  const slices = (flag: string) => (str(flag) === undefined ? undefined : parseSliceList(str(flag)!, Number.MAX_SAFE_INTEGER, `--${flag}`));
-  const input: TrainConfigInput = {
-    images: str('images'),
-    labels: str('labels'),
-    trainSlices: slices('train-slices'),
-    validationSlices: slices('validation-slices'),
-    cropSize: numberArg(raw, 'crop-size', 'cropSize'),
-    batchSize: numberArg(raw, 'batch-size', 'batchSize'),
-    steps: numberArg(raw, 'steps', 'steps'),
-    crops: numberArg(raw, 'crops', 'crops'),
-    maxMinutes: numberArg(raw, 'max-minutes', 'maxMinutes'),
-    learningRate: numberArg(raw, 'learning-rate', 'learningRate'),
-    minLearningRateFraction: numberArg(raw, 'min-lr-fraction', 'minLearningRateFraction'),
-    warmupSteps: numberArg(raw, 'warmup-steps', 'warmupSteps'),
-    schedule: str('schedule') as TrainConfig['schedule'] | undefined,
-    loss: { bce: numberArg(raw, 'bce-weight', 'loss.bce'), dice: numberArg(raw, 'dice-weight', 'loss.dice') } as TrainConfigInput['loss'],
-    borderWeights: {
-      enabled: boolArg(raw, 'border-weights'),
-      w0: numberArg(raw, 'border-w0', 'borderWeights.w0'),
-      sigma: numberArg(raw, 'border-sigma', 'borderWeights.sigma'),
-    } as TrainConfigInput['borderWeights'],
-    augment: boolArg(raw, 'augment'),
-    model: {
-      depth: numberArg(raw, 'depth', 'model.depth'),
-      baseFilters: numberArg(raw, 'filters', 'model.baseFilters'),
-      batchNorm: boolArg(raw, 'batch-norm'),
-      dropout: numberArg(raw, 'dropout', 'model.dropout'),
-    },
-    seed: numberArg(raw, 'seed', 'seed'),
-    validateEvery: numberArg(raw, 'validate-every', 'validateEvery'),
-    checkpointEvery: numberArg(raw, 'checkpoint-every', 'checkpointEvery'),
-    logEvery: numberArg(raw, 'log-every', 'logEvery'),
-    backend: str('backend') as TrainConfig['backend'] | undefined,
-    workers: numberArg(raw, 'workers', 'workers'),
-    outDir: str('out'),
-    resume: boolArg(raw, 'resume'),
-  };
-  return input;
+  const input: Record<string, unknown> = {};
+  for (const option of TRAIN_OPTIONS) {
+    const value = raw[option.flag];
+    if (value === undefined) continue;
+    const text = typeof value === 'string' ? value : '';
+    if (option.kind === 'boolean') {
+      if (typeof value === 'boolean') setPath(input, option.path, value);
+    } else if (option.kind === 'number') {
+      setPath(input, option.path, numberOption(value, optionLabel(option.path)));
+    } else if (option.kind === 'slices') {
+      // Checked against the stack's page count when the loop reads the stacks.
+      setPath(input, option.path, parseSliceList(text, Number.MAX_SAFE_INTEGER, `--${option.flag}`));
+    } else {
+      setPath(input, option.path, text);
+    }
+  }
+  return input as TrainConfigInput;
 }
 
 /**
@@ -125,15 +74,14 @@ export function mergeWithSavedConfig(input: TrainConfigInput): TrainConfigInput 
   } catch (error) {
     throw new EmsegError('E_CORRUPT', `${path}: not a valid emseg training config`, { cause: error });
   }
-  const defined = <T extends object>(o: T | undefined) => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined));
   // The time budget belongs to one invocation: never inherited.
   const { maxMinutes: _ignored, ...inherited } = saved;
   const merged: TrainConfigInput = {
     ...inherited,
-    ...defined(input),
-    model: { ...saved.model, ...defined(input.model) },
-    loss: { ...saved.loss, ...defined(input.loss) },
-    borderWeights: { ...saved.borderWeights, ...defined(input.borderWeights) },
+    ...definedFields(input),
+    model: { ...saved.model, ...definedFields(input.model) },
+    loss: { ...saved.loss, ...definedFields(input.loss) },
+    borderWeights: { ...saved.borderWeights, ...definedFields(input.borderWeights) },
     maxMinutes: input.maxMinutes ?? null,
     resume: true,
     outDir,
@@ -166,7 +114,7 @@ export function summaryText(result: TrainResult): string {
   if (result.best) {
     const b = result.best;
     lines.push(
-      `best validation (step ${b.step}): V_rand ${b.vRand.toFixed(4)} V_info ${b.vInfo.toFixed(4)} at threshold ${b.threshold}; pixel error ${b.pixelError.toFixed(4)} Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.atThreshold}`,
+      `best validation (step ${b.step}): V_rand ${b.vRandBest.toFixed(4)} V_info ${b.vInfoBest.toFixed(4)} at threshold ${b.bestThreshold}; pixel error ${b.pixelError.toFixed(4)} Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.threshold}`,
     );
   }
   lines.push(`model: ${result.files.model} (best), ${result.files.lastModel} (last)`);
@@ -175,10 +123,9 @@ export function summaryText(result: TrainResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The command line as the user could type it again. */
-export function commandLine(argv: readonly string[]): string {
-  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-  return ['emseg', 'train', ...argv.map(quote)].join(' ');
+/** The train command line as the user could type it again. */
+export function trainCommandLine(argv: readonly string[]): string {
+  return commandLine(['emseg', 'train', ...argv]);
 }
 
 const command = defineCommand({
@@ -218,7 +165,7 @@ const command = defineCommand({
       } else if (event.type === 'validation') {
         const l = event.line;
         process.stderr.write(
-          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}: V_rand ${l.vRand.toFixed(4)} V_info ${l.vInfo.toFixed(4)} (thr ${l.threshold}) pixel error ${l.pixelError.toFixed(4)} Dice ${l.dice.toFixed(4)}${event.isBest ? ' (best)' : ''} [${l.seconds.toFixed(1)} s]\n`,
+          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}: V_rand ${l.vRandBest.toFixed(4)} V_info ${l.vInfoBest.toFixed(4)} (thr ${l.bestThreshold}) pixel error ${l.pixelError.toFixed(4)} Dice ${l.dice.toFixed(4)}${event.isBest ? ' (best)' : ''} [${l.seconds.toFixed(1)} s]\n`,
         );
       } else if (event.type === 'warning') {
         process.stderr.write(`warning: ${event.message}\n`);
@@ -228,7 +175,7 @@ const command = defineCommand({
     };
     let result: TrainResult;
     try {
-      result = await trainModel(config, { signal: controller.signal, onEvent, command: commandLine(rawArgs) });
+      result = await trainModel(config, { signal: controller.signal, onEvent, command: trainCommandLine(rawArgs) });
     } finally {
       process.off('SIGINT', onSigint);
     }

@@ -2,11 +2,12 @@
  * `emseg visualize`: a thin shell over writeSliceMontage (node/visualize.ts).
  */
 import { defineCommand } from 'citty';
-import { EmsegError } from '../../core/errors.ts';
+import { numberOption } from '../options.ts';
+import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../../core/isbi-data.ts';
 
 const DEFAULTS = {
-  images: 'data/isbi2012/train-volume.tif',
-  labels: 'data/isbi2012/train-labels.tif',
+  images: ISBI_TRAIN_IMAGES,
+  labels: ISBI_TRAIN_LABELS,
 };
 
 const command = defineCommand({
@@ -22,10 +23,7 @@ const command = defineCommand({
     out: { type: 'string', description: 'Output PNG file', required: true },
   },
   async run({ args }) {
-    const shrink = Number(args.shrink);
-    if (!Number.isInteger(shrink) || shrink < 1 || shrink > 64) {
-      throw new EmsegError('E_BAD_ARGUMENT', `--shrink: expected an integer from 1 to 64, found '${args.shrink}'`);
-    }
+    const shrink = numberOption(args.shrink, '--shrink', { integer: true, min: 1, max: 64 })!;
     const { writeSliceMontage } = await import('../../node/visualize.ts');
     const montage = await writeSliceMontage(args.out, {
       imagesPath: args.images,

@@ -9,9 +9,7 @@
  * inner = the rest, and copy runs of `inner` values.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapView, sizeOf, WASM, type NamedAttrMap, type TensorInfo, type Tf } from './wasm-kernel-tools.ts';
-
-type KernelFunc = (args: { inputs: unknown; backend: unknown; attrs: unknown }) => TensorInfo | TensorInfo[];
+import { heapView, sizeOf, type KernelFunc, type ProjectKernelConfig, type TensorInfo, type Tf } from './wasm-kernel-tools.ts';
 
 /** Copies `length` values; a loop for short runs, where TypedArray.set's call overhead dominates. */
 function copy(src: Float32Array, from: number, dst: Float32Array, to: number, length: number): void {
@@ -65,28 +63,26 @@ export function splitWasm(tf: Tf, backend: BackendWasm, x: TensorInfo, sizes: nu
   return outputs;
 }
 
-function replace(tf: Tf, kernelName: string, make: (fallback: KernelFunc) => KernelFunc): void {
-  const original = tf.getKernel(kernelName, WASM);
-  if (original === undefined) throw new Error(`the wasm backend has no ${kernelName} kernel to fall back on`);
-  const marker = original as unknown as { emsegFallback?: KernelFunc };
-  const fallback = marker.emsegFallback ?? (original.kernelFunc as unknown as KernelFunc);
-  tf.unregisterKernel(kernelName, WASM);
-  tf.registerKernel({ kernelName, backendName: WASM, kernelFunc: make(fallback), emsegFallback: fallback } as never);
-}
+export const concatConfig: ProjectKernelConfig = {
+  kernelName: 'Concat',
+  requiresFallback: true,
+  setup: (tf: Tf, fallback: KernelFunc | undefined): KernelFunc => (args) => {
+    const inputs = args.inputs as unknown as TensorInfo[];
+    const { axis } = args.attrs as { axis: number | number[] };
+    if (inputs.length < 2 || inputs.some((t) => t.dtype !== 'float32')) return fallback!(args);
+    return concatWasm(tf, args.backend, inputs, normalizeAxis(axis, inputs[0]!.shape.length));
+  },
+};
 
-export function registerConcatSplit(tf: Tf): void {
-  replace(tf, 'Concat', (fallback) => (args) => {
-    const inputs = args.inputs as TensorInfo[];
-    const { axis } = args.attrs as NamedAttrMap as { axis: number | number[] };
-    if (inputs.length < 2 || inputs.some((t) => t.dtype !== 'float32')) return fallback(args);
-    return concatWasm(tf, args.backend as BackendWasm, inputs, normalizeAxis(axis, inputs[0]!.shape.length));
-  });
-  replace(tf, 'SplitV', (fallback) => (args) => {
+export const splitVConfig: ProjectKernelConfig = {
+  kernelName: 'SplitV',
+  requiresFallback: true,
+  setup: (tf: Tf, fallback: KernelFunc | undefined): KernelFunc => (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number | number[] };
-    if (x.dtype !== 'float32') return fallback(args);
+    if (x.dtype !== 'float32') return fallback!(args);
     const $axis = normalizeAxis(axis, x.shape.length);
     const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, $axis);
-    return splitWasm(tf, args.backend as BackendWasm, x, sizes, $axis);
-  });
-}
+    return splitWasm(tf, args.backend, x, sizes, $axis);
+  },
+};

@@ -26,8 +26,9 @@ import {
   heapView,
   reshapeInfo,
   runWasmKernel,
-  WASM,
+  type KernelFunc,
   type NamedAttrMap,
+  type ProjectKernelConfig,
   type TensorInfo,
   type Tf,
 } from './wasm-kernel-tools.ts';
@@ -296,14 +297,12 @@ function dyRows(tf: Tf, backend: BackendWasm, dy: TensorInfo, batchSize: number,
   return result;
 }
 
-export function registerConv2dBackpropFilter(tf: Tf): void {
-  if (tf.getKernel('Conv2DBackpropFilter', WASM) !== undefined) tf.unregisterKernel('Conv2DBackpropFilter', WASM);
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter',
-    backendName: WASM,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-      return conv2dBackpropFilterWasm(tf, backend as BackendWasm, x, dy, attrs as NamedAttrMap);
-    },
-  });
-}
+/** tfjs 4.22's wasm backend has no Conv2DBackpropFilter: this one is the only one. */
+export const conv2dBackpropFilterConfig: ProjectKernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  requiresFallback: false,
+  setup: (tf: Tf): KernelFunc => ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    return conv2dBackpropFilterWasm(tf, backend, x, dy, attrs);
+  },
+};

@@ -19,8 +19,9 @@ import {
   heapView,
   reshapeInfo,
   runWasmKernel,
-  WASM,
+  type KernelFunc as AnyKernelFunc,
   type NamedAttrMap,
+  type ProjectKernelConfig,
   type TensorInfo,
   type Tf,
 } from './wasm-kernel-tools.ts';
@@ -112,20 +113,11 @@ export function conv2dBackpropInputWasm(
 }
 
 /** Replaces tfjs's wasm Conv2DBackpropInput, keeping it as the fallback for the cases above. */
-export function registerConv2dBackpropInput(tf: Tf): void {
-  const original = tf.getKernel('Conv2DBackpropInput', WASM);
-  if (original === undefined) throw new Error('the wasm backend has no Conv2DBackpropInput kernel to fall back on');
-  const marker = original as unknown as { emsegFallback?: KernelFunc };
-  const fallback = marker.emsegFallback ?? (original.kernelFunc as unknown as KernelFunc);
-  tf.unregisterKernel('Conv2DBackpropInput', WASM);
-  const config = {
-    kernelName: 'Conv2DBackpropInput',
-    backendName: WASM,
-    kernelFunc: ({ inputs, backend, attrs }: { inputs: unknown; backend: unknown; attrs: unknown }) => {
-      const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-      return conv2dBackpropInputWasm(tf, backend as BackendWasm, dy, filter, attrs as NamedAttrMap, fallback);
-    },
-    emsegFallback: fallback,
-  };
-  tf.registerKernel(config as never);
-}
+export const conv2dBackpropInputConfig: ProjectKernelConfig = {
+  kernelName: 'Conv2DBackpropInput',
+  requiresFallback: true,
+  setup: (tf: Tf, fallback: AnyKernelFunc | undefined): AnyKernelFunc => ({ inputs, backend, attrs }) => {
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    return conv2dBackpropInputWasm(tf, backend, dy, filter, attrs, fallback as KernelFunc);
+  },
+};

@@ -8,31 +8,24 @@
  * becomes a shared reference here; casts between dtypes still go to tfjs's kernel.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { WASM, type TensorInfo, type Tf } from './wasm-kernel-tools.ts';
+import type { KernelFunc, ProjectKernelConfig, TensorInfo } from './wasm-kernel-tools.ts';
 
 function share(backend: BackendWasm, x: TensorInfo): TensorInfo {
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-function replace(tf: Tf, kernelName: string, shares: (x: TensorInfo, attrs: Record<string, unknown>) => boolean): void {
-  const original = tf.getKernel(kernelName, WASM);
-  if (original === undefined) throw new Error(`the wasm backend has no ${kernelName} kernel`);
-  const marker = original as unknown as { emsegFallback?: (args: unknown) => TensorInfo };
-  const fallback = marker.emsegFallback ?? (original.kernelFunc as unknown as (args: unknown) => TensorInfo);
-  tf.unregisterKernel(kernelName, WASM);
-  tf.registerKernel({
+/** A kernel that shares its input's buffer when `shares` says so, else runs tfjs's own. */
+function sharingConfig(kernelName: string, shares: (x: TensorInfo, attrs: Record<string, unknown>) => boolean): ProjectKernelConfig {
+  return {
     kernelName,
-    backendName: WASM,
-    kernelFunc: (args: { inputs: unknown; backend: unknown; attrs?: unknown }) => {
+    requiresFallback: true,
+    setup: (_tf, fallback): KernelFunc => (args) => {
       const { x } = args.inputs as { x: TensorInfo };
-      return shares(x, (args.attrs ?? {}) as Record<string, unknown>) ? share(args.backend as BackendWasm, x) : fallback(args);
+      return shares(x, args.attrs ?? {}) ? share(args.backend, x) : fallback!(args);
     },
-    emsegFallback: fallback,
-  } as never);
+  };
 }
 
-export function registerSharedIdentity(tf: Tf): void {
-  replace(tf, 'Identity', (x) => x.dtype !== 'string');
-  replace(tf, 'Cast', (x, attrs) => x.dtype !== 'string' && attrs['dtype'] === x.dtype);
-}
+export const identityConfig = sharingConfig('Identity', (x) => x.dtype !== 'string');
+export const castConfig = sharingConfig('Cast', (x, attrs) => x.dtype !== 'string' && attrs['dtype'] === x.dtype);

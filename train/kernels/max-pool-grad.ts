@@ -5,7 +5,7 @@
  * window, stride and padding, no dilation (pooling in tfjs has none).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapView, WASM, type NamedAttrMap, type TensorInfo, type Tf } from './wasm-kernel-tools.ts';
+import { heapView, type KernelFunc, type NamedAttrMap, type ProjectKernelConfig, type TensorInfo, type Tf } from './wasm-kernel-tools.ts';
 
 export function maxPoolGradWasm(tf: Tf, backend: BackendWasm, dy: TensorInfo, input: TensorInfo, attrs: NamedAttrMap): TensorInfo {
   const info = tf.backend_util.computePool2DInfo(
@@ -106,14 +106,11 @@ function twoByTwo(xs: Float32Array, dys: Float32Array, out: Float32Array, batchS
   }
 }
 
-export function registerMaxPoolGrad(tf: Tf): void {
-  if (tf.getKernel('MaxPoolGrad', WASM) !== undefined) tf.unregisterKernel('MaxPoolGrad', WASM);
-  tf.registerKernel({
-    kernelName: 'MaxPoolGrad',
-    backendName: WASM,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
-      return maxPoolGradWasm(tf, backend as BackendWasm, dy, input, attrs as NamedAttrMap);
-    },
-  });
-}
+export const maxPoolGradConfig: ProjectKernelConfig = {
+  kernelName: 'MaxPoolGrad',
+  requiresFallback: false,
+  setup: (tf: Tf): KernelFunc => ({ inputs, backend, attrs }) => {
+    const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+    return maxPoolGradWasm(tf, backend, dy, input, attrs);
+  },
+};

@@ -10,9 +10,7 @@
  * other reduction goes to tfjs's own kernel. Results agree with a float32 sum to ~1e-6 relative.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { disposeInfo, heapView, runWasmKernel, sizeOf, WASM, type NamedAttrMap, type TensorInfo, type Tf } from './wasm-kernel-tools.ts';
-
-type KernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: NamedAttrMap }) => TensorInfo;
+import { disposeInfo, heapView, runWasmKernel, sizeOf, type KernelFunc, type ProjectKernelConfig, type TensorInfo, type Tf } from './wasm-kernel-tools.ts';
 
 /** True when `axis` names exactly the axes 0 .. rank-2 of a tensor of `rank` >= 2. */
 export function reducesLeadingAxes(axis: number | number[], rank: number): boolean {
@@ -45,23 +43,15 @@ export function sumLeadingAxesWasm(tf: Tf, backend: BackendWasm, x: TensorInfo, 
   return out;
 }
 
-export function registerSumLeadingAxes(tf: Tf): void {
-  const original = tf.getKernel('Sum', WASM);
-  if (original === undefined) throw new Error('the wasm backend has no Sum kernel to fall back on');
-  const marker = original as unknown as { emsegFallback?: KernelFunc };
-  const fallback = marker.emsegFallback ?? (original.kernelFunc as unknown as KernelFunc);
-  tf.unregisterKernel('Sum', WASM);
-  tf.registerKernel({
-    kernelName: 'Sum',
-    backendName: WASM,
-    kernelFunc: (args: { inputs: unknown; backend: unknown; attrs: unknown }) => {
-      const { x } = args.inputs as { x: TensorInfo };
-      const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
-      if (x.dtype === 'float32' && reducesLeadingAxes(axis, x.shape.length) && sizeOf(x.shape) > 0) {
-        return sumLeadingAxesWasm(tf, args.backend as BackendWasm, x, keepDims);
-      }
-      return fallback(args as never);
-    },
-    emsegFallback: fallback,
-  } as never);
-}
+export const sumLeadingAxesConfig: ProjectKernelConfig = {
+  kernelName: 'Sum',
+  requiresFallback: true,
+  setup: (tf: Tf, fallback: KernelFunc | undefined): KernelFunc => (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    if (x.dtype === 'float32' && reducesLeadingAxes(axis, x.shape.length) && sizeOf(x.shape) > 0) {
+      return sumLeadingAxesWasm(tf, args.backend, x, keepDims);
+    }
+    return fallback!(args);
+  },
+};

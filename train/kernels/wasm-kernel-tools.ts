@@ -15,6 +15,26 @@ export type NamedAttrMap = Record<string, unknown>;
 
 export const WASM = 'wasm';
 
+/** What tfjs passes a kernel function. */
+export interface KernelArgs {
+  inputs: Record<string, TensorInfo>;
+  backend: BackendWasm;
+  attrs: NamedAttrMap;
+}
+export type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+/**
+ * One project kernel, declared the way tfjs-backend-wasm declares its own (a config per kernel,
+ * registered by one loop: train/kernels/register.ts). `setup` builds the kernel function;
+ * `fallback` is the kernel tfjs registered under the same name, which the project's kernel calls
+ * for the cases it leaves to tfjs (`requiresFallback`: there must be one).
+ */
+export interface ProjectKernelConfig {
+  kernelName: string;
+  requiresFallback: boolean;
+  setup: (tf: Tf, fallback: KernelFunc | undefined) => KernelFunc;
+}
+
 /** Runs the kernel `kernelName` registered for wasm on `inputs`; the caller owns the result. */
 export function runWasmKernel(
   tf: Tf,

@@ -4,6 +4,7 @@
  * sends no usable length).
  */
 import { EmsegError } from '../../core/errors.ts';
+import { concatBytes } from '../../core/bytes.ts';
 
 export interface DownloadProgress {
   loaded: number;
@@ -46,11 +47,5 @@ export async function downloadWithProgress(url: string, options: DownloadOptions
     loaded += value.byteLength;
     report({ loaded, total });
   }
-  const bytes = new Uint8Array(loaded);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return concatBytes(chunks);
 }

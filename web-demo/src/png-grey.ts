@@ -5,6 +5,7 @@
  */
 import { zlibSync } from 'fflate';
 import type { GreyImage } from '../../core/image.ts';
+import { concatBytes } from '../../core/bytes.ts';
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -49,11 +50,5 @@ export function encodeGreyPng(image: GreyImage<Uint8Array>): Uint8Array {
     chunk('IDAT', zlibSync(raw, { level: 6 })),
     chunk('IEND', new Uint8Array(0)),
   ];
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
