@@ -66,7 +66,7 @@ describe('Triton model repository', () => {
     expect(readFileSync(join(cpu, 'tiny-triton', 'config.pbtxt'), 'utf8')).toMatch(/kind: KIND_CPU/);
     const errors: string[] = [];
     expect(await runCli(['export-package', tiny.path, '--triton', cpu, '--instance-kind', 'KIND_AUTO'], { stdout: () => undefined, stderr: (t) => errors.push(t) })).toBe(1);
-    expect(errors.join('')).toMatch(/--instance-kind: expected one of KIND_GPU, KIND_CPU, found 'KIND_AUTO'/);
+    expect(errors.join('')).toMatch(/--instance-kind: expected one of KIND_GPU, KIND_CPU, found "KIND_AUTO"/);
   });
 
   it('refuses bad names and options with one line', async () => {
