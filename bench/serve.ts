@@ -30,6 +30,7 @@ import { resolveServeConfig } from '../serve/config.ts';
 import { startServer, type ClosableModel, type RunningServer } from '../serve/server.ts';
 import { loadOnnxModel } from '../serve/session.ts';
 import { ISBI_TEST_IMAGES } from '../core/isbi-data.ts';
+import { parseNumberText } from '../core/number-text.ts';
 
 interface BenchArgs {
   model: string | undefined;
@@ -46,15 +47,13 @@ function parseArgs(args: string[]): BenchArgs {
     const value = args[i + 1];
     if (value === undefined) throw new Error(`${flag}: expected a value`);
     if (flag === '--model') parsed.model = value;
-    else if (flag === '--duration') parsed.durationSeconds = Number(value);
-    else if (flag === '--rounds') parsed.rounds = Number(value);
-    else if (flag === '--concurrency') parsed.concurrency = value.split(',').map(Number);
+    else if (flag === '--duration') parsed.durationSeconds = parseNumberText(value, '--duration', { min: 0, minExclusive: true });
+    else if (flag === '--rounds') parsed.rounds = parseNumberText(value, '--rounds', { integer: true, min: 1 });
+    else if (flag === '--concurrency') parsed.concurrency = value.split(',').map((part) => parseNumberText(part, '--concurrency', { integer: true, min: 1 }));
     else if (flag === '--ep') parsed.providers = value;
     else throw new Error(`unknown option ${flag}; expected --model, --duration, --rounds, --concurrency or --ep`);
     i += 1;
   }
-  if (!Number.isInteger(parsed.rounds) || parsed.rounds < 1) throw new Error(`--rounds: expected an integer >= 1, found ${parsed.rounds}`);
-  if (!(parsed.durationSeconds > 0)) throw new Error(`--duration: expected seconds > 0, found ${parsed.durationSeconds}`);
   if (!parsed.concurrency.includes(4)) parsed.concurrency.push(4);
   return parsed;
 }

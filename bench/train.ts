@@ -21,6 +21,7 @@ import { loadavg, cpus } from 'node:os';
 import { createTrainingEngine } from '../train/engine.ts';
 import { isBackendChoice } from '../train/backend.ts';
 import { resolveUNetOptions } from '../train/unet.ts';
+import { parseNumberText } from '../core/number-text.ts';
 
 export async function runBench(args: string[]): Promise<number> {
   try {
@@ -55,9 +56,11 @@ async function bench(args: string[]): Promise<number> {
     strict: true,
   });
   const int = (name: keyof typeof values, min: number): number => {
-    const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < min) throw new BenchArgumentError(`--${name}: expected an integer >= ${min}, found ${values[name]}`);
-    return value;
+    try {
+      return parseNumberText(String(values[name] ?? ''), `--${name}`, { integer: true, min });
+    } catch (error) {
+      throw new BenchArgumentError((error as Error).message);
+    }
   };
   const backend = values.backend!;
   if (!isBackendChoice(backend)) throw new BenchArgumentError(`--backend: expected auto, gpu, native, wasm or cpu, found ${backend}`);

@@ -27,6 +27,18 @@ describe('training engine with batch norm, 2 workers', () => {
       const p = await engine.predict(images, n, size, size);
       expect(p.length).toBe(n * size * size);
       expect(p.every((v) => v >= 0 && v <= 1)).toBe(true);
+      // Inference mode: an image's prediction does not depend on the other images of the call
+      // (batch statistics would make it depend on them)...
+      const alone = await engine.predict(images.slice(0, size * size), 1, size, size);
+      const inBatch = p.slice(0, size * size);
+      expect(Math.max(...alone.map((v, i) => Math.abs(v - inBatch[i]!)))).toBeLessThan(1e-5);
+      // ...and it does depend on the moving statistics.
+      const state = await engine.saveState();
+      const index = state.meta.buffers.findIndex((b) => b.name === 'weight:enc1_bn1/moving_mean');
+      const shifted = { ...state, buffers: state.buffers.map((b, i) => (i === index ? b.map((v) => v + 5) : b)) };
+      await engine.loadState(shifted);
+      const moved = await engine.predict(images.slice(0, size * size), 1, size, size);
+      expect(Math.max(...moved.map((v, i) => Math.abs(v - alone[i]!)))).toBeGreaterThan(1e-3);
     } finally {
       await engine.dispose();
     }

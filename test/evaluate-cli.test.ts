@@ -9,6 +9,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../cli/run.ts';
+import { segmentOptionsFromCard } from '../core/card-options.ts';
+import { scoreProbabilities } from '../core/evaluation.ts';
+import { segmentImage } from '../core/inference.ts';
+import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
+import { readImageFile } from '../node/image-files.ts';
+import { loadOnnxModel } from '../serve/session.ts';
 import { saveTfjsModelDir } from '../convert/tfjs-model-dir.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
@@ -82,6 +88,17 @@ describe('emseg evaluate', () => {
         expect(row[key], key).toBeLessThanOrEqual(1);
       }
       expect(row.vRandBest).toBeGreaterThanOrEqual(row.vRand);
+    }
+    // The plain row is exactly what the inference core and the scorer give for that slice.
+    const model = await loadOnnxModel(tiny.path, { providers: 'cpu' });
+    try {
+      const [images, labels] = await Promise.all([readImageFile(ISBI_TRAIN_IMAGES), readImageFile(ISBI_TRAIN_LABELS)]);
+      const { probability } = await segmentImage(images.pages[25]!, model.predictor, segmentOptionsFromCard(model.card));
+      const direct = scoreProbabilities([{ image: images.pages[25]!, label: labels.pages[25]! }], [probability.data], tiny.card.threshold);
+      const plain = doc.rows[0]!;
+      for (const key of ['vRandBest', 'vInfoBest', 'bestThreshold', 'vRand', 'vInfo', 'pixelError', 'dice', 'iou'] as const) expect(plain[key], key).toBeCloseTo(direct[key], 10);
+    } finally {
+      await model.close();
     }
   });
 
