@@ -54,6 +54,20 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       io.stderr(`emseg: ${error.message}\n`);
       return 1;
     }
+    const missing = missingOptionalPackage(error);
+    if (missing) {
+      io.stderr(`emseg: this command needs ${missing}, an optional dependency of the emseg package: npm install ${missing}\n`);
+      return 1;
+    }
     throw error;
   }
+}
+
+/**
+ * The optional peer dependency a command could not load (training and conversion need TensorFlow.js,
+ * which the package does not install for its users), or undefined for any other error.
+ */
+function missingOptionalPackage(error: unknown): string | undefined {
+  if (!(error instanceof Error) || (error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  return /Cannot find (?:package|module) '(@tensorflow\/[a-z-]+)'/.exec(error.message)?.[1];
 }

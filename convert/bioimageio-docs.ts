@@ -20,6 +20,21 @@ export const CITATIONS = [
   },
 ];
 
+/**
+ * The training data as a bioimage.io dataset description (spec: `training_data` may be a dataset
+ * description inline; format 0.3). No `license`: the publishers state none (model-facts.ts).
+ */
+export const ISBI2012_DATASET = {
+  type: 'dataset',
+  format_version: '0.3.0',
+  name: 'ISBI 2012 EM segmentation challenge',
+  description:
+    'Serial-section TEM of the ventral nerve cord of a first-instar Drosophila larva: 30 training slices of 512x512 px (4 x 4 x 50 nm) with membrane labels, 30 test slices without. Published for the challenge without a stated licence; cite the papers below.',
+  source: 'https://imagej.net/events/isbi-2012-segmentation-challenge',
+  cite: CITATIONS.slice(1),
+  tags: ['electron-microscopy', '2d', 'cell-membrane', 'drosophila', 'connectomics', 'isbi2012'],
+};
+
 export interface DocumentationFacts {
   card: ModelCard;
   /** Where test_input.npy comes from, e.g. 'data/isbi2012/train-volume.tif slice 0'. */
@@ -50,6 +65,25 @@ export function packageDocumentation(facts: DocumentationFacts): string {
     `- Output \`${card.contract.output.name}\`: float32 [batch, 1, y, x], ${card.contract.output.meaning}.`,
     `- Mask: probability >= ${card.threshold} is cell interior (255), else membrane (0), the polarity of the ISBI labels.`,
     `- Large images: tiles of ${card.tile} px with a halo of ${card.halo} px, blended, give seamless results.`,
+    '',
+    '## Intended use',
+    '',
+    card.intendedUse ?? 'Not stated in the model card.',
+    '',
+    '## Limitations',
+    '',
+    ...(card.limitations?.map((line) => `- ${line}`) ?? ['Not stated in the model card.']),
+    '',
+    '## Licences',
+    '',
+    `- Model (these weights): ${card.licence?.model ?? 'not stated in the model card'}.`,
+    `- Training data: ${card.licence?.data ?? 'not stated in the model card'}`,
+    '',
+    '## Preprocessing, exactly',
+    '',
+    ...(card.contract.preprocessingSteps ?? [card.contract.preprocessing]).map((line) => `- ${line}`),
+    `- rdf.yaml declares it as ensure_dtype float32 and zero_mean_unit_variance over y and x with eps ${facts.eps}, which bioimage.io tools compute as (x - mean) / (std + eps): the difference is measured under Validation.`,
+    `- Tools that tile should overlap tiles and crop the output halo of ${card.halo} px declared in rdf.yaml; inputs must be at least the declared minimum and a multiple of ${card.contract.input.sizeMultiple} per side.`,
     '',
     '## Training data',
     '',

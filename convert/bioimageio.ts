@@ -6,7 +6,8 @@
  *   weights.onnx      the ONNX file, unchanged
  *   test_input.npy    a real ISBI slice as float32 [1, 1, H, W], raw 8-bit intensities
  *   test_output.npy   onnxruntime-node's output for it after the preprocessing, float32 [1, 1, H, W]
- *   cover.png         image | prediction
+ *   sample_input.png  the same slice as a PNG, sample_output.png its probability (x 255): for people
+ *   cover.png         image | prediction, 2:1, square crops of the two
  *   README.md         documentation, with a Validation section
  *   model_card.json   the emseg model card (an attachment)
  *
@@ -21,15 +22,46 @@ import { stringify } from 'yaml';
 import { sizeMultipleFor, type ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { makeImage, type GreyImage } from '../core/image.ts';
-import { renderMontage } from '../core/montage.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { encodePng } from '../node/png.ts';
 import { readOnnxSignature } from './onnx-graph.ts';
 import { createCpuSession, maxAbsDifference, runOnnx } from './parity.ts';
 import { sha256Hex } from './convert-model.ts';
-import { CITATIONS, packageDocumentation } from './bioimageio-docs.ts';
+import { CITATIONS, ISBI2012_DATASET, packageDocumentation } from './bioimageio-docs.ts';
+import { trainedOnIsbi2012 } from './model-facts.ts';
 
-export const BIOIMAGEIO_FORMAT_VERSION = '0.5.3';
+export const BIOIMAGEIO_FORMAT_VERSION = '0.5.7';
+
+/** A maintainer as bioimage.io wants one: a GitHub account (the zoo checks that it exists). */
+export interface Maintainer {
+  github_user: string;
+  name?: string;
+}
+
+/**
+ * The smallest spatial input size bioimage.io may ask for: a multiple of `multiple` that leaves at
+ * least one pixel once the output halo is cropped from both sides (spec 0.5: size - 2 * halo >= 1).
+ */
+export function minimumInputSize(multiple: number, halo: number): number {
+  return (Math.floor((2 * halo) / multiple) + 1) * multiple;
+}
+
+/** The tags of the bioimage.io categories (modality, dims, content, framework, software, network, task) and more. */
+export const BIOIMAGEIO_TAGS = [
+  'electron-microscopy',
+  '2d',
+  'cell-membrane',
+  'tensorflow.js',
+  'deepimagej',
+  'ilastik',
+  'fiji',
+  'unet',
+  'semantic-segmentation',
+  'neurons',
+  'connectomics',
+  'isbi2012',
+  'onnx',
+];
 
 export interface Person {
   name: string;
@@ -53,6 +85,10 @@ export interface BioimageioOptions {
   normalize: (image: GreyImage) => Float32Array;
   /** Default [{ name: 'emseg contributors' }]. */
   authors?: Person[];
+  /** Maintainers (GitHub accounts). Default: none, which the zoo's validator reports. */
+  maintainers?: Maintainer[];
+  /** URL of the Git repository the model comes from. Default: none. */
+  gitRepo?: string;
   /** SPDX identifier. Default 'MIT' (the project's licence). */
   license?: string;
   /** Files the command reads (refused as outputs). */
@@ -103,6 +139,36 @@ function probabilityImage(probability: Float32Array, width: number, height: numb
   return makeImage(width, height, data);
 }
 
+/**
+ * The cover: square centre crops of the image and of the probability side by side, 2:1 as the
+ * zoo asks, at most 256 px high.
+ */
+function sideBySideCover(image: GreyImage, probability: GreyImage<Uint8Array>): GreyImage<Uint8Array> {
+  const side = Math.min(image.width, image.height);
+  const shrink = Math.max(1, Math.ceil(side / 256));
+  const out = Math.floor(side / shrink);
+  const left = Math.floor((image.width - side) / 2);
+  const top = Math.floor((image.height - side) / 2);
+  const data = new Uint8Array(2 * out * out);
+  [image, probability].forEach((source, panel) => {
+    const scale = source === image ? displayScale(image) : 1;
+    for (let y = 0; y < out; y++) {
+      for (let x = 0; x < out; x++) {
+        const value = source.data[(top + y * shrink) * source.width + left + x * shrink]!;
+        data[y * 2 * out + panel * out + x] = Math.min(255, Math.round(value * scale));
+      }
+    }
+  });
+  return makeImage(2 * out, out, data);
+}
+
+/** Factor that maps the image's largest value to at most 255 (1 for 8-bit images). */
+function displayScale(image: GreyImage): number {
+  let max = 0;
+  for (let index = 0; index < image.data.length; index++) max = Math.max(max, image.data[index]!);
+  return max > 255 ? 255 / max : 1;
+}
+
 export async function writeBioimageioPackage(options: BioimageioOptions): Promise<BioimageioPackage> {
   const { card, onnxBytes, dir, testImage } = options;
   const signature = readOnnxSignature(onnxBytes);
@@ -146,20 +212,21 @@ export async function writeBioimageioPackage(options: BioimageioOptions): Promis
     await session.release();
   }
 
-  const cover = renderMontage(
-    { columns: ['image', 'prediction'], rows: [{ label: '', cells: [testImage, probabilityImage(probability, width, height)] }] },
-    { shrink: width > 256 ? 2 : 1 },
-  );
-  const coverPng = await encodePng(cover);
+  const probabilityPng = probabilityImage(probability, width, height);
+  const coverPng = await encodePng(sideBySideCover(testImage, probabilityPng));
+  const sampleInputPng = await encodePng(testImage);
+  const sampleOutputPng = await encodePng(probabilityPng);
   const cardJson = `${JSON.stringify(card, null, 2)}\n`;
   const docs = packageDocumentation({ card, testImageSource: options.testImageSource, reproduce, consumerDiff, inputShape: shape, eps: ZERO_MEAN_UNIT_VARIANCE_EPS });
-  const license = options.license ?? 'MIT';
+  const license = options.license ?? card.licence?.model ?? 'MIT';
   const authors = options.authors ?? [{ name: 'emseg contributors' }];
   const files: Record<string, Uint8Array | string> = {
     'weights.onnx': onnxBytes,
     'test_input.npy': inputNpy,
     'test_output.npy': outputNpy,
     'cover.png': coverPng,
+    'sample_input.png': sampleInputPng,
+    'sample_output.png': sampleOutputPng,
     'README.md': docs,
     'model_card.json': cardJson,
   };
@@ -167,10 +234,11 @@ export async function writeBioimageioPackage(options: BioimageioOptions): Promis
     const content = files[name]!;
     return sha256Hex(typeof content === 'string' ? new TextEncoder().encode(content) : content);
   };
-  const spaceAxes = (size: Record<string, unknown>) => [
-    { type: 'space', id: 'y', size: size['y'] },
-    { type: 'space', id: 'x', size: size['x'] },
+  const spaceAxes = (size: Record<string, unknown>, halo?: number) => [
+    { type: 'space', id: 'y', size: size['y'], ...(halo ? { halo } : {}) },
+    { type: 'space', id: 'x', size: size['x'], ...(halo ? { halo } : {}) },
   ];
+  const minimum = minimumInputSize(multiple, card.halo);
   const rdf = {
     format_version: BIOIMAGEIO_FORMAT_VERSION,
     type: 'model',
@@ -179,11 +247,13 @@ export async function writeBioimageioPackage(options: BioimageioOptions): Promis
     version: options.version ?? card.version,
     timestamp: new Date().toISOString(),
     authors,
+    ...(options.maintainers && options.maintainers.length > 0 ? { maintainers: options.maintainers } : {}),
     cite: CITATIONS,
     license,
     documentation: 'README.md',
     covers: ['cover.png'],
-    tags: ['unet', 'semantic-segmentation', 'electron-microscopy', 'membrane-segmentation', 'neurons', 'isbi2012', '2d', 'onnx'],
+    tags: BIOIMAGEIO_TAGS,
+    ...(options.gitRepo ? { git_repo: options.gitRepo } : {}),
     attachments: [{ source: 'model_card.json', sha256: sha('model_card.json') }],
     inputs: [
       {
@@ -192,9 +262,10 @@ export async function writeBioimageioPackage(options: BioimageioOptions): Promis
         axes: [
           { type: 'batch' },
           { type: 'channel', channel_names: ['intensity'] },
-          ...spaceAxes({ y: { min: multiple, step: multiple }, x: { min: multiple, step: multiple } }),
+          ...spaceAxes({ y: { min: minimum, step: multiple }, x: { min: minimum, step: multiple } }),
         ],
         test_tensor: { source: 'test_input.npy', sha256: sha('test_input.npy') },
+        sample_tensor: { source: 'sample_input.png', sha256: sha('sample_input.png') },
         data: { type: 'float32' },
         preprocessing: [
           { id: 'ensure_dtype', kwargs: { dtype: 'float32' } },
@@ -209,16 +280,29 @@ export async function writeBioimageioPackage(options: BioimageioOptions): Promis
         axes: [
           { type: 'batch' },
           { type: 'channel', channel_names: ['cell_interior'] },
-          ...spaceAxes({ y: { tensor_id: input.name, axis_id: 'y' }, x: { tensor_id: input.name, axis_id: 'x' } }),
+          // The halo is to be cropped from the output by tools that tile (the card's halo).
+          ...spaceAxes({ y: { tensor_id: input.name, axis_id: 'y' }, x: { tensor_id: input.name, axis_id: 'x' } }, card.halo),
         ],
         test_tensor: { source: 'test_output.npy', sha256: sha('test_output.npy') },
+        sample_tensor: { source: 'sample_output.png', sha256: sha('sample_output.png') },
         data: { type: 'float32', range: [0, 1] },
       },
     ],
+    ...(trainedOnIsbi2012(card) ? { training_data: ISBI2012_DATASET } : {}),
     weights: {
       onnx: { source: 'weights.onnx', sha256: sha('weights.onnx'), opset_version: signature.opset },
     },
-    config: { emseg: { threshold: card.threshold, tile: card.tile, halo: card.halo, model_card: 'model_card.json' } },
+    config: {
+      emseg: {
+        threshold: card.threshold,
+        tile: card.tile,
+        halo: card.halo,
+        model_card: 'model_card.json',
+        ...(card.intendedUse ? { intended_use: card.intendedUse } : {}),
+        ...(card.limitations ? { limitations: card.limitations } : {}),
+        ...(card.licence ? { licence: card.licence } : {}),
+      },
+    },
   };
   const written: string[] = [];
   const inputs = options.inputs ?? [];

@@ -10,7 +10,8 @@ import type { ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { readInputFile } from '../node/image-files.ts';
 import { cardPathFor, modelCardInOnnx, readModelCardFile } from '../node/model-card-file.ts';
-import { writeBioimageioPackage, type BioimageioPackage, type Person } from './bioimageio.ts';
+import { writeBioimageioPackage, type BioimageioPackage, type Maintainer, type Person } from './bioimageio.ts';
+import { withModelFacts } from './model-facts.ts';
 import { sha256Hex } from './convert-model.ts';
 import { defaultParityImage, normalizeForModel, readSlice } from './isbi-slice.ts';
 import { writeTritonRepository, type TritonOptions, type TritonRepository } from './triton.ts';
@@ -31,6 +32,10 @@ export interface ExportPackageOptions {
   zip?: boolean;
   /** bioimage.io authors. Default [{ name: 'emseg contributors' }]. */
   authors?: Person[];
+  /** bioimage.io maintainers (GitHub accounts). Default: none. */
+  maintainers?: Maintainer[];
+  /** bioimage.io git_repo. Default: none. */
+  gitRepo?: string;
   /** Triton model name. Default: the card's name. */
   tritonName?: string;
   triton?: Omit<TritonOptions, 'name'>;
@@ -66,7 +71,8 @@ export async function exportPackages(options: ExportPackageOptions): Promise<Exp
     throw new EmsegError('E_BAD_ARGUMENT', 'export-package: give --bioimageio <dir>, --triton <dir> or both');
   }
   const bytes = await readInputFile(options.onnxPath);
-  const card = await readModelCard(options.onnxPath, bytes, options.cardPath);
+  // Cards of ISBI-trained models written before the licence, intended-use and limitation fields get them here.
+  const card = withModelFacts(await readModelCard(options.onnxPath, bytes, options.cardPath));
   const inputs = [options.onnxPath, ...(options.cardPath ? [options.cardPath] : [])];
   const result: ExportPackageResult = { card, sha256: card.sha256! };
   if (options.bioimageioDir) {
@@ -82,11 +88,15 @@ export async function exportPackages(options: ExportPackageOptions): Promise<Exp
       normalize: normalizeForModel,
       inputs: [...inputs, imagePath],
       ...(options.authors ? { authors: options.authors } : {}),
+      ...(options.maintainers ? { maintainers: options.maintainers } : {}),
+      ...(options.gitRepo ? { gitRepo: options.gitRepo } : {}),
       ...(options.zip ? { zip: true } : {}),
     });
   }
   if (options.tritonDir) {
     result.triton = await writeTritonRepository(bytes, options.tritonDir, {
+      sizeMultiple: card.contract.input.sizeMultiple,
+      tile: card.tile,
       ...(options.triton ?? {}),
       name: options.tritonName ?? card.name,
       inputs,

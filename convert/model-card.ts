@@ -16,6 +16,7 @@ import {
 } from '../core/contract.ts';
 import { parseModelCard } from '../core/model-card.ts';
 import { validateThreshold } from '../core/threshold.ts';
+import { withModelFacts } from './model-facts.ts';
 
 /**
  * Architecture of a U-Net built by train/unet.ts, read from its layer names: depth = number of
@@ -75,7 +76,7 @@ export function buildModelCard(model: tfType.LayersModel, options: ModelCardOpti
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     ...(options.conversion !== undefined ? { conversion: options.conversion } : {}),
   };
-  return parseModelCard(card, `model card of ${options.name}`);
+  return parseModelCard(withModelFacts(card), `model card of ${options.name}`);
 }
 
 export { modelCardFromMetadata, modelCardMetadata } from '../core/model-card.ts';

@@ -6,11 +6,15 @@
  *   <dir>/<name>/1/model.onnx     the file itself (version 1)
  *
  * Dims follow Triton's rule: with max_batch_size > 0 the batch axis (the first, dynamic) is left
- * out; other dynamic axes are -1. Preprocessing (zero mean, unit variance per slice) stays with
- * the client, as the contract says; config.pbtxt says so in a comment.
+ * out; other dynamic axes are -1. Preprocessing (zero mean, unit variance per slice) and the size
+ * rule (tiles of one fixed size, a multiple of the card's size step) stay with the client, as the
+ * contract says; config.pbtxt says both in its comments, since a tile of another size fails inside
+ * onnxruntime with an error about Concat. Instances run on the GPU unless asked otherwise (KIND_GPU:
+ * Triton refuses to load the model without a usable GPU instead of serving on the CPU), and no
+ * preferred_batch_size is set unless asked (Triton's advice for most models; not measured here).
  */
 import { join } from 'node:path';
-import { CONTRACT_PREPROCESSING } from '../core/contract.ts';
+import { CONTRACT_PREPROCESSING, DEFAULT_DEPTH, DEFAULT_TILE, sizeMultipleFor } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { readOnnxSignature, type GraphValue } from './onnx-graph.ts';
@@ -22,10 +26,14 @@ export interface TritonOptions {
   maxBatchSize?: number;
   /** How long Triton waits to fill a batch, microseconds. Default 2000. */
   maxQueueDelayMicroseconds?: number;
-  /** Preferred batch sizes for dynamic batching. Default [2, 4, 8] capped at maxBatchSize. */
+  /** Preferred batch sizes for dynamic batching, capped at maxBatchSize. Default: none (Triton forms any size). */
   preferredBatchSizes?: number[];
-  /** instance_group kind: KIND_AUTO (GPU if present, else CPU), KIND_CPU or KIND_GPU. Default KIND_AUTO. */
-  instanceKind?: 'KIND_AUTO' | 'KIND_CPU' | 'KIND_GPU';
+  /** instance_group kind. Default KIND_GPU. */
+  instanceKind?: 'KIND_CPU' | 'KIND_GPU';
+  /** Spatial size step of the model (card contract.input.sizeMultiple). Default 16 (contract). */
+  sizeMultiple?: number;
+  /** Tile side the emseg client sends (card tile). Default 512 (contract). */
+  tile?: number;
   /** Instances per device. Default 1. */
   instanceCount?: number;
 }
@@ -55,12 +63,18 @@ export function tritonConfig(onnxBytes: Uint8Array, options: TritonOptions): str
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
     throw new EmsegError('E_BAD_ARGUMENT', `--max-batch-size: expected a positive integer, found ${maxBatchSize}`);
   }
-  const preferred = (options.preferredBatchSizes ?? [2, 4, 8]).filter((size) => size <= maxBatchSize);
+  const preferred = (options.preferredBatchSizes ?? []).filter((size) => size <= maxBatchSize);
+  const multiple = options.sizeMultiple ?? sizeMultipleFor(DEFAULT_DEPTH);
+  const tile = options.tile ?? DEFAULT_TILE;
   const signature = readOnnxSignature(onnxBytes);
   const lines = [
     `# Triton model configuration written by emseg export-package.`,
     `# Input preprocessing is the client's job: ${CONTRACT_PREPROCESSING}.`,
     `# Output: probability of cell interior per pixel; mask = probability >= threshold (model card).`,
+    `# Sizes: send tiles of one fixed size whose height and width are multiples of ${multiple}, e.g.`,
+    `# ${tile}x${tile} (the card's tile): other sizes fail inside onnxruntime (a Concat error). Mirror-pad`,
+    `# smaller images, cut larger ones into overlapping tiles and blend them; the emseg client does`,
+    `# this (core/inference.ts segmentImage with a predictor that calls Triton).`,
     `name: "${options.name}"`,
     'platform: "onnxruntime_onnx"',
     `max_batch_size: ${maxBatchSize}`,
@@ -77,7 +91,7 @@ export function tritonConfig(onnxBytes: Uint8Array, options: TritonOptions): str
     'instance_group [',
     '  {',
     `    count: ${options.instanceCount ?? 1}`,
-    `    kind: ${options.instanceKind ?? 'KIND_AUTO'}`,
+    `    kind: ${options.instanceKind ?? 'KIND_GPU'}`,
     '  }',
     ']',
   ];

@@ -27,6 +27,21 @@ export type { MetricFigures, ModelCard } from './model-card.ts';
 export const CONTRACT_PREPROCESSING =
   '8-bit intensities as float32, then zero mean and unit variance over the whole 2D slice, computed before padding and tiling';
 
+/**
+ * The preprocessing step by step, exactly as core/normalize.ts, core/padding.ts and core/tiling.ts
+ * do it, for partners who reimplement it (model card `contract.preprocessingSteps`).
+ */
+export function preprocessingSteps(sizeMultiple: number): string[] {
+  return [
+    'One 2D greyscale slice at a time; colour images are first converted to grey with the BT.601 weights (0.299 R + 0.587 G + 0.114 B).',
+    'Intensities are taken at face value as float: 8-bit (0-255), 16-bit (0-65535) and float images are not rescaled first (the normalization cancels any global scale).',
+    'Normalization over the whole slice: (x - mean) / std, with the population standard deviation (divided by N, not N - 1) and no epsilon; statistics accumulated in float64, output float32; a constant slice becomes all zeros.',
+    'The statistics are those of the whole slice, computed before padding and tiling, so that every tile of a slice sees the same values.',
+    `Sizes that are not multiples of ${sizeMultiple}: mirror padding (reflection about the edge pixel, numpy's 'reflect', edge not repeated) up to the next multiple, output cropped back.`,
+    'Images larger than the tile: overlapping tiles (the card\'s tile, at least the card\'s halo of overlap) blended with Gaussian weights, so no seams appear.',
+  ];
+}
+
 export function contractSection(depth: number): ModelCard['contract'] {
   return {
     input: { name: INPUT_NAME, dtype: 'float32', shape: ['N', 1, 'H', 'W'], sizeMultiple: sizeMultipleFor(depth) },
@@ -37,6 +52,7 @@ export function contractSection(depth: number): ModelCard['contract'] {
       meaning: 'probability that the pixel is cell interior (white, 255, in the ISBI labels); sigmoid inside the graph',
     },
     preprocessing: CONTRACT_PREPROCESSING,
+    preprocessingSteps: preprocessingSteps(sizeMultipleFor(depth)),
     onnx: { irVersion: ONNX_IR_VERSION, opset: ONNX_OPSET },
   };
 }

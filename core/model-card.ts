@@ -55,6 +55,8 @@ export const modelCardSchema = z.looseObject({
     input: z.object({ name: text, dtype: float32, shape: nchw, sizeMultiple: integerFrom(1) }),
     output: z.object({ name: text, dtype: float32, shape: nchw, meaning: text }),
     preprocessing: text,
+    /** The preprocessing step by step (core/contract.ts preprocessingSteps); absent in older cards. */
+    preprocessingSteps: z.array(text).optional(),
     onnx: z.object({ irVersion: integerFrom(1), opset: integerFrom(1) }),
   }),
   /** Mask threshold on the cell-interior probability. */
@@ -98,6 +100,12 @@ export const modelCardSchema = z.looseObject({
     .optional(),
   /** Pixel size in nm of the images the model learned on (core/pixel-size.ts); 4 for ISBI 2012. */
   trainingPixelSize: z.number({ error: 'expected a size in nm' }).positive({ error: 'expected a size in nm greater than 0' }).optional(),
+  /** Licences as published: `model` of these weights (SPDX identifier), `data` of the training data (as its publishers state it). */
+  licence: z.looseObject({ model: text, data: text }).optional(),
+  /** What the model is for, and for whom. */
+  intendedUse: text.optional(),
+  /** Where it was not tested or is known to fall short: species, imaging modality, pixel size, data. */
+  limitations: z.array(text).optional(),
   /** sha256 of the ONNX file (in the JSON beside the file; absent inside the ONNX metadata). */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lowercase hex digits' }).optional(),
 });

@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 RUN=${RUN:-runs/isbi2012-unet}
 MODEL=models/isbi2012-unet
 emseg() { echo "+ emseg $*" >&2; node bin/emseg.js "$@"; }
+npm run --silent build   # bin/emseg.js runs the compiled dist/: compile the current sources first
 json() { node -e "const j = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')); console.log($2)" "$1"; }
 
 # The honest protocol: slices 0-22 train, slices 23-26 choose (the checkpoint kept, the card's

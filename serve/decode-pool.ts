@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { EmsegError, type EmsegErrorCode } from '../core/errors.ts';
 import { makeImage, makeStack, type ImageStack, type PixelArray } from '../core/image.ts';
 import type { DecodeMessage } from './decode-worker.ts';
-import { typescriptWorkerSource } from './ts-worker.ts';
+import { workerEntrySource } from '../node/worker-entry.ts';
 
 /** Work budget of one decode: `baseMs + msPerMegapixel x declared megapixels` of worker time. */
 export interface DecodeBudget {
@@ -128,7 +128,7 @@ export class DecodePool {
   }
 
   private spawn(slot: Slot): Promise<void> {
-    const worker = new Worker(typescriptWorkerSource(new URL('./decode-worker.ts', import.meta.url)), { eval: true });
+    const worker = new Worker(workerEntrySource(import.meta.url, './decode-worker'), { eval: true });
     worker.unref(); // an idle pool does not keep the process alive
     slot.worker = worker;
     slot.ready = new Promise<void>((resolve, reject) => {

@@ -11,7 +11,7 @@
  *
  * Names: those onnxruntime-node itself lists (`listSupportedBackends()`: cpu, cuda, tensorrt and
  * webgpu in 1.30 on Linux x64); `cuda` and `tensorrt` need the GPU build of the provider
- * libraries (`ONNXRUNTIME_NODE_INSTALL=cuda12 npm install`, see serve/README.md).
+ * libraries (deploy/fetch-onnxruntime-cuda.js, see serve/README.md).
  */
 import * as ort from 'onnxruntime-node';
 import { EmsegError } from '../core/errors.ts';
@@ -80,7 +80,7 @@ const librariesMissing = (provider: string, message: string) => (provider === 'c
 /** What to do about a GPU provider whose libraries are missing. */
 function hintFor(provider: string, message: string): string {
   if (librariesMissing(provider, message)) {
-    return ` (the ${provider === 'cuda' ? 'CUDA' : 'TensorRT'} provider libraries are not installed: run ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js on a machine with CUDA 12 and cuDNN 9; see serve/README.md)`;
+    return ` (the ${provider === 'cuda' ? 'CUDA' : 'TensorRT'} provider libraries are not installed: fetch them with node deploy/fetch-onnxruntime-cuda.js node_modules/onnxruntime-node/bin/napi-v6/linux/x64 on a machine with CUDA and cuDNN; see serve/README.md)`;
   }
   return '';
 }

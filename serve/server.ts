@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { createApp, stderrLog, type EmsegApp, type ServedModel, type ServerLog } from './app.ts';
 import type { ServeConfig } from './config.ts';
 import { HTTP_TIMEOUTS, hardenHttpServer } from './http-hardening.ts';
+import { EmsegError } from '../core/errors.ts';
 
 /** A loaded model the server can close when it stops (serve/session.ts's loadOnnxModel result). */
 export interface ClosableModel extends ServedModel {
@@ -128,12 +129,14 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     processMetrics: options.processMetrics ?? true,
   });
 
-  const server: ServerType = await new Promise((resolve) => {
-    const listening: ServerType = serve(
-      { fetch: emseg.app.fetch, port: config.port, hostname: config.host, serverOptions: { connectionsCheckingInterval: HTTP_TIMEOUTS.checkIntervalMs } },
-      () => resolve(listening),
-    );
-  });
+  let server: ServerType;
+  try {
+    server = await listen(emseg.app.fetch, config);
+  } catch (error) {
+    // Nothing to serve: release the model (its worker threads) before reporting the error.
+    await (await modelPromise.catch(() => undefined))?.close?.();
+    throw error;
+  }
   hardenHttpServer(server as Server);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -195,6 +198,32 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
       return dropped;
     },
   };
+}
+
+/**
+ * Listens on config.host:config.port. A port in use, a port the process may not bind, an address
+ * that is not this machine's: E_BAD_ARGUMENT in one line naming the address and what to change.
+ */
+function listen(fetch: EmsegApp['app']['fetch'], config: ServeConfig): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const listening: ServerType = serve(
+      { fetch, port: config.port, hostname: config.host, serverOptions: { connectionsCheckingInterval: HTTP_TIMEOUTS.checkIntervalMs } },
+      () => {
+      listening.off('error', onError);
+      resolve(listening);
+    });
+    const onError = (error: NodeJS.ErrnoException) => {
+      const where = `${config.host}:${config.port}`;
+      const reasons: Record<string, string> = {
+        EADDRINUSE: `${where} is already in use by another process; stop it or choose another port (--port, PORT)`,
+        EACCES: `${where}: no permission to listen there (ports below 1024 need privileges); choose another port (--port, PORT)`,
+        EADDRNOTAVAIL: `${where}: ${config.host} is not an address of this machine; choose another host (--host, HOST)`,
+      };
+      const message = reasons[error.code ?? ''] ?? `${where}: cannot listen (${error.message})`;
+      reject(new EmsegError('E_BAD_ARGUMENT', `cannot start the server: ${message}`, { cause: error }));
+    };
+    listening.once('error', onError);
+  });
 }
 
 /**

@@ -12,10 +12,10 @@ import { Worker } from 'node:worker_threads';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError, type EmsegErrorCode } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
+import { workerEntrySource } from '../node/worker-entry.ts';
 import type { SerializedError, WorkerInput } from './inference-worker.ts';
 import type { LoadModelOptions } from './session.ts';
 import type { ProviderFailure } from './providers.ts';
-import { typescriptWorkerSource } from './ts-worker.ts';
 
 export interface WorkerModel {
   predictor: TilePredictor;
@@ -40,11 +40,6 @@ function revive(error: SerializedError): Error {
   return error.code ? new EmsegError(error.code as EmsegErrorCode, error.message) : new Error(error.message);
 }
 
-/** The worker's entry, with tsx registered first (the worker does not inherit the main thread's loader). */
-function bootstrapSource(): string {
-  return typescriptWorkerSource(new URL('./inference-worker.ts', import.meta.url));
-}
-
 /** Loads the model in a worker thread; resolves once it is loaded, rejects with the loader's error. */
 export function loadOnnxModelInWorker(path: string, options: WorkerModelOptions = {}): Promise<WorkerModel> {
   const input: WorkerInput = {
@@ -52,7 +47,7 @@ export function loadOnnxModelInWorker(path: string, options: WorkerModelOptions 
     ...(options.providers !== undefined ? { providers: options.providers } : {}),
     ...(options.sessionOptions !== undefined ? { sessionOptions: options.sessionOptions } : {}),
   };
-  const worker = new Worker(bootstrapSource(), { eval: true, workerData: input });
+  const worker = new Worker(workerEntrySource(import.meta.url, './inference-worker'), { eval: true, workerData: input });
   const pending = new Map<number, { resolve: (output: Float32Array) => void; reject: (error: unknown) => void }>();
   let nextId = 0;
   let stopped: Error | undefined;

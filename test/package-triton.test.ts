@@ -38,7 +38,10 @@ describe('Triton model repository', () => {
     expect(config).toContain('platform: "onnxruntime_onnx"');
     expect(config).toContain('max_batch_size: 4');
     expect(config).toMatch(/dynamic_batching \{[^}]*max_queue_delay_microseconds: \d+/);
-    expect(config).toContain('preferred_batch_size: [ 2, 4 ]');
+    expect(config).not.toContain('preferred_batch_size');
+    // The size rule, where Triton users read it: the tiny U-Net (depth 2) takes multiples of 4.
+    expect(config).toMatch(/^# Sizes: send tiles of one fixed size whose height and width are multiples of 4/m);
+    expect(config).toMatch(/instance_group \[\s*\{\s*count: 1\s*kind: KIND_GPU/);
     expect(blockNames(config, 'input')).toEqual(['image']);
     expect(blockNames(config, 'output')).toEqual(['probability']);
     expect(config.match(/dims: \[ 1, -1, -1 \]/g)).toHaveLength(2);
@@ -55,6 +58,15 @@ describe('Triton model repository', () => {
     expect(blockNames(config, 'output')).toEqual(['scores']);
     expect(config).toContain('dims: [ 3, -1, -1 ]');
     expect(config).toContain('dims: [ 2, -1, -1 ]');
+  });
+
+  it('runs on the CPU only when asked, and refuses KIND_AUTO', async () => {
+    const cpu = join(root, 'cpu');
+    expect(await runCli(['export-package', tiny.path, '--triton', cpu, '--instance-kind', 'KIND_CPU'], { stdout: () => undefined, stderr: () => undefined })).toBe(0);
+    expect(readFileSync(join(cpu, 'tiny-triton', 'config.pbtxt'), 'utf8')).toMatch(/kind: KIND_CPU/);
+    const errors: string[] = [];
+    expect(await runCli(['export-package', tiny.path, '--triton', cpu, '--instance-kind', 'KIND_AUTO'], { stdout: () => undefined, stderr: (t) => errors.push(t) })).toBe(1);
+    expect(errors.join('')).toMatch(/--instance-kind: expected one of KIND_GPU, KIND_CPU, found "KIND_AUTO"/);
   });
 
   it('refuses bad names and options with one line', async () => {

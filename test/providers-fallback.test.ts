@@ -59,7 +59,7 @@ describe('session creation with fallback', () => {
     loaded.push(model);
     expect(model.provider).toBe('cpu');
     expect(model.failures.map((failure) => failure.provider)).toEqual(['cuda']);
-    expect(model.failures[0]!.message).toMatch(/Failed to load shared library.*ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    expect(model.failures[0]!.message).toMatch(/Failed to load shared library.*deploy\/fetch-onnxruntime-cuda\.js/);
     expect(warnings).toEqual([`execution provider cuda failed for ${tiny.path}: its provider libraries are not installed (see serve/README.md); falling back to cpu`]);
     // The whole error, with what to install, is kept for the debug log.
     expect(details).toEqual([`execution provider cuda for ${tiny.path}: ${model.failures[0]!.message}`]);

@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type * as tfType from '@tensorflow/tfjs';
+import { workerEntrySource } from '../node/worker-entry.ts';
 import type { LossOptions } from './loss.ts';
 import type { UNetOptions } from './unet.ts';
 import type { BackendChoice } from './backend.ts';
@@ -103,7 +104,7 @@ export class WorkerRunner implements CoreRunner {
   private failure: Error | undefined;
 
   constructor(log: (line: string) => void) {
-    this.worker = new Worker(new URL('./workers/gradient-worker.mjs', import.meta.url));
+    this.worker = new Worker(workerEntrySource(import.meta.url, './workers/gradient-worker'), { eval: true });
     // An idle worker does not keep the process alive (a caller that forgets dispose() can still
     // exit); one with requests in flight does.
     this.worker.unref();

@@ -29,7 +29,7 @@ export const convertArgs = {
 } as const;
 
 
-export default defineCommand({
+const command = defineCommand({
   meta: { name: 'convert', description: 'Convert a tfjs Layers model to ONNX (IR 8, opset 17, NCHW) with a parity check and a model card' },
   args: convertArgs,
   async run({ args, rawArgs }) {
@@ -77,3 +77,5 @@ export default defineCommand({
     );
   },
 });
+// Named first: tsc 5.9 does not rewrite `.ts` dynamic imports inside `export default <expression>`.
+export default command;

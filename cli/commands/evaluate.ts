@@ -121,7 +121,7 @@ function trainingSummary(configPath: string | undefined): TrainingSummary | unde
   }
 }
 
-export default defineCommand({
+const command = defineCommand({
   meta: { name: 'evaluate', description: 'Score a model (ONNX file or tfjs folder) on labelled slices: V_rand, V_info, pixel error, Dice, IoU.' },
   args: evaluateArgs,
   async run({ args: parsed, rawArgs }) {
@@ -263,6 +263,8 @@ export default defineCommand({
     }
   },
 });
+// Named first: tsc 5.9 does not rewrite `.ts` dynamic imports inside `export default <expression>`.
+export default command;
 
 /** The training facts a model card carries (convert/training-info.ts), when the run folder is not at hand. */
 function trainingFromCard(training: Record<string, unknown> | undefined): TrainingSummary | undefined {

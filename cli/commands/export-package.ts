@@ -6,7 +6,8 @@ import { defineCommand } from 'citty';
 import { enumArg, numberOption } from '../options.ts';
 import { ISBI_TRAIN_IMAGES } from '../../core/isbi-data.ts';
 
-const INSTANCE_KINDS = ['KIND_AUTO', 'KIND_CPU', 'KIND_GPU'] as const;
+// No KIND_AUTO: on a GPU node whose GPU Triton cannot use, it silently serves on the CPU.
+const INSTANCE_KINDS = ['KIND_GPU', 'KIND_CPU'] as const;
 
 export const exportPackageArgs = {
   model: { type: 'positional', required: true, description: 'ONNX file written by emseg convert, e.g. models/isbi2012-unet.onnx' },
@@ -17,13 +18,15 @@ export const exportPackageArgs = {
   'test-image': { type: 'string', description: `Image stack for the bioimage.io test tensors. Default ${ISBI_TRAIN_IMAGES}` },
   'test-slice': { type: 'string', description: 'Slice of --test-image. Default 0' },
   author: { type: 'string', description: "bioimage.io author name(s), comma-separated. Default 'emseg contributors'" },
+  maintainer: { type: 'string', description: 'bioimage.io maintainer GitHub account(s), comma-separated (the zoo asks for at least one). Default: none' },
+  'git-repo': { type: 'string', description: 'bioimage.io git_repo: URL of the repository the model comes from. Default: none' },
   name: { type: 'string', description: "Triton model name. Default: the card's name" },
   'max-batch-size': { type: 'string', description: 'Triton max_batch_size. Default 8' },
   'queue-delay-us': { type: 'string', description: 'Triton dynamic batching max_queue_delay_microseconds. Default 2000' },
-  'instance-kind': enumArg(INSTANCE_KINDS, { description: 'Triton instance_group kind: KIND_AUTO, KIND_CPU or KIND_GPU. Default KIND_AUTO' }),
+  'instance-kind': enumArg(INSTANCE_KINDS, { description: 'Triton instance_group kind: KIND_GPU (fails to load without a GPU) or KIND_CPU. Default KIND_GPU' }),
 } as const;
 
-export default defineCommand({
+const command = defineCommand({
   meta: { name: 'export-package', description: 'Package an emseg ONNX model for the BioImage Model Zoo (deepImageJ, ilastik) and Triton Inference Server' },
   args: exportPackageArgs,
   async run({ args }) {
@@ -41,6 +44,8 @@ export default defineCommand({
       ...(args['test-image'] !== undefined ? { testImage: args['test-image'] } : {}),
       ...(testSlice !== undefined ? { testSlice } : {}),
       ...(args.author !== undefined ? { authors: args.author.split(',').map((name) => ({ name: name.trim() })).filter((a) => a.name) } : {}),
+      ...(args.maintainer !== undefined ? { maintainers: args.maintainer.split(',').map((user) => ({ github_user: user.trim() })).filter((m) => m.github_user) } : {}),
+      ...(args['git-repo'] !== undefined ? { gitRepo: args['git-repo'] } : {}),
       ...(args.name !== undefined ? { tritonName: args.name } : {}),
       triton: {
         ...(maxBatchSize !== undefined ? { maxBatchSize } : {}),
@@ -56,3 +61,5 @@ export default defineCommand({
     if (result.triton) process.stdout.write(`Triton model repository: ${result.triton.configPath}, ${result.triton.modelPath}\n`);
   },
 });
+// Named first: tsc 5.9 does not rewrite `.ts` dynamic imports inside `export default <expression>`.
+export default command;

@@ -44,7 +44,7 @@ export function volumeProgressLine(progress: VolumeProgress, elapsedSeconds: num
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${tilesDone}/${tiles} tiles, ${rate.toFixed(1)} tiles/s, ${eta}, chunks ${chunksDone}/${chunks}${skipped}`;
 }
 
-export default defineCommand({
+const command = defineCommand({
   meta: {
     name: 'predict',
     description: 'Segment PNG, JPEG or TIFF images (a file or a folder) with an ONNX model: masks, probability maps or overlays.',
@@ -197,3 +197,6 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
     await model.close();
   }
 }
+
+// Named first: tsc 5.9 does not rewrite `.ts` dynamic imports inside `export default <expression>`.
+export default command;

@@ -1,0 +1,83 @@
+/**
+ * The npm package as a partner gets it: `npm pack` of the built dist/ (what `prepare` builds), the
+ * tarball's file list, then a fresh project that installs the tarball offline (the repository's
+ * locked versions, tarballs from the npm cache) and uses both entry points, `emseg` and
+ * `emseg/node`, from plain JavaScript (run) and TypeScript (type-checked), and the `emseg` command.
+ */
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, npmCiOffline, runIn, withBuiltDist, writeConsumerProject } from './helpers/offline-install.ts';
+
+interface PackResult {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  files: { path: string }[];
+}
+
+let dir = '';
+let pack: PackResult;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'emseg-tarball-'));
+  // npm pack runs `prepare` (the build) itself; here the build is shared with the other test files.
+  const out = await withBuiltDist(() => runIn(REPO, 'npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir]));
+  pack = (JSON.parse(out.slice(out.indexOf('['))) as PackResult[])[0]!;
+  await writeConsumerProject(dir, pack.filename);
+  await cp(join(REPO, 'test/fixtures/consumer'), dir, { recursive: true });
+  // As the README tells users: onnxruntime-node's postinstall would download CUDA libraries.
+  await npmCiOffline(dir, [], { ONNXRUNTIME_NODE_INSTALL: 'skip' });
+}, 480_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm pack', () => {
+  it('holds the compiled library, its declarations, the CLI and the shipped model, and nothing else', () => {
+    const paths = pack.files.map((file) => file.path);
+    for (const needed of ['package.json', 'README.md', 'bin/emseg.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/node.js', 'dist/lib/node.d.ts', 'dist/cli/run.js', 'models/isbi2012-unet.onnx', 'models/isbi2012-unet.json']) {
+      expect(paths).toContain(needed);
+    }
+    const unexpected = paths.filter((path) => !/^(dist\/.*\.(js|d\.ts)|bin\/emseg\.js|models\/isbi2012-unet\.(onnx|json)|package\.json|README\.md)$/.test(path));
+    expect(unexpected).toEqual([]);
+    expect(pack.size).toBeLessThan(10 * 1024 * 1024);
+  });
+});
+
+describe('the installed tarball', () => {
+  it('leaves out what only training, benchmarks and the web-demo build need', () => {
+    for (const devOnly of ['@tensorflow/tfjs', 'onnxruntime-web', 'esbuild', 'tsx', 'vite', 'autocannon', 'typescript']) {
+      expect(existsSync(join(dir, 'node_modules', devOnly)), devOnly).toBe(false);
+    }
+  });
+
+  it('segments an ISBI slice from plain JavaScript through emseg and emseg/node', async () => {
+    const out = join(dir, 'mask.png');
+    const stdout = await runIn(dir, process.execPath, ['use.mjs', join(REPO, 'data/isbi2012/train-volume.tif'), join(REPO, 'data/isbi2012/train-labels.tif'), out]);
+    const result = JSON.parse(stdout) as Record<string, unknown>;
+    expect(result).toMatchObject({ provider: 'cpu', cardName: 'isbi2012-unet', size: [512, 512], maskValues: [0, 255], stackPages: 2, stackSize: [50, 37], tiffEqual: true, badInput: 'E_CORRUPT', defaultTile: 512 });
+    // Slice 0 is a training slice of the shipped model: its mask agrees with the label closely.
+    expect(result.dice as number).toBeGreaterThan(0.9);
+    expect((await readFile(out)).subarray(1, 4).toString()).toBe('PNG');
+  }, 120_000);
+
+  it('type-checks a TypeScript user of both entry points against the shipped declarations', async () => {
+    await runIn(dir, process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+  }, 240_000);
+
+  it('runs the emseg command from the compiled code, without tsx', async () => {
+    const help = await runIn(dir, join(dir, 'node_modules/.bin/emseg'), ['predict', '--help']);
+    expect(help).toContain('USAGE');
+    await expect(runIn(dir, join(dir, 'node_modules/.bin/emseg'), ['predict', 'missing.tif', '-o', 'out.png'])).rejects.toThrow(/emseg: .*missing\.tif/);
+  }, 120_000);
+
+  it('says in one line which optional package training needs', async () => {
+    const train = runIn(dir, join(dir, 'node_modules/.bin/emseg'), ['train', '--images', join(REPO, 'data/isbi2012/train-volume.tif'), '--labels', join(REPO, 'data/isbi2012/train-labels.tif'), '--steps', '1', '--out', 'runs/x']);
+    await expect(train).rejects.toThrow(/emseg: this command needs @tensorflow\/tfjs[a-z-]*, an optional dependency of the emseg package: npm install @tensorflow\/tfjs/);
+    await expect(train).rejects.not.toThrow(/\n\s+at /);
+  }, 120_000);
+});
