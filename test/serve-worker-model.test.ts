@@ -49,7 +49,8 @@ describe('loadOnnxModelInWorker', () => {
     const elapsed = performance.now() - started;
     clearInterval(timer);
     expect(elapsed).toBeGreaterThan(20); // a call long enough to tell
-    expect(ticks).toBeGreaterThan(elapsed / 10);
+    // A blocked loop gives ~0 ticks; a free one ~1 per ms idle, fewer when the machine is shared.
+    expect(ticks).toBeGreaterThan(elapsed / 50);
   });
 
   it('carries errors back and keeps working', async () => {
