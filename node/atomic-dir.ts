@@ -17,6 +17,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { processIsRunning } from './atomic-write.ts';
 
 /** The steps of a replacement, for tests that simulate a crash after one of them. */
 export type ReplaceStep = 'filled' | 'moved-aside' | 'renamed';
@@ -82,15 +83,6 @@ const LEFTOVERS: { pattern: RegExp; kind: 'temp' | 'previous' }[] = [
   { pattern: /^\.(?<name>.+)\.previous$/, kind: 'previous' },
   { pattern: /^(?<name>[^.].*)\.previous$/, kind: 'previous' },
 ];
-
-function processIsRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface RecoveryReport {
   /** Folders renamed back from their previous copy (a crash between steps 2 and 3). */

@@ -41,12 +41,13 @@ export async function assertNotAnInput(output: string, inputs: readonly string[]
 const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 const cleanedFolders = new Set<string>();
 
-function isRunning(pid: number): boolean {
+/** Whether process `pid` runs (signal 0 probes without signalling; EPERM: alive, owned by someone else). */
+export function processIsRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -59,7 +60,7 @@ export async function removeStaleTempFiles(folder: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     const match = TEMP_NAME.exec(name);
-    if (!match || Number(match[1]) === process.pid || isRunning(Number(match[1]))) continue;
+    if (!match || Number(match[1]) === process.pid || processIsRunning(Number(match[1]))) continue;
     await unlink(join(folder, name)).then(
       () => removed.push(name),
       () => undefined,
