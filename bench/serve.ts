@@ -13,8 +13,14 @@
  *    POSTing the same slice as a PNG: about as many requests as the bare run did, at least one per
  *    connection, every answer awaited. Ratio = (server answers / server seconds) / (bare runs / bare
  *    seconds), over the totals of the rounds: alternating keeps a shared machine's drift out of it.
- * 4. Prints requests/s, p50/p99 latency, bare runs/s, the ratio, the server's session calls, the
- *    machine load, and last `throughput ratio at concurrency 4: <number>`.
+ * 4. Prints requests/s, p50/p99 latency, bare runs/s, the ratio, the server's session calls (and
+ *    how many ran on the wide session for lone requests), the machine load.
+ * 5. Latency: at concurrency 1, the server's median request latency against the median bare run
+ *    (the bare session has onnxruntime's default threads: all the cores); then a 2048x2048 slice
+ *    (the ISBI slice mirrored) sent alone `--large-requests` times, its median latency against the
+ *    same segmentation in this process on the bare session (segmentImage with the card's options).
+ * 6. Last lines: `latency ratio at concurrency 1: <bare / server>` and
+ *    `throughput ratio at concurrency 4: <server / bare>`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -24,6 +30,9 @@ import autocannon from 'autocannon';
 import type { ModelCard } from '../core/contract.ts';
 import { makeImage, type GreyImage } from '../core/image.ts';
 import { normalizeSlice } from '../core/normalize.ts';
+import { reflectIndex } from '../core/padding.ts';
+import { segmentImage } from '../core/inference.ts';
+import { segmentOptionsFromCard } from '../core/card-options.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
 import { resolveServeConfig } from '../serve/config.ts';
@@ -38,10 +47,11 @@ interface BenchArgs {
   rounds: number;
   concurrency: number[];
   providers: string;
+  largeRequests: number;
 }
 
 function parseArgs(args: string[]): BenchArgs {
-  const parsed: BenchArgs = { model: undefined, durationSeconds: 16, rounds: 4, concurrency: [1, 4, 16], providers: process.env.EMSEG_EP ?? 'cpu' };
+  const parsed: BenchArgs = { model: undefined, durationSeconds: 16, rounds: 4, concurrency: [1, 4, 16], providers: process.env.EMSEG_EP ?? 'cpu', largeRequests: 3 };
   for (let i = 0; i < args.length; i += 1) {
     const flag = args[i]!;
     const value = args[i + 1];
@@ -51,10 +61,12 @@ function parseArgs(args: string[]): BenchArgs {
     else if (flag === '--rounds') parsed.rounds = parseNumberText(value, '--rounds', { integer: true, min: 1 });
     else if (flag === '--concurrency') parsed.concurrency = value.split(',').map((part) => parseNumberText(part, '--concurrency', { integer: true, min: 1 }));
     else if (flag === '--ep') parsed.providers = value;
-    else throw new Error(`unknown option ${flag}; expected --model, --duration, --rounds, --concurrency or --ep`);
+    else if (flag === '--large-requests') parsed.largeRequests = parseNumberText(value, '--large-requests', { integer: true, min: 0 });
+    else throw new Error(`unknown option ${flag}; expected --model, --duration, --rounds, --concurrency, --ep or --large-requests`);
     i += 1;
   }
-  if (!parsed.concurrency.includes(4)) parsed.concurrency.push(4);
+  for (const needed of [1, 4]) if (!parsed.concurrency.includes(needed)) parsed.concurrency.push(needed);
+  parsed.concurrency.sort((a, b) => a - b);
   return parsed;
 }
 
@@ -94,16 +106,49 @@ function uptime(): string {
 }
 
 /** Back-to-back predictor calls on one prepared 512x512 tile for `seconds`: calls per second. */
-async function bareThroughput(model: ClosableModel, tile: Float32Array, seconds: number): Promise<{ perSecond: number; meanMs: number; runs: number }> {
+async function bareThroughput(
+  model: ClosableModel,
+  tile: Float32Array,
+  seconds: number,
+): Promise<{ perSecond: number; meanMs: number; runs: number; runMs: number[] }> {
   for (let i = 0; i < 2; i += 1) await model.predictor(tile, 1, 512, 512); // warm-up
   const started = performance.now();
-  let runs = 0;
+  const runMs: number[] = [];
   while (performance.now() - started < seconds * 1000) {
+    const runStarted = performance.now();
     await model.predictor(tile, 1, 512, 512);
-    runs += 1;
+    runMs.push(performance.now() - runStarted);
   }
   const elapsed = (performance.now() - started) / 1000;
-  return { perSecond: runs / elapsed, meanMs: (elapsed * 1000) / runs, runs };
+  const runs = runMs.length;
+  return { perSecond: runs / elapsed, meanMs: (elapsed * 1000) / runs, runs, runMs };
+}
+
+/** The slice mirrored to `size` x `size` (a large request made of real EM texture). */
+function mirroredSlice(slice: GreyImage, size: number): GreyImage<Uint8Array> {
+  const data = new Uint8Array(size * size);
+  for (let y = 0; y < size; y += 1) {
+    const row = reflectIndex(y, slice.height) * slice.width;
+    for (let x = 0; x < size; x += 1) data[y * size + x] = Number(slice.data[row + reflectIndex(x, slice.width)]);
+  }
+  return makeImage(size, size, data);
+}
+
+function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
+/** Posts `png` alone `times` times (one after another); the latencies in ms. */
+async function loneRequests(url: string, png: Uint8Array, times: number): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < times; i += 1) {
+    const started = performance.now();
+    const response = await fetch(`${url}/v1/segment`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: Buffer.from(png) });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`the ${png.length}-byte request failed: ${response.status}`);
+    latencies.push(performance.now() - started);
+  }
+  return latencies;
 }
 
 interface LoadRound {
@@ -197,7 +242,7 @@ export async function runBench(args: string[]): Promise<number> {
   const server = await startServer(config, {
     log: { info: (m) => (m.startsWith('inference:') ? say(`server ${m}`) : undefined), warn: () => {}, error: (m, e) => say(`error: ${m} ${String(e)}`) },
   });
-  await server.emseg.ready;
+  const servedModel = await server.emseg.ready;
   const info = (await (await fetch(`${server.url}/v1/model`)).json()) as { batching: { maxBatch: number; maxWaitMs: number; concurrentRuns: number } };
   say(
     `server ${server.url}: ${config.concurrency} processing slots, ${info.batching.concurrentRuns} inference worker(s)${config.inferenceWorkers === 0 ? ' (auto)' : ''}, ` +
@@ -213,7 +258,7 @@ export async function runBench(args: string[]): Promise<number> {
     `bare = session.run through the model's tile predictor, batch 1, 512x512; ${options.rounds} rounds of ` +
       `${roundSeconds.toFixed(1)} s bare + about ${roundSeconds.toFixed(1)} s of server requests per concurrency`,
   );
-  const results: { concurrency: number; perSecond: number; bare: number }[] = [];
+  const results: { concurrency: number; perSecond: number; bare: number; p50: number; bareMedianMs: number }[] = [];
   for (const concurrency of options.concurrency) {
     let bareRuns = 0;
     let bareSeconds = 0;
@@ -221,11 +266,14 @@ export async function runBench(args: string[]): Promise<number> {
     let servedSeconds = 0;
     let failed = 0;
     const latencies: number[] = [];
+    const bareRunMs: number[] = [];
     const before = await sessionCalls(server);
+    const wideBefore = servedModel.runs?.wide ?? 0;
     for (let round = 0; round < options.rounds; round += 1) {
       const bare = await bareThroughput(model, tile, roundSeconds);
       bareRuns += bare.runs;
       bareSeconds += bare.runs / bare.perSecond;
+      bareRunMs.push(...bare.runMs);
       const amount = Math.max(concurrency, Math.round(roundSeconds * bare.perSecond));
       const load = await loadRound(server.url, png, concurrency, amount);
       served += load.ok;
@@ -238,7 +286,9 @@ export async function runBench(args: string[]): Promise<number> {
     const bareRate = bareRuns / bareSeconds;
     const rate = served / servedSeconds;
     latencies.sort((a, b) => a - b);
-    results.push({ concurrency, perSecond: rate, bare: bareRate });
+    const bareMedianMs = median(bareRunMs);
+    results.push({ concurrency, perSecond: rate, bare: bareRate, p50: percentile(latencies, 50), bareMedianMs });
+    const wideCalls = (servedModel.runs?.wide ?? 0) - wideBefore;
     const callSeconds = after.seconds - before.seconds;
     say(
       `concurrency ${String(concurrency).padStart(2)}: ${rate.toFixed(3)} req/s, p50 ${percentile(latencies, 50).toFixed(0)} ms, ` +
@@ -247,13 +297,34 @@ export async function runBench(args: string[]): Promise<number> {
     say(
       `  session calls: bare ${((bareSeconds * 1000) / bareRuns).toFixed(1)} ms; server ${calls} calls of ` +
         `${(calls > 0 ? (after.tiles - before.tiles) / calls : 0).toFixed(2)} tiles, ${(calls > 0 ? (callSeconds * 1000) / calls : 0).toFixed(1)} ms each, ` +
-        `session busy ${((100 * callSeconds) / servedSeconds).toFixed(1)}% of the server's wall time`,
+        `session busy ${((100 * callSeconds) / servedSeconds).toFixed(1)}% of the server's wall time; ` +
+        `${wideCalls} on the wide session; bare run median ${bareMedianMs.toFixed(1)} ms`,
+    );
+  }
+
+  if (options.largeRequests > 0) {
+    const large = mirroredSlice(slice, 2048);
+    const largePng = await encodePng(large);
+    await loneRequests(server.url, largePng, 1); // warm-up at this size
+    const served = await loneRequests(server.url, largePng, options.largeRequests);
+    const segmentOptions = segmentOptionsFromCard(card);
+    const bareMs: number[] = [];
+    for (let i = 0; i < options.largeRequests; i += 1) {
+      const started = performance.now();
+      await segmentImage(large, model.predictor, segmentOptions);
+      bareMs.push(performance.now() - started);
+    }
+    say(
+      `2048x2048 request alone: median ${median(served).toFixed(0)} ms over ${served.length} (${served.map((ms) => ms.toFixed(0)).join(', ')}); ` +
+        `bare segmentImage in this process ${median(bareMs).toFixed(0)} ms; ratio ${(median(bareMs) / median(served)).toFixed(3)}`,
     );
   }
   say(`load after: ${uptime()}`);
   await server.shutdown('bench done');
 
+  const atOne = results.find((r) => r.concurrency === 1)!;
   const atFour = results.find((r) => r.concurrency === 4)!;
+  say(`latency ratio at concurrency 1: ${(atOne.bareMedianMs / atOne.p50).toFixed(3)}`);
   say(`throughput ratio at concurrency 4: ${(atFour.perSecond / atFour.bare).toFixed(3)}`);
   return 0;
 }

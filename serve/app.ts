@@ -48,6 +48,10 @@ export interface ServedModel {
   card: ModelCard;
   /** Session calls that may run at the same time (sessions in a worker pool). Default 1. */
   concurrentRuns?: number;
+  /** Told how to count the segmentation requests in the server (a pool's session scheduler uses it). */
+  setDemand?: (demand: () => number) => void;
+  /** Session calls so far, on the wide session (lone requests) and on the narrow ones (a pool's). */
+  readonly runs?: { wide: number; narrow: number };
 }
 
 export interface ServerLog {
@@ -158,16 +162,19 @@ export function createApp(options: AppOptions): EmsegApp {
       : decodeImageBytes(bytes, plan.name);
 
   let state: ModelState = { status: 'loading' };
+  let segmentRequests = 0;
   const metrics = createServerMetrics({
     queueDepth: () => admission.waiting,
     running: () => admission.running,
     pendingTiles: () => (state.status === 'ready' ? state.batcher.pendingTiles : 0),
+    sessionRuns: () => (state.status === 'ready' ? state.model.runs : undefined),
     processMetrics: options.processMetrics ?? true,
   });
   const ready = Promise.resolve(options.model).then(
     (model) => {
       batching.maxBatch = requestedBatch > 0 ? requestedBatch : autoBatchSize(model.provider);
       batching.concurrentRuns = model.concurrentRuns ?? 1;
+      model.setDemand?.(() => segmentRequests);
       const batcher = createBatchingPredictor(model.predictor, {
         ...batching,
         maxConcurrentRuns: batching.concurrentRuns,
@@ -268,6 +275,16 @@ export function createApp(options: AppOptions): EmsegApp {
 
   app.openapi(openapiRoute, (c) => c.json(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as Record<string, unknown>, 200));
 
+  // Segmentation requests in the server, from their first byte to their answer: a pool's session
+  // scheduler gives a request all the cores when it is the only one.
+  app.use(segmentRoute.getRoutingPath(), async (_c, next) => {
+    segmentRequests += 1;
+    try {
+      await next();
+    } finally {
+      segmentRequests -= 1;
+    }
+  });
   app.use(segmentRoute.getRoutingPath(), bodyBudget.middleware());
   app.use(segmentRoute.getRoutingPath(), requestBodyLimit({ maxBytes: maxBodyBytes }));
   app.openapi(segmentRoute, async (c) => {

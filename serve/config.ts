@@ -38,6 +38,8 @@ export interface ServeConfig {
   inferenceWorkers: number;
   /** onnxruntime intra-op threads per session; 0 = auto (cores / workers on the CPU provider, onnxruntime's default on GPU providers). */
   intraOpThreads: number;
+  /** Intra-op threads of the extra session that runs a request alone in the server; 0 = auto (all the workers' threads on the CPU provider, none on GPU providers), 1 = none. */
+  loneRequestThreads: number;
   /** Folder of the web demo's static files. */
   webRoot: string;
   /** How long a shutdown waits for in-flight requests, in milliseconds. */
@@ -75,6 +77,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'batchWaitMs', env: 'EMSEG_BATCH_WAIT_MS', flag: 'batch-wait-ms', default: 2, description: 'how long an idle batcher waits for more tiles of the same shape' },
   { key: 'inferenceWorkers', env: 'EMSEG_INFERENCE_WORKERS', flag: 'inference-workers', default: 0, description: 'sessions of the model, each in a worker thread; 0 = auto: 2 on the CPU provider, 1 on GPU providers' },
   { key: 'intraOpThreads', env: 'EMSEG_INTRA_OP_THREADS', flag: 'intra-op-threads', default: 0, description: "onnxruntime threads per session; 0 = auto: cores / workers on the CPU provider, onnxruntime's default on GPU providers" },
+  { key: 'loneRequestThreads', env: 'EMSEG_LONE_REQUEST_THREADS', flag: 'lone-request-threads', default: 0, description: 'onnxruntime threads of an extra session that runs a request alone in the server; 0 = auto: the threads of all workers together on the CPU provider, none on GPU providers; 1 = no extra session' },
   { key: 'webRoot', env: 'EMSEG_WEB_ROOT', flag: 'web-root', default: 'web-demo/dist', description: 'folder of the web demo served at /' },
   { key: 'shutdownGraceMs', env: 'EMSEG_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 30_000, description: 'on SIGTERM, how long in-flight requests may take to finish' },
   { key: 'serveSourceMaps', env: 'EMSEG_SERVE_SOURCE_MAPS', flag: 'serve-source-maps', default: 0, description: "1 = serve the web demo's source maps (*.map), 0 = answer 404 for them" },
@@ -96,7 +99,7 @@ function parseValue(setting: AnySetting, raw: string, source: string): string | 
     if (raw.trim() === '') throw new EmsegError('E_BAD_ARGUMENT', `${source}: expected a non-empty value, found ''`);
     return raw;
   }
-  const zeroAllowed: readonly (keyof ServeConfig)[] = ['port', 'batchWaitMs', 'queueSize', 'batchSize', 'inferenceWorkers', 'intraOpThreads', 'serveSourceMaps'];
+  const zeroAllowed: readonly (keyof ServeConfig)[] = ['port', 'batchWaitMs', 'queueSize', 'batchSize', 'inferenceWorkers', 'intraOpThreads', 'loneRequestThreads', 'serveSourceMaps'];
   const max = setting.key === 'port' ? 65535 : setting.key === 'serveSourceMaps' ? 1 : undefined;
   const rule: NumberRule = { integer: true, min: zeroAllowed.includes(setting.key) ? 0 : 1, ...(max !== undefined ? { max } : {}) };
   return parseNumberText(raw, source, rule);

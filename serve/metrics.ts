@@ -28,6 +28,8 @@ export interface MetricsOptions {
   running: () => number;
   /** Read at scrape time: tiles waiting in the batcher. */
   pendingTiles: () => number;
+  /** Read at scrape time: session calls so far by session kind (a pool's scheduler), if known. */
+  sessionRuns?: () => { wide: number; narrow: number } | undefined;
   /** Also collect prom-client's default process metrics. Default true. */
   processMetrics?: boolean;
 }
@@ -65,6 +67,18 @@ export function createServerMetrics(options: MetricsOptions): ServerMetrics {
     registers,
     collect() {
       this.set(options.running());
+    },
+  });
+  new Gauge({
+    name: 'emseg_session_calls',
+    help: 'Session calls so far by session: wide (a request alone in the server, all cores) or narrow (side by side)',
+    labelNames: ['session'] as const,
+    registers,
+    collect() {
+      const runs = options.sessionRuns?.();
+      if (!runs) return;
+      this.set({ session: 'wide' }, runs.wide);
+      this.set({ session: 'narrow' }, runs.narrow);
     },
   });
   new Gauge({

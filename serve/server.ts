@@ -26,19 +26,28 @@ export interface InferencePlan {
   workers: number;
   /** 0 = onnxruntime's default. */
   intraOpThreads: number;
+  /** Intra-op threads of the extra session for a request alone in the server; 0 = no such session. */
+  wideThreads: number;
 }
 
 /**
  * The plan for a provider: the configured values, or on auto (0) two single-model workers sharing
  * the cores on the CPU provider (several single-threaded sessions keep the cores busy without the
  * lock-step stalls a multi-threaded session suffers when the server's own work takes a core), and
- * one worker with onnxruntime's default threads on GPU providers.
+ * one worker with onnxruntime's default threads on GPU providers. On auto, the CPU provider also
+ * gets a wide session with the threads of all workers together, which serves a request alone in
+ * the server (serve/session-scheduler.ts); a wide session no wider than one worker's is left out.
  */
-export function inferencePlan(provider: string, config: Pick<ServeConfig, 'inferenceWorkers' | 'intraOpThreads'>, cores = availableParallelism()): InferencePlan {
+export function inferencePlan(
+  provider: string,
+  config: Pick<ServeConfig, 'inferenceWorkers' | 'intraOpThreads' | 'loneRequestThreads'>,
+  cores = availableParallelism(),
+): InferencePlan {
   const cpu = provider === 'cpu';
   const workers = config.inferenceWorkers > 0 ? config.inferenceWorkers : cpu ? Math.min(2, cores) : 1;
   const intraOpThreads = config.intraOpThreads > 0 ? config.intraOpThreads : cpu ? Math.max(1, Math.floor(cores / workers)) : 0;
-  return { workers, intraOpThreads };
+  const wide = config.loneRequestThreads > 0 ? config.loneRequestThreads : cpu ? workers * intraOpThreads : 0;
+  return { workers, intraOpThreads, wideThreads: wide > intraOpThreads && intraOpThreads > 0 ? wide : 0 };
 }
 
 /**
@@ -55,18 +64,20 @@ export const loadConfiguredModel: ModelLoader = async (config, log, onCrash) => 
   const startPool = async (provider: string, plan: InferencePlan): Promise<ClosableModel> => {
     const pool = await loadOnnxModelPool(config.model, {
       workers: plan.workers,
+      wideThreads: plan.wideThreads,
       providers: provider,
       log: warn,
       onCrash,
       ...(plan.intraOpThreads > 0 ? { sessionOptions: { intraOpNumThreads: plan.intraOpThreads } } : {}),
     });
-    log.info(`inference: ${plan.workers} worker(s) on ${provider}, ${plan.intraOpThreads || 'default'} intra-op thread(s) each`);
-    return { ...pool, concurrentRuns: pool.workers };
+    const wide = plan.wideThreads > 0 ? `, and a ${plan.wideThreads}-thread session for a request alone in the server` : '';
+    log.info(`inference: ${plan.workers} worker(s) on ${provider}, ${plan.intraOpThreads || 'default'} intra-op thread(s) each${wide}`);
+    return Object.assign(pool, { concurrentRuns: pool.workers }); // not a spread: `runs` is a getter
   };
   if (requested.length === 1) return startPool(requested[0]!, inferencePlan(requested[0]!, config));
   const first = await loadOnnxModelInWorker(config.model, { providers: requested, log: warn, onCrash });
   const plan = inferencePlan(first.provider, config);
-  if (plan.workers === 1 && plan.intraOpThreads === 0) {
+  if (plan.workers === 1 && plan.intraOpThreads === 0 && plan.wideThreads === 0) {
     log.info(`inference: 1 worker on ${first.provider}, default intra-op threads`);
     return first;
   }

@@ -16,6 +16,7 @@ import { workerEntrySource } from '../node/worker-entry.ts';
 import type { SerializedError, WorkerInput } from './inference-worker.ts';
 import type { LoadModelOptions } from './session.ts';
 import type { ProviderFailure } from './providers.ts';
+import { createSessionScheduler, type SessionScheduler } from './session-scheduler.ts';
 
 export interface WorkerModel {
   predictor: TilePredictor;
@@ -125,44 +126,67 @@ export function loadOnnxModelInWorker(path: string, options: WorkerModelOptions 
 }
 
 export interface WorkerPool extends WorkerModel {
-  /** Workers (sessions) in the pool: session calls that can run at the same time. */
+  /** Narrow sessions in the pool: session calls that can run at the same time. */
   workers: number;
+  /** Intra-op threads of the wide session for lone requests; 0 when the pool has none. */
+  wideThreads: number;
+  /** Sets the count of requests in the server, which decides when the wide session runs. */
+  setDemand: SessionScheduler['setDemand'];
+  /** Session calls so far, by kind. */
+  readonly runs: SessionScheduler['runs'];
+}
+
+export interface WorkerPoolOptions extends WorkerModelOptions {
+  /** Narrow sessions, each in its own worker thread with `sessionOptions`. */
+  workers: number;
+  /**
+   * Intra-op threads of one more session (worker) that runs a call when nothing else runs or waits
+   * and the server has one request (serve/session-scheduler.ts); 0 or absent: no such session.
+   */
+  wideThreads?: number;
 }
 
 /**
- * `workers` sessions of the same model, each in its own worker thread; a call goes to the worker
- * with the fewest calls in progress. On a CPU, several single-threaded sessions side by side avoid
- * the lock-step stalls of one multi-threaded session whose threads share the cores with the
- * server's own work (decoding, tiling, encoding).
+ * `workers` sessions of the same model, each in its own worker thread, and optionally a wide
+ * session using all their cores; serve/session-scheduler.ts chooses the session of each call. On a
+ * CPU, several single-threaded sessions side by side avoid the lock-step stalls of one
+ * multi-threaded session whose threads share the cores with the server's own work (decoding,
+ * tiling, encoding); a request alone in the server runs on the wide session, as fast as a bare
+ * session on all the cores.
  */
-export async function loadOnnxModelPool(path: string, options: WorkerModelOptions & { workers: number }): Promise<WorkerPool> {
-  const { workers, ...rest } = options;
+export async function loadOnnxModelPool(path: string, options: WorkerPoolOptions): Promise<WorkerPool> {
+  const { workers, wideThreads = 0, ...rest } = options;
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers: expected an integer >= 1, found ${workers}`);
-  const settled = await Promise.allSettled(
-    Array.from({ length: workers }, (_, index) => loadOnnxModelInWorker(path, index === 0 ? rest : { ...rest, log: () => {} })),
-  );
+  if (!Number.isInteger(wideThreads) || wideThreads < 0) throw new RangeError(`wideThreads: expected an integer >= 0, found ${wideThreads}`);
+  const quiet = { ...rest, log: () => {} };
+  const wideOptions = { ...quiet, sessionOptions: { ...rest.sessionOptions, intraOpNumThreads: wideThreads } };
+  const settled = await Promise.allSettled([
+    ...Array.from({ length: workers }, (_, index) => loadOnnxModelInWorker(path, index === 0 ? rest : quiet)),
+    ...(wideThreads > 0 ? [loadOnnxModelInWorker(path, wideOptions)] : []),
+  ]);
   const models = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) {
     await Promise.all(models.map((model) => model.close()));
     throw failed.reason;
   }
-  const busy = models.map(() => 0);
+  const narrow = models.slice(0, workers);
+  const wide = models[workers];
+  const scheduler = createSessionScheduler({
+    narrow: narrow.map((model) => model.predictor),
+    ...(wide ? { wide: wide.predictor } : {}),
+  });
   const first = models[0]!;
   return {
     workers,
+    wideThreads: wide ? wideThreads : 0,
     provider: first.provider,
     failures: first.failures,
     card: first.card,
-    predictor: async (tiles, n, height, width) => {
-      let index = 0;
-      for (let i = 1; i < busy.length; i += 1) if (busy[i]! < busy[index]!) index = i;
-      busy[index]! += 1;
-      try {
-        return await models[index]!.predictor(tiles, n, height, width);
-      } finally {
-        busy[index]! -= 1;
-      }
+    predictor: scheduler.predictor,
+    setDemand: scheduler.setDemand,
+    get runs() {
+      return scheduler.runs;
     },
     close: async () => {
       await Promise.all(models.map((model) => model.close()));

@@ -79,16 +79,38 @@ describe('loadOnnxModelPool', () => {
     expect(pool.workers).toBe(2);
     await direct.close();
   });
+
+  it('runs a lone call on its wide session and concurrent calls on the narrow ones, same results', async () => {
+    const wide = await loadOnnxModelPool(path, { providers: 'cpu', workers: 2, wideThreads: 2, sessionOptions: { intraOpNumThreads: 1 } });
+    try {
+      const input = tiles(1, 64);
+      const alone = await wide.predictor(input, 1, 64, 64);
+      expect(wide.runs).toEqual({ wide: 1, narrow: 0 });
+      const together = await Promise.all([1, 2, 3].map(() => wide.predictor(input, 1, 64, 64)));
+      expect(wide.runs.wide + wide.runs.narrow).toBe(4);
+      expect(wide.runs.narrow).toBeGreaterThanOrEqual(2);
+      for (const output of together) {
+        let maxDiff = 0;
+        for (let i = 0; i < output.length; i += 1) maxDiff = Math.max(maxDiff, Math.abs(output[i]! - alone[i]!));
+        expect(maxDiff).toBeLessThan(1e-5); // two threads instead of one: same up to float rounding
+      }
+      expect(wide.wideThreads).toBe(2);
+    } finally {
+      await wide.close();
+    }
+  });
 });
 
 describe('inferencePlan', () => {
-  it('uses two single-threaded sessions on the CPU, one default session on a GPU, and obeys settings', () => {
-    const auto = { inferenceWorkers: 0, intraOpThreads: 0 };
-    expect(inferencePlan('cpu', auto, 2)).toEqual({ workers: 2, intraOpThreads: 1 });
-    expect(inferencePlan('cpu', auto, 16)).toEqual({ workers: 2, intraOpThreads: 8 });
-    expect(inferencePlan('cpu', auto, 1)).toEqual({ workers: 1, intraOpThreads: 1 });
-    expect(inferencePlan('cuda', auto, 16)).toEqual({ workers: 1, intraOpThreads: 0 });
-    expect(inferencePlan('cpu', { inferenceWorkers: 4, intraOpThreads: 0 }, 16)).toEqual({ workers: 4, intraOpThreads: 4 });
-    expect(inferencePlan('cuda', { inferenceWorkers: 2, intraOpThreads: 3 }, 16)).toEqual({ workers: 2, intraOpThreads: 3 });
+  it('uses two single-threaded sessions and a wide one on the CPU, one default session on a GPU, and obeys settings', () => {
+    const auto = { inferenceWorkers: 0, intraOpThreads: 0, loneRequestThreads: 0 };
+    expect(inferencePlan('cpu', auto, 2)).toEqual({ workers: 2, intraOpThreads: 1, wideThreads: 2 });
+    expect(inferencePlan('cpu', auto, 16)).toEqual({ workers: 2, intraOpThreads: 8, wideThreads: 16 });
+    expect(inferencePlan('cpu', auto, 1)).toEqual({ workers: 1, intraOpThreads: 1, wideThreads: 0 });
+    expect(inferencePlan('cuda', auto, 16)).toEqual({ workers: 1, intraOpThreads: 0, wideThreads: 0 });
+    expect(inferencePlan('cpu', { ...auto, inferenceWorkers: 4 }, 16)).toEqual({ workers: 4, intraOpThreads: 4, wideThreads: 16 });
+    expect(inferencePlan('cuda', { ...auto, inferenceWorkers: 2, intraOpThreads: 3 }, 16)).toEqual({ workers: 2, intraOpThreads: 3, wideThreads: 0 });
+    expect(inferencePlan('cpu', { ...auto, loneRequestThreads: 1 }, 2)).toEqual({ workers: 2, intraOpThreads: 1, wideThreads: 0 });
+    expect(inferencePlan('cpu', { ...auto, loneRequestThreads: 3 }, 2)).toEqual({ workers: 2, intraOpThreads: 1, wideThreads: 3 });
   });
 });
