@@ -74,14 +74,21 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+/**
+ * The defined flag nearest to `name` (a `no-` prefix set aside), if it is near enough to be a
+ * likely misspelling: at most a third of the letters (and at least 2) changed. A far one
+ * (`--bogus`) gets no hint.
+ */
 function closestFlag(name: string, args: ArgsDef): string | undefined {
+  const typed = name.replace(/^no-/, '');
   let best: { flag: string; distance: number } | undefined;
   for (const [flag, def] of Object.entries(args)) {
     if (def.type === 'positional') continue;
-    const distance = editDistance(name, flag);
+    const distance = editDistance(typed, flag);
     if (!best || distance < best.distance) best = { flag, distance };
   }
-  return best ? `--${best.flag}` : undefined;
+  const nearEnough = Math.max(2, Math.floor(typed.length / 3));
+  return best && best.distance <= nearEnough ? `--${best.flag}` : undefined;
 }
 
 /**

@@ -78,6 +78,8 @@ describe('unknown flags', () => {
     expect(() => checkKnownFlags(args, ['in.png', '-o', '--weird-but-a-value', '--tile-batch=4', '--tileBatch', '2', '--no-tta', '--output', 'mask', '--', '--anything'], ['x'])).not.toThrow();
     expect(() => checkKnownFlags(args, ['--threshold', '-0.5'], ['x'])).toThrow(/x: unknown option --threshold/);
     expect(() => checkKnownFlags(args, ['--no-out'], ['x'])).toThrow(/unknown option --no-out \(closest: --out/);
+    // A flag far from every defined one gets no guess, only the pointer to --help.
+    expect(() => checkKnownFlags(args, ['--bogus'], ['x'])).toThrow(/^x: unknown option --bogus \(see emseg x --help\)$/);
     expect(() => checkKnownFlags(args, ['--output', 'labels'], ['x'])).toThrow('--output: expected one of mask, overlay, found "labels"');
     expect(() => checkKnownFlags(args, ['--output=labels'], ['x'])).toThrow('--output: expected one of mask, overlay, found "labels"');
   });
