@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { processIsRunning } from './atomic-write.ts';
+import { parseLeftover, processIsRunning } from './leftovers.ts';
 
 /** The steps of a replacement, for tests that simulate a crash after one of them. */
 export type ReplaceStep = 'filled' | 'moved-aside' | 'renamed';
@@ -71,19 +71,6 @@ export async function replaceDirAtomic(target: string, fill: (tempDir: string) =
   if (movedAside || existsSync(previous)) await rm(previous, { recursive: true, force: true });
 }
 
-/** Names of leftovers, with the pid of the process that made them when the name carries one. */
-const LEFTOVERS: { pattern: RegExp; kind: 'temp' | 'previous' }[] = [
-  // replaceDirAtomic's temp folder, and the older spellings of train/checkpoint.ts and train/engine-save.ts.
-  { pattern: /^\.(?<name>.+)\.tmp-(?<pid>\d+)-\d+(?:-\d+)?(?:\.old)?$/, kind: 'temp' },
-  { pattern: /^(?<name>[^.].*)\.tmp-(?<pid>\d+)-\d+$/, kind: 'temp' },
-  // web-demo/build.ts's older staging and aside folders.
-  { pattern: /^(?<name>.+)\.(?:building|old)-(?<pid>\d+)$/, kind: 'temp' },
-  // node/atomic-write.ts's temp files: .<name>.<pid>.<hex>.tmp
-  { pattern: /^\.(?<name>.+)\.(?<pid>\d+)\.[0-9a-f]+\.tmp$/, kind: 'temp' },
-  { pattern: /^\.(?<name>.+)\.previous$/, kind: 'previous' },
-  { pattern: /^(?<name>[^.].*)\.previous$/, kind: 'previous' },
-];
-
 export interface RecoveryReport {
   /** Folders renamed back from their previous copy (a crash between steps 2 and 3). */
   restored: string[];
@@ -114,17 +101,16 @@ export async function recoverInterruptedWrites(folder: string, options: Recovery
     throw error;
   }
   for (const entry of names) {
-    const match = LEFTOVERS.map(({ pattern, kind }) => ({ groups: pattern.exec(entry)?.groups, kind })).find((m) => m.groups);
-    if (!match?.groups || !options.names.includes(match.groups['name']!)) continue;
+    const leftover = parseLeftover(entry);
+    if (!leftover || !options.names.includes(leftover.name)) continue;
     const path = join(folder, entry);
-    if (match.kind === 'temp') {
-      const pid = Number(match.groups['pid']);
-      if (isRunning(pid)) continue;
+    if (leftover.source !== 'previous-folder') {
+      if (leftover.pid === undefined || isRunning(leftover.pid)) continue;
       await rm(path, { recursive: true, force: true });
       report.removed.push(path);
       continue;
     }
-    const target = join(folder, match.groups['name']!);
+    const target = join(folder, leftover.name);
     if (existsSync(target)) {
       await rm(path, { recursive: true, force: true });
       report.removed.push(path);

@@ -9,6 +9,7 @@ import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promise
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EmsegError } from '../core/errors.ts';
+import { parseLeftover, processIsRunning } from './leftovers.ts';
 
 export interface WriteFileAtomicOptions {
   /** Files this command reads; writing onto one of them is refused with E_OUTPUT_EXISTS. */
@@ -38,18 +39,7 @@ export async function assertNotAnInput(output: string, inputs: readonly string[]
   }
 }
 
-const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 const cleanedFolders = new Set<string>();
-
-/** Whether process `pid` runs (signal 0 probes without signalling; EPERM: alive, owned by someone else). */
-export function processIsRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes the temp files of writeFileAtomic in `folder` whose writer is no longer running (killed
@@ -59,8 +49,9 @@ export async function removeStaleTempFiles(folder: string): Promise<string[]> {
   const names = await readdir(folder).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
-    const match = TEMP_NAME.exec(name);
-    if (!match || Number(match[1]) === process.pid || processIsRunning(Number(match[1]))) continue;
+    const leftover = parseLeftover(name);
+    if (leftover?.source !== 'temp-file' || leftover.pid === undefined) continue;
+    if (leftover.pid === process.pid || processIsRunning(leftover.pid)) continue;
     await unlink(join(folder, name)).then(
       () => removed.push(name),
       () => undefined,
