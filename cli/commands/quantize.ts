@@ -1,0 +1,81 @@
+/**
+ * `emseg quantize <model.onnx> -o models/<name>.int8.onnx`: a thin shell over quantizeModel
+ * (convert/quantize/quantize-model.ts). Reads the calibration stack, picks the calibration
+ * slices (default: the card's training split, else 0-22), prints the comparison and the files.
+ */
+import { defineCommand } from 'citty';
+import { ISBI_TRAIN_IMAGES } from '../../core/isbi-data.ts';
+import { enumArg } from '../options.ts';
+import { commandLine } from '../command-line.ts';
+
+/** Calibration slices when neither the flag nor the model card names the training slices. */
+export const DEFAULT_CALIBRATION_SLICES = '0-22';
+
+export const quantizeArgs = {
+  model: { type: 'positional', required: true, description: 'Float ONNX model written by emseg convert, e.g. models/isbi2012-unet.onnx' },
+  output: { type: 'string', alias: 'o', required: true, description: 'Output ONNX file, e.g. models/isbi2012-unet.int8.onnx (its model card goes beside it as .json)' },
+  'calibration-images': { type: 'string', description: `Image stack whose slices calibrate the activation ranges. Default ${ISBI_TRAIN_IMAGES}` },
+  'calibration-slices': {
+    type: 'string',
+    description: `Training slices of that stack, e.g. 0-22 (validation slices of the model card are refused). Default: the card's training split, else ${DEFAULT_CALIBRATION_SLICES}`,
+  },
+  activations: enumArg(['uint8', 'int8'] as const, { description: 'Activation type: uint8 (onnxruntime x86 fast path, uint8 x int8) or int8. Default uint8' }),
+  'float-convs': { type: 'string', description: 'Conv / ConvTranspose node names kept in float, comma-separated (the first, on the image, and the head, before the sigmoid, always are). Default: none' },
+  'conv-transpose': { type: 'boolean', description: 'Quantize the up-sampling ConvTranspose too (--no-conv-transpose: keep it float). Default on' },
+  name: { type: 'string', description: 'Model name in the card. Default: the output file name without .onnx' },
+  check: { type: 'boolean', description: "Also run Python onnx's checker (full_check) on the written file, if python3-onnx is installed" },
+  quiet: { type: 'boolean', description: 'Print only the final line' },
+} as const;
+
+const command = defineCommand({
+  meta: { name: 'quantize', description: 'Make the int8 (QDQ) variant of a float emseg model for CPU serving, calibrated on training slices' },
+  args: quantizeArgs,
+  async run({ args, rawArgs }) {
+    const out = (line: string) => {
+      if (!args.quiet) process.stderr.write(`${line}\n`);
+    };
+    const { EmsegError } = await import('../../core/errors.ts');
+    const { parseSliceList, formatSliceList } = await import('../../core/slice-list.ts');
+    const { defaultParityImage } = await import('../../convert/isbi-slice.ts');
+    const { stackSliceSource } = await import('../../convert/quantize/calibrate.ts');
+    const { quantizeModel } = await import('../../convert/quantize/quantize-model.ts');
+    const { readFile } = await import('node:fs/promises');
+    const { modelCardInOnnx } = await import('../../node/model-card-file.ts');
+
+    let trainSlices: number[] | undefined;
+    try {
+      trainSlices = modelCardInOnnx(new Uint8Array(await readFile(args.model)), args.model)?.training?.split.train;
+    } catch {
+      trainSlices = undefined; // quantizeModel reports an unreadable or foreign model in one line
+    }
+    const source = await stackSliceSource(args['calibration-images'] ?? defaultParityImage());
+    const spec = args['calibration-slices'] ?? (trainSlices && trainSlices.length > 0 ? formatSliceList(trainSlices) : DEFAULT_CALIBRATION_SLICES);
+    const slices = parseSliceList(spec, source.pageCount, '--calibration-slices');
+    const floatConvs = args['float-convs'] ? args['float-convs'].split(',').map((name) => name.trim()).filter((name) => name.length > 0) : [];
+    const result = await quantizeModel({
+      model: args.model,
+      output: args.output,
+      source,
+      slices,
+      ...(args.activations !== undefined ? { activations: args.activations } : {}),
+      floatConvs,
+      ...(args['conv-transpose'] !== undefined ? { convTranspose: args['conv-transpose'] } : {}),
+      ...(args.name !== undefined ? { name: args.name } : {}),
+      command: commandLine(['emseg', 'quantize', ...rawArgs]),
+      log: out,
+    });
+    if (args.check) {
+      const { checkOnnxFile } = await import('../../convert/onnx-checker.ts');
+      const check = checkOnnxFile(result.onnxPath);
+      if (!check.available) out(`onnx checker not run: ${check.message}`);
+      else if (!check.ok) throw new EmsegError('E_MODEL', `${result.onnxPath}: the ONNX checker rejects the file: ${check.message}`);
+      else out(`onnx ${check.onnxVersion} checker (full_check): ok`);
+    }
+    const compared = result.card.quantization?.comparedWithParent;
+    process.stdout.write(
+      `${result.onnxPath}: int8 (${result.card.quantization?.int8Convs.length} convolutions), vs float on slice ${compared?.slice}: max |diff| ${compared?.maxAbsDiff.toExponential(2)}, mask agreement ${((compared?.maskAgreement ?? 0) * 100).toFixed(3)}%; sha256 ${result.sha256}; card ${result.cardPath}\n`,
+    );
+  },
+});
+// Named first: tsc 5.9 does not rewrite `.ts` dynamic imports inside `export default <expression>`.
+export default command;
