@@ -89,10 +89,12 @@ export async function calibrateRanges(options: CalibrationOptions): Promise<Map<
     throw new EmsegError('E_BAD_ARGUMENT', `--calibration-slices: slice ${outside[0]} is out of range, ${source.label} has slices 0-${source.pageCount - 1}`);
   }
   const ranges = new Map(options.tensors.map((tensor): [string, TensorRange] => [tensor, { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY }]));
-  const session = await ort.InferenceSession.create(exposeTensors(options.bytes, options.tensors, options.what), {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-  });
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(exposeTensors(options.bytes, options.tensors, options.what), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  } catch (error) {
+    throw new EmsegError('E_MODEL', `${options.what}: onnxruntime cannot load the calibration graph (${(error as Error).message.split('\n')[0]})`, { cause: error });
+  }
   try {
     for (const index of slices) {
       const input = modelInput(await source.read(index), options.sizeMultiple);

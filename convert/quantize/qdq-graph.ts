@@ -13,7 +13,10 @@
  *    copy), and per int8 Conv the int8 weights (per channel, symmetric) and the int32 bias, each
  *    behind a DequantizeLinear with axis 0. onnxruntime's CPU provider fuses
  *    DQ -> Conv -> (ReLU) -> Q into QLinearConv (int8 kernels with AVX-512 VNNI where the CPU has
- *    them). ConvTranspose, Concat and Sigmoid stay float: the output is float32 as the contract says.
+ *    them). The first Conv, the head and the Sigmoid stay float: the output is float32 as the contract says.
+ *
+ * Before planning, `upsamplingAsDepthToSpace` turns the U-Net's ConvTranspose (kernel = stride)
+ * into a 1x1 Conv + DepthToSpace, which onnxruntime runs in int8 (it has no int8 ConvTranspose).
  */
 import { EmsegError } from '../../core/errors.ts';
 import { attr, type GraphBuilder, type GraphInitializer, type GraphNode } from '../onnx-graph.ts';
@@ -99,6 +102,59 @@ export interface PlanOptions {
 /** Weight axis of the output channels: Conv weights are [out, in, kh, kw], ConvTranspose [in, out, kh, kw]. */
 export const outputChannelAxis = (node: GraphNode): number => (node.opType === 'ConvTranspose' ? 1 : 0);
 
+/**
+ * Rewrites every ConvTranspose whose kernel equals its stride (k x k, stride k, no padding,
+ * dilation 1, group 1: the U-Net's up-sampling) as a 1x1 Conv to k*k*out channels followed by
+ * DepthToSpace (blocksize k, DCR): the same sums in float, since such a ConvTranspose writes each
+ * output pixel from exactly one input pixel (out[co, y*k+i, x*k+j] = sum_ci in[ci, y, x] *
+ * W[ci, co, i, j] + b[co]). onnxruntime has int8 kernels for both, none for ConvTranspose.
+ * Returns how many were rewritten.
+ */
+export function upsamplingAsDepthToSpace(graph: GraphBuilder): number {
+  const inits = initializerMap(graph);
+  let rewritten = 0;
+  const ints = (node: GraphNode, name: string) => (node.attributes[name]?.kind === 'ints' ? (node.attributes[name].value as number[]) : undefined);
+  for (const node of [...graph.nodes]) {
+    if (node.opType !== 'ConvTranspose') continue;
+    const weight = inits.get(node.inputs[1] ?? '');
+    if (!weight || !(weight.data instanceof Float32Array) || weight.dims.length !== 4) continue;
+    const [cin, cout, kh, kw] = weight.dims as [number, number, number, number];
+    const strides = ints(node, 'strides') ?? [1, 1];
+    const plain = (name: string, value: number) => (ints(node, name) ?? []).every((v) => v === value);
+    const group = node.attributes.group?.kind === 'int' ? node.attributes.group.value : 1;
+    if (kh !== kw || strides[0] !== kh || strides[1] !== kw || kh < 2 || group !== 1) continue;
+    if (!plain('pads', 0) || !plain('dilations', 1) || !plain('output_padding', 0) || node.attributes.output_shape || node.attributes.auto_pad) continue;
+    const k = kh;
+    const channels = k * k * cout;
+    const kernel = new Float32Array(channels * cin);
+    for (let ci = 0; ci < cin; ci++)
+      for (let co = 0; co < cout; co++)
+        for (let i = 0; i < k; i++)
+          for (let j = 0; j < k; j++) kernel[((i * k + j) * cout + co) * cin + ci] = weight.data[((ci * cout + co) * k + i) * k + j]!;
+    const bias = node.inputs[2] ? inits.get(node.inputs[2]) : undefined;
+    const biasValues = new Float32Array(channels);
+    if (bias && bias.data instanceof Float32Array) for (let c = 0; c < channels; c++) biasValues[c] = bias.data[c % cout]!;
+    const convInputs = [
+      node.inputs[0]!,
+      graph.addFloatInitializer(`${node.name}_as_conv_kernel`, [channels, cin, 1, 1], kernel),
+      graph.addFloatInitializer(`${node.name}_as_conv_bias`, [channels], biasValues),
+    ];
+    const start = graph.nodes.length;
+    const convOut = graph.add('Conv', convInputs, `${node.name}_as_conv`, {
+      kernel_shape: attr.ints([1, 1]),
+      strides: attr.ints([1, 1]),
+      pads: attr.ints([0, 0, 0, 0]),
+    });
+    const spread = graph.nodes.splice(start, graph.nodes.length - start);
+    const output = node.outputs[0]!;
+    const reorder: GraphNode = { opType: 'DepthToSpace', name: `${node.name}_depth_to_space`, inputs: [convOut], outputs: [output], attributes: { blocksize: attr.int(k), mode: attr.string('DCR') } };
+    graph.nodes.splice(graph.nodes.indexOf(node), 1, ...spread, reorder);
+    rewritten++;
+  }
+  graph.pruneUnused();
+  return rewritten;
+}
+
 /** Which convolutions and tensors to quantize. */
 export function planQuantization(graph: GraphBuilder, options: PlanOptions): QuantizationPlan {
   const { floatConvs } = options;
@@ -123,7 +179,8 @@ export function planQuantization(graph: GraphBuilder, options: PlanOptions): Qua
     tensors.set(quantized, quantized);
   }
   for (const node of graph.nodes) {
-    const source = node.opType === 'MaxPool' ? tensors.get(node.inputs[0]!) : undefined;
+    // Ops that only move or pick values keep their input's scale, so onnxruntime runs them on 8-bit values.
+    const source = node.opType === 'MaxPool' || node.opType === 'DepthToSpace' ? tensors.get(node.inputs[0]!) : undefined;
     if (source !== undefined) tensors.set(node.outputs[0]!, source);
   }
   for (const output of graph.outputs) tensors.delete(output.name);

@@ -2,8 +2,9 @@
  * `emseg quantize` as a function: a float emseg U-Net (models/<name>.onnx, as `emseg convert`
  * writes it) -> its int8 variant (QDQ) with its own card, both written atomically.
  *
- *   read + check the contract -> fold batch norms -> plan (every Conv int8 but the head and the
- *   ones named float) -> calibrate activation ranges on training slices (float model in
+ *   read + check the contract -> fold batch norms -> up-sampling ConvTranspose as 1x1 Conv +
+ *   DepthToSpace -> plan (every convolution int8 but the first, the head and the ones named
+ *   float) -> calibrate activation ranges on training slices (the rewritten float graph in
  *   onnxruntime-node) -> QuantizeLinear/DequantizeLinear pairs, int8 per-channel weights, int32
  *   bias -> load the result in onnxruntime-node and compare it with the float model on the first
  *   calibration slice -> card (parent's card, `quantization` added, metrics dropped: they were
@@ -32,7 +33,7 @@ import { sha256Hex } from '../convert-model.ts';
 import { encodeOnnxModel } from '../onnx-graph.ts';
 import { importOnnxGraph, type ImportedGraph } from '../onnx-graph-import.ts';
 import { calibrateRanges, modelInput, type SliceSource } from './calibrate.ts';
-import { applyQuantization, calibrationTensors, floatOperations, foldBatchNorms, planQuantization } from './qdq-graph.ts';
+import { applyQuantization, calibrationTensors, floatOperations, foldBatchNorms, planQuantization, upsamplingAsDepthToSpace } from './qdq-graph.ts';
 import type { ActivationType } from './quantize-math.ts';
 
 export interface QuantizeOptions {
@@ -47,6 +48,8 @@ export interface QuantizeOptions {
   activations?: ActivationType;
   /** Conv / ConvTranspose node names kept float besides the first (on the image) and the head (before the sigmoid), which always are. Default none. */
   floatConvs?: readonly string[];
+  /** Whether ConvTranspose with kernel = stride becomes a 1x1 Conv + DepthToSpace (int8 in onnxruntime). Default true. */
+  depthToSpace?: boolean;
   /** Whether ConvTranspose gets QDQ too (then every Concat input is 8-bit and onnxruntime fuses QLinearConcat; measured faster). Default true. */
   convTranspose?: boolean;
   /** Model name in the card. Default: the output file name without .onnx. */
@@ -147,22 +150,25 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
   const activations = options.activations ?? 'uint8';
   const { graph } = imported;
   const folded = foldBatchNorms(graph);
+  const upsampling = options.depthToSpace === false ? 0 : upsamplingAsDepthToSpace(graph);
   // The Conv on the image stays float: one input channel gives int8 kernels nothing to gain (it was
   // slower in int8 here) and quantizing the image itself cost V_rand; the head feeds the float sigmoid.
   const first = graph.nodes.filter((node) => node.opType === 'Conv' && node.inputs[0] === INPUT_NAME).map((node) => node.name);
   const plan = planQuantization(graph, { floatConvs: [...new Set([...first, head, ...(options.floatConvs ?? [])])], convTranspose: options.convTranspose ?? true });
-  log(`${what}: ${plan.int8Convs.length} convolutions to int8 (${plan.floatConvs.join(', ')} float)${folded > 0 ? `, ${folded} batch norms folded` : ''}`);
+  log(`${what}: ${plan.int8Convs.length} convolutions to int8 (${plan.floatConvs.join(', ')} float)${folded > 0 ? `, ${folded} batch norms folded` : ''}${upsampling > 0 ? `, ${upsampling} ConvTranspose as Conv + DepthToSpace` : ''}`);
 
   const sizeMultiple = sizeMultipleFor(parentCard.architecture.depth);
   log(`calibrating ${plan.tensors.size} activations on ${options.source.label} slices ${options.slices.join(',')}`);
-  const ranges = await calibrateRanges({ bytes: parentBytes, what, tensors: calibrationTensors(plan), source: options.source, slices: options.slices, sizeMultiple, log });
+  // Calibrated on the float graph as rewritten (folded, up-sampling as DepthToSpace): its tensors are the ones quantized.
+  const floatBytes = encodeOnnxModel(graph, { graphName: imported.graphName, docString: imported.docString });
+  const ranges = await calibrateRanges({ bytes: floatBytes, what, tensors: calibrationTensors(plan), source: options.source, slices: options.slices, sizeMultiple, log });
   applyQuantization(graph, plan, ranges, activations);
 
   const name = options.name ?? basename(output, extname(output));
   const { metrics: _parentMetrics, conversion: _parentConversion, sha256: _parentHash, ...inherited } = parentCard;
   const quantization: NonNullable<ModelCard['quantization']> = {
     method:
-      'static post-training quantization by emseg quantize, QDQ format (QuantizeLinear/DequantizeLinear); onnxruntime CPU fuses the groups into QLinearConv, QLinearConcat and 8-bit MaxPool, and runs ConvTranspose in float between its DequantizeLinear and QuantizeLinear (no int8 CPU kernel)',
+      'static post-training quantization by emseg quantize, QDQ format (QuantizeLinear/DequantizeLinear); onnxruntime CPU fuses the groups into QLinearConv, QLinearConcat and 8-bit MaxPool / DepthToSpace, and runs a ConvTranspose (none by default: rewritten as 1x1 Conv + DepthToSpace) in float between its DequantizeLinear and QuantizeLinear',
     weights: 'int8, per output channel, symmetric (zero point 0, -127..127)',
     activations: `${activations}, per tensor, asymmetric, range containing 0`,
     calibration: { data: options.source.label, slices: [...options.slices], statistic: 'min and max over all calibration slices' },
