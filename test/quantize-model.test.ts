@@ -21,7 +21,7 @@ import { encodeOnnxModel, GraphBuilder, readOnnxMetadata, readOnnxSignature } fr
 import { importOnnxGraph } from '../convert/onnx-graph-import.ts';
 import { modelInput, type SliceSource } from '../convert/quantize/calibrate.ts';
 import { foldBatchNorms, upsamplingAsDepthToSpace } from '../convert/quantize/qdq-graph.ts';
-import { quantizeModel, type QuantizeResult } from '../convert/quantize/quantize-model.ts';
+import { quantizeModel, type QuantizeOptions, type QuantizeResult } from '../convert/quantize/quantize-model.ts';
 import { expectCheckerPasses } from './helpers/onnx-checker-expect.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
@@ -182,7 +182,7 @@ describe('emseg quantize: bad input, one clear line', () => {
     tiny = await tinyUNetOnnx({ depth: 2, baseFilters: 4, seed: 9 });
   });
 
-  const quantize = (model: string, slices: number[], extra: Record<string, unknown> = {}) =>
+  const quantize = (model: string, slices: number[], extra: Partial<QuantizeOptions> = {}) =>
     quantizeModel({ model, output: join(folder, 'out.int8.onnx'), source: countingSource().source, slices, ...extra });
 
   it('refuses a model that is not an emseg U-Net of the contract, naming every difference', async () => {
@@ -203,13 +203,18 @@ describe('emseg quantize: bad input, one clear line', () => {
     expect(error.message).toMatch(/is quantized already|only float32 and int64/);
   });
 
-  it('refuses calibration slices outside the stack and validation slices of the card', async () => {
+  it('refuses calibration slices outside the stack and validation slices of the card; defaults to its training split', async () => {
     await expect(quantize(tiny.path, [2, 6])).rejects.toThrow('--calibration-slices: slice 6 is out of range, synthetic stack has slices 0-5');
     const imported = importOnnxGraph(tiny.bytes, tiny.path);
     const card = { ...tiny.card, training: { data: 'synthetic', split: { train: [0, 1, 2, 3], validation: [4, 5] } } };
     const path = join(folder, 'with-split.onnx');
     writeFileSync(path, encodeOnnxModel(imported.graph, { graphName: 'x', metadata: { [MODEL_CARD_METADATA_KEY]: JSON.stringify(card) } }));
     await expect(quantize(path, [3, 4])).rejects.toThrow('--calibration-slices: 4 are validation slices of');
+    // Without slices: the card's training split, and only those slices are read.
+    const counting = countingSource();
+    const result = await quantizeModel({ model: path, output: join(folder, 'split.int8.onnx'), source: counting.source });
+    expect(result.card.quantization?.calibration.slices).toEqual([0, 1, 2, 3]);
+    expect(new Set(counting.reads)).toEqual(new Set([0, 1, 2, 3]));
   });
 
   it('refuses an unknown --float-convs name, listing the real ones', async () => {

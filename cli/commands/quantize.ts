@@ -1,15 +1,12 @@
 /**
  * `emseg quantize <model.onnx> -o models/<name>.int8.onnx`: a thin shell over quantizeModel
- * (convert/quantize/quantize-model.ts). Reads the calibration stack, picks the calibration
- * slices (default: the card's training split, else 0-22), prints the comparison and the files.
+ * (convert/quantize/quantize-model.ts). Reads the calibration stack and the --calibration-slices
+ * (quantizeModel's default: the card's training split, else 0-22), prints the comparison and the files.
  */
 import { defineCommand } from 'citty';
 import { ISBI_TRAIN_IMAGES } from '../../core/isbi-data.ts';
 import { enumArg } from '../options.ts';
 import { commandLine } from '../command-line.ts';
-
-/** Calibration slices when neither the flag nor the model card names the training slices. */
-export const DEFAULT_CALIBRATION_SLICES = '0-22';
 
 export const quantizeArgs = {
   model: { type: 'positional', required: true, description: 'Float ONNX model written by emseg convert, e.g. models/isbi2012-unet.onnx' },
@@ -17,7 +14,7 @@ export const quantizeArgs = {
   'calibration-images': { type: 'string', description: `Image stack whose slices calibrate the activation ranges. Default ${ISBI_TRAIN_IMAGES}` },
   'calibration-slices': {
     type: 'string',
-    description: `Training slices of that stack, e.g. 0-22 (validation slices of the model card are refused). Default: the card's training split, else ${DEFAULT_CALIBRATION_SLICES}`,
+    description: `Training slices of that stack, e.g. 0-22 (validation slices of the model card are refused). Default: the card's training split, else 0-22`,
   },
   activations: enumArg(['uint8', 'int8'] as const, { description: 'Activation type: uint8 (onnxruntime x86 fast path, uint8 x int8) or int8. Default uint8' }),
   'float-convs': { type: 'string', description: 'Conv / ConvTranspose node names kept in float, comma-separated (the first, on the image, and the head, before the sigmoid, always are). Default: none' },
@@ -36,28 +33,18 @@ const command = defineCommand({
       if (!args.quiet) process.stderr.write(`${line}\n`);
     };
     const { EmsegError } = await import('../../core/errors.ts');
-    const { parseSliceList, formatSliceList } = await import('../../core/slice-list.ts');
+    const { parseSliceList } = await import('../../core/slice-list.ts');
     const { defaultParityImage } = await import('../../convert/isbi-slice.ts');
     const { stackSliceSource } = await import('../../convert/quantize/calibrate.ts');
     const { quantizeModel } = await import('../../convert/quantize/quantize-model.ts');
-    const { readFile } = await import('node:fs/promises');
-    const { modelCardInOnnx } = await import('../../node/model-card-file.ts');
-
-    let trainSlices: number[] | undefined;
-    try {
-      trainSlices = modelCardInOnnx(new Uint8Array(await readFile(args.model)), args.model)?.training?.split.train;
-    } catch {
-      trainSlices = undefined; // quantizeModel reports an unreadable or foreign model in one line
-    }
     const source = await stackSliceSource(args['calibration-images'] ?? defaultParityImage());
-    const spec = args['calibration-slices'] ?? (trainSlices && trainSlices.length > 0 ? formatSliceList(trainSlices) : DEFAULT_CALIBRATION_SLICES);
-    const slices = parseSliceList(spec, source.pageCount, '--calibration-slices');
+    const slices = args['calibration-slices'] !== undefined ? parseSliceList(args['calibration-slices'], source.pageCount, '--calibration-slices') : undefined;
     const floatConvs = args['float-convs'] ? args['float-convs'].split(',').map((name) => name.trim()).filter((name) => name.length > 0) : [];
     const result = await quantizeModel({
       model: args.model,
       output: args.output,
       source,
-      slices,
+      ...(slices !== undefined ? { slices } : {}),
       ...(args.activations !== undefined ? { activations: args.activations } : {}),
       floatConvs,
       ...(args['depth-to-space'] !== undefined ? { depthToSpace: args['depth-to-space'] } : {}),

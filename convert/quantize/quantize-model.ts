@@ -26,6 +26,7 @@ import {
   type ModelCard,
 } from '../../core/contract.ts';
 import { EmsegError } from '../../core/errors.ts';
+import { formatSliceList } from '../../core/slice-list.ts';
 import { modelCardFromMetadata, modelCardMetadata, parseModelCard } from '../../core/model-card.ts';
 import { writeFileAtomic } from '../../node/atomic-write.ts';
 import { cardPathFor } from '../../node/model-card-file.ts';
@@ -41,9 +42,10 @@ export interface QuantizeOptions {
   model: string;
   /** Output ONNX path, e.g. models/isbi2012-unet.int8.onnx; the card goes beside it as .json. */
   output: string;
-  /** Calibration slices (training slices only) and where they come from. */
+  /** Where the calibration slices come from. */
   source: SliceSource;
-  slices: readonly number[];
+  /** Calibration slices (training slices only). Default: the card's training split, else DEFAULT_CALIBRATION_SLICES. */
+  slices?: readonly number[];
   /** Activation type. Default 'uint8' (onnxruntime's fastest x86 path: uint8 activations x int8 weights). */
   activations?: ActivationType;
   /** Conv / ConvTranspose node names kept float besides the first (on the image) and the head (before the sigmoid), which always are. Default none. */
@@ -58,6 +60,9 @@ export interface QuantizeOptions {
   command?: string;
   log?: (line: string) => void;
 }
+
+/** Calibration slices when neither the caller nor the model card names the training slices (the default model's split since issue 15). */
+export const DEFAULT_CALIBRATION_SLICES: readonly number[] = Array.from({ length: 23 }, (_, index) => index);
 
 export interface QuantizeResult {
   onnxPath: string;
@@ -142,8 +147,10 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
   }
   const imported = importOnnxGraph(parentBytes, what);
   const { card: parentCard, head } = checkContract(imported, what);
+  const trainSlices = parentCard.training?.split.train ?? [];
+  const slices = options.slices ?? (trainSlices.length > 0 ? trainSlices : DEFAULT_CALIBRATION_SLICES);
   const validation = parentCard.training?.split.validation ?? [];
-  const leaking = options.slices.filter((index) => validation.includes(index));
+  const leaking = slices.filter((index) => validation.includes(index));
   if (leaking.length > 0) {
     throw new EmsegError('E_BAD_ARGUMENT', `--calibration-slices: ${leaking.join(', ')} are validation slices of ${parentCard.name} (calibrate on its training slices only)`);
   }
@@ -158,10 +165,10 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
   log(`${what}: ${plan.int8Convs.length} convolutions to int8 (${plan.floatConvs.join(', ')} float)${folded > 0 ? `, ${folded} batch norms folded` : ''}${upsampling > 0 ? `, ${upsampling} ConvTranspose as Conv + DepthToSpace` : ''}`);
 
   const sizeMultiple = sizeMultipleFor(parentCard.architecture.depth);
-  log(`calibrating ${plan.tensors.size} activations on ${options.source.label} slices ${options.slices.join(',')}`);
+  log(`calibrating ${plan.tensors.size} activations on ${options.source.label} slices ${formatSliceList(slices)}`);
   // Calibrated on the float graph as rewritten (folded, up-sampling as DepthToSpace): its tensors are the ones quantized.
   const floatBytes = encodeOnnxModel(graph, { graphName: imported.graphName, docString: imported.docString });
-  const ranges = await calibrateRanges({ bytes: floatBytes, what, tensors: calibrationTensors(plan), source: options.source, slices: options.slices, sizeMultiple, log });
+  const ranges = await calibrateRanges({ bytes: floatBytes, what, tensors: calibrationTensors(plan), source: options.source, slices, sizeMultiple, log });
   applyQuantization(graph, plan, ranges, activations);
 
   const name = options.name ?? basename(output, extname(output));
@@ -171,14 +178,14 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
       'static post-training quantization by emseg quantize, QDQ format (QuantizeLinear/DequantizeLinear); onnxruntime CPU fuses the groups into QLinearConv, QLinearConcat and 8-bit MaxPool / DepthToSpace, and runs a ConvTranspose (none by default: rewritten as 1x1 Conv + DepthToSpace) in float between its DequantizeLinear and QuantizeLinear',
     weights: 'int8, per output channel, symmetric (zero point 0, -127..127)',
     activations: `${activations}, per tensor, asymmetric, range containing 0`,
-    calibration: { data: options.source.label, slices: [...options.slices], statistic: 'min and max over all calibration slices' },
+    calibration: { data: options.source.label, slices: [...slices], statistic: 'min and max over all calibration slices' },
     int8Convs: plan.int8Convs,
     floatOps: floatOperations(graph, plan),
     parent: { name: parentCard.name, sha256: sha256Hex(parentBytes) },
     ...(options.command !== undefined ? { command: options.command } : {}),
   };
   const draft = encodeOnnxModel(graph, { graphName: name, docString: `${imported.docString} int8 (QDQ) variant of ${parentCard.name}.`.trim() });
-  const probeSlice = options.slices[0]!;
+  const probeSlice = slices[0]!;
   const comparison = await compareWithParent(parentBytes, draft, modelInput(await options.source.read(probeSlice), sizeMultiple), parentCard.threshold, what);
   log(`int8 vs float on slice ${probeSlice}: max |diff| ${comparison.maxAbsDiff.toExponential(2)}, mean ${comparison.meanAbsDiff.toExponential(2)}, mask agreement ${(comparison.maskAgreement * 100).toFixed(3)}%`);
   const card = parseModelCard(
