@@ -17,6 +17,7 @@ export const main = defineCommand({
     train: lazy(() => import('./commands/train.ts')),
     evaluate: lazy(() => import('./commands/evaluate.ts')),
     convert: lazy(() => import('./commands/convert.ts')),
+    quantize: lazy(() => import('./commands/quantize.ts')),
     'export-package': lazy(() => import('./commands/export-package.ts')),
     predict: lazy(() => import('./commands/predict.ts')),
     serve: lazy(() => import('./commands/serve.ts')),

@@ -14,3 +14,6 @@ export { exportPackages, readModelCard, type ExportPackageOptions, type ExportPa
 export { writeBioimageioPackage, type BioimageioOptions, type BioimageioPackage } from './bioimageio.ts';
 export { tritonConfig, writeTritonRepository, type TritonOptions, type TritonRepository } from './triton.ts';
 export { checkOnnxFile, checkOnnxFiles, type CheckerResult } from './onnx-checker.ts';
+export { quantizeModel, type QuantizeOptions, type QuantizeResult } from './quantize/quantize-model.ts';
+export { stackSliceSource, type SliceSource } from './quantize/calibrate.ts';
+export { importOnnxGraph, type ImportedGraph } from './onnx-graph-import.ts';

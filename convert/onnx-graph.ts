@@ -46,10 +46,13 @@ export interface GraphValue {
   shape: Dim[];
 }
 
+/** Initializer element types the builder writes (float weights, int64 shapes, quantized weights and zero points). */
+export type InitializerData = Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
+
 export interface GraphInitializer {
   name: string;
   dims: number[];
-  data: Float32Array | BigInt64Array;
+  data: InitializerData;
 }
 
 function sanitize(hint: string): string {
@@ -78,6 +81,25 @@ export class GraphBuilder {
     return name;
   }
 
+  /**
+   * Takes over a node read from an existing file (convert/onnx-graph-import.ts) with its names as
+   * they are; E_MODEL-free: a duplicate node or output name is a programming error here.
+   */
+  adoptNode(node: GraphNode): void {
+    if (this.usedNodeNames.has(node.name)) throw new Error(`node name ${node.name} is already used`);
+    this.usedNodeNames.add(node.name);
+    for (const output of node.outputs) this.usedTensorNames.add(output);
+    this.nodes.push({ ...node, inputs: [...node.inputs], outputs: [...node.outputs] });
+  }
+
+  /** Takes over an initializer read from an existing file, with its name as it is. */
+  adoptInitializer(init: GraphInitializer): void {
+    if (this.usedTensorNames.has(init.name)) throw new Error(`initializer name ${init.name} is already used`);
+    checkSize(init.name, init.dims, init.data.length);
+    this.usedTensorNames.add(init.name);
+    this.initializers.push({ ...init, dims: [...init.dims] });
+  }
+
   addInput(name: string, shape: Dim[]): string {
     if (this.usedTensorNames.has(name)) throw new Error(`graph input name ${name} is already used`);
     this.usedTensorNames.add(name);
@@ -103,6 +125,14 @@ export class GraphBuilder {
     checkSize(hint, dims, data.length);
     const name = this.uniqueName(hint);
     this.initializers.push({ name, dims: [...dims], data: BigInt64Array.from(data.map((v) => BigInt(v))) });
+    return name;
+  }
+
+  /** A constant of any supported element type (e.g. int8 weights, a uint8 zero point); returns its (unique) name. */
+  addTypedInitializer(hint: string, dims: number[], data: InitializerData): string {
+    checkSize(hint, dims, data.length);
+    const name = this.uniqueName(hint);
+    this.initializers.push({ name, dims: [...dims], data });
     return name;
   }
 
@@ -182,14 +212,22 @@ function checkSize(name: string, dims: number[], length: number): void {
 }
 
 const FLOAT = 1; // onnx.TensorProto.DataType.FLOAT
-const INT64 = 7; // onnx.TensorProto.DataType.INT64
+
+/** onnx.TensorProto.DataType of an initializer's typed array. */
+function tensorDataType(data: InitializerData): number {
+  if (data instanceof Float32Array) return FLOAT;
+  if (data instanceof Uint8Array) return 2; // UINT8
+  if (data instanceof Int8Array) return 3; // INT8
+  if (data instanceof Int32Array) return 6; // INT32
+  return 7; // INT64
+}
 
 function encodeTensor(init: GraphInitializer): ITensorProto {
   const bytes = new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength);
   return {
     name: init.name,
     dims: init.dims,
-    dataType: init.data instanceof Float32Array ? FLOAT : INT64,
+    dataType: tensorDataType(init.data),
     // raw_data is little-endian by the ONNX spec; copy so the proto owns its bytes.
     rawData: littleEndianCopy(bytes, init.data.BYTES_PER_ELEMENT),
   };

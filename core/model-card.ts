@@ -98,6 +98,26 @@ export const modelCardSchema = z.looseObject({
       paritySizes: z.array(text),
     })
     .optional(),
+  /**
+   * An int8 variant made by `emseg quantize` from a float model (convert/quantize/): how it was
+   * quantized, on which slices its activation ranges were observed, its float parent (name and
+   * sha256 of that ONNX file), and how far its output is from the parent's on a calibration slice.
+   */
+  quantization: z
+    .looseObject({
+      method: text,
+      weights: text,
+      activations: text,
+      calibration: z.looseObject({ data: text, slices: sliceIndices, statistic: text }),
+      int8Convs: z.array(text),
+      floatOps: z.array(text),
+      parent: z.looseObject({ name: text, sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lowercase hex digits' }) }),
+      command: text.optional(),
+      comparedWithParent: z
+        .looseObject({ slice: integerFrom(0), maxAbsDiff: z.number(), meanAbsDiff: z.number(), maskAgreement: unitInterval })
+        .optional(),
+    })
+    .optional(),
   /** Pixel size in nm of the images the model learned on (core/pixel-size.ts); 4 for ISBI 2012. */
   trainingPixelSize: z.number({ error: 'expected a size in nm' }).positive({ error: 'expected a size in nm greater than 0' }).optional(),
   /** Licences as published: `model` of these weights (SPDX identifier), `data` of the training data (as its publishers state it). */

@@ -39,7 +39,7 @@ async function leafCommands(): Promise<{ path: string[]; args: ArgsDef }[]> {
 describe('unknown flags', () => {
   it('are refused by every command in one line naming the closest flag, exit 1, nothing written', async () => {
     const commands = await leafCommands();
-    expect(commands.map((c) => c.path.join(' ')).sort()).toEqual(['convert', 'data export', 'evaluate', 'export-package', 'predict', 'serve', 'train', 'visualize']);
+    expect(commands.map((c) => c.path.join(' ')).sort()).toEqual(['convert', 'data export', 'evaluate', 'export-package', 'predict', 'quantize', 'serve', 'train', 'visualize']);
     for (const { path, args } of commands) {
       const out = join(root, `${path.join('-')}-out`);
       const flags = Object.entries(args).filter(([, def]) => def.type !== 'positional').map(([name]) => name);
