@@ -124,6 +124,10 @@ describeBrowser('web demo on WASM against the server', () => {
       expect(timings[step], step).toBeGreaterThanOrEqual(0);
     }
     expect(await page.textContent('#timings')).toContain('Inference (1 tile, 1 call)');
+    // The warm-up run after session creation (web-demo/src/runtime.ts), on the model's tile.
+    const tile = demo.build.manifest.model!.card.tile;
+    expect(await page.evaluate(() => window.emsegDemo!.provider()!.warmupMs)).toBeGreaterThan(0);
+    expect(await page.textContent('#timings')).toMatch(new RegExp(`Session creation \\(incl\\. warm-up run ${tile}×${tile}: \\d+ ms\\)`));
     await page.locator('#opacity-slider').fill('0.6');
     mkdirSync(OUTPUT_DIR, { recursive: true });
     await page.screenshot({ path: join(OUTPUT_DIR, 'web-demo.png'), fullPage: true });

@@ -190,9 +190,11 @@ async function loadModel(manifest: DemoManifest, options: PageOptions): Promise<
 
   started = performance.now();
   configureRuntime(options);
-  // The warm-up input: the model's tile (the size of a slice's first session call), a multiple of its size multiple.
+  // The warm-up input: the model's tile (the size of a slice's first session call), a multiple of
+  // its size multiple. None when an image opened during the download already waits for the model:
+  // its own run is the first run then, and a warm-up would only delay it.
   const multiple = card.contract.input.sizeMultiple;
-  const warmupSize = Math.ceil((options.warmupSize ?? card.tile) / multiple) * multiple;
+  const warmupSize = image ? 0 : Math.ceil((options.warmupSize ?? card.tile) / multiple) * multiple;
   const chosen = await createSession(bytes, options.provider, warmupSize);
   const warmup = chosen.warmupMs > 0 ? `incl. warm-up run ${warmupSize}×${warmupSize}: ${Math.round(chosen.warmupMs)} ms` : '';
   showTiming('Session creation', performance.now() - started, warmup);

@@ -1,7 +1,8 @@
 /**
- * onnxruntime-web for the demo: where the runtime files live, how many WASM threads, which
- * execution provider runs (WebGPU where the browser gives an adapter, WASM otherwise; every
- * failure on the way is kept and shown), and the session as a core TilePredictor.
+ * onnxruntime-web for the demo: where the runtime files live and which build (JSEP or plain WASM),
+ * how many WASM threads, the session options (page-options.ts), which execution provider runs
+ * (provider-choice.ts from what WebGPU offers: WebGPU on a hardware adapter, WASM otherwise; every
+ * reason on the way is kept and shown), the warm-up run, and the session as a core TilePredictor.
  */
 import * as ort from 'onnxruntime-web';
 import { INPUT_NAME, OUTPUT_NAME } from '../../core/contract.ts';
