@@ -18,11 +18,15 @@
  *    wall-clock figures swing with the other work, the CPU time much less: spinning threads count
  *    in it too), and the time from opening the page to the first mask; the Chromium version,
  *    threads, machine load.
+ * 5. Then, without a browser: the same WebAssembly kernels (onnxruntime-web in Node, same V8, one
+ *    thread) against onnxruntime-node (native, one intra-op thread) on the same 512x512 input,
+ *    alternating, CPU time per run: how much of the browser's time is the WASM kernels themselves.
  */
 import { cpus, loadavg } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { INPUT_NAME } from '../core/contract.ts';
 import { parseNumberText } from '../core/number-text.ts';
 import { buildWebDemo } from '../web-demo/build.ts';
 import { actAndWait, launchChromium, serveStatic, waitForState } from '../test/browser/harness.ts';
@@ -72,6 +76,57 @@ function parseArgs(args: string[]): WebBenchArgs {
   }
   if (!existsSync(parsed.model)) throw new Error(`--model ${parsed.model}: no such file`);
   return parsed;
+}
+
+/** onnxruntime-web's WASM kernels in Node against onnxruntime-node, one thread each, alternating; CPU ms per run (median of rounds). */
+async function kernelComparison(modelPath: string, rounds: number, say: (line: string) => void): Promise<void> {
+  const web = await import('onnxruntime-web');
+  const native = await import('onnxruntime-node');
+  const bytes = new Uint8Array(readFileSync(modelPath));
+  web.env.wasm.numThreads = 1;
+  interface Bare {
+    name: string;
+    run: (input: Float32Array) => Promise<unknown>;
+    release: () => Promise<void>;
+    cpu: number[];
+    wall: number[];
+  }
+  const webSession = await web.InferenceSession.create(bytes, { executionProviders: ['wasm'], enableCpuMemArena: true, enableMemPattern: true });
+  const nativeSession = await native.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const sessions: Bare[] = [
+    {
+      name: 'onnxruntime-web WASM (Node, 1 thread)',
+      run: (input) => webSession.run({ [INPUT_NAME]: new web.Tensor('float32', input, [1, 1, 512, 512]) }),
+      release: () => webSession.release(),
+      cpu: [],
+      wall: [],
+    },
+    {
+      name: 'onnxruntime-node CPU (1 thread)',
+      run: (input) => nativeSession.run({ [INPUT_NAME]: new native.Tensor('float32', input, [1, 1, 512, 512]) }),
+      release: () => nativeSession.release(),
+      cpu: [],
+      wall: [],
+    },
+  ];
+  const input = Float32Array.from({ length: 512 * 512 }, (_, i) => Math.sin(i / 9) + Math.cos(i / 517));
+  const runs = 3;
+  for (let round = -1; round < rounds; round += 1) {
+    for (const entry of sessions) {
+      const cpu0 = process.cpuUsage();
+      const started = performance.now();
+      for (let i = 0; i < (round < 0 ? 1 : runs); i += 1) await entry.run(input);
+      const used = process.cpuUsage(cpu0);
+      if (round < 0) continue; // the first run of each: compilation and allocation
+      entry.cpu.push((used.user + used.system) / 1000 / runs);
+      entry.wall.push((performance.now() - started) / runs);
+    }
+  }
+  say('');
+  say(`the WASM kernels without a browser, 512x512, medians over ${rounds} rounds of ${runs} runs (CPU time per run moves less than wall time on a shared machine):`);
+  for (const entry of sessions) say(`${entry.name.padEnd(40)} CPU ${Math.round(median(entry.cpu))} ms, wall ${Math.round(median(entry.wall))} ms per run`);
+  say(`WASM / native CPU time per run: ${(median(sessions[0]!.cpu) / median(sessions[1]!.cpu)).toFixed(2)}`);
+  for (const entry of sessions) await entry.release();
 }
 
 interface PageFigures {
@@ -229,6 +284,7 @@ export async function runBench(args: string[]): Promise<number> {
       cells.push(ratio(s.warm, old?.warm), ratio(s.first, old?.first), ratio(s.cpu, old?.cpu), threads);
       say(`${name.padEnd(18)} ${cells.map((cell, i) => cell.trim().padStart(Math.max(7, head[i]!.length))).join(' ')}`);
     }
+    await kernelComparison(options.model, options.rounds, say);
     say(`load average after: ${load()}`);
     return 0;
   } finally {
