@@ -6,6 +6,8 @@
  *   ort/ort-wasm-simd-threaded.jsep.{mjs,wasm}
  *                                 the onnxruntime-web runtime the default `onnxruntime-web` entry loads
  *                                 for both the 'webgpu' (JSEP) and the 'wasm' execution providers
+ *   ort/ort-wasm-simd-threaded.{mjs,wasm}
+ *                                 the plain WASM-only build, loaded instead by a page that runs WASM only
  *   model/<name>.onnx, model/<name>.json
  *                                 the model and its card (threshold, tile, halo, size multiple)
  *   samples/*.png                 a few ISBI 2012 slices, 8-bit grey PNG
@@ -32,8 +34,17 @@ import { ISBI_TEST_IMAGES, ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 
-/** The onnxruntime-web files the bundle loads at run time (the JSEP build: WebGPU and WASM in one). */
-export const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'] as const;
+/**
+ * The onnxruntime-web files the bundle loads at run time: the JSEP build (WebGPU and WASM in one)
+ * for a page that may run WebGPU, the plain build (WASM only, half the size) for a page that runs
+ * WASM only (web-demo/src/runtime.ts).
+ */
+export const ORT_RUNTIME_FILES = [
+  'ort-wasm-simd-threaded.jsep.mjs',
+  'ort-wasm-simd-threaded.jsep.wasm',
+  'ort-wasm-simd-threaded.mjs',
+  'ort-wasm-simd-threaded.wasm',
+] as const;
 
 export interface SampleSlice {
   /** TIFF stack the slice comes from. */

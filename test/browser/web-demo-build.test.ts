@@ -45,7 +45,8 @@ describe('web demo build', () => {
     const sources = [readFileSync(join(out, 'app.js'), 'utf8'), ...shipped.filter((f) => f.endsWith('.mjs')).map((f) => readFileSync(join(out, 'ort', f), 'utf8'))];
     for (const source of sources) for (const match of source.matchAll(/ort-wasm-simd-threaded[a-z.]*\.(?:mjs|wasm)/g)) wanted.add(match[0]);
     expect([...wanted].sort()).toEqual(shipped);
-    expect(shipped).toEqual(['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm']);
+    // The JSEP build (WebGPU and WASM) and the plain build (WASM only) of web-demo/src/runtime.ts.
+    expect(shipped).toEqual(['ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']);
     expect(demo.build.manifest.ort.runtime).toEqual(shipped.map((f) => `ort/${f}`));
   });
 

@@ -46,6 +46,10 @@ describeBrowser('web demo on WASM against the server', () => {
   afterAll(() => session?.close());
 
   it('loads from the server cross-origin isolated, says images stay local, and picks WASM with threads', async () => {
+    const runtimeFiles: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/ort/')) runtimeFiles.push(new URL(request.url()).pathname);
+    });
     await page.goto(`${serverUrl}/?provider=wasm`);
     expect(await waitForState(page, ['ready', 'error'])).toBe('ready');
     expect(await page.textContent('#privacy')).toMatch(/stay in this browser.*Nothing is uploaded/s);
@@ -54,6 +58,8 @@ describeBrowser('web demo on WASM against the server', () => {
     expect(provider?.name).toBe('wasm');
     expect(provider?.label).toMatch(/^WASM, \d+ threads, in a worker$/);
     expect(await page.getAttribute('#provider', 'data-provider')).toBe('wasm');
+    // A WASM page loads the plain WASM build, half the size of the JSEP build that also serves WebGPU.
+    expect([...new Set(runtimeFiles)].sort()).toEqual(['/ort/ort-wasm-simd-threaded.mjs', '/ort/ort-wasm-simd-threaded.wasm']);
     expect(await page.locator('button[data-sample]').count()).toBe(demo.build.manifest.samples.length);
     // The download progress ran to the model's size (Content-Length from the server).
     const bytes = demo.build.manifest.model!.bytes;
@@ -118,6 +124,10 @@ describeBrowser('web demo on WASM against the server', () => {
       expect(timings[step], step).toBeGreaterThanOrEqual(0);
     }
     expect(await page.textContent('#timings')).toContain('Inference (1 tile, 1 call)');
+    // The warm-up run after session creation (web-demo/src/runtime.ts), on the model's tile.
+    const tile = demo.build.manifest.model!.card.tile;
+    expect(await page.evaluate(() => window.emsegDemo!.provider()!.warmupMs)).toBeGreaterThan(0);
+    expect(await page.textContent('#timings')).toMatch(new RegExp(`Session creation \\(incl\\. warm-up run ${tile}×${tile}: \\d+ ms\\)`));
     await page.locator('#opacity-slider').fill('0.6');
     mkdirSync(OUTPUT_DIR, { recursive: true });
     await page.screenshot({ path: join(OUTPUT_DIR, 'web-demo.png'), fullPage: true });

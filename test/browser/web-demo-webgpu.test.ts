@@ -1,8 +1,9 @@
 /**
  * The WebGPU execution provider of the web demo (Chromium with --enable-unsafe-webgpu; without a
- * GPU it runs on SwiftShader, which is slow, hence a 64x64 input): the page picks WebGPU when an
- * adapter exists, the model's output on WebGPU agrees with WASM within 1e-4, and the page's whole
- * pipeline on WebGPU agrees with core segmentImage on onnxruntime-node (the server's path).
+ * GPU it runs on SwiftShader, which is slow, hence 64x64 inputs): by itself the page does not run
+ * WebGPU on SwiftShader's software adapter but WASM, saying why, and one click switches to WebGPU
+ * (and back); on WebGPU the model's output agrees with WASM within 1e-4, and the page's whole
+ * pipeline agrees with core segmentImage on onnxruntime-node (the server's path).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -25,13 +26,35 @@ describeBrowser('web demo on WebGPU', () => {
 
   afterAll(() => session?.close());
 
-  it('chooses WebGPU by itself when the browser gives an adapter', async () => {
+  it('chooses WASM over the software adapter (SwiftShader) by itself and says why', async () => {
     await page.goto(session.url);
     expect(await waitForState(page, ['ready', 'error']), consoleLines.join('\n')).toBe('ready');
+    const adapter = await page.evaluate(async () => {
+      const found = await (navigator as unknown as { gpu: { requestAdapter: () => Promise<{ info: Record<string, unknown> } | null> } }).gpu.requestAdapter();
+      return found ? { vendor: found.info.vendor, architecture: found.info.architecture, description: found.info.description, fallback: found.info.isFallbackAdapter } : null;
+    });
+    console.info(`[web demo] WebGPU adapter here: ${JSON.stringify(adapter)}`);
+    expect(adapter, 'this test needs a WebGPU adapter (--enable-unsafe-webgpu)').not.toBeNull();
+    const provider = await page.evaluate(() => window.emsegDemo!.provider());
+    expect(provider?.name, JSON.stringify(provider)).toBe('wasm');
+    expect(provider?.alternative).toBe('webgpu');
+    const notes = page.locator('#provider-notes');
+    expect(await notes.isVisible()).toBe(true);
+    expect(await notes.textContent()).toContain('WebGPU here is a software adapter (SwiftShader), slower than WASM: using WASM');
+    const button = page.getByRole('button', { name: 'Use WebGPU instead' });
+    expect(await button.isVisible()).toBe(true);
+  });
+
+  it('switches to WebGPU with one click, and offers WASM back', async () => {
+    await Promise.all([page.waitForURL(/provider=webgpu/), page.getByRole('button', { name: 'Use WebGPU instead' }).click()]);
+    expect(await waitForState(page, ['ready', 'error']), consoleLines.join('\n')).toBe('ready');
+    expect(new URL(page.url()).searchParams.get('provider')).toBe('webgpu');
     const provider = await page.evaluate(() => window.emsegDemo!.provider());
     expect(provider?.name, JSON.stringify(provider)).toBe('webgpu');
-    expect(provider?.label).toMatch(/^WebGPU \(/);
+    expect(provider?.label).toMatch(/^WebGPU \(.*swiftshader/i);
     expect(await page.textContent('#provider')).toBe(provider?.label);
+    expect(await page.locator('#provider-notes').isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Use WASM instead' }).isVisible()).toBe(true);
   });
 
   it('agrees with WASM within 1e-4 on a 64x64 input', async () => {
@@ -77,5 +100,13 @@ describeBrowser('web demo on WebGPU', () => {
     } finally {
       await loaded.close();
     }
+  });
+
+  it('switches back to WASM with one click', async () => {
+    await Promise.all([page.waitForURL(/provider=wasm/), page.getByRole('button', { name: 'Use WASM instead' }).click()]);
+    expect(await waitForState(page, ['ready', 'error']), consoleLines.join('\n')).toBe('ready');
+    const provider = await page.evaluate(() => window.emsegDemo!.provider());
+    expect(provider?.name, JSON.stringify(provider)).toBe('wasm');
+    expect(await page.getByRole('button', { name: 'Use WebGPU instead' }).isVisible()).toBe(true);
   });
 });

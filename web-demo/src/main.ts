@@ -17,7 +17,8 @@ import { decodeImageFile } from './decode-image.ts';
 import { downloadWithProgress } from './model-download.ts';
 import { encodeGreyPng } from './png-grey.ts';
 import { clearCanvas, drawGrey, drawHeatMap, drawLegend, drawOverlay } from './render.ts';
-import { configureRuntime, createSession, sessionPredictor, type ChosenSession, type PredictorStats, type ProviderRequest } from './runtime.ts';
+import { parsePageOptions, withProvider, type PageOptions } from './page-options.ts';
+import { configureRuntime, createSession, sessionPredictor, type ChosenSession, type PredictorStats } from './runtime.ts';
 import { applyThreshold, runSegmentation, type SliceResult } from './segment.ts';
 import { installTestHook } from './test-hook.ts';
 
@@ -56,6 +57,7 @@ function findElements() {
     modelProgressText: $<HTMLSpanElement>('model-progress-text'),
     provider: $<HTMLElement>('provider'),
     providerNotes: $<HTMLParagraphElement>('provider-notes'),
+    providerSwitch: $<HTMLButtonElement>('provider-switch'),
     fileInput: $<HTMLInputElement>('file-input'),
     samples: $<HTMLSpanElement>('samples'),
     pageRow: $<HTMLDivElement>('page-row'),
@@ -147,12 +149,9 @@ function updateRunButton(): void {
 
 // --- model ---------------------------------------------------------------------------------
 
-function requestedProvider(): ProviderRequest {
-  const asked = new URLSearchParams(location.search).get('provider');
-  return asked === 'webgpu' || asked === 'wasm' ? asked : 'auto';
-}
+const PROVIDER_NAMES = { wasm: 'WASM', webgpu: 'WebGPU' } as const;
 
-async function loadModel(manifest: DemoManifest): Promise<void> {
+async function loadModel(manifest: DemoManifest, options: PageOptions): Promise<void> {
   const entry = manifest.model;
   if (!entry) {
     ui.modelName.textContent = 'This build of the demo has no model. Build it with `npm run build:web -- --model <file.onnx>`.';
@@ -190,8 +189,15 @@ async function loadModel(manifest: DemoManifest): Promise<void> {
   ui.modelProgressText.textContent = `${mebibytes(bytes.byteLength)}, done; starting the runtime…`;
 
   started = performance.now();
-  const chosen = await createSession(bytes, requestedProvider());
-  showTiming('Session creation', performance.now() - started);
+  configureRuntime(options);
+  // The warm-up input: the model's tile (the size of a slice's first session call), a multiple of
+  // its size multiple. None when an image opened during the download already waits for the model:
+  // its own run is the first run then, and a warm-up would only delay it.
+  const multiple = card.contract.input.sizeMultiple;
+  const warmupSize = image ? 0 : Math.ceil((options.warmupSize ?? card.tile) / multiple) * multiple;
+  const chosen = await createSession(bytes, options.provider, warmupSize);
+  const warmup = chosen.warmupMs > 0 ? `incl. warm-up run ${warmupSize}×${warmupSize}: ${Math.round(chosen.warmupMs)} ms` : '';
+  showTiming('Session creation', performance.now() - started, warmup);
   ui.modelProgressText.textContent = `${mebibytes(bytes.byteLength)}, ready`;
   ui.provider.textContent = chosen.label;
   ui.provider.dataset.provider = chosen.provider;
@@ -202,6 +208,15 @@ async function loadModel(manifest: DemoManifest): Promise<void> {
   }
   ui.providerNotes.textContent = notes.join(' · ');
   ui.providerNotes.hidden = notes.length === 0;
+  // The other provider, one click away: the page reloads with ?provider=<other> (ort's proxy
+  // worker, chosen at the first session, cannot host WebGPU, so a new page is the clean switch).
+  const other = chosen.alternative;
+  ui.providerSwitch.hidden = other === undefined;
+  if (other) {
+    ui.providerSwitch.textContent = `Use ${PROVIDER_NAMES[other]} instead`;
+    ui.providerSwitch.dataset.provider = other;
+    ui.providerSwitch.onclick = () => location.assign(withProvider(location.href, other));
+  }
   model = { bytes, card, chosen };
   modelStatus = 'ready';
   updateRunButton();
@@ -408,7 +423,11 @@ async function start(): Promise<void> {
   drawLegend(ui.legendCanvas);
   installTestHook({
     modelBytes: () => model?.bytes,
-    provider: () => (model ? { name: model.chosen.provider, label: model.chosen.label, failures: model.chosen.failures } : undefined),
+    provider: () => {
+      if (!model) return undefined;
+      const { provider: name, label, failures, alternative, warmupMs } = model.chosen;
+      return { name, label, failures, alternative, warmupMs };
+    },
     result: () => (image ? image.results.get(image.page) : undefined),
     timings: () => Object.fromEntries([...timings].map(([step, { ms }]) => [step, ms])),
   });
@@ -424,7 +443,7 @@ async function start(): Promise<void> {
   }
   wire(manifest);
   try {
-    await loadModel(manifest);
+    await loadModel(manifest, parsePageOptions(location.search));
     if (!model) return;
     if (image && !image.results.has(image.page)) await segmentCurrentPage();
     else if (document.body.dataset.state === 'loading') setState('ready');

@@ -4,7 +4,7 @@
  * compare WebGPU with WASM on the same input. It changes nothing on the page.
  *
  *   await emsegDemo.ready()                      // resolves when the model is loaded (or failed)
- *   emsegDemo.provider()                         // { name: 'webgpu' | 'wasm', label, failures }
+ *   emsegDemo.provider()                         // { name: 'webgpu' | 'wasm', label, failures, alternative, warmupMs }
  *   emsegDemo.maskBase64()                       // current slice's mask, width*height bytes, base64
  *   emsegDemo.probabilityBase64()                // current slice's probability, float32 little-endian, base64
  *   await emsegDemo.runRaw('webgpu', [..], 1, 64, 64)  // model output (number[]) on that provider only
@@ -15,7 +15,7 @@ import { createSession, runRaw, type ChosenSession, type ProviderName } from './
 
 export interface TestHookSources {
   modelBytes: () => Uint8Array | undefined;
-  provider: () => { name: ProviderName; label: string; failures: string[] } | undefined;
+  provider: () => { name: ProviderName; label: string; failures: string[]; alternative: ProviderName | undefined; warmupMs: number } | undefined;
   result: () => SliceResult | undefined;
   timings: () => Record<string, number>;
 }

@@ -1,0 +1,294 @@
+/**
+ * `npm run bench:web [-- --model file.onnx --rounds 3 --runs 5 --threads 2 --configs a,b]`: where
+ * the web demo's WASM time goes, by the page's own timings in headless Chromium.
+ *
+ * 1. Builds the demo with the model (default models/isbi2012-unet.onnx) into a temp folder and
+ *    serves it on 127.0.0.1 with the COOP/COEP headers (cross-origin isolated: WASM threads).
+ * 2. Each configuration is a set of URL options of the page (web-demo/src/page-options.ts) on top
+ *    of `?provider=wasm&threads=<--threads>` (WEB_BENCH_CONFIGS). `old` is the page before issue 15
+ *    (JSEP build, onnxruntime-web's default session options, no warm-up); `new` is today's defaults,
+ *    `new/<change>` today's defaults with one change.
+ * 3. For each round, every configuration in turn (the order rotates each round, so a shared
+ *    machine's drift spreads over all): a fresh Chromium (empty profile: nothing cached), open the
+ *    page, wait until the model is ready, segment the 512x512 ISBI sample (the first run), then
+ *    `--runs` more times (warm runs). Figures are the page's timings (emsegDemo.timings()).
+ * 4. Prints per configuration the medians over rounds: session creation (without warm-up), the
+ *    warm-up run, the first run's inference, the warm inference (median of the runs), the CPU time
+ *    of all Chromium processes per warm run (Linux /proc; on a machine shared with other work the
+ *    wall-clock figures swing with the other work, the CPU time much less: spinning threads count
+ *    in it too), and the time from opening the page to the first mask; the Chromium version,
+ *    threads, machine load.
+ * 5. Then, without a browser: the same WebAssembly kernels (onnxruntime-web in Node, same V8, one
+ *    thread) against onnxruntime-node (native, one intra-op thread) on the same 512x512 input,
+ *    alternating, CPU time per run: how much of the browser's time is the WASM kernels themselves.
+ */
+import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { INPUT_NAME } from '../core/contract.ts';
+import { parseNumberText } from '../core/number-text.ts';
+import { buildWebDemo } from '../web-demo/build.ts';
+import { actAndWait, launchChromium, serveStatic, waitForState } from '../test/browser/harness.ts';
+
+const SAMPLE = 'samples/isbi2012-train-27.png';
+
+/** Name -> URL options beyond provider and threads. */
+export const WEB_BENCH_CONFIGS: Record<string, string> = {
+  'old': 'build=jsep&arena=0&memPattern=0&warmup=0',
+  'new': '',
+  'new/jsep-build': 'build=jsep',
+  'new/no-arena': 'arena=0&memPattern=0',
+  'new/no-warmup': 'warmup=0',
+  'new/warmup-64': 'warmup=64',
+  'new/opt-extended': 'opt=extended',
+  'new/opt-basic': 'opt=basic',
+  'new/no-spin': 'spin=0',
+  'new/parallel': 'mode=parallel',
+  'new/1-thread': 'threads=1',
+  'new/4-threads': 'threads=4',
+};
+
+interface WebBenchArgs {
+  model: string;
+  rounds: number;
+  runs: number;
+  threads: number;
+  configs: string[];
+}
+
+function parseArgs(args: string[]): WebBenchArgs {
+  const parsed: WebBenchArgs = { model: 'models/isbi2012-unet.onnx', rounds: 3, runs: 5, threads: 2, configs: Object.keys(WEB_BENCH_CONFIGS) };
+  for (let i = 0; i < args.length; i += 1) {
+    const flag = args[i]!;
+    const value = args[i + 1];
+    if (value === undefined) throw new Error(`${flag}: expected a value`);
+    if (flag === '--model') parsed.model = value;
+    else if (flag === '--rounds') parsed.rounds = parseNumberText(value, '--rounds', { integer: true, min: 1 });
+    else if (flag === '--runs') parsed.runs = parseNumberText(value, '--runs', { integer: true, min: 1 });
+    else if (flag === '--threads') parsed.threads = parseNumberText(value, '--threads', { integer: true, min: 1, max: 16 });
+    else if (flag === '--configs') {
+      parsed.configs = value.split(',').map((name) => name.trim());
+      const unknown = parsed.configs.filter((name) => !(name in WEB_BENCH_CONFIGS));
+      if (unknown.length > 0) throw new Error(`--configs: unknown ${unknown.map((n) => JSON.stringify(n)).join(', ')}; expected names from: ${Object.keys(WEB_BENCH_CONFIGS).join(', ')}`);
+    } else throw new Error(`unknown option ${flag}; expected --model, --rounds, --runs, --threads or --configs`);
+    i += 1;
+  }
+  if (!existsSync(parsed.model)) throw new Error(`--model ${parsed.model}: no such file`);
+  return parsed;
+}
+
+/** onnxruntime-web's WASM kernels in Node against onnxruntime-node, one thread each, alternating; CPU ms per run (median of rounds). */
+async function kernelComparison(modelPath: string, rounds: number, say: (line: string) => void): Promise<void> {
+  const web = await import('onnxruntime-web');
+  const native = await import('onnxruntime-node');
+  const bytes = new Uint8Array(readFileSync(modelPath));
+  web.env.wasm.numThreads = 1;
+  interface Bare {
+    name: string;
+    run: (input: Float32Array) => Promise<unknown>;
+    release: () => Promise<void>;
+    cpu: number[];
+    wall: number[];
+  }
+  const webSession = await web.InferenceSession.create(bytes, { executionProviders: ['wasm'], enableCpuMemArena: true, enableMemPattern: true });
+  const nativeSession = await native.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const sessions: Bare[] = [
+    {
+      name: 'onnxruntime-web WASM (Node, 1 thread)',
+      run: (input) => webSession.run({ [INPUT_NAME]: new web.Tensor('float32', input, [1, 1, 512, 512]) }),
+      release: () => webSession.release(),
+      cpu: [],
+      wall: [],
+    },
+    {
+      name: 'onnxruntime-node CPU (1 thread)',
+      run: (input) => nativeSession.run({ [INPUT_NAME]: new native.Tensor('float32', input, [1, 1, 512, 512]) }),
+      release: () => nativeSession.release(),
+      cpu: [],
+      wall: [],
+    },
+  ];
+  const input = Float32Array.from({ length: 512 * 512 }, (_, i) => Math.sin(i / 9) + Math.cos(i / 517));
+  const runs = 3;
+  for (let round = -1; round < rounds; round += 1) {
+    for (const entry of sessions) {
+      const cpu0 = process.cpuUsage();
+      const started = performance.now();
+      for (let i = 0; i < (round < 0 ? 1 : runs); i += 1) await entry.run(input);
+      const used = process.cpuUsage(cpu0);
+      if (round < 0) continue; // the first run of each: compilation and allocation
+      entry.cpu.push((used.user + used.system) / 1000 / runs);
+      entry.wall.push((performance.now() - started) / runs);
+    }
+  }
+  say('');
+  say(`the WASM kernels without a browser, 512x512, medians over ${rounds} rounds of ${runs} runs (CPU time per run moves less than wall time on a shared machine):`);
+  for (const entry of sessions) say(`${entry.name.padEnd(40)} CPU ${Math.round(median(entry.cpu))} ms, wall ${Math.round(median(entry.wall))} ms per run`);
+  say(`WASM / native CPU time per run: ${(median(sessions[0]!.cpu) / median(sessions[1]!.cpu)).toFixed(2)}`);
+  for (const entry of sessions) await entry.release();
+}
+
+interface PageFigures {
+  label: string;
+  sessionMs: number;
+  warmupMs: number;
+  firstMs: number;
+  warmMs: number[];
+  /** CPU milliseconds of Chromium's processes per warm run (NaN where /proc is missing). */
+  warmCpuMs: number;
+  /** CPU milliseconds of Chromium's processes in the first run. */
+  firstCpuMs: number;
+  toFirstMaskMs: number;
+  /** The page opened again in the same browser (HTTP and compiled-code caches warm): session creation without warm-up, first run. */
+  revisit: { sessionMs: number; firstMs: number };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU milliseconds (user + system) used so far by the live descendants of this process (Chromium's processes); NaN without /proc. */
+function descendantsCpuMs(): number {
+  if (!existsSync('/proc/self/stat')) return Number.NaN;
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces, in parentheses): state ppid ... utime(14) stime(15).
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The process ended while we read.
+    }
+  }
+  let ticks = 0;
+  for (const [pid, { ticks: own }] of stats) {
+    let parent = stats.get(pid)?.ppid;
+    while (parent !== undefined && parent !== process.pid && parent > 1) parent = stats.get(parent)?.ppid;
+    if (parent === process.pid) ticks += own;
+  }
+  return (ticks * 1000) / USER_HZ;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** One configuration in a fresh browser: open, first run, warm runs. */
+async function measurePage(url: string, runs: number): Promise<PageFigures & { chromium: string }> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const opened = performance.now();
+    await page.goto(url);
+    const state = await waitForState(page, ['ready', 'error'], 300_000);
+    if (state !== 'ready') throw new Error(`${url}: the page says ${await page.textContent('#error')} ${await page.textContent('#provider-notes')}`);
+    const cpuFirst = descendantsCpuMs();
+    const done = await actAndWait(page, () => page.click(`button[data-sample="${SAMPLE}"]`), ['done', 'error'], 300_000);
+    if (done !== 'done') throw new Error(`${url}: ${await page.textContent('#error')}`);
+    const toFirstMaskMs = performance.now() - opened;
+    const firstCpuMs = descendantsCpuMs() - cpuFirst;
+    const provider = (await page.evaluate(() => window.emsegDemo!.provider()))!;
+    const first = await page.evaluate(() => window.emsegDemo!.timings());
+    const warmMs: number[] = [];
+    const cpuBefore = descendantsCpuMs();
+    for (let run = 0; run < runs; run += 1) {
+      await actAndWait(page, () => page.click('#run-button'), ['done', 'error'], 300_000);
+      warmMs.push((await page.evaluate(() => window.emsegDemo!.timings()))['Inference']!);
+    }
+    const warmCpuMs = (descendantsCpuMs() - cpuBefore) / runs;
+    await page.reload();
+    if ((await waitForState(page, ['ready', 'error'], 300_000)) !== 'ready') throw new Error(`${url}: the page opened again says ${await page.textContent('#error')}`);
+    await actAndWait(page, () => page.click(`button[data-sample="${SAMPLE}"]`), ['done', 'error'], 300_000);
+    const again = await page.evaluate(() => ({ timings: window.emsegDemo!.timings(), warmupMs: window.emsegDemo!.provider()!.warmupMs }));
+    const revisit = { sessionMs: again.timings['Session creation']! - again.warmupMs, firstMs: again.timings['Inference']! };
+    return {
+      chromium: browser.version(),
+      label: provider.label,
+      sessionMs: first['Session creation']! - provider.warmupMs,
+      warmupMs: provider.warmupMs,
+      firstMs: first['Inference']!,
+      warmMs,
+      warmCpuMs,
+      firstCpuMs,
+      toFirstMaskMs,
+      revisit,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+const load = () => loadavg().map((x) => x.toFixed(2)).join(', ');
+
+export async function runBench(args: string[]): Promise<number> {
+  const options = parseArgs(args);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`bench:web on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${options.rounds} rounds, ${options.runs} warm runs per page, WASM ${options.threads} threads`);
+  say(`load average before: ${load()}`);
+  const folder = mkdtempSync(join(tmpdir(), 'emseg-bench-web-'));
+  const server = { close: async () => undefined } as { url?: string; close: () => Promise<void> };
+  try {
+    const build = await buildWebDemo({ outDir: join(folder, 'dist'), model: options.model });
+    Object.assign(server, await serveStatic(build.outDir));
+    const card = build.manifest.model!.card;
+    say(`model ${options.model} (${card.name}@${card.version}), sample ${SAMPLE} (512x512, one tile), onnxruntime-web ${build.manifest.ort.version}`);
+    const results = new Map<string, PageFigures[]>(options.configs.map((name) => [name, []]));
+    let chromium = '';
+    for (let round = 0; round < options.rounds; round += 1) {
+      for (let k = 0; k < options.configs.length; k += 1) {
+        const name = options.configs[(k + round) % options.configs.length]!;
+        const extra = WEB_BENCH_CONFIGS[name]!;
+        const query = new URLSearchParams(`provider=wasm&threads=${options.threads}`);
+        for (const [key, value] of new URLSearchParams(extra)) query.set(key, value);
+        const figures = await measurePage(`${server.url}?${query}`, options.runs);
+        chromium = figures.chromium;
+        results.get(name)!.push(figures);
+        say(
+          `round ${round + 1} ${name.padEnd(18)} first ${Math.round(figures.firstMs)} ms, warm ${figures.warmMs.map((v) => Math.round(v)).join('/')} ms, ` +
+            `CPU ${Math.round(figures.firstCpuMs)} ms first, ${Math.round(figures.warmCpuMs)} ms per warm run; ` +
+            `again: session ${Math.round(figures.revisit.sessionMs)} ms, first ${Math.round(figures.revisit.firstMs)} ms  (${figures.label}; load ${load()})`,
+        );
+      }
+    }
+    say('');
+    say(`Chromium ${chromium} headless, medians over ${options.rounds} rounds (ms; warm = median of each page's ${options.runs} warm runs):`);
+    say('session: creation without warm-up; first, warm: the Inference timing; CPU: of all Chromium processes per run; to mask: from opening the page to the first mask');
+    say('again: the page opened again in the same browser (caches warm)');
+    const head = ['session', 'warm-up', 'first', 'warm', 'CPU 1st', 'CPU warm', 'to mask', 'again: session', 'first', 'warm/old', 'first/old', 'CPU warm/old', 'threads'];
+    say(`${'configuration'.padEnd(18)} ${head.map((h) => h.padStart(Math.max(7, h.length))).join(' ')}`);
+    const summary = (name: string) => {
+      const list = results.get(name)!;
+      return {
+        session: median(list.map((f) => f.sessionMs)),
+        warmup: median(list.map((f) => f.warmupMs)),
+        first: median(list.map((f) => f.firstMs)),
+        warm: median(list.map((f) => median(f.warmMs))),
+        cpu: median(list.map((f) => f.warmCpuMs)),
+        firstCpu: median(list.map((f) => f.firstCpuMs)),
+        againSession: median(list.map((f) => f.revisit.sessionMs)),
+        againFirst: median(list.map((f) => f.revisit.firstMs)),
+        toMask: median(list.map((f) => f.toFirstMaskMs)),
+        label: list[0]!.label,
+      };
+    };
+    const old = options.configs.includes('old') ? summary('old') : undefined;
+    for (const name of options.configs) {
+      const s = summary(name);
+      const ratio = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '-').padStart(8);
+      const threads = /(\d+) threads/.exec(s.label)?.[1] ?? (s.label.includes('single thread') ? '1' : '?');
+      const cells = [s.session, s.warmup, s.first, s.warm, s.firstCpu, s.cpu, s.toMask, s.againSession, s.againFirst].map((v) => String(Math.round(v)));
+      cells.push(ratio(s.warm, old?.warm), ratio(s.first, old?.first), ratio(s.cpu, old?.cpu), threads);
+      say(`${name.padEnd(18)} ${cells.map((cell, i) => cell.trim().padStart(Math.max(7, head[i]!.length))).join(' ')}`);
+    }
+    await kernelComparison(options.model, options.rounds, say);
+    say(`load average after: ${load()}`);
+    return 0;
+  } finally {
+    await server.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The web demo's URL options (no browser): defaults, each option read, a bad value named in one
+ * line, the provider switch's URL keeping the other options.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SESSION_OPTIONS, describeOverrides, parsePageOptions, withProvider } from '../../web-demo/src/page-options.ts';
+
+describe('web demo page options', () => {
+  it('defaults: provider chosen by the page, session defaults, warm-up on the tile, plain build', () => {
+    const options = parsePageOptions('');
+    expect(options).toEqual({ provider: 'auto', threads: undefined, session: DEFAULT_SESSION_OPTIONS, warmupSize: undefined, wasmBuild: 'plain' });
+    expect(describeOverrides(options)).toEqual([]);
+  });
+
+  it('reads every option', () => {
+    const options = parsePageOptions('?provider=wasm&threads=2&opt=basic&arena=0&memPattern=0&mode=parallel&spin=0&warmup=64&build=jsep');
+    expect(options).toEqual({
+      provider: 'wasm',
+      threads: 2,
+      session: { graphOptimizationLevel: 'basic', enableCpuMemArena: false, enableMemPattern: false, executionMode: 'parallel', allowSpinning: false },
+      warmupSize: 64,
+      wasmBuild: 'jsep',
+    });
+    expect(describeOverrides(options)).toEqual(['opt=basic', 'arena=0', 'memPattern=0', 'mode=parallel', 'spin=0', 'warmup=64', 'build=jsep']);
+    expect(parsePageOptions('?provider=webgpu').provider).toBe('webgpu');
+  });
+
+  it('names the parameter, what it takes and what it got', () => {
+    expect(() => parsePageOptions('?provider=webgl')).toThrow('?provider: expected auto or wasm or webgpu, found "webgl"');
+    expect(() => parsePageOptions('?threads=0')).toThrow('?threads: expected an integer from 1 to 16, found "0"');
+    expect(() => parsePageOptions('?threads=')).toThrow('?threads: expected an integer from 1 to 16, found ""');
+    expect(() => parsePageOptions('?arena=yes')).toThrow('?arena: expected 0 or 1, found "yes"');
+    expect(() => parsePageOptions('?warmup=-1')).toThrow(/^\?warmup: expected an integer from 0 to 4096/);
+  });
+
+  it('the switch URL forces the other provider and keeps the rest', () => {
+    expect(withProvider('http://127.0.0.1:8787/demo/?threads=2', 'webgpu')).toBe('http://127.0.0.1:8787/demo/?threads=2&provider=webgpu');
+    expect(withProvider('http://127.0.0.1:8787/?provider=webgpu&threads=2', 'wasm')).toBe('http://127.0.0.1:8787/?provider=wasm&threads=2');
+  });
+});
