@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run build:web [-- --model <file.onnx>] [--card <file.json>] [--out <folder>] [--no-minify]`:
-// builds the web demo into web-demo/dist (see web-demo/README.md). Loads the TypeScript build
-// (web-demo/build.ts) through tsx, like bin/emseg.js. EMSEG_WEB_MODEL also sets the model.
+// `npm run build:web [-- --model <file.onnx>] [--card <file.json>] [--int8 <file.onnx> | --no-int8]
+// [--out <folder>] [--no-minify]`: builds the web demo into web-demo/dist (see web-demo/README.md).
+// Loads the TypeScript build (web-demo/build.ts) through tsx, like bin/emseg.js. EMSEG_WEB_MODEL
+// also sets the model, EMSEG_WEB_INT8 the int8 variant (`none`: without one).
 import { parseArgs } from 'node:util';
 import { register } from 'tsx/esm/api';
 
@@ -10,6 +11,8 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string' },
     card: { type: 'string' },
+    int8: { type: 'string' },
+    'no-int8': { type: 'boolean', default: false },
     out: { type: 'string' },
     'require-model': { type: 'boolean', default: false },
     'no-minify': { type: 'boolean', default: false },
@@ -20,6 +23,7 @@ try {
   await buildWebDemo({
     model: values.model,
     card: values.card,
+    int8: values['no-int8'] ? false : values.int8,
     outDir: values.out,
     requireModel: values['require-model'],
     minify: !values['no-minify'],

@@ -10,8 +10,12 @@
  *                                 the plain WASM-only build, loaded instead by a page that runs WASM only
  *   model/<name>.onnx, model/<name>.json
  *                                 the model and its card (threshold, tile, halo, size multiple)
+ *   model/<name>.int8.onnx, model/<name>.int8.json
+ *                                 its int8 variant (`emseg quantize`) and that variant's card, when
+ *                                 the build has one (beside the model, or named): the WASM page runs it
  *   samples/*.png                 a few ISBI 2012 slices, 8-bit grey PNG
- *   demo.json                     what the page loads: model file, card, byte size, samples
+ *   demo.json                     what the page loads: model file, card, byte size, the int8
+ *                                 variant (or null), samples
  *
  * The output replaces the old one with node/atomic-dir.ts (temp folder beside it, renamed into
  * place), so a server serving the old dist never sees a half-written one, and a killed build
@@ -27,7 +31,7 @@ import type { ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { decodeTiff } from '../core/tiff.ts';
 import { recoverInterruptedWrites, replaceDirAtomic } from '../node/atomic-dir.ts';
-import { cardPathFor, readModelCardFile } from '../node/model-card-file.ts';
+import { cardPathFor, readModelCardFile, siblingPath } from '../node/model-card-file.ts';
 import { encodePng } from '../node/png.ts';
 import { ISBI_TEST_IMAGES, ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
 
@@ -81,6 +85,13 @@ export interface BuildOptions {
   /** Model card JSON. Default: the model path with .json instead of .onnx. */
   card?: string;
   /**
+   * The int8 variant of the model to ship too (`emseg quantize` output; its card is the JSON file
+   * of the same name beside it, and must name the model as its parent by sha256), or false to
+   * leave it out. Default: $EMSEG_WEB_INT8 (`none`: leave it out), else `<model>.int8.onnx`
+   * beside the model when that file exists, else none.
+   */
+  int8?: string | false;
+  /**
    * When the default model does not exist yet: false (default) builds the page without a model
    * (it says so); true fails. A model given explicitly must always exist.
    */
@@ -95,9 +106,18 @@ export interface BuildOptions {
   esbuildPlugins?: esbuild.Plugin[];
 }
 
+/** One ONNX file the build ships: its path in dist, size, sha256 and card. */
+export interface ShippedModel {
+  file: string;
+  bytes: number;
+  sha256: string;
+  card: ModelCard;
+}
+
 /** What dist/demo.json holds; the page reads it first. */
 export interface DemoManifest {
-  model: { file: string; bytes: number; sha256: string; card: ModelCard } | null;
+  /** The float model, and its int8 variant when the build has one (web-demo/src/model-choice.ts picks). */
+  model: (ShippedModel & { int8: ShippedModel | null }) | null;
   samples: { file: string; label: string; width: number; height: number }[];
   ort: { version: string; runtime: readonly string[] };
   builtAt: string;
@@ -121,6 +141,43 @@ async function readCard(cardPath: string, modelPath: string): Promise<ModelCard>
   return card;
 }
 
+/**
+ * Which int8 file to ship: the option, else $EMSEG_WEB_INT8 ('none': none), else `<model>.int8.onnx`
+ * beside the model if it exists. Undefined: none. A file named explicitly must exist.
+ */
+function int8PathFor(modelPath: string, option: string | false | undefined): string | undefined {
+  const named = option ?? process.env.EMSEG_WEB_INT8;
+  if (named === false || named === 'none') return undefined;
+  if (named === undefined) {
+    const beside = siblingPath(modelPath, '.int8.onnx');
+    return existsSync(beside) ? beside : undefined;
+  }
+  const path = resolve(root, named);
+  if (!existsSync(path)) throw new EmsegError('E_NOT_FOUND', `${path}: no such int8 model file (web demo --int8 / EMSEG_WEB_INT8)`);
+  return path;
+}
+
+/**
+ * The int8 variant's card, checked to be one of this model: it has a quantization section and its
+ * parent's sha256 is the model's (a variant left from an older model would otherwise be shipped
+ * as if it were this one).
+ */
+async function readInt8Card(int8Path: string, modelPath: string, modelSha256: string): Promise<ModelCard> {
+  const card = await readCard(cardPathFor(int8Path), int8Path);
+  const parent = card.quantization?.parent;
+  if (!parent) {
+    throw new EmsegError('E_MODEL', `${cardPathFor(int8Path)}: not an int8 variant (its card has no quantization section); make one with emseg quantize`);
+  }
+  if (parent.sha256 !== modelSha256) {
+    throw new EmsegError(
+      'E_MODEL',
+      `${int8Path}: made from another model (parent sha256 ${parent.sha256.slice(0, 12)}…, ${modelPath} is ${modelSha256.slice(0, 12)}…); ` +
+        'make it again (scripts/make-int8-model.sh) or build without it (--no-int8)',
+    );
+  }
+  return card;
+}
+
 async function ortVersion(): Promise<string> {
   const pkg = JSON.parse(await readFile(join(root, 'node_modules/onnxruntime-web/package.json'), 'utf8')) as { version: string };
   return pkg.version;
@@ -135,6 +192,13 @@ export async function buildWebDemo(options: BuildOptions = {}): Promise<BuildRes
   const haveModel = existsSync(modelPath);
   if (!haveModel && (explicitModel !== undefined || options.requireModel)) {
     throw new EmsegError('E_NOT_FOUND', `${modelPath}: no such model file (web demo --model / EMSEG_WEB_MODEL)`);
+  }
+  const int8Path = int8PathFor(modelPath, options.int8);
+  if (int8Path !== undefined && !haveModel) {
+    throw new EmsegError('E_NOT_FOUND', `${modelPath}: no such model file, so its int8 variant ${int8Path} cannot be shipped`);
+  }
+  if (int8Path !== undefined && basename(int8Path) === basename(modelPath)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `${int8Path}: the int8 file needs another file name than the model (${basename(modelPath)})`);
   }
   const files: Record<string, number> = {};
   let manifest: DemoManifest | undefined;
@@ -177,16 +241,30 @@ export async function buildWebDemo(options: BuildOptions = {}): Promise<BuildRes
       files[`ort/${name}`] = (await readFile(target)).byteLength;
     }
 
+    /** Copies an ONNX file and its card into model/. */
+    const shipModel = async (path: string, card: ModelCard, bytes: Uint8Array, sha256: string): Promise<ShippedModel> => {
+      const file = `model/${basename(path)}`;
+      await put(file, bytes);
+      await put(`model/${basename(path).replace(/\.onnx$/i, '')}.json`, `${JSON.stringify(card, null, 2)}\n`);
+      log(`model ${path} (${(bytes.byteLength / 1024).toFixed(0)} KiB), ${card.name}@${card.version}, threshold ${card.threshold}, tile ${card.tile}, halo ${card.halo}`);
+      return { file, bytes: bytes.byteLength, sha256, card };
+    };
     let model: DemoManifest['model'] = null;
     if (haveModel) {
       const cardPath = resolve(root, options.card ?? cardPathFor(modelPath));
       const card = await readCard(cardPath, modelPath);
       const bytes = new Uint8Array(await readFile(modelPath));
-      const file = `model/${basename(modelPath)}`;
-      await put(file, bytes);
-      await put(`model/${basename(modelPath).replace(/\.onnx$/i, '')}.json`, `${JSON.stringify(card, null, 2)}\n`);
-      model = { file, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), card };
-      log(`model ${modelPath} (${(bytes.byteLength / 1024).toFixed(0)} KiB), threshold ${card.threshold}, tile ${card.tile}, halo ${card.halo}`);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const float = await shipModel(modelPath, card, bytes, sha256);
+      let int8: ShippedModel | null = null;
+      if (int8Path !== undefined) {
+        const int8Card = await readInt8Card(int8Path, modelPath, sha256);
+        const int8Bytes = new Uint8Array(await readFile(int8Path));
+        int8 = await shipModel(int8Path, int8Card, int8Bytes, createHash('sha256').update(int8Bytes).digest('hex'));
+      } else {
+        log(`no int8 variant shipped (none at ${siblingPath(modelPath, '.int8.onnx')}, or left out): the page runs the float model on every provider`);
+      }
+      model = { ...float, int8 };
     } else {
       log(`no model at ${modelPath}: the page will say so (build with --model <file.onnx>)`);
     }

@@ -4,7 +4,7 @@
  * static file server with the COOP/COEP headers of the real server, the browser launch, and all of
  * these at once with a page open (openDemoPage).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { describe } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
+import type { ModelCard } from '../../core/contract.ts';
 import { buildWebDemo, type BuildResult } from '../../web-demo/build.ts';
+import { tinyInt8Variant, type TinyInt8Onnx } from '../helpers/tiny-int8-onnx.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from '../helpers/tiny-unet-onnx.ts';
 
 export const CHROMIUM_PATH = process.env.EMSEG_CHROMIUM ?? '/usr/bin/chromium';
@@ -47,16 +49,30 @@ export function describeBrowser(name: string, body: () => void): void {
 
 export interface BuiltDemo {
   model: TinyUNetOnnx;
+  /** Its int8 variant, when built with `int8: true` (shipped beside the model in the build). */
+  int8: TinyInt8Onnx | undefined;
   build: BuildResult;
   dispose: () => void;
 }
 
-/** The demo built into a temp folder with a tiny U-Net (depth 2, 4 filters) as its model. */
-export async function buildDemoWithTinyModel(): Promise<BuiltDemo> {
+export interface TinyDemoOptions {
+  /** Also the model's int8 variant (quantizeModel), which the build finds beside the model. Default false. */
+  int8?: boolean;
+  /** Changes the int8 variant's card file before the build (e.g. another threshold, to tell the cards apart). */
+  editInt8Card?: (card: ModelCard) => ModelCard;
+}
+
+/** The demo built into a temp folder with a tiny U-Net (depth 2, 4 filters) as its model, and its int8 variant if asked. */
+export async function buildDemoWithTinyModel(options: TinyDemoOptions = {}): Promise<BuiltDemo> {
   const model = await tinyUNetOnnx({ depth: 2, baseFilters: 4 });
+  const int8 = options.int8 ? await tinyInt8Variant(model) : undefined;
+  if (int8 && options.editInt8Card) {
+    int8.card = options.editInt8Card(int8.card);
+    writeFileSync(int8.cardPath, `${JSON.stringify(int8.card, null, 2)}\n`);
+  }
   const folder = mkdtempSync(join(tmpdir(), 'emseg-web-demo-'));
   const build = await buildWebDemo({ outDir: join(folder, 'dist'), model: model.path, minify: true });
-  return { model, build, dispose: () => rmSync(folder, { recursive: true, force: true }) };
+  return { model, int8, build, dispose: () => rmSync(folder, { recursive: true, force: true }) };
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -113,7 +129,7 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
-export interface DemoPageOptions {
+export interface DemoPageOptions extends TinyDemoOptions {
   /** Serves the built demo; default serveStatic(outDir) with the isolation headers. */
   serve?: (demo: BuiltDemo) => Promise<StaticServer>;
   /** Chromium flags beyond CHROMIUM_ARGS. */
@@ -137,7 +153,7 @@ export interface DemoPage {
 
 /** Builds the demo, serves it, launches Chromium and opens a page; on failure closes what it opened. */
 export async function openDemoPage(options: DemoPageOptions = {}): Promise<DemoPage> {
-  const demo = await buildDemoWithTinyModel();
+  const demo = await buildDemoWithTinyModel(options);
   let server: StaticServer | undefined;
   let browser: Browser | undefined;
   const close = async () => {
