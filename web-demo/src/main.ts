@@ -12,13 +12,14 @@ import type { ModelCard } from '../../core/contract.ts';
 import { trainingPixelSizeOf } from '../../core/card-options.ts';
 import { isEmsegError } from '../../core/errors.ts';
 import type { GreyImage, ImageStack } from '../../core/image.ts';
-import type { DemoManifest } from '../build.ts';
+import type { DemoManifest, ShippedModel } from '../build.ts';
 import { decodeImageFile } from './decode-image.ts';
 import { downloadWithProgress } from './model-download.ts';
 import { encodeGreyPng } from './png-grey.ts';
 import { clearCanvas, drawGrey, drawHeatMap, drawLegend, drawOverlay } from './render.ts';
-import { parsePageOptions, withProvider, type PageOptions } from './page-options.ts';
-import { configureRuntime, createSession, sessionPredictor, type ChosenSession, type PredictorStats } from './runtime.ts';
+import { chooseModel, describeModel, PRECISION_NAMES } from './model-choice.ts';
+import { parsePageOptions, withPrecision, withProvider, type PageOptions, type Precision } from './page-options.ts';
+import { configureRuntime, createSession, planProvider, sessionPredictor, type ChosenSession, type PredictorStats } from './runtime.ts';
 import { applyThreshold, runSegmentation, type SliceResult } from './segment.ts';
 import { installTestHook } from './test-hook.ts';
 
@@ -26,7 +27,10 @@ type PageState = 'loading' | 'ready' | 'running' | 'done' | 'error' | 'no-model'
 
 interface LoadedModel {
   bytes: Uint8Array;
+  /** The file that runs (the float model or its int8 variant) and its card. */
+  file: ShippedModel;
   card: ModelCard;
+  precision: Precision;
   chosen: ChosenSession;
 }
 
@@ -55,6 +59,8 @@ function findElements() {
     modelName: $<HTMLParagraphElement>('model-name'),
     modelProgress: $<HTMLProgressElement>('model-progress'),
     modelProgressText: $<HTMLSpanElement>('model-progress-text'),
+    modelFile: $<HTMLElement>('model-file'),
+    precisionSwitch: $<HTMLButtonElement>('precision-switch'),
     provider: $<HTMLElement>('provider'),
     providerNotes: $<HTMLParagraphElement>('provider-notes'),
     providerSwitch: $<HTMLButtonElement>('provider-switch'),
@@ -152,16 +158,32 @@ function updateRunButton(): void {
 const PROVIDER_NAMES = { wasm: 'WASM', webgpu: 'WebGPU' } as const;
 
 async function loadModel(manifest: DemoManifest, options: PageOptions): Promise<void> {
-  const entry = manifest.model;
-  if (!entry) {
+  if (!manifest.model) {
     ui.modelName.textContent = 'This build of the demo has no model. Build it with `npm run build:web -- --model <file.onnx>`.';
+    ui.modelFile.textContent = 'none';
     ui.provider.textContent = 'none';
     ui.modelProgress.closest<HTMLElement>('.progress-row')!.hidden = true;
     modelStatus = 'none';
     setState('no-model');
     return;
   }
+  configureRuntime(options);
+  // The provider first: which file to download depends on it (model-choice.ts: the int8 variant
+  // on WASM when the build has one, the float model on WebGPU). The card is that file's own.
+  const plan = await planProvider(options.provider);
+  const picked = chooseModel(manifest.model, plan.choice.provider, options.precision);
+  const entry = picked.model;
   const card = entry.card;
+  ui.modelFile.textContent = describeModel(picked, mebibytes);
+  ui.modelFile.dataset.precision = picked.precision;
+  // The other model, one click away: the page reloads with ?precision=<other>, like the provider switch.
+  const otherPrecision = picked.alternative;
+  ui.precisionSwitch.hidden = otherPrecision === undefined;
+  if (otherPrecision) {
+    ui.precisionSwitch.textContent = `Use the ${PRECISION_NAMES[otherPrecision]} model`;
+    ui.precisionSwitch.dataset.precision = otherPrecision;
+    ui.precisionSwitch.onclick = () => location.assign(withPrecision(location.href, otherPrecision));
+  }
   ui.modelName.textContent = `${card.name} ${card.version}: U-Net depth ${card.architecture.depth}, ${card.architecture.parameters.toLocaleString('en')} parameters, threshold ${card.threshold}`;
   ui.threshold.value = String(card.threshold);
   ui.thresholdValue.value = card.threshold.toFixed(2);
@@ -189,20 +211,19 @@ async function loadModel(manifest: DemoManifest, options: PageOptions): Promise<
   ui.modelProgressText.textContent = `${mebibytes(bytes.byteLength)}, done; starting the runtime…`;
 
   started = performance.now();
-  configureRuntime(options);
   // The warm-up input: the model's tile (the size of a slice's first session call), a multiple of
   // its size multiple. None when an image opened during the download already waits for the model:
   // its own run is the first run then, and a warm-up would only delay it.
   const multiple = card.contract.input.sizeMultiple;
   const warmupSize = image ? 0 : Math.ceil((options.warmupSize ?? card.tile) / multiple) * multiple;
-  const chosen = await createSession(bytes, options.provider, warmupSize);
+  const chosen = await createSession(bytes, options.provider, warmupSize, plan);
   const warmup = chosen.warmupMs > 0 ? `incl. warm-up run ${warmupSize}×${warmupSize}: ${Math.round(chosen.warmupMs)} ms` : '';
   showTiming('Session creation', performance.now() - started, warmup);
   ui.modelProgressText.textContent = `${mebibytes(bytes.byteLength)}, ready`;
   ui.provider.textContent = chosen.label;
   ui.provider.dataset.provider = chosen.provider;
   const runtime = configureRuntime();
-  const notes = [...chosen.failures];
+  const notes = [...chosen.failures, ...(picked.note ? [picked.note] : [])];
   if (chosen.provider === 'wasm' && !runtime.crossOriginIsolated) {
     notes.push('WASM runs single-threaded: serve the page with COOP/COEP headers for threads (see the README).');
   }
@@ -217,7 +238,7 @@ async function loadModel(manifest: DemoManifest, options: PageOptions): Promise<
     ui.providerSwitch.dataset.provider = other;
     ui.providerSwitch.onclick = () => location.assign(withProvider(location.href, other));
   }
-  model = { bytes, card, chosen };
+  model = { bytes, file: entry, card, precision: picked.precision, chosen };
   modelStatus = 'ready';
   updateRunButton();
 }
@@ -427,6 +448,11 @@ async function start(): Promise<void> {
       if (!model) return undefined;
       const { provider: name, label, failures, alternative, warmupMs } = model.chosen;
       return { name, label, failures, alternative, warmupMs };
+    },
+    model: () => {
+      if (!model) return undefined;
+      const { file, card, precision } = model;
+      return { file: file.file, name: card.name, version: card.version, precision, sha256: file.sha256, threshold: card.threshold, tile: card.tile, halo: card.halo };
     },
     result: () => (image ? image.results.get(image.page) : undefined),
     timings: () => Object.fromEntries([...timings].map(([step, { ms }]) => [step, ms])),

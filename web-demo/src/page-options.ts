@@ -11,6 +11,8 @@
  *   ?spin=0|1                    intra-op threads spin while waiting for work (default 1, as onnxruntime)
  *   ?warmup=N|0                  side of the WASM warm-up run after session creation (default: the model's tile; 0: none)
  *   ?build=plain|jsep            WebAssembly build of a WASM-only page (default plain; jsep whenever WebGPU may run)
+ *   ?precision=int8|fp32         which model file runs (default: the int8 variant on WASM when the build has one,
+ *                                the float model otherwise; model-choice.ts)
  */
 import { EmsegError } from '../../core/errors.ts';
 import { parseNumberText } from '../../core/number-text.ts';
@@ -18,6 +20,10 @@ import { parseNumberText } from '../../core/number-text.ts';
 export type ProviderName = 'webgpu' | 'wasm';
 /** 'auto' chooses (WebGPU on a hardware adapter, WASM otherwise). */
 export type ProviderRequest = ProviderName | 'auto';
+/** The float model or its int8 variant (web-demo/build.ts ships both when it has the variant). */
+export type Precision = 'int8' | 'fp32';
+/** 'auto': int8 on WASM when the build has it, float otherwise (model-choice.ts). */
+export type PrecisionRequest = Precision | 'auto';
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
 /** The session options the page sets (a subset of onnxruntime-web's InferenceSession.SessionOptions). */
@@ -52,6 +58,8 @@ export interface PageOptions {
   warmupSize: number | undefined;
   /** onnxruntime-web WebAssembly build for a page that runs WASM only. */
   wasmBuild: 'plain' | 'jsep';
+  /** Which model file runs. */
+  precision: PrecisionRequest;
 }
 
 function choice<T extends string>(params: URLSearchParams, name: string, allowed: readonly T[], fallback: T): T {
@@ -82,14 +90,25 @@ export function parsePageOptions(search: string): PageOptions {
     },
     warmupSize: warmupText === null ? undefined : parseNumberText(warmupText, '?warmup', { integer: true, min: 0, max: 4096 }),
     wasmBuild: choice(params, 'build', ['plain', 'jsep'], 'plain'),
+    precision: choice(params, 'precision', ['auto', 'int8', 'fp32'], 'auto'),
   };
+}
+
+/** The same page URL with one option set, the others kept. */
+function withOption(href: string, name: string, value: string): string {
+  const url = new URL(href);
+  url.searchParams.set(name, value);
+  return url.href;
 }
 
 /** The same page with another provider forced (the page's "use the other provider" link). */
 export function withProvider(href: string, provider: ProviderName): string {
-  const url = new URL(href);
-  url.searchParams.set('provider', provider);
-  return url.href;
+  return withOption(href, 'provider', provider);
+}
+
+/** The same page with the other model forced (the page's "Use the float model" / "Use the int8 model" button). */
+export function withPrecision(href: string, precision: Precision): string {
+  return withOption(href, 'precision', precision);
 }
 
 /** The options that differ from the defaults, as `name=value` (for the page's "Runs on" line and bench output). */
@@ -104,5 +123,6 @@ export function describeOverrides(options: PageOptions): string[] {
   if (s.allowSpinning !== d.allowSpinning) parts.push(`spin=${Number(s.allowSpinning)}`);
   if (options.warmupSize !== undefined) parts.push(`warmup=${options.warmupSize}`);
   if (options.wasmBuild !== 'plain') parts.push(`build=${options.wasmBuild}`);
+  if (options.precision !== 'auto') parts.push(`precision=${options.precision}`);
   return parts;
 }

@@ -9,7 +9,7 @@ import { INPUT_NAME, OUTPUT_NAME } from '../../core/contract.ts';
 import { EmsegError } from '../../core/errors.ts';
 import type { TilePredictor } from '../../core/tiling.ts';
 import { parsePageOptions, type DemoSessionOptions, type PageOptions, type ProviderName, type ProviderRequest } from './page-options.ts';
-import { chooseProvider, describeAdapter, type AdapterFacts, type WebGpuProbe } from './provider-choice.ts';
+import { chooseProvider, describeAdapter, type AdapterFacts, type ProviderChoice, type WebGpuProbe } from './provider-choice.ts';
 
 /** The plain (WASM-only) onnxruntime-web build, copied to ort/ beside the JSEP build by web-demo/build.ts. */
 export const ORT_PLAIN_FILES = { mjs: 'ort-wasm-simd-threaded.mjs', wasm: 'ort-wasm-simd-threaded.wasm' } as const;
@@ -124,16 +124,29 @@ function sessionOptions(provider: ProviderName, options: DemoSessionOptions): or
   };
 }
 
+/** The provider a session for `request` will try first, and what WebGPU offers here. */
+export interface ProviderPlan {
+  probe: WebGpuProbe;
+  choice: ProviderChoice;
+}
+
+/** Asks WebGPU what it offers and picks the provider (before the model is downloaded: which model file depends on it). */
+export async function planProvider(request: ProviderRequest): Promise<ProviderPlan> {
+  const probe = await probeWebGpu();
+  return { probe, choice: chooseProvider(request, probe) };
+}
+
 /**
  * Creates a session on the provider chooseProvider picks for `request` (with 'auto', a WebGPU
- * session that fails falls back to WASM). A WASM session then runs once on a zero input of
- * `warmupSize`² pixels (0: not), so that the first slice does not pay for the WebAssembly code's
- * tier-up and the first allocations (measured by bench:web; not done on WebGPU, unmeasured there).
+ * session that fails falls back to WASM, with the same model bytes). `plan`: planProvider's
+ * answer for the same request, if the caller has it already. A WASM session then runs once on a
+ * zero input of `warmupSize`² pixels (0: not), so that the first slice does not pay for the
+ * WebAssembly code's tier-up and the first allocations (measured by bench:web; not done on
+ * WebGPU, unmeasured there).
  */
-export async function createSession(model: Uint8Array, request: ProviderRequest = 'auto', warmupSize = 0): Promise<ChosenSession> {
+export async function createSession(model: Uint8Array, request: ProviderRequest = 'auto', warmupSize = 0, plan?: ProviderPlan): Promise<ChosenSession> {
   const info = configureRuntime();
-  const probe = await probeWebGpu();
-  const choice = chooseProvider(request, probe);
+  const { probe, choice } = plan ?? (await planProvider(request));
   const order: ProviderName[] = request === 'auto' && choice.provider === 'webgpu' ? ['webgpu', 'wasm'] : [choice.provider];
   const failures: string[] = choice.note ? [choice.note] : [];
   for (const provider of order) {

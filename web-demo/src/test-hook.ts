@@ -5,17 +5,33 @@
  *
  *   await emsegDemo.ready()                      // resolves when the model is loaded (or failed)
  *   emsegDemo.provider()                         // { name: 'webgpu' | 'wasm', label, failures, alternative, warmupMs }
+ *   emsegDemo.model()                            // { file, name, version, precision: 'int8' | 'fp32', sha256, threshold, tile, halo } of the model that runs
  *   emsegDemo.maskBase64()                       // current slice's mask, width*height bytes, base64
  *   emsegDemo.probabilityBase64()                // current slice's probability, float32 little-endian, base64
  *   await emsegDemo.runRaw('webgpu', [..], 1, 64, 64)  // model output (number[]) on that provider only
  *   emsegDemo.timings()                          // { step: ms }
  */
 import type { SliceResult } from './segment.ts';
+import type { Precision } from './page-options.ts';
 import { createSession, runRaw, type ChosenSession, type ProviderName } from './runtime.ts';
+
+/** The model file the page runs, and the card values it runs with. */
+export interface RunningModel {
+  /** Path in the build, e.g. model/isbi2012-unet.int8.onnx. */
+  file: string;
+  name: string;
+  version: string;
+  precision: Precision;
+  sha256: string;
+  threshold: number;
+  tile: number;
+  halo: number;
+}
 
 export interface TestHookSources {
   modelBytes: () => Uint8Array | undefined;
   provider: () => { name: ProviderName; label: string; failures: string[]; alternative: ProviderName | undefined; warmupMs: number } | undefined;
+  model: () => RunningModel | undefined;
   result: () => SliceResult | undefined;
   timings: () => Record<string, number>;
 }
@@ -23,6 +39,7 @@ export interface TestHookSources {
 export interface EmsegDemoHook {
   state: () => string | undefined;
   provider: TestHookSources['provider'];
+  model: TestHookSources['model'];
   timings: TestHookSources['timings'];
   /** Size and base64 bytes of the current slice's mask, or undefined before a result. */
   maskBase64: () => { width: number; height: number; threshold: number; base64: string } | undefined;
@@ -48,6 +65,7 @@ export function installTestHook(sources: TestHookSources): void {
   window.emsegDemo = {
     state: () => document.body.dataset.state,
     provider: sources.provider,
+    model: sources.model,
     timings: sources.timings,
     maskBase64: () => {
       const result = sources.result();
