@@ -1,13 +1,16 @@
 /**
- * `npm run bench:web [-- --model file.onnx --rounds 3 --runs 5 --threads 2 --configs a,b]`: where
- * the web demo's WASM time goes, by the page's own timings in headless Chromium.
+ * `npm run bench:web [-- --model file.onnx --int8 file.onnx|none --rounds 3 --runs 5 --threads 2 --configs a,b]`:
+ * where the web demo's WASM time goes, by the page's own timings in headless Chromium.
  *
- * 1. Builds the demo with the model (default models/isbi2012-unet.onnx) into a temp folder and
- *    serves it on 127.0.0.1 with the COOP/COEP headers (cross-origin isolated: WASM threads).
+ * 1. Builds the demo with the model (default models/isbi2012-unet.onnx) and its int8 variant
+ *    (default: `<model>.int8.onnx` beside it when it exists, as web-demo/build.ts does) into a
+ *    temp folder and serves it on 127.0.0.1 with the COOP/COEP headers (cross-origin isolated:
+ *    WASM threads).
  * 2. Each configuration is a set of URL options of the page (web-demo/src/page-options.ts) on top
  *    of `?provider=wasm&threads=<--threads>` (WEB_BENCH_CONFIGS). `old` is the page before issue 15
- *    (JSEP build, onnxruntime-web's default session options, no warm-up); `new` is today's defaults,
- *    `new/<change>` today's defaults with one change.
+ *    (float model, JSEP build, onnxruntime-web's default session options, no warm-up); `new` is
+ *    today's defaults (the int8 model on WASM when the build has one), `new/<change>` today's
+ *    defaults with one change (`new/fp32`: the float model). Default: DEFAULT_WEB_BENCH_CONFIGS.
  * 3. For each round, every configuration in turn (the order rotates each round, so a shared
  *    machine's drift spreads over all): a fresh Chromium (empty profile: nothing cached), open the
  *    page, wait until the model is ready, segment the 512x512 ISBI sample (the first run), then
@@ -20,13 +23,24 @@
  *    threads, machine load.
  * 5. Then, without a browser: the same WebAssembly kernels (onnxruntime-web in Node, same V8, one
  *    thread) against onnxruntime-node (native, one intra-op thread) on the same 512x512 input,
- *    alternating, CPU time per run: how much of the browser's time is the WASM kernels themselves.
+ *    alternating, CPU time per run: how much of the browser's time is the WASM kernels themselves;
+ *    for the float model and, when the build has one, the int8 model.
+ * 6. With an int8 variant: the accuracy of what the page runs, without a browser: V_rand and V_info
+ *    on the validation slices (ISBI_SPLIT.validation) of the float and the int8 file on the WASM
+ *    kernels (onnxruntime-web in Node), and of the int8 file on onnxruntime-node (the figure
+ *    `emseg evaluate` gives), scored by core/evaluation.ts; the int8 kernels of WASM and x86 do not
+ *    give the same output, so the native figure does not stand for the page's.
  */
 import { cpus, loadavg } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { INPUT_NAME } from '../core/contract.ts';
+import { INPUT_NAME, OUTPUT_NAME, type ModelCard } from '../core/contract.ts';
+import { evaluateSlices } from '../core/evaluation.ts';
+import { segmentImage } from '../core/inference.ts';
+import { ISBI_SPLIT, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
+import type { TilePredictor } from '../core/tiling.ts';
+import { decodeTiff } from '../core/tiff.ts';
 import { parseNumberText } from '../core/number-text.ts';
 import { buildWebDemo } from '../web-demo/build.ts';
 import { actAndWait, launchChromium, serveStatic, waitForState } from '../test/browser/harness.ts';
@@ -35,8 +49,10 @@ const SAMPLE = 'samples/isbi2012-train-27.png';
 
 /** Name -> URL options beyond provider and threads. */
 export const WEB_BENCH_CONFIGS: Record<string, string> = {
-  'old': 'build=jsep&arena=0&memPattern=0&warmup=0',
+  'old': 'build=jsep&arena=0&memPattern=0&warmup=0&precision=fp32',
   'new': '',
+  'new/fp32': 'precision=fp32',
+  'new/int8': 'precision=int8',
   'new/jsep-build': 'build=jsep',
   'new/no-arena': 'arena=0&memPattern=0',
   'new/no-warmup': 'warmup=0',
@@ -49,8 +65,13 @@ export const WEB_BENCH_CONFIGS: Record<string, string> = {
   'new/4-threads': 'threads=4',
 };
 
+/** What runs without --configs: the page before issue 15, today's page (int8 on WASM), today's page on the float model (about 4 min on the idle machine). */
+export const DEFAULT_WEB_BENCH_CONFIGS = ['old', 'new', 'new/fp32'] as const;
+
 interface WebBenchArgs {
   model: string;
+  /** The int8 variant to build with: a path, false for none, undefined for the build's default. */
+  int8: string | false | undefined;
   rounds: number;
   runs: number;
   threads: number;
@@ -58,12 +79,13 @@ interface WebBenchArgs {
 }
 
 function parseArgs(args: string[]): WebBenchArgs {
-  const parsed: WebBenchArgs = { model: 'models/isbi2012-unet.onnx', rounds: 3, runs: 5, threads: 2, configs: Object.keys(WEB_BENCH_CONFIGS) };
+  const parsed: WebBenchArgs = { model: 'models/isbi2012-unet.onnx', int8: undefined, rounds: 3, runs: 5, threads: 2, configs: [...DEFAULT_WEB_BENCH_CONFIGS] };
   for (let i = 0; i < args.length; i += 1) {
     const flag = args[i]!;
     const value = args[i + 1];
     if (value === undefined) throw new Error(`${flag}: expected a value`);
     if (flag === '--model') parsed.model = value;
+    else if (flag === '--int8') parsed.int8 = value === 'none' ? false : value;
     else if (flag === '--rounds') parsed.rounds = parseNumberText(value, '--rounds', { integer: true, min: 1 });
     else if (flag === '--runs') parsed.runs = parseNumberText(value, '--runs', { integer: true, min: 1 });
     else if (flag === '--threads') parsed.threads = parseNumberText(value, '--threads', { integer: true, min: 1, max: 16 });
@@ -71,7 +93,7 @@ function parseArgs(args: string[]): WebBenchArgs {
       parsed.configs = value.split(',').map((name) => name.trim());
       const unknown = parsed.configs.filter((name) => !(name in WEB_BENCH_CONFIGS));
       if (unknown.length > 0) throw new Error(`--configs: unknown ${unknown.map((n) => JSON.stringify(n)).join(', ')}; expected names from: ${Object.keys(WEB_BENCH_CONFIGS).join(', ')}`);
-    } else throw new Error(`unknown option ${flag}; expected --model, --rounds, --runs, --threads or --configs`);
+    } else throw new Error(`unknown option ${flag}; expected --model, --int8, --rounds, --runs, --threads or --configs`);
     i += 1;
   }
   if (!existsSync(parsed.model)) throw new Error(`--model ${parsed.model}: no such file`);
@@ -79,7 +101,7 @@ function parseArgs(args: string[]): WebBenchArgs {
 }
 
 /** onnxruntime-web's WASM kernels in Node against onnxruntime-node, one thread each, alternating; CPU ms per run (median of rounds). */
-async function kernelComparison(modelPath: string, rounds: number, say: (line: string) => void): Promise<void> {
+async function kernelComparison(modelPath: string, what: string, rounds: number, say: (line: string) => void): Promise<void> {
   const web = await import('onnxruntime-web');
   const native = await import('onnxruntime-node');
   const bytes = new Uint8Array(readFileSync(modelPath));
@@ -123,14 +145,74 @@ async function kernelComparison(modelPath: string, rounds: number, say: (line: s
     }
   }
   say('');
-  say(`the WASM kernels without a browser, 512x512, medians over ${rounds} rounds of ${runs} runs (CPU time per run moves less than wall time on a shared machine):`);
+  say(`the WASM kernels without a browser, ${what}, 512x512, medians over ${rounds} rounds of ${runs} runs (CPU time per run moves less than wall time on a shared machine):`);
   for (const entry of sessions) say(`${entry.name.padEnd(40)} CPU ${Math.round(median(entry.cpu))} ms, wall ${Math.round(median(entry.wall))} ms per run`);
   say(`WASM / native CPU time per run: ${(median(sessions[0]!.cpu) / median(sessions[1]!.cpu)).toFixed(2)}`);
   for (const entry of sessions) await entry.release();
 }
 
+/**
+ * V_rand / V_info on the validation slices of the float and int8 files on onnxruntime-web's WASM
+ * kernels (Node, one thread) and of the int8 file on onnxruntime-node, plus how many mask pixels
+ * (at the int8 card's threshold) the int8 runs share with the float WASM run.
+ */
+async function wasmAccuracy(floatPath: string, int8Path: string, card: ModelCard, say: (line: string) => void): Promise<void> {
+  const web = await import('onnxruntime-web');
+  const native = await import('onnxruntime-node');
+  web.env.wasm.numThreads = 1;
+  const images = decodeTiff(new Uint8Array(readFileSync(ISBI_TRAIN_IMAGES)), ISBI_TRAIN_IMAGES);
+  const labels = decodeTiff(new Uint8Array(readFileSync(ISBI_TRAIN_LABELS)), ISBI_TRAIN_LABELS);
+  const slices = ISBI_SPLIT.validation.map((index) => ({ index, image: images.pages[index]!, label: labels.pages[index]! }));
+  const tiling = { tile: card.tile, halo: card.halo, sizeMultiple: card.contract.input.sizeMultiple };
+  type Runtime = 'wasm' | 'native';
+  const predictorOf = async (runtime: Runtime, path: string): Promise<{ predictor: TilePredictor; release: () => Promise<void> }> => {
+    const bytes = new Uint8Array(readFileSync(path));
+    if (runtime === 'wasm') {
+      const session = await web.InferenceSession.create(bytes, { executionProviders: ['wasm'], enableCpuMemArena: true, enableMemPattern: true });
+      return {
+        predictor: async (tiles, n, height, width) => (await session.run({ [INPUT_NAME]: new web.Tensor('float32', tiles.slice(), [n, 1, height, width]) }))[OUTPUT_NAME]!.data as Float32Array,
+        release: () => session.release(),
+      };
+    }
+    const session = await native.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+    return {
+      predictor: async (tiles, n, height, width) => (await session.run({ [INPUT_NAME]: new native.Tensor('float32', tiles.slice(), [n, 1, height, width]) }))[OUTPUT_NAME]!.data as Float32Array,
+      release: () => session.release(),
+    };
+  };
+  const runs: Array<[string, Runtime, string]> = [
+    ['float, WASM kernels', 'wasm', floatPath],
+    ['int8, WASM kernels', 'wasm', int8Path],
+    ['int8, onnxruntime-node', 'native', int8Path],
+  ];
+  say('');
+  say(`accuracy on validation slices ${ISBI_SPLIT.validation.join(', ')} (best over thresholds 0.0-1.0; masks at the int8 card's threshold ${card.threshold}):`);
+  let floatMasks: Float32Array[] | undefined;
+  for (const [name, runtime, path] of runs) {
+    const { predictor, release } = await predictorOf(runtime, path);
+    const result = await evaluateSlices(slices, { plain: async (image) => (await segmentImage(image, predictor, tiling)).probability.data }, { threshold: card.threshold });
+    await release();
+    const row = result.rows[0]!;
+    const probabilities = result.probabilities.plain!;
+    floatMasks ??= probabilities;
+    let same = 0;
+    let total = 0;
+    probabilities.forEach((p, k) => {
+      const f = floatMasks![k]!;
+      for (let i = 0; i < p.length; i += 1) if (p[i]! >= card.threshold === f[i]! >= card.threshold) same += 1;
+      total += p.length;
+    });
+    say(
+      `${name.padEnd(24)} V_rand ${row.vRandBest.toFixed(4)} (at ${row.bestThreshold.toFixed(1)}), V_info ${row.vInfoBest.toFixed(4)}; ` +
+        `mask ${((100 * same) / total).toFixed(3)}% identical to the float WASM run`,
+    );
+  }
+}
+
 interface PageFigures {
   label: string;
+  /** The model the page ran: precision and file (emsegDemo.model()). */
+  model: { precision: string; file: string };
   sessionMs: number;
   warmupMs: number;
   firstMs: number;
@@ -192,6 +274,11 @@ async function measurePage(url: string, runs: number): Promise<PageFigures & { c
     const toFirstMaskMs = performance.now() - opened;
     const firstCpuMs = descendantsCpuMs() - cpuFirst;
     const provider = (await page.evaluate(() => window.emsegDemo!.provider()))!;
+    const running = (await page.evaluate(() => window.emsegDemo!.model()))!;
+    const asked = new URL(url).searchParams.get('precision');
+    if (asked && asked !== 'auto' && running.precision !== asked) {
+      throw new Error(`${url}: the page runs the ${running.precision} model (${running.file}), not ${asked}: build with an int8 variant (--int8 <file.onnx>, or <model>.int8.onnx beside the model)`);
+    }
     const first = await page.evaluate(() => window.emsegDemo!.timings());
     const warmMs: number[] = [];
     const cpuBefore = descendantsCpuMs();
@@ -208,6 +295,7 @@ async function measurePage(url: string, runs: number): Promise<PageFigures & { c
     return {
       chromium: browser.version(),
       label: provider.label,
+      model: { precision: running.precision, file: running.file },
       sessionMs: first['Session creation']! - provider.warmupMs,
       warmupMs: provider.warmupMs,
       firstMs: first['Inference']!,
@@ -232,10 +320,15 @@ export async function runBench(args: string[]): Promise<number> {
   const folder = mkdtempSync(join(tmpdir(), 'emseg-bench-web-'));
   const server = { close: async () => undefined } as { url?: string; close: () => Promise<void> };
   try {
-    const build = await buildWebDemo({ outDir: join(folder, 'dist'), model: options.model });
+    const build = await buildWebDemo({ outDir: join(folder, 'dist'), model: options.model, int8: options.int8 });
     Object.assign(server, await serveStatic(build.outDir));
-    const card = build.manifest.model!.card;
-    say(`model ${options.model} (${card.name}@${card.version}), sample ${SAMPLE} (512x512, one tile), onnxruntime-web ${build.manifest.ort.version}`);
+    const shipped = build.manifest.model!;
+    say(`model ${options.model} (${shipped.card.name}@${shipped.card.version}), sample ${SAMPLE} (512x512, one tile), onnxruntime-web ${build.manifest.ort.version}`);
+    say(
+      shipped.int8
+        ? `int8 variant ${shipped.int8.file} (${shipped.int8.card.name}@${shipped.int8.card.version}): \`new\` runs it, \`new/fp32\` and \`old\` the float model`
+        : 'no int8 variant in the build: every configuration runs the float model (`new/int8` fails)',
+    );
     const results = new Map<string, PageFigures[]>(options.configs.map((name) => [name, []]));
     let chromium = '';
     for (let round = 0; round < options.rounds; round += 1) {
@@ -250,7 +343,7 @@ export async function runBench(args: string[]): Promise<number> {
         say(
           `round ${round + 1} ${name.padEnd(18)} first ${Math.round(figures.firstMs)} ms, warm ${figures.warmMs.map((v) => Math.round(v)).join('/')} ms, ` +
             `CPU ${Math.round(figures.firstCpuMs)} ms first, ${Math.round(figures.warmCpuMs)} ms per warm run; ` +
-            `again: session ${Math.round(figures.revisit.sessionMs)} ms, first ${Math.round(figures.revisit.firstMs)} ms  (${figures.label}; load ${load()})`,
+            `again: session ${Math.round(figures.revisit.sessionMs)} ms, first ${Math.round(figures.revisit.firstMs)} ms  (${figures.model.precision}, ${figures.label}; load ${load()})`,
         );
       }
     }
@@ -258,7 +351,7 @@ export async function runBench(args: string[]): Promise<number> {
     say(`Chromium ${chromium} headless, medians over ${options.rounds} rounds (ms; warm = median of each page's ${options.runs} warm runs):`);
     say('session: creation without warm-up; first, warm: the Inference timing; CPU: of all Chromium processes per run; to mask: from opening the page to the first mask');
     say('again: the page opened again in the same browser (caches warm)');
-    const head = ['session', 'warm-up', 'first', 'warm', 'CPU 1st', 'CPU warm', 'to mask', 'again: session', 'first', 'warm/old', 'first/old', 'CPU warm/old', 'threads'];
+    const head = ['session', 'warm-up', 'first', 'warm', 'CPU 1st', 'CPU warm', 'to mask', 'again: session', 'first', 'warm/old', 'first/old', 'CPU warm/old', 'threads', 'model'];
     say(`${'configuration'.padEnd(18)} ${head.map((h) => h.padStart(Math.max(7, h.length))).join(' ')}`);
     const summary = (name: string) => {
       const list = results.get(name)!;
@@ -273,6 +366,7 @@ export async function runBench(args: string[]): Promise<number> {
         againFirst: median(list.map((f) => f.revisit.firstMs)),
         toMask: median(list.map((f) => f.toFirstMaskMs)),
         label: list[0]!.label,
+        precision: list[0]!.model.precision,
       };
     };
     const old = options.configs.includes('old') ? summary('old') : undefined;
@@ -281,10 +375,21 @@ export async function runBench(args: string[]): Promise<number> {
       const ratio = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '-').padStart(8);
       const threads = /(\d+) threads/.exec(s.label)?.[1] ?? (s.label.includes('single thread') ? '1' : '?');
       const cells = [s.session, s.warmup, s.first, s.warm, s.firstCpu, s.cpu, s.toMask, s.againSession, s.againFirst].map((v) => String(Math.round(v)));
-      cells.push(ratio(s.warm, old?.warm), ratio(s.first, old?.first), ratio(s.cpu, old?.cpu), threads);
+      cells.push(ratio(s.warm, old?.warm), ratio(s.first, old?.first), ratio(s.cpu, old?.cpu), threads, s.precision);
       say(`${name.padEnd(18)} ${cells.map((cell, i) => cell.trim().padStart(Math.max(7, head[i]!.length))).join(' ')}`);
     }
-    await kernelComparison(options.model, options.rounds, say);
+    if (options.configs.includes('new') && options.configs.includes('new/fp32')) {
+      const [int8, float] = [summary('new'), summary('new/fp32')];
+      if (int8.precision !== float.precision) {
+        say(`new (${int8.precision}) / new/fp32 (${float.precision}): warm ${(int8.warm / float.warm).toFixed(2)}, first ${(int8.first / float.first).toFixed(2)}, CPU warm ${(int8.cpu / float.cpu).toFixed(2)}, session ${(int8.session / float.session).toFixed(2)}`);
+      }
+    }
+    await kernelComparison(options.model, `float model (${options.model})`, options.rounds, say);
+    if (shipped.int8) {
+      const int8Path = join(build.outDir, shipped.int8.file);
+      await kernelComparison(int8Path, `int8 model (${shipped.int8.file} of the build)`, options.rounds, say);
+      await wasmAccuracy(options.model, int8Path, shipped.int8.card, say);
+    }
     say(`load average after: ${load()}`);
     return 0;
   } finally {
