@@ -4,7 +4,8 @@
  * page downloads and runs the int8 file, says so (name@version, int8), takes threshold and tile
  * from the int8 card, and its probability map and mask match core segmentImage on
  * onnxruntime-node with the same int8 file; "Use the float model" reloads it on the float model,
- * which matches onnxruntime-node's float output, and offers the int8 model back.
+ * which matches onnxruntime-node's float output, and offers the int8 model back; on WebGPU the
+ * page runs the float model and offers no int8 switch.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -28,7 +29,12 @@ describeBrowser('web demo with an int8 variant', () => {
   const slice = decodeTiff(new Uint8Array(readFileSync('data/isbi2012/train-volume.tif')), 'train-volume.tif').pages[27]!;
 
   beforeAll(async () => {
-    session = await openDemoPage({ int8: true, editInt8Card: (card) => ({ ...card, threshold: INT8_THRESHOLD, tile: INT8_TILE }) });
+    session = await openDemoPage({
+      int8: true,
+      editInt8Card: (card) => ({ ...card, threshold: INT8_THRESHOLD, tile: INT8_TILE }),
+      // WebGPU (SwiftShader without a GPU) for the last test: the float model there.
+      chromiumArgs: ['--enable-unsafe-webgpu'],
+    });
     ({ demo, page, consoleLines } = session);
     page.on('request', (request) => {
       if (request.url().includes('/model/')) modelRequests.push(new URL(request.url()).pathname);
@@ -167,5 +173,15 @@ describeBrowser('web demo with an int8 variant', () => {
     await Promise.all([page.waitForURL(/precision=int8/), page.getByRole('button', { name: 'Use the int8 model' }).click()]);
     expect(await waitForState(page, ['ready', 'error']), consoleLines.join('\n')).toBe('ready');
     expect((await page.evaluate(() => window.emsegDemo!.model()))?.precision).toBe('int8');
+  });
+
+  it('runs the float model on WebGPU, with no int8 switch', async () => {
+    await page.goto(`${session.url}?provider=webgpu`);
+    expect(await waitForState(page, ['ready', 'error']), consoleLines.join('\n')).toBe('ready');
+    expect((await page.evaluate(() => window.emsegDemo!.provider()))?.name).toBe('webgpu');
+    expect(await page.evaluate(() => window.emsegDemo!.model())).toMatchObject({ file: `model/${demo.model.card.name}.onnx`, precision: 'fp32' });
+    expect(await page.getAttribute('#model-file', 'data-precision')).toBe('fp32');
+    expect(await page.locator('#precision-switch').isVisible()).toBe(false);
+    expect(modelRequests.at(-1)).toBe(`/model/${demo.model.card.name}.onnx`);
   });
 });
