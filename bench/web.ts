@@ -327,8 +327,12 @@ export async function runBench(args: string[]): Promise<number> {
     say(
       shipped.int8
         ? `int8 variant ${shipped.int8.file} (${shipped.int8.card.name}@${shipped.int8.card.version}): \`new\` runs it, \`new/fp32\` and \`old\` the float model`
-        : 'no int8 variant in the build: every configuration runs the float model (`new/int8` fails)',
+        : 'no int8 variant in the build: every configuration runs the float model',
     );
+    const wantInt8 = options.configs.filter((name) => new URLSearchParams(WEB_BENCH_CONFIGS[name]).get('precision') === 'int8');
+    if (!shipped.int8 && wantInt8.length > 0) {
+      throw new Error(`--configs ${wantInt8.join(',')}: the build has no int8 variant (--int8 <file.onnx>, or <model>.int8.onnx beside the model)`);
+    }
     const results = new Map<string, PageFigures[]>(options.configs.map((name) => [name, []]));
     let chromium = '';
     for (let round = 0; round < options.rounds; round += 1) {
