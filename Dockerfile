@@ -50,7 +50,7 @@ COPY package.json ./
 COPY bin/emseg.js ./bin/
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/web-demo/dist ./web-demo/dist
-COPY models/isbi2012-unet.onnx models/isbi2012-unet.json ./models/
+COPY models/isbi2012-unet.onnx models/isbi2012-unet.json models/isbi2012-unet.int8.onnx models/isbi2012-unet.int8.json ./models/
 
 ENV NODE_ENV=production \
     EMSEG_EP=cuda,cpu \
