@@ -38,14 +38,16 @@ describe('model card facts', () => {
     expect(card.contract.preprocessingSteps?.length).toBeGreaterThan(0);
   });
 
-  it('fill the shipped card, which predates them, without changing what it has', () => {
-    expect(shipped.licence).toBeUndefined();
-    const filled = withModelFacts(shipped);
+  it('fill a card that predates them (the shipped card without them), without changing what it has', () => {
+    const { licence: _licence, intendedUse: _intendedUse, limitations: _limitations, ...older } = shipped;
+    const { preprocessingSteps: _steps, ...olderContract } = shipped.contract;
+    const old = { ...older, contract: olderContract } as typeof shipped;
+    const filled = withModelFacts(old);
     expect(filled.licence?.data).toMatch(/ISBI 2012.*Cardona et al\. 2010/);
     expect(filled.limitations?.join(' ')).toMatch(/4 x 4 nm pixels/);
     expect(filled.contract.preprocessingSteps?.join(' ')).toMatch(/multiples of 16/);
-    expect({ ...filled, licence: undefined, intendedUse: undefined, limitations: undefined, contract: shipped.contract }).toEqual({ ...shipped, licence: undefined, intendedUse: undefined, limitations: undefined });
-    const own = withModelFacts({ ...shipped, licence: { model: 'Apache-2.0', data: 'CC-BY-4.0' } });
+    expect({ ...filled, licence: undefined, intendedUse: undefined, limitations: undefined, contract: old.contract }).toEqual({ ...old, licence: undefined, intendedUse: undefined, limitations: undefined });
+    const own = withModelFacts({ ...old, licence: { model: 'Apache-2.0', data: 'CC-BY-4.0' } });
     expect(own.licence).toEqual({ model: 'Apache-2.0', data: 'CC-BY-4.0' });
   });
 

@@ -20,7 +20,7 @@ function withField(path: string, value: unknown): Record<string, unknown> {
 describe('parseModelCard', () => {
   it('accepts the shipped card and the default card, keeping unknown fields', () => {
     const card = parseModelCard(shipped, 'shipped');
-    expect(card.threshold).toBe(0.4);
+    expect(card.threshold).toBe(shipped['threshold']);
     expect((card.training as Record<string, unknown>)['status']).toBe('completed');
     expect(parseModelCard({ ...shipped, futureField: 'kept' }, 'x')).toMatchObject({ futureField: 'kept' });
     expect(parseModelCard(defaultModelCard('bare'), 'default').name).toBe('bare');
@@ -68,7 +68,7 @@ describe('parseModelCard', () => {
 describe('segmentOptionsFromCard', () => {
   const card = parseModelCard(shipped, 'shipped') as ModelCard;
   it("gives the card's threshold, TTA, tile, halo and size multiple", () => {
-    expect(segmentOptionsFromCard({ ...card, tile: 256, halo: 16, tta: true })).toEqual({ threshold: 0.4, tta: true, tile: 256, halo: 16, sizeMultiple: 16 });
+    expect(segmentOptionsFromCard({ ...card, tile: 256, halo: 16, tta: true })).toEqual({ threshold: card.threshold, tta: true, tile: 256, halo: 16, sizeMultiple: 16 });
     expect(segmentOptionsFromCard({ ...card, tta: undefined }).tta).toBe(false);
   });
   it('lets defined overrides win and ignores undefined ones', () => {

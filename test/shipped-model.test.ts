@@ -11,7 +11,7 @@ import { segmentOptionsFromCard } from '../core/card-options.ts';
 import { INPUT_NAME, OUTPUT_NAME } from '../core/contract.ts';
 import { scoreProbabilities } from '../core/evaluation.ts';
 import { segmentImage } from '../core/inference.ts';
-import { ISBI_SPLIT, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
+import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 import { parseModelCardJson } from '../core/model-card.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { loadOnnxModel } from '../serve/session.ts';
@@ -43,18 +43,20 @@ describe('the shipped model', () => {
     expect(model.session.inputNames).toEqual([INPUT_NAME]);
     expect(model.session.outputNames).toEqual([OUTPUT_NAME]);
     expect(model.card.contract.input.sizeMultiple).toBe(2 ** model.card.architecture.depth);
-    expect(model.card.training?.split).toEqual({ train: [...ISBI_SPLIT.train], validation: [...ISBI_SPLIT.validation] });
+    // scripts/make-default-model.sh: slices 0-22 train, 23-26 choose (the card's validation split), 27-29 report.
+    expect(model.card.training?.split).toEqual({ train: Array.from({ length: 23 }, (_, i) => i), validation: [23, 24, 25, 26] });
   });
 
   it('scores a held-out slice well, at the card threshold', async () => {
-    const index = ISBI_SPLIT.validation[0]!;
+    const index = 27; // a test slice: it chose nothing (scripts/make-default-model.sh)
     const [images, labels] = await Promise.all([readImageFile(ISBI_TRAIN_IMAGES), readImageFile(ISBI_TRAIN_LABELS)]);
     const slice = { image: images.pages[index]!, label: labels.pages[index]! };
     const { probability } = await segmentImage(slice.image, model.predictor, segmentOptionsFromCard(model.card));
     const row = scoreProbabilities([slice], [probability.data], model.card.threshold);
-    // The card reports V_rand 0.985 and Dice 0.939 over slices 25-29; one slice gets a margin.
+    // The card reports V_rand 0.979, Dice 0.902 and pixel error 0.145 over the test slices 27-29
+    // at its threshold 0.8 (chosen for V_rand); one slice gets a margin.
     expect(row.vRandBest).toBeGreaterThan(0.95);
-    expect(row.dice).toBeGreaterThan(0.9);
-    expect(row.pixelError).toBeLessThan(0.15);
+    expect(row.dice).toBeGreaterThan(0.85);
+    expect(row.pixelError).toBeLessThan(0.2);
   });
 });

@@ -33,9 +33,9 @@ describe('renderCurveSvg', () => {
     expect(svg).not.toContain('NaN');
   });
 
-  it("reads the older log names (the shipped model's log), where vRand was the best over the sweep", async () => {
+  it("reads the older log names (the log of the model shipped before 2026-12-02, kept as a fixture), where vRand was the best over the sweep", async () => {
     const { readLog } = await import('../train/log.ts');
-    const best = readLog('models/isbi2012-unet.train.log.jsonl').find((l) => l.type === 'validation' && l.step === 1750);
+    const best = readLog('test/fixtures/train-log-older-names.jsonl').find((l) => l.type === 'validation' && l.step === 1750);
     expect(best).toMatchObject({ vRandBest: 0.9851559421262686, bestThreshold: 0.4, threshold: 0.5, vRand: 0.9829474323546021, vInfo: 0.9837252015046882 });
     expect(best).not.toHaveProperty('vRandAtThreshold');
   });
