@@ -8,13 +8,17 @@
  *      other block flipped, so the montage continues across block edges);
  *    - a `slices`-slice slice-side x slice-side 8-bit OME-Zarr volume of the same kind.
  *    Both are written chunk by chunk with the project's own sinks, so building needs no memory either.
- * 2. For each input, a child process (this file with --child) loads the model, runs the bare
- *    predictor (one session.run per call, --tile-batch tiles of the model's tile size, an ISBI
- *    slice normalized) for half of --bare-seconds, then `predictLarge` to an OME-Zarr mask (the
- *    statistics pass, reading, blending and writing included), then the bare predictor again; it
- *    reports tiles, seconds and its peak RSS (getrusage maxRSS: the whole child, model included;
- *    also the peak after the bare runs alone, i.e. what onnxruntime itself takes).
- * 3. Prints per input: tiles/s, the bare tiles/s, the ratio, the peak RSS and the load; targets:
+ * 2. For each input, three child processes (this file with --child-bare / --child), one after the
+ *    other, so that each has the cores alone and its own peak RSS:
+ *    - bare `session.run` in the child's main thread (--tile-batch tiles of the model's tile size,
+ *      an ISBI slice normalized, back to back) for half of --bare-seconds;
+ *    - `predictLarge` to an OME-Zarr mask as `emseg predict` runs it: the model in a worker thread,
+ *      the statistics pass, reading, blending and writing on the main thread; it reports tiles,
+ *      seconds, the share of the time the model was running, and its peak RSS (getrusage maxRSS:
+ *      the whole child, model included);
+ *    - the bare runs again, for the other half.
+ * 3. Prints per input: tiles/s, the bare tiles/s (both bare children together), the ratio, the
+ *    peak RSS and the load; targets:
  *    ratio >= 0.85 and peak RSS <= 1.5 GiB. The full sizes take hours on a 2-core CPU; pass
  *    smaller --side/--slices/--slice-side for a quick run.
  */
@@ -108,73 +112,99 @@ async function fillSink(sink: VolumeSink, isbi: readonly GreyImage[]): Promise<v
   await sink.close();
 }
 
-interface ChildReport {
+interface PredictReport {
   tiles: number;
   predictSeconds: number;
-  bareTilesPerSecond: number;
+  /** Seconds the model was running a call (one call at a time): what the pipeline kept it busy. */
+  modelBusySeconds: number;
   maxRssBytes: number;
-  /** Peak RSS after the model's warm-up and the first bare runs, before predicting: the model's share. */
-  bareRssBytes: number;
   tile: number;
 }
 
-/** In the child: bare runs, predictLarge, bare runs; prints a JSON report. */
-async function child(input: string, out: string, args: BenchArgs): Promise<void> {
+interface BareReport {
+  tiles: number;
+  seconds: number;
+  maxRssBytes: number;
+}
+
+/**
+ * In a child: bare `session.run` in this process's main thread, `--tile-batch` tiles of the model's
+ * tile size (an ISBI slice normalized) per call, back to back for `seconds` after one warm-up call.
+ */
+async function bareChild(args: BenchArgs, seconds: number): Promise<void> {
   const { loadOnnxModel } = await import('../serve/session.ts');
-  const { predictLarge } = await import('../serve/predict-large.ts');
   const model = await loadOnnxModel(args.model, { providers: args.providers });
   const tile = model.card.tile;
   const isbi = (await readImageFile('data/isbi2012/test-volume.tif')).pages[0]!;
   const normalized = normalizeSlice(isbi);
   const tiles = new Float32Array(args.tileBatch * tile * tile);
   for (let i = 0; i < tiles.length; i++) tiles[i] = normalized[i % normalized.length]!;
-  let bareTiles = 0;
-  let bareSeconds = 0;
-  const bare = async (seconds: number) => {
-    const start = performance.now();
-    do {
-      await model.predictor(tiles, args.tileBatch, tile, tile);
-      bareTiles += args.tileBatch;
-    } while (performance.now() - start < seconds * 1000);
-    bareSeconds += (performance.now() - start) / 1000;
-  };
   await model.predictor(tiles, args.tileBatch, tile, tile); // warm-up
-  await bare(args.bareSeconds / 2);
-  const bareRssBytes = process.resourceUsage().maxRSS * 1024;
+  let count = 0;
   const start = performance.now();
-  const result = await predictLarge(input, out, model, { tileBatch: args.tileBatch });
-  const predictSeconds = (performance.now() - start) / 1000;
-  await bare(args.bareSeconds / 2);
+  do {
+    await model.predictor(tiles, args.tileBatch, tile, tile);
+    count += args.tileBatch;
+  } while (performance.now() - start < seconds * 1000);
+  const report: BareReport = { tiles: count, seconds: (performance.now() - start) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
   await model.close();
-  const report: ChildReport = {
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** In a child: `predictLarge` as `emseg predict` runs it (the model in a worker thread); prints a JSON report. */
+async function predictChild(input: string, out: string, args: BenchArgs): Promise<void> {
+  const { loadOnnxModelInWorker } = await import('../serve/worker-model.ts');
+  const { predictLarge } = await import('../serve/predict-large.ts');
+  const model = await loadOnnxModelInWorker(args.model, { providers: args.providers });
+  let modelBusySeconds = 0;
+  const timed = {
+    card: model.card,
+    predictor: async (...call: Parameters<typeof model.predictor>) => {
+      const started = performance.now();
+      try {
+        return await model.predictor(...call);
+      } finally {
+        modelBusySeconds += (performance.now() - started) / 1000;
+      }
+    },
+  };
+  await model.predictor(new Float32Array(model.card.tile * model.card.tile), 1, model.card.tile, model.card.tile); // warm-up
+  const start = performance.now();
+  const result = await predictLarge(input, out, timed, { tileBatch: args.tileBatch });
+  const predictSeconds = (performance.now() - start) / 1000;
+  await model.close();
+  const report: PredictReport = {
     tiles: result.tilesPredicted,
     predictSeconds,
-    bareTilesPerSecond: bareTiles / bareSeconds,
+    modelBusySeconds,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    bareRssBytes,
-    tile,
+    tile: model.card.tile,
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-function runChild(input: string, out: string, args: string[]): Promise<ChildReport> {
+function runChild<T>(childArgs: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const self = fileURLToPath(import.meta.url);
-    const proc = spawn(process.execPath, ['bin/emseg-bench.js', 'large', '--child', input, out, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['bin/emseg-bench.js', 'large', ...childArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d));
     proc.on('error', reject);
     proc.on('close', (code) => {
       const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${self} --child exited with ${code}: ${stdout.slice(-500)}`));
-      else resolve(JSON.parse(line) as ChildReport);
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`bench:large ${childArgs[0]} exited with ${code}: ${stdout.slice(-500)}`));
+      else resolve(JSON.parse(line) as T);
     });
   });
 }
 
 export async function runBench(argv: string[]): Promise<number> {
   if (argv[0] === '--child') {
-    await child(argv[1]!, argv[2]!, parseArgs(argv.slice(3)));
+    await predictChild(argv[1]!, argv[2]!, parseArgs(argv.slice(3)));
+    return 0;
+  }
+  if (argv[0] === '--child-bare') {
+    const args = parseArgs(argv.slice(1));
+    await bareChild(args, args.bareSeconds);
     return 0;
   }
   const args = parseArgs(argv);
@@ -208,20 +238,25 @@ export async function runBench(argv: string[]): Promise<number> {
     }
     say(`load before: ${uptime()}`);
     for (const c of cases) {
-      let start = performance.now();
+      const start = performance.now();
       await c.build();
       say(`${c.name}: built in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-      start = performance.now();
-      const report = await runChild(c.input, join(dir, `${c.name.replace(/\W+/g, '-')}-mask.ome.zarr`), passArgs);
+      const halfBare = [...passArgs.slice(0, -2), '--bare-seconds', String(args.bareSeconds / 2)];
+      const before = await runChild<BareReport>(['--child-bare', ...halfBare]);
+      const report = await runChild<PredictReport>(['--child', c.input, join(dir, `${c.name.replace(/\W+/g, '-')}-mask.ome.zarr`), ...passArgs]);
+      const after = await runChild<BareReport>(['--child-bare', ...halfBare]);
       const rate = report.tiles / report.predictSeconds;
-      const ratio = rate / report.bareTilesPerSecond;
+      const bareRate = (before.tiles + after.tiles) / (before.seconds + after.seconds);
+      const ratio = rate / bareRate;
       worst = Math.max(worst, report.maxRssBytes);
       say(
-        `${c.name}: ${report.tiles} tiles of ${report.tile}x${report.tile} in ${report.predictSeconds.toFixed(1)} s = ${rate.toFixed(2)} tiles/s; ` +
-          `bare session.run ${report.bareTilesPerSecond.toFixed(2)} tiles/s; ratio ${ratio.toFixed(3)} (target >= 0.85); ` +
-          `peak RSS ${(report.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; ${(report.bareRssBytes / GIB).toFixed(2)} GiB after the bare runs alone); load ${uptime().replace(/^.*load average: /, '')}`,
+        `${c.name}: ${report.tiles} tiles of ${report.tile}x${report.tile} in ${report.predictSeconds.toFixed(1)} s = ${rate.toFixed(2)} tiles/s ` +
+          `(model busy ${((100 * report.modelBusySeconds) / report.predictSeconds).toFixed(0)}% of the time); ` +
+          `bare session.run ${bareRate.toFixed(2)} tiles/s (before ${(before.tiles / before.seconds).toFixed(2)}, after ${(after.tiles / after.seconds).toFixed(2)}); ` +
+          `ratio ${ratio.toFixed(3)} (target >= 0.85); ` +
+          `peak RSS ${(report.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; a bare session alone ${(Math.max(before.maxRssBytes, after.maxRssBytes) / GIB).toFixed(2)} GiB); load ${uptime().replace(/^.*load average: /, '')}`,
       );
-      rmSync(c.input, { recursive: true, force: true });
+      if (!args.keep) rmSync(c.input, { recursive: true, force: true });
     }
   } finally {
     if (!args.keep) rmSync(dir, { recursive: true, force: true });

@@ -4,9 +4,9 @@
  * in-memory pipeline (core/inference.ts segmentImage) on every slice, because it runs the same
  * steps with the same figures:
  *
- *   1. a streaming pass per slice computes its mean and variance with SliceStatistics
- *      (core/normalize.ts), fed full-width bands of rows in the slice's row-major order: the same
- *      float64 sums, in the same order, as normalizeSlice on the whole slice;
+ *   1. a streaming pass per slice (two for float slices) computes its mean and variance with
+ *      SliceStatistics (core/normalize.ts), fed full-width bands of rows in the slice's row-major
+ *      order: the same float64 figures as normalizeSlice on the whole slice;
  *   2. the tiles are those of planTiles (core/tiling.ts) for the whole slice (the same global grid,
  *      mirror padding past the right and bottom edges read by extractTile from the region the tile
  *      covers); each output chunk adds the weighted predictions of the tiles that overlap it with
@@ -23,6 +23,7 @@
  * resumed or sharded run writes exactly what an uninterrupted single run writes.
  * Platform-neutral.
  */
+import { withBlockCache } from './block-cache.ts';
 import { chunkOrder, shardOf, WHOLE_JOB, type Shard } from './chunk-plan.ts';
 import { DEFAULT_THRESHOLD } from './contract.ts';
 import { EmsegError } from './errors.ts';
@@ -81,6 +82,21 @@ export interface VolumeSegmentation {
 
 export const DEFAULT_STRIPE_WIDTH = 16384;
 const DEFAULT_STATISTICS_BAND_PIXELS = 1 << 24;
+/** Most bytes of decoded input blocks the tile pass keeps (core/block-cache.ts). */
+const MAX_BLOCK_CACHE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Blocks the tile pass keeps so that it decodes each input block once: those under one band of
+ * tiles across a stripe (the chunk rows' tiles reach a tile height above and below them), with a
+ * column of blocks to spare on either side; at most MAX_BLOCK_CACHE_BYTES.
+ */
+function blockCacheSize(source: VolumeSource, stripePixels: number, chunkHeight: number, tileHeight: number): number {
+  const { blockWidth = 1, blockHeight = 1 } = source;
+  const across = Math.ceil(Math.min(stripePixels + 2 * tileHeight, source.width) / blockWidth) + 2;
+  const down = Math.ceil((chunkHeight + 2 * tileHeight) / blockHeight) + 1;
+  const blockBytes = blockWidth * blockHeight * (source.bitDepth / 8);
+  return Math.max(1, Math.min(across * down, Math.floor(MAX_BLOCK_CACHE_BYTES / blockBytes)));
+}
 
 function checkRegion(image: GreyImage, box: Box, name: string, z: number): GreyImage {
   if (image.width !== box.width || image.height !== box.height || image.data.length !== box.width * box.height) {
@@ -94,20 +110,25 @@ function checkRegion(image: GreyImage, box: Box, name: string, z: number): GreyI
 
 /**
  * The normalization of slice `z` of a source, read in bands of whole rows: the same mean and scale
- * as normalizeSlice on the slice in memory (two passes, the second skipped for a constant slice).
+ * as normalizeSlice on the slice in memory (one pass for 8/16-bit slices; a second for float
+ * slices that are not constant).
  */
 export async function streamSliceNormalization(source: VolumeSource, z: number, bandPixels = DEFAULT_STATISTICS_BAND_PIXELS): Promise<SliceNormalization> {
   const { width, height } = source;
-  const rows = Math.max(1, Math.floor(bandPixels / width));
+  // Bands of whole block rows, so that no block is decoded twice in one pass.
+  const blockRows = source.blockHeight ?? 1;
+  const rows = Math.max(1, Math.floor(bandPixels / width / blockRows)) * blockRows;
+  // Each band is read block by block (a whole tile or chunk decodes without a copy per sample).
+  const blocks = withBlockCache(source, { maxBlocks: Math.ceil(width / (source.blockWidth ?? width)) * Math.ceil(rows / blockRows) });
   const statistics = new SliceStatistics();
   const pass = async (add: (data: ArrayLike<number>) => void) => {
     for (let y = 0; y < height; y += rows) {
       const box = { x: 0, y, width, height: Math.min(rows, height - y) };
-      add(checkRegion(await source.readRegion(z, box), box, source.name, z).data);
+      add(checkRegion(await blocks.readRegion(z, box), box, source.name, z).data);
     }
   };
   await pass((data) => statistics.addPixels(data));
-  if (!statistics.constant) await pass((data) => statistics.addSquaredDeviations(data));
+  if (!statistics.constant && statistics.needsSecondPass) await pass((data) => statistics.addSquaredDeviations(data));
   return statistics.normalization();
 }
 
@@ -203,13 +224,14 @@ export async function segmentVolume(
     return found;
   };
 
+  const blocks = withBlockCache(source, { maxBlocks: blockCacheSize(source, stripeChunks * sink.chunkWidth, sink.chunkHeight, tileHeight) });
   const readTiles = async (batch: readonly TileRef[]): Promise<Float32Array> => {
     const tiles = new Float32Array(batch.length * tilePixels);
     await Promise.all(
       batch.map(async (ref, k) => {
         const normalization = await normalizationOf(ref.z);
         const box = tileSourceBox(ref.box, width, height);
-        const raw = checkRegion(await source.readRegion(ref.z, box), box, source.name, ref.z);
+        const raw = checkRegion(await blocks.readRegion(ref.z, box), box, source.name, ref.z);
         const region = { data: applyNormalization(raw.data, normalization), box, sliceWidth: width, sliceHeight: height };
         extractTile(region, ref.box, tiles, k * tilePixels);
       }),
@@ -231,9 +253,14 @@ export async function segmentVolume(
     tilesDone += batch.length;
   };
 
+  // One chunk's blended sums and probabilities, reused chunk after chunk (a chunk is written before
+  // the next one is assembled).
+  const chunkPixels = sink.chunkWidth * sink.chunkHeight;
+  const sums = new Float64Array(chunkPixels);
+  const probabilities = new Float32Array(chunkPixels);
   const assemble = (position: number): Float32Array => {
     const box = chunkBox(grid, todo[position]!);
-    const probability = new Float32Array(box.width * box.height);
+    const probability = probabilities.subarray(0, box.width * box.height);
     const refs = chunkTiles[position]!;
     if (single) {
       const data = predictions.get(refs[0]!.key)!;
@@ -243,7 +270,7 @@ export async function segmentVolume(
       }
       return probability;
     }
-    const sum = new Float64Array(box.width * box.height);
+    const sum = sums.subarray(0, box.width * box.height).fill(0);
     const rowStart = (y: number) => (y - box.y) * box.width - box.x;
     for (const ref of refs) {
       addWeightedTile(sum, rowStart, box, predictions.get(ref.key)!, 0, ref.box, across, down);

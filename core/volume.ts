@@ -29,6 +29,12 @@ export interface VolumeSource {
   /** 8 and 16: unsigned integers; 32: float32 (core/image.ts). */
   readonly bitDepth: BitDepth;
   readonly pixelSize?: PixelSize;
+  /**
+   * The source's native block (a TIFF tile or strip, a Zarr chunk's y and x), when it decodes in
+   * blocks: a region aligned to it decodes nothing twice (core/block-cache.ts uses it).
+   */
+  readonly blockWidth?: number;
+  readonly blockHeight?: number;
   /** Pixels of slice `z` inside `box` (which lies inside the slice), as a box.width x box.height image. */
   readRegion(z: number, box: Box): Promise<GreyImage>;
   close(): Promise<void>;

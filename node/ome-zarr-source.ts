@@ -119,6 +119,9 @@ export class OmeZarrSource implements VolumeSource {
   readonly height: number;
   readonly depth: number;
   readonly bitDepth: BitDepth;
+  /** The chunks' x and y extent (core/block-cache.ts reads whole chunks through them). */
+  readonly blockWidth: number;
+  readonly blockHeight: number;
 
   private constructor(
     readonly name: string,
@@ -133,6 +136,8 @@ export class OmeZarrSource implements VolumeSource {
     this.height = at('y');
     this.depth = at('z');
     this.bitDepth = BIT_DEPTHS[array.dtype]!;
+    this.blockWidth = array.chunks[axes.indexOf('x')]!;
+    this.blockHeight = array.chunks[axes.indexOf('y')]!;
   }
 
   static async open(path: string, options: OmeZarrSourceOptions = {}): Promise<OmeZarrSource> {

@@ -22,7 +22,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import './tiff-bounded-decoders.ts';
-import { markByteOrder, segmentBytes } from './tiff-bounded-decoders.ts';
+import { BOUNDED_COMPRESSIONS, boundedDecoderFor, markByteOrder, segmentBytes } from './tiff-bounded-decoders.ts';
 import { EmsegError, isEmsegError } from '../core/errors.ts';
 import { interleavedToGrey } from '../core/grey.ts';
 import type { BitDepth, GreyImage, PixelArray } from '../core/image.ts';
@@ -91,6 +91,12 @@ interface PageInfo {
   readonly bytesPerSample: number;
   /** Bytes from the IFD's pixel data to this page's (an ImageJ stack stored with a single IFD). */
   readonly shift: number;
+  /** The Compression tag. */
+  readonly compression: number;
+  /** The Predictor tag (1: none). */
+  readonly predictor: number;
+  /** The page's bounded decoder, made at the first whole-segment read. */
+  decoder?: ReturnType<typeof boundedDecoderFor>;
 }
 
 function tagNumbers(value: unknown): number[] {
@@ -108,6 +114,9 @@ export class TiffVolume implements VolumeSource {
   readonly height: number;
   readonly depth: number;
   readonly bitDepth: BitDepth;
+  /** The pages' tile or strip size, when every page is compressed or tiled with the same one (core/block-cache.ts). */
+  readonly blockWidth: number | undefined;
+  readonly blockHeight: number | undefined;
   private constructor(
     readonly name: string,
     private readonly source: FileHandleSource,
@@ -121,6 +130,10 @@ export class TiffVolume implements VolumeSource {
     this.height = first.image.getHeight();
     this.depth = pages.length;
     this.bitDepth = kind.format !== 3 && kind.format !== 2 && (kind.bits === 8 || kind.bits === 16) ? kind.bits : 32;
+    // Uncompressed strips are read row by row straight from the file: nothing to decode twice.
+    const blocked = pages.every((page) => !page.raw && page.segmentWidth === first.segmentWidth && page.segmentHeight === first.segmentHeight);
+    this.blockWidth = blocked ? first.segmentWidth : undefined;
+    this.blockHeight = blocked ? first.segmentHeight : undefined;
   }
 
   static async open(path: string, options: TiffVolumeOptions = {}): Promise<TiffVolume> {
@@ -215,6 +228,8 @@ export class TiffVolume implements VolumeSource {
     await this.checkSegments(page, box);
     let raster: ArrayLike<number>;
     try {
+      const segment = await this.readWholeSegment(page, box);
+      if (segment) return this.toGrey(page, segment, box);
       raster = (await page.image.readRasters({ window: [box.x, box.y, box.x + box.width, box.y + box.height], interleave: true })) as unknown as ArrayLike<number>;
     } catch (error) {
       throw asEmsegError(error, this.name, `page ${page.index}`, this.source.fileSize);
@@ -241,6 +256,42 @@ export class TiffVolume implements VolumeSource {
       bytes.set(await this.source.readAt(at, length), row * length);
     }
     return decodeSamples(bytes, this.kind, page.bytesPerSample, this.littleEndian);
+  }
+
+  /**
+   * The samples of a region that is exactly one tile or strip (cropped at the image's right and
+   * bottom edges), decoded by the bounded decoders and taken as they are: what core/block-cache.ts
+   * asks for. Undefined for any other region or codec (JPEG, an empty segment), which readRasters
+   * reads; its per-sample copy costs about as much as the inflate, so the common case skips it.
+   * The caller checked the segment lies inside the file.
+   */
+  private async readWholeSegment(page: PageInfo, box: Box): Promise<ArrayLike<number> | undefined> {
+    const { segmentWidth, segmentHeight } = page;
+    const whole = box.x % segmentWidth === 0 && box.y % segmentHeight === 0 &&
+      box.width === Math.min(segmentWidth, this.width - box.x) && box.height === Math.min(segmentHeight, this.height - box.y);
+    const codec = BOUNDED_COMPRESSIONS.has(page.compression) || (page.compression === 1 && page.predictor === 1);
+    if (!whole || !codec) return undefined;
+    const directory = page.image.fileDirectory;
+    const index = (box.y / segmentHeight) * Math.ceil(this.width / segmentWidth) + box.x / segmentWidth;
+    const offset = Number(await directory.loadValueIndexed(page.tiled ? 'TileOffsets' : 'StripOffsets', index));
+    const count = Number(await directory.loadValueIndexed(page.tiled ? 'TileByteCounts' : 'StripByteCounts', index));
+    if (count === 0) return undefined;
+    const stored = await this.source.readAt(offset, count);
+    page.decoder ??= page.compression === 1 ? undefined : boundedDecoderFor(page.compression, directory);
+    const decoded = page.decoder ? new Uint8Array(await (await page.decoder).decode(stored.buffer)) : stored;
+    const pixelBytes = page.samples * page.bytesPerSample;
+    const rowBytes = segmentWidth * pixelBytes;
+    if (decoded.length < rowBytes * (box.height - 1) + box.width * pixelBytes) {
+      throw corrupt(this.name, this.source.fileSize, `page ${page.index} ${page.tiled ? 'tile' : 'strip'} ${index} holds ${decoded.length} bytes, fewer than its ${box.width}x${box.height} pixels`);
+    }
+    let bytes: Uint8Array;
+    if (box.width === segmentWidth) bytes = decoded.subarray(0, rowBytes * box.height);
+    else {
+      bytes = new Uint8Array(box.width * pixelBytes * box.height);
+      for (let row = 0; row < box.height; row += 1) bytes.set(decoded.subarray(row * rowBytes, row * rowBytes + box.width * pixelBytes), row * box.width * pixelBytes);
+    }
+    // decodeSamples reads through a DataView: an unaligned view is fine, but copy so the result owns its buffer.
+    return decodeSamples(bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice(), this.kind, page.bytesPerSample, this.littleEndian);
   }
 
   /** Every tile or strip the region touches must lie inside the file. */
@@ -382,7 +433,8 @@ async function describePage(name: string, image: GeoTIFFImage, index: number, ma
     throw new EmsegError('E_TOO_LARGE', `${name}: page ${index}: one ${tiled ? 'tile' : 'strip'} of ${segmentWidth}x${segmentHeight} pixels decodes to ${bytes} bytes, over the limit of ${maxSegmentBytes}; rewrite the file tiled (e.g. tifffile's tile=(512, 512))`);
   }
   const bytesPerSample = Math.max(1, Math.floor((bits[0] ?? 8) / 8));
-  return { image, index, tiled, segmentWidth, segmentHeight, samples, whiteIsZero: photometric === 0, raw, bytesPerSample, shift: 0 };
+  const predictor = (await value('Predictor')) ?? 1;
+  return { image, index, tiled, segmentWidth, segmentHeight, samples, whiteIsZero: photometric === 0, raw, bytesPerSample, shift: 0, compression, predictor };
 }
 
 /** Raw sample bytes in the file's byte order -> uint8, uint16 or float32 (the other kinds, exactly up to 2^24). */

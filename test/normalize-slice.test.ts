@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeImage } from '../core/image.ts';
-import { normalizedImage, normalizeSlice } from '../core/normalize.ts';
+import { normalizedImage, normalizeSlice, SliceStatistics } from '../core/normalize.ts';
 
 describe('normalizeSlice (the contract preprocessing)', () => {
   it('gives zero mean and unit variance over the slice, worked by hand', () => {
@@ -35,4 +35,26 @@ describe('normalizeSlice (the contract preprocessing)', () => {
     expect(variance).toBeCloseTo(1, 5);
     expect(normalizedImage(makeImage(3, 2, Uint8Array.from(values))).data).toEqual(a);
   });
+
+  it('counts 8- and 16-bit slices in one pass with the figures of the two-pass float sums, fed whole or in pieces', () => {
+    let state = 7;
+    const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    for (const data of [Uint8Array.from({ length: 5000 }, () => Math.floor(next() * 256)), Uint16Array.from({ length: 5000 }, () => Math.floor(next() * 65536))]) {
+      const counted = new SliceStatistics();
+      counted.addPixels(data);
+      expect(counted.needsSecondPass).toBe(false);
+      const asFloat = new SliceStatistics();
+      asFloat.addPixels(Float64Array.from(data));
+      expect(asFloat.needsSecondPass).toBe(true);
+      asFloat.addSquaredDeviations(Float64Array.from(data));
+      const a = counted.normalization();
+      const b = asFloat.normalization();
+      expect(a.mean).toBe(b.mean); // a sum of integers is exact either way
+      expect(Math.abs(a.scale - b.scale) / b.scale).toBeLessThan(1e-12);
+      const pieces = new SliceStatistics();
+      for (let at = 0; at < data.length; at += 333) pieces.addPixels(data.subarray(at, at + 333));
+      expect(pieces.normalization()).toEqual(a);
+    }
+  });
 });
+

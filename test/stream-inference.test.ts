@@ -55,17 +55,19 @@ const neighbourMix: TilePredictor = async (tiles, n, height, width) => {
 
 const TILING = { tile: 64, halo: 8, sizeMultiple: 16 };
 
-async function streamed(slices: GreyImage[], predictor: TilePredictor, chunk: [number, number], options: Parameters<typeof segmentVolume>[3] = {}) {
-  const source = new MemoryVolumeSource(slices);
+type Block = { width: number; height: number } | undefined;
+
+async function streamed(slices: GreyImage[], predictor: TilePredictor, chunk: [number, number], options: Parameters<typeof segmentVolume>[3] = {}, block?: Block) {
+  const source = new MemoryVolumeSource(slices, block);
   const sampleType = options.output === 'probability' ? 'float32' : 'uint8';
   const sink = new MemoryVolumeSink(source.width, source.height, source.depth, chunk[0], chunk[1], sampleType);
   const result = await segmentVolume(source, sink, predictor, options);
   return { sink, source, result };
 }
 
-async function expectSameAsInMemory(slices: GreyImage[], predictor: TilePredictor, chunk: [number, number], options: Record<string, unknown> = {}) {
-  const probability = await streamed(slices, predictor, chunk, { ...TILING, ...options, output: 'probability' });
-  const mask = await streamed(slices, predictor, chunk, { ...TILING, ...options, output: 'mask' });
+async function expectSameAsInMemory(slices: GreyImage[], predictor: TilePredictor, chunk: [number, number], options: Record<string, unknown> = {}, block?: Block) {
+  const probability = await streamed(slices, predictor, chunk, { ...TILING, ...options, output: 'probability' }, block);
+  const mask = await streamed(slices, predictor, chunk, { ...TILING, ...options, output: 'mask' }, block);
   for (const [z, slice] of slices.entries()) {
     const expected = await segmentImage(slice, predictor, { ...TILING, ...options });
     const got = probability.sink.slice(z).data;
@@ -147,6 +149,31 @@ describe('segmentVolume equals segmentImage', () => {
     expect(result.tilesPredicted).toBe(plan.xs.length * plan.ys.length);
     expect(tilesSeen).toBe(plan.xs.length * plan.ys.length);
     expect(source.largestRead).toBeLessThanOrEqual(Math.max(64 * 64, 3 * width));
+  });
+});
+
+describe('a source read in blocks (tiled TIFF, Zarr chunks)', () => {
+  const BLOCKS = [{ width: 24, height: 20 }, { width: 64, height: 64 }, { width: 300, height: 7 }];
+
+  it('gives the same output as the in-memory path', async () => {
+    for (const block of BLOCKS) {
+      await expectSameAsInMemory([image8(130, 129, 3), image8(130, 129, 4)], neighbourMix, [32, 32], { tileBatch: 3, stripeWidth: 64 }, block);
+    }
+  });
+
+  it('reads every block whole, once in the statistics pass (8-bit: one pass) and once in the tile pass', async () => {
+    const [width, height] = [300, 260];
+    for (const block of BLOCKS) {
+      const { source } = await streamed([image8(width, height, 2)], plusOne, [32, 32], { ...TILING, tileBatch: 3, stripeWidth: 96, statisticsBandPixels: 3000 }, block);
+      const reads = new Map<string, number>();
+      for (const { box } of source.reads) {
+        expect(box.x % block.width === 0 && box.y % block.height === 0, JSON.stringify(box)).toBe(true);
+        expect(box.width === Math.min(block.width, width - box.x) && box.height === Math.min(block.height, height - box.y), JSON.stringify(box)).toBe(true);
+        reads.set(`${box.x},${box.y}`, (reads.get(`${box.x},${box.y}`) ?? 0) + 1);
+      }
+      expect(reads.size).toBe(Math.ceil(width / block.width) * Math.ceil(height / block.height));
+      expect([...reads.values()].every((count) => count === 2), `${block.width}x${block.height}`).toBe(true);
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTiffVolume } from '../node/tiff-volume.ts';
+import { withBlockCache } from '../core/block-cache.ts';
 import { decodeTiff, encodeTiff } from '../core/tiff.ts';
 import { makeImage, makeStack } from '../core/image.ts';
 import { pythonCanRun, runPythonJson } from './helpers/python.ts';
@@ -89,15 +90,25 @@ describe.skipIf(!canRun)('TIFF volume reader on files written by tifffile', () =
     ['u16-big-tiles-be', 16, u16],
     ['f32-big-tiles-be-deflate', 32, f32],
     ['i16-strips', 32, i16],
-  ] as const)('%s: size, depth, sample type and every pixel of a region of each slice', async (name, bitDepth, pattern) => {
+  ] as const)('%s: size, depth, sample type and every pixel of a region of each slice, also read tile by tile', async (name, bitDepth, pattern) => {
     const volume = await openTiffVolume(join(folder, `${name}.tif`));
     expect([volume.width, volume.height, volume.depth, volume.bitDepth]).toEqual([W, H, D, bitDepth]);
+    // Whole tiles and strips take the reader's direct path; uncompressed strips have no blocks.
+    const blocks = withBlockCache(volume, { maxBlocks: 2 });
+    expect(blocks === volume).toBe(name === 'u8-strips-none' || name === 'i16-strips');
+    const expectedOf = (image: { data: ArrayLike<number> }, box: typeof region, z: number) => {
+      const expected = new (image.data.constructor as new (n: number) => Uint8Array)(box.width * box.height);
+      for (let y = 0; y < box.height; y += 1) for (let x = 0; x < box.width; x += 1) expected[y * box.width + x] = pattern(box.x + x, box.y + y, z);
+      return expected;
+    };
     for (let z = 0; z < D; z += 1) {
       const image = await volume.readRegion(z, region);
       expect(image.data.constructor).toBe(bitDepth === 8 ? Uint8Array : bitDepth === 16 ? Uint16Array : Float32Array);
-      const expected = new (image.data.constructor as new (n: number) => Uint8Array)(region.width * region.height);
-      for (let y = 0; y < region.height; y += 1) for (let x = 0; x < region.width; x += 1) expected[y * region.width + x] = pattern(region.x + x, region.y + y, z);
-      expect(image.data).toEqual(expected);
+      expect(image.data).toEqual(expectedOf(image, region, z));
+      const all = { x: 0, y: 0, width: W, height: H };
+      const whole = await blocks.readRegion(z, all);
+      expect(whole.data.constructor).toBe(image.data.constructor);
+      expect(whole.data).toEqual(expectedOf(whole, all, z));
     }
     const corner = await volume.readRegion(D - 1, { x: W - 1, y: H - 1, width: 1, height: 1 });
     expect([...corner.data]).toEqual([pattern(W - 1, H - 1, D - 1)]);

@@ -146,8 +146,10 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
     throw new EmsegError('E_NOT_FOUND', `--model ${DEFAULT_MODEL}: no such file; train and convert a model (emseg train, emseg convert) or pass --model <file.onnx>`);
   }
   const { fileSha256, predictLarge } = await import('../../serve/predict-large.ts');
-  const { loadOnnxModel } = await import('../../serve/session.ts');
-  const model = await loadOnnxModel(modelPath, {
+  // In a worker thread: onnxruntime-node's session.run blocks its thread, and reading, blending
+  // and writing the chunks overlap with the inference only when that thread is not this one.
+  const { loadOnnxModelInWorker } = await import('../../serve/worker-model.ts');
+  const model = await loadOnnxModelInWorker(modelPath, {
     ...(args.ep === undefined ? {} : { providers: String(args.ep) }),
     log: (message) => process.stderr.write(`emseg: warning: ${message}\n`),
   });

@@ -17,8 +17,17 @@ export class MemoryVolumeSource implements VolumeSource {
   readonly reads: { z: number; box: Box }[] = [];
   /** Largest region read, in pixels. */
   largestRead = 0;
+  /** A native block size, as a tiled file's (core/block-cache.ts); none by default. */
+  readonly blockWidth?: number;
+  readonly blockHeight?: number;
+  /** Throws on reads after this many (a disk error). */
+  failAfterReads = Infinity;
 
-  constructor(readonly slices: readonly GreyImage[]) {
+  constructor(readonly slices: readonly GreyImage[], block?: { width: number; height: number }) {
+    if (block) {
+      this.blockWidth = block.width;
+      this.blockHeight = block.height;
+    }
     this.width = slices[0]!.width;
     this.height = slices[0]!.height;
     this.depth = slices.length;
@@ -30,6 +39,7 @@ export class MemoryVolumeSource implements VolumeSource {
     if (box.x < 0 || box.y < 0 || box.x + box.width > this.width || box.y + box.height > this.height || box.width < 1 || box.height < 1) {
       throw new RangeError(`region ${JSON.stringify(box)} outside ${this.width}x${this.height}`);
     }
+    if (this.reads.length >= this.failAfterReads) throw new Error('read failed');
     this.reads.push({ z, box });
     this.largestRead = Math.max(this.largestRead, box.width * box.height);
     const data = new (slice.data.constructor as new (n: number) => PixelArray)(box.width * box.height);
