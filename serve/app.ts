@@ -178,6 +178,7 @@ export function createApp(options: AppOptions): EmsegApp {
       const batcher = createBatchingPredictor(model.predictor, {
         ...batching,
         maxConcurrentRuns: batching.concurrentRuns,
+        loneRequest: () => segmentRequests <= 1,
         onBatch: metrics.observeBatch,
       });
       state = { status: 'ready', model, batcher };

@@ -9,7 +9,9 @@
  *   fight over the same intra-op threads; on a GPU one stream is what the session has). While the
  *   session is busy, calls accumulate; when it frees, the next batch starts at once.
  * - A batch with fewer than `maxBatch` tiles starts once its oldest call has waited `maxWaitMs`
- *   (Triton's max queue delay), so calls that queued behind a running batch go at once.
+ *   (Triton's max queue delay), so calls that queued behind a running batch go at once. When
+ *   `loneRequest()` says only one request is in the server, no other request's tiles can join: the
+ *   batch starts after the calls made in the same turn of the event loop (the pages of one stack).
  * - Each caller gets its own slice of the output back. A call whose signal aborts before its
  *   batch starts leaves the queue and rejects with the signal's reason.
  */
@@ -22,6 +24,8 @@ export interface BatchingOptions {
   maxWaitMs?: number;
   /** Session calls running at the same time. Default 1. */
   maxConcurrentRuns?: number;
+  /** True when only one request is in the server (the caller's count): an idle batch then skips maxWaitMs. Default: never. */
+  loneRequest?: () => boolean;
   /** Told about every session call: tiles, calls merged, tile shape, and its duration in seconds. */
   onBatch?: (batch: BatchReport) => void;
 }
@@ -70,7 +74,8 @@ export function createBatchingPredictor(predictor: TilePredictor, options: Batch
 
   const queue: PendingCall[] = [];
   let running = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the pending start of a waiting batch, when there is one. */
+  let timer: (() => void) | undefined;
 
   const sameShape = (a: PendingCall, b: PendingCall) => a.height === b.height && a.width === b.width;
 
@@ -107,11 +112,19 @@ export function createBatchingPredictor(predictor: TilePredictor, options: Batch
       const waitLeft = first.arrived + maxWaitMs - performance.now();
       if (waitLeft > 0 && tilesReadyFor(first) < maxBatch) {
         if (timer === undefined) {
-          timer = setTimeout(() => {
+          const go = () => {
             timer = undefined;
             flush();
             schedule();
-          }, waitLeft);
+          };
+          // A lone request: only its own calls of this turn can join (setImmediate runs after them).
+          if (options.loneRequest?.()) {
+            const immediate = setImmediate(go);
+            timer = () => clearImmediate(immediate);
+          } else {
+            const timeout = setTimeout(go, waitLeft);
+            timer = () => clearTimeout(timeout);
+          }
         }
         return;
       }
@@ -123,7 +136,7 @@ export function createBatchingPredictor(predictor: TilePredictor, options: Batch
   function flush(): void {
     if (running >= maxConcurrentRuns) return;
     if (timer !== undefined) {
-      clearTimeout(timer);
+      timer();
       timer = undefined;
     }
     const batch = takeBatch();

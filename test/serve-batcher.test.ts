@@ -99,6 +99,20 @@ describe('createBatchingPredictor', () => {
     expect(batcher.pendingTiles).toBe(0);
   });
 
+  it('does not wait maxWaitMs for a lone request, but still merges the calls it makes in one turn', async () => {
+    const { calls, predictor } = recordingPredictor(0);
+    let lone = true;
+    const batcher = createBatchingPredictor(predictor, { maxBatch: 8, maxWaitMs: 1000, loneRequest: () => lone });
+    const started = performance.now();
+    await Promise.all([batcher.predict(tilesOf(1, 4, 4, 1), 1, 4, 4), batcher.predict(tilesOf(2, 4, 4, 2), 2, 4, 4)]);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(calls).toEqual([{ n: 3, height: 4, width: 4 }]);
+    lone = false; // another request in the server: wait for its tiles as before
+    const waited = performance.now();
+    await batcher.predict(tilesOf(1, 4, 4, 3), 1, 4, 4);
+    expect(performance.now() - waited).toBeGreaterThanOrEqual(990);
+  });
+
   it('checks its options', () => {
     const { predictor } = recordingPredictor();
     expect(() => createBatchingPredictor(predictor, { maxBatch: 0 })).toThrow(/maxBatch/);
