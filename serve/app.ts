@@ -291,8 +291,10 @@ export function createApp(options: AppOptions): EmsegApp {
   app.openapi(segmentRoute, async (c) => {
     const { model, batcher } = readyModel();
     const query = c.req.valid('query');
+    const readStarted = performance.now();
     const { bytes, name } = await readUpload(c);
     const plan = inspectUpload(bytes, name, query, limits);
+    const readMs = performance.now() - readStarted;
 
     const controller = new AbortController();
     const timeoutError = new ProblemError(503, `the request took longer than the limit of ${timeoutMs} ms`, {
@@ -319,7 +321,7 @@ export function createApp(options: AppOptions): EmsegApp {
       const { decodeMs, inferMs, encodeMs } = answer.timings;
       return c.body(answer.body as Uint8Array<ArrayBuffer>, 200, {
         'Content-Type': answer.contentType,
-        'Server-Timing': `queue;dur=${queueMs.toFixed(1)}, decode;dur=${decodeMs.toFixed(1)}, infer;dur=${inferMs.toFixed(1)}, encode;dur=${encodeMs.toFixed(1)}`,
+        'Server-Timing': `read;dur=${readMs.toFixed(1)}, queue;dur=${queueMs.toFixed(1)}, decode;dur=${decodeMs.toFixed(1)}, infer;dur=${inferMs.toFixed(1)}, encode;dur=${encodeMs.toFixed(1)}`,
         'X-Emseg-Provider': model.provider,
         'X-Emseg-Pages': String(answer.pages),
         'X-Emseg-Model': `${model.card.name}@${model.card.version}`,

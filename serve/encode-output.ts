@@ -14,20 +14,27 @@ import { encodePng } from '../node/png.ts';
 
 export const CONTENT_TYPES: Record<OutputFormat, string> = { png: 'image/png', tiff: 'image/tiff' };
 
+export interface EncodeSegmentationOptions {
+  /** zlib level of PNG answers, 0-9 (node/png.ts; default 6). The server answers at 1: a 512x512 mask in about 1.5 ms instead of 4, 32 KB instead of 12. */
+  pngCompressionLevel?: number;
+}
+
 export async function encodeSegmentation(
   stack: ImageStack,
   result: StackSegmentation,
   output: OutputKind,
   format: OutputFormat,
   name: string,
+  options: EncodeSegmentationOptions = {},
 ): Promise<Uint8Array> {
+  const png = options.pngCompressionLevel === undefined ? {} : { compressionLevel: options.pngCompressionLevel };
   if (format === 'png' && stack.pages.length > 1) {
     throw new EmsegError('E_BAD_ARGUMENT', `${name}: has ${stack.pages.length} pages, but a PNG holds one`);
   }
   if (output === 'overlay') {
     if (format !== 'png') throw new EmsegError('E_BAD_ARGUMENT', `${name}: an overlay is written as PNG, not ${format}`);
-    return encodePng(overlayMask(stack.pages[0]!, result.mask.pages[0]!, MEMBRANE_OVERLAY));
+    return encodePng(overlayMask(stack.pages[0]!, result.mask.pages[0]!, MEMBRANE_OVERLAY), png);
   }
-  if (output === 'mask') return format === 'png' ? encodePng(result.mask.pages[0]!) : encodeTiff(result.mask);
-  return format === 'png' ? encodePng(quantizeProbability(result.probability.pages[0]!)) : encodeTiff(result.probability);
+  if (output === 'mask') return format === 'png' ? encodePng(result.mask.pages[0]!, png) : encodeTiff(result.mask);
+  return format === 'png' ? encodePng(quantizeProbability(result.probability.pages[0]!), png) : encodeTiff(result.probability);
 }

@@ -59,7 +59,7 @@ export const SegmentQuerySchema = z.object({
 export type SegmentQuery = z.infer<typeof SegmentQuerySchema>;
 
 const TIMING_HEADERS = {
-  'Server-Timing': { description: 'queue, decode, infer and encode durations in ms', schema: { type: 'string' as const } },
+  'Server-Timing': { description: 'read (the upload), queue, decode, infer and encode durations in ms', schema: { type: 'string' as const } },
   'X-Emseg-Provider': { description: 'execution provider that ran the model', schema: { type: 'string' as const } },
   'X-Emseg-Pages': { description: 'pages segmented', schema: { type: 'integer' as const } },
 };

@@ -130,7 +130,8 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
     pagesAtOnce: deps.pagesAtOnce ?? 4,
   });
   const inferMs = lap();
-  const body = await encodeSegmentation(stack, result, plan.output, plan.outputFormat, plan.name);
+  // zlib level 1: an answer's PNG is written for one client, once; its encoding is on every request's latency.
+  const body = await encodeSegmentation(stack, result, plan.output, plan.outputFormat, plan.name, { pngCompressionLevel: 1 });
   const encodeMs = lap();
   return { body, contentType: CONTENT_TYPES[plan.outputFormat], pages: stack.pages.length, timings: { decodeMs, inferMs, encodeMs } };
 }
