@@ -16,9 +16,8 @@
  * Memory is bounded: tiles are predicted in the order the chunks need them (core/chunk-plan.ts),
  * `tileBatch` per predictor call, and each predicted tile is dropped after the last chunk that
  * uses it; about two rows of tiles across one stripe (default 16384 pixels wide) are held,
- * whatever the size of the volume, and the decoded
- * input blocks under them (core/block-cache.ts, so that overlapping tiles decode each block once;
- * at most MAX_BLOCK_CACHE_BYTES). The next call's tiles are read while the model runs: a predictor
+ * whatever the size of the volume, and the decoded input blocks under them (core/block-cache.ts,
+ * so that overlapping tiles decode each block once; at most MAX_BLOCK_CACHE_BYTES). The next call's tiles are read while the model runs: a predictor
  * that runs off this thread (serve/worker-model.ts) lets reading and writing overlap inference.
  *
  * Resuming and sharding: chunks the sink already holds (isChunkComplete) are skipped; only the
