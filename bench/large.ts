@@ -26,7 +26,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { GreyImage } from '../core/image.ts';
 import { parseNumberText } from '../core/number-text.ts';
 import { normalizeSlice } from '../core/normalize.ts';
@@ -211,7 +210,7 @@ export async function runBench(argv: string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   if (!existsSync(args.model)) throw new Error(`${args.model}: no such model`);
   const dir = mkdtempSync(join(tmpdir(), 'emseg-bench-large-'));
-  const passArgs = ['--model', args.model, '--ep', args.providers, '--tile-batch', String(args.tileBatch), '--bare-seconds', String(args.bareSeconds)];
+  const passArgs = (bareSeconds: number) => ['--model', args.model, '--ep', args.providers, '--tile-batch', String(args.tileBatch), '--bare-seconds', String(bareSeconds)];
   let worst = 0;
   try {
     const isbi = (await readImageFile('data/isbi2012/train-volume.tif')).pages;
@@ -241,10 +240,9 @@ export async function runBench(argv: string[]): Promise<number> {
       const start = performance.now();
       await c.build();
       say(`${c.name}: built in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-      const halfBare = [...passArgs.slice(0, -2), '--bare-seconds', String(args.bareSeconds / 2)];
-      const before = await runChild<BareReport>(['--child-bare', ...halfBare]);
-      const report = await runChild<PredictReport>(['--child', c.input, join(dir, `${c.name.replace(/\W+/g, '-')}-mask.ome.zarr`), ...passArgs]);
-      const after = await runChild<BareReport>(['--child-bare', ...halfBare]);
+      const before = await runChild<BareReport>(['--child-bare', ...passArgs(args.bareSeconds / 2)]);
+      const report = await runChild<PredictReport>(['--child', c.input, join(dir, `${c.name.replace(/\W+/g, '-')}-mask.ome.zarr`), ...passArgs(args.bareSeconds)]);
+      const after = await runChild<BareReport>(['--child-bare', ...passArgs(args.bareSeconds / 2)]);
       const rate = report.tiles / report.predictSeconds;
       const bareRate = (before.tiles + after.tiles) / (before.seconds + after.seconds);
       const ratio = rate / bareRate;

@@ -32,10 +32,10 @@ export class SliceStatistics {
   private floatSum = 0;
   private floatSquares = 0;
   private floatPixels = false;
+  private floatMin = Infinity;
+  private floatMax = -Infinity;
   /** Pixels per value of the 8- or 16-bit pixels (float64 counts: exact up to 2^53 pixels). */
   private histogram: Float64Array | undefined;
-  min = Infinity;
-  max = -Infinity;
 
   /** First pass: count, sum, min and max of some pixels, in order. */
   addPixels(data: ArrayLike<number>): void {
@@ -52,7 +52,7 @@ export class SliceStatistics {
       this.count += n;
       return;
     }
-    let { floatSum: sum, min, max } = this;
+    let { floatSum: sum, floatMin: min, floatMax: max } = this;
     for (let i = 0; i < n; i++) {
       const v = data[i]!;
       sum += v;
@@ -60,8 +60,8 @@ export class SliceStatistics {
       if (v > max) max = v;
     }
     this.floatSum = sum;
-    this.min = min;
-    this.max = max;
+    this.floatMin = min;
+    this.floatMax = max;
     this.count += n;
     this.floatPixels ||= n > 0;
   }
@@ -99,7 +99,7 @@ export class SliceStatistics {
   /** True when every pixel is equal (the slice then normalizes to zeros); after the first pass. */
   get constant(): boolean {
     const { min, max } = this.histogramFigures();
-    return Math.min(min, this.min) === Math.max(max, this.max);
+    return Math.min(min, this.floatMin) === Math.max(max, this.floatMax);
   }
 
   /** True when float pixels were added: their squared deviations need `addSquaredDeviations`. */

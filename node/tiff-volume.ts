@@ -290,8 +290,7 @@ export class TiffVolume implements VolumeSource {
       bytes = new Uint8Array(box.width * pixelBytes * box.height);
       for (let row = 0; row < box.height; row += 1) bytes.set(decoded.subarray(row * rowBytes, row * rowBytes + box.width * pixelBytes), row * box.width * pixelBytes);
     }
-    // decodeSamples reads through a DataView: an unaligned view is fine, but copy so the result owns its buffer.
-    return decodeSamples(bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice(), this.kind, page.bytesPerSample, this.littleEndian);
+    return decodeSamples(bytes, this.kind, page.bytesPerSample, this.littleEndian);
   }
 
   /** Every tile or strip the region touches must lie inside the file. */
