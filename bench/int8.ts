@@ -4,8 +4,9 @@
  *
  * 1. Latency: both files in onnxruntime-node (CPU provider, graph optimization 'all') in this
  *    process, batch 1, 512x512 (a normalized ISBI test slice), for each `--threads` setting
- *    (default "default,1": onnxruntime's default intra-op thread count, which the issue's criterion
- *    uses, then one thread, as each of the server's inference workers runs); 2 warm-up runs each,
+ *    (default "default,1": emseg's default intra-op thread count, the machine's physical cores
+ *    (node/inference-cores.ts), which the issue's criterion uses, then one thread, as each of the
+ *    server's inference workers runs); 2 warm-up runs each,
  *    then `--reps` rounds that run both models in alternating order, so a shared machine's drift
  *    hits both alike. Median and mean ms, speedup = fp32 median / int8 median.
  * 2. Accuracy: `emseg evaluate <model> --ep cpu --slices 25-29 --json ...` (the CLI, dist/ must be
@@ -23,6 +24,7 @@ import { ISBI_TEST_IMAGES } from '../core/isbi-data.ts';
 import { parseNumberText } from '../core/number-text.ts';
 import { modelInput } from '../convert/quantize/calibrate.ts';
 import { readImageFile } from '../node/image-files.ts';
+import { inferenceCores } from '../node/inference-cores.ts';
 
 export const KEEP_SPEEDUP = 1.3;
 export const KEEP_VRAND_DROP = 0.003;
@@ -67,7 +69,7 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.le
 const load = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(', ')} on ${cpus().length} cores`;
 
 async function latency(paths: [string, string], reps: number, threads: number): Promise<[number[], number[]]> {
-  const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', ...(threads > 0 ? { intraOpNumThreads: threads } : {}) };
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads > 0 ? threads : inferenceCores() };
   const sessions = await Promise.all(paths.map((path) => ort.InferenceSession.create(path, options)));
   const stack = await readImageFile(ISBI_TEST_IMAGES);
   const feeds = { [INPUT_NAME]: modelInput(stack.pages[0]!, 16) };
@@ -117,7 +119,7 @@ export async function runBench(args: string[]): Promise<number> {
   say(`fp32 ${options.model}, int8 ${options.int8}; ${cpus()[0]?.model ?? 'cpu'}; ${load()}`);
   let speedup = 0;
   for (const threads of options.threads) {
-    const label = threads === 0 ? 'default threads' : `${threads} thread${threads > 1 ? 's' : ''}`;
+    const label = threads === 0 ? `default threads (${inferenceCores()}: the physical cores)` : `${threads} thread${threads > 1 ? 's' : ''}`;
     say(`latency: onnxruntime-node ${ort.env.versions.common} cpu, ${label}, 512x512 batch 1, ${options.reps} alternating rounds`);
     const [fp32, int8] = await latency([options.model, options.int8], options.reps, threads);
     const ratio = median(fp32) / median(int8);

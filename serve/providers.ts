@@ -15,6 +15,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { EmsegError } from '../core/errors.ts';
+import { inferenceCores } from '../node/inference-cores.ts';
 
 export const DEFAULT_PROVIDERS = 'cuda,cpu';
 
@@ -65,7 +66,10 @@ export interface CreateSessionOptions {
   log?: (message: string) => void;
   /** The full error of each failed provider, with what to install. Default: nothing. */
   debug?: (message: string) => void;
-  /** Extra onnxruntime session options (executionProviders is set here). Default graph optimization 'all'. */
+  /**
+   * Extra onnxruntime session options (executionProviders is set here). Default graph optimization
+   * 'all', and on the CPU provider intraOpNumThreads = inferenceCores() (node/inference-cores.ts).
+   */
   sessionOptions?: Omit<ort.InferenceSession.SessionOptions, 'executionProviders'>;
   /** Name of the model in messages. Default 'model'. */
   what?: string;
@@ -115,6 +119,8 @@ export async function createSessionWithFallback(
     try {
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         graphOptimizationLevel: 'all',
+        // On the CPU provider, explicit threads: onnxruntime's own default can miscount cores (node/inference-cores.ts).
+        ...(provider === 'cpu' ? { intraOpNumThreads: inferenceCores() } : {}),
         ...options.sessionOptions,
         executionProviders: [provider],
       };

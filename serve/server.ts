@@ -7,11 +7,11 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { createApp, stderrLog, type EmsegApp, type ServedModel, type ServerLog } from './app.ts';
 import type { ServeConfig } from './config.ts';
 import { HTTP_TIMEOUTS, hardenHttpServer } from './http-hardening.ts';
 import { EmsegError } from '../core/errors.ts';
+import { inferenceCores } from '../node/inference-cores.ts';
 
 /** A loaded model the server can close when it stops (serve/session.ts's loadOnnxModel result). */
 export interface ClosableModel extends ServedModel {
@@ -41,7 +41,7 @@ export interface InferencePlan {
 export function inferencePlan(
   provider: string,
   config: Pick<ServeConfig, 'inferenceWorkers' | 'intraOpThreads' | 'loneRequestThreads'>,
-  cores = availableParallelism(),
+  cores = inferenceCores(),
 ): InferencePlan {
   const cpu = provider === 'cpu';
   const workers = config.inferenceWorkers > 0 ? config.inferenceWorkers : cpu ? Math.min(2, cores) : 1;

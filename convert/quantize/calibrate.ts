@@ -14,6 +14,7 @@ import type { GreyImage } from '../../core/image.ts';
 import { normalizedImage } from '../../core/normalize.ts';
 import { padToMultiple } from '../../core/padding.ts';
 import { readImageFile } from '../../node/image-files.ts';
+import { inferenceCores } from '../../node/inference-cores.ts';
 import { encodeOnnxModel } from '../onnx-graph.ts';
 import { importOnnxGraph } from '../onnx-graph-import.ts';
 import type { TensorRange } from './qdq-graph.ts';
@@ -91,7 +92,7 @@ export async function calibrateRanges(options: CalibrationOptions): Promise<Map<
   const ranges = new Map(options.tensors.map((tensor): [string, TensorRange] => [tensor, { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY }]));
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(exposeTensors(options.bytes, options.tensors, options.what), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+    session = await ort.InferenceSession.create(exposeTensors(options.bytes, options.tensors, options.what), { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: inferenceCores() });
   } catch (error) {
     throw new EmsegError('E_MODEL', `${options.what}: onnxruntime cannot load the calibration graph (${(error as Error).message.split('\n')[0]})`, { cause: error });
   }

@@ -30,6 +30,7 @@ import { formatSliceList } from '../../core/slice-list.ts';
 import { modelCardFromMetadata, modelCardMetadata, parseModelCard } from '../../core/model-card.ts';
 import { writeFileAtomic } from '../../node/atomic-write.ts';
 import { cardPathFor } from '../../node/model-card-file.ts';
+import { inferenceCores } from '../../node/inference-cores.ts';
 import { sha256Hex } from '../convert-model.ts';
 import { encodeOnnxModel } from '../onnx-graph.ts';
 import { importOnnxGraph, type ImportedGraph } from '../onnx-graph-import.ts';
@@ -107,7 +108,7 @@ async function compareWithParent(parent: Uint8Array, child: Uint8Array, input: o
   const run = async (bytes: Uint8Array, label: string) => {
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: inferenceCores() });
     } catch (error) {
       throw new EmsegError('E_MODEL', `${label}: onnxruntime cannot load it (${(error as Error).message.split('\n')[0]})`, { cause: error });
     }
