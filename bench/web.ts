@@ -32,7 +32,7 @@
  *    give the same output, so the native figure does not stand for the page's.
  */
 import { cpus, loadavg } from 'node:os';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { INPUT_NAME, OUTPUT_NAME, type ModelCard } from '../core/contract.ts';
@@ -43,6 +43,8 @@ import type { TilePredictor } from '../core/tiling.ts';
 import { decodeTiff } from '../core/tiff.ts';
 import { parseNumberText } from '../core/number-text.ts';
 import { buildWebDemo } from '../web-demo/build.ts';
+import { DEFAULT_SESSION_OPTIONS, ortSessionOptions } from '../web-demo/src/page-options.ts';
+import { ORT_PLAIN_FILES } from '../web-demo/src/runtime.ts';
 import { actAndWait, launchChromium, serveStatic, waitForState } from '../test/browser/harness.ts';
 
 const SAMPLE = 'samples/isbi2012-train-27.png';
@@ -76,10 +78,12 @@ interface WebBenchArgs {
   runs: number;
   threads: number;
   configs: string[];
+  /** Runs of the bare page per round (0: not measured). */
+  bareRuns: number;
 }
 
 function parseArgs(args: string[]): WebBenchArgs {
-  const parsed: WebBenchArgs = { model: 'models/isbi2012-unet.onnx', int8: undefined, rounds: 3, runs: 5, threads: 2, configs: [...DEFAULT_WEB_BENCH_CONFIGS] };
+  const parsed: WebBenchArgs = { model: 'models/isbi2012-unet.onnx', int8: undefined, rounds: 3, runs: 5, threads: 2, configs: [...DEFAULT_WEB_BENCH_CONFIGS], bareRuns: 16 };
   for (let i = 0; i < args.length; i += 1) {
     const flag = args[i]!;
     const value = args[i + 1];
@@ -89,11 +93,12 @@ function parseArgs(args: string[]): WebBenchArgs {
     else if (flag === '--rounds') parsed.rounds = parseNumberText(value, '--rounds', { integer: true, min: 1 });
     else if (flag === '--runs') parsed.runs = parseNumberText(value, '--runs', { integer: true, min: 1 });
     else if (flag === '--threads') parsed.threads = parseNumberText(value, '--threads', { integer: true, min: 1, max: 16 });
+    else if (flag === '--bare-runs') parsed.bareRuns = parseNumberText(value, '--bare-runs', { integer: true, min: 0 });
     else if (flag === '--configs') {
       parsed.configs = value.split(',').map((name) => name.trim());
       const unknown = parsed.configs.filter((name) => !(name in WEB_BENCH_CONFIGS));
       if (unknown.length > 0) throw new Error(`--configs: unknown ${unknown.map((n) => JSON.stringify(n)).join(', ')}; expected names from: ${Object.keys(WEB_BENCH_CONFIGS).join(', ')}`);
-    } else throw new Error(`unknown option ${flag}; expected --model, --int8, --rounds, --runs, --threads or --configs`);
+    } else throw new Error(`unknown option ${flag}; expected --model, --int8, --rounds, --runs, --threads, --configs or --bare-runs`);
     i += 1;
   }
   if (!existsSync(parsed.model)) throw new Error(`--model ${parsed.model}: no such file`);
@@ -310,6 +315,52 @@ async function measurePage(url: string, runs: number): Promise<PageFigures & { c
   }
 }
 
+/**
+ * The bare page: onnxruntime-web alone in a page of its own in the demo's folder (the plain WASM
+ * build, WASM in ort's proxy worker, the demo's default session options, `threads` threads), the
+ * model file `modelFile` run `runs` times on a 512x512 input. What the WASM kernels take in this
+ * Chromium without anything of the demo around them.
+ */
+const BARE_PAGE = 'bare-ort.html';
+
+function writeBarePage(outDir: string): void {
+  copyFileSync(join('node_modules/onnxruntime-web/dist', 'ort.wasm.min.mjs'), join(outDir, 'ort', 'ort.wasm.min.mjs'));
+  const options = JSON.stringify(ortSessionOptions('wasm', DEFAULT_SESSION_OPTIONS));
+  const html = `<!doctype html><meta charset="utf-8"><title>bare onnxruntime-web</title><script type="module">
+const query = new URLSearchParams(location.search);
+const ort = await import('./ort/ort.wasm.min.mjs');
+ort.env.wasm.numThreads = Number(query.get('threads'));
+ort.env.wasm.proxy = true;
+ort.env.wasm.wasmPaths = { mjs: new URL('ort/${ORT_PLAIN_FILES.mjs}', location.href).href, wasm: new URL('ort/${ORT_PLAIN_FILES.wasm}', location.href).href };
+const bytes = new Uint8Array(await (await fetch(query.get('model'))).arrayBuffer());
+const session = await ort.InferenceSession.create(bytes, ${options});
+const input = Float32Array.from({ length: 512 * 512 }, (_, i) => Math.sin(i / 9) + Math.cos(i / 517));
+const times = [];
+for (let run = 0; run < Number(query.get('runs')); run += 1) {
+  const started = performance.now();
+  const outputs = await session.run({ ${JSON.stringify(INPUT_NAME)}: new ort.Tensor('float32', input.slice(), [1, 1, 512, 512]) });
+  await outputs[${JSON.stringify(OUTPUT_NAME)}].getData();
+  times.push(performance.now() - started);
+}
+window.bareTimes = times;
+document.title = 'done';
+</script>`;
+  writeFileSync(join(outDir, BARE_PAGE), html);
+}
+
+/** One bare page in a fresh Chromium: ms of each run. */
+async function measureBarePage(url: string): Promise<number[]> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => document.title === 'done', null, { timeout: 600_000 });
+    return await page.evaluate(() => (window as unknown as { bareTimes: number[] }).bareTimes);
+  } finally {
+    await browser.close();
+  }
+}
+
 const load = () => loadavg().map((x) => x.toFixed(2)).join(', ');
 
 export async function runBench(args: string[]): Promise<number> {
@@ -387,6 +438,22 @@ export async function runBench(args: string[]): Promise<number> {
       if (int8.precision !== float.precision) {
         say(`new (${int8.precision}) / new/fp32 (${float.precision}): warm ${(int8.warm / float.warm).toFixed(2)}, first ${(int8.first / float.first).toFixed(2)}, CPU warm ${(int8.cpu / float.cpu).toFixed(2)}, session ${(int8.session / float.session).toFixed(2)}`);
       }
+    }
+    if (options.bareRuns > 0) {
+      writeBarePage(build.outDir);
+      const modelFile = shipped.int8 ? shipped.int8.file : shipped.file;
+      say('');
+      say(`the bare page (onnxruntime-web alone: ${BARE_PAGE}, ${modelFile}, the demo's default session options, WASM ${options.threads} threads in the proxy worker), ${options.bareRuns} runs in a fresh Chromium per round:`);
+      const late: number[] = [];
+      const early: number[] = [];
+      for (let round = 0; round < options.rounds; round += 1) {
+        const times = await measureBarePage(`${server.url}${BARE_PAGE}?threads=${options.threads}&runs=${options.bareRuns}&model=${encodeURIComponent(modelFile)}`);
+        const half = times.slice(times.length >> 1);
+        early.push(median(times.slice(2, 7)));
+        late.push(median(half));
+        say(`round ${round + 1} bare page: ${times.map((v) => Math.round(v)).join('/')} ms; runs 3-7 median ${Math.round(early.at(-1)!)}, last ${half.length} median ${Math.round(late.at(-1)!)} (load ${load()})`);
+      }
+      say(`bare page, medians over ${options.rounds} rounds: runs 3-7 (as the page's warm runs) ${Math.round(median(early))} ms, the last half of the runs ${Math.round(median(late))} ms`);
     }
     await kernelComparison(options.model, `float model (${options.model})`, options.rounds, say);
     if (shipped.int8) {

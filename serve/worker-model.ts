@@ -159,7 +159,13 @@ export async function loadOnnxModelPool(path: string, options: WorkerPoolOptions
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers: expected an integer >= 1, found ${workers}`);
   if (!Number.isInteger(wideThreads) || wideThreads < 0) throw new RangeError(`wideThreads: expected an integer >= 0, found ${wideThreads}`);
   const quiet = { ...rest, log: () => {} };
-  const wideOptions = { ...quiet, sessionOptions: { ...rest.sessionOptions, intraOpNumThreads: wideThreads } };
+  // The wide session runs one call and then waits for the next lone request: its pool threads stop
+  // spinning when the call returns (onnxruntime's session.force_spinning_stop), so they do not take
+  // a core from the server's decoding and encoding, or from the narrow sessions that take over.
+  const wideOptions = {
+    ...quiet,
+    sessionOptions: { ...rest.sessionOptions, intraOpNumThreads: wideThreads, extra: { session: { force_spinning_stop: '1' } } },
+  };
   const settled = await Promise.allSettled([
     ...Array.from({ length: workers }, (_, index) => loadOnnxModelInWorker(path, index === 0 ? rest : quiet)),
     ...(wideThreads > 0 ? [loadOnnxModelInWorker(path, wideOptions)] : []),

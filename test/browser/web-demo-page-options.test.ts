@@ -3,13 +3,33 @@
  * line, the provider switch's URL keeping the other options.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SESSION_OPTIONS, describeOverrides, parsePageOptions, withPrecision, withProvider } from '../../web-demo/src/page-options.ts';
+import { DEFAULT_SESSION_OPTIONS, describeOverrides, ortSessionOptions, parsePageOptions, withPrecision, withProvider } from '../../web-demo/src/page-options.ts';
 
 describe('web demo page options', () => {
   it('defaults: provider chosen by the page, session defaults, warm-up on the tile, plain build', () => {
     const options = parsePageOptions('');
     expect(options).toEqual({ provider: 'auto', threads: undefined, session: DEFAULT_SESSION_OPTIONS, warmupSize: undefined, wasmBuild: 'plain', precision: 'auto' });
     expect(describeOverrides(options)).toEqual([]);
+  });
+
+  it('turns the page options into onnxruntime-web session options', () => {
+    expect(ortSessionOptions('wasm', DEFAULT_SESSION_OPTIONS)).toEqual({
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+      enableCpuMemArena: true,
+      enableMemPattern: true,
+      executionMode: 'sequential',
+      extra: { session: { 'intra_op.allow_spinning': '1' } },
+    });
+    const custom = parsePageOptions('?opt=basic&arena=0&memPattern=0&mode=parallel&spin=0').session;
+    expect(ortSessionOptions('webgpu', custom)).toEqual({
+      executionProviders: ['webgpu'],
+      graphOptimizationLevel: 'basic',
+      enableCpuMemArena: false,
+      enableMemPattern: false,
+      executionMode: 'parallel',
+      extra: { session: { 'intra_op.allow_spinning': '0' } },
+    });
   });
 
   it('reads every option', () => {

@@ -49,6 +49,22 @@ export const DEFAULT_SESSION_OPTIONS: Readonly<DemoSessionOptions> = {
   allowSpinning: true,
 };
 
+/**
+ * The onnxruntime-web session options for `provider` from the page's (runtime.ts creates the
+ * page's sessions with them; bench:web's bare page too). A plain object: this module does not
+ * import onnxruntime-web.
+ */
+export function ortSessionOptions(provider: ProviderName, options: DemoSessionOptions) {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: options.graphOptimizationLevel,
+    enableCpuMemArena: options.enableCpuMemArena,
+    enableMemPattern: options.enableMemPattern,
+    executionMode: options.executionMode,
+    extra: { session: { 'intra_op.allow_spinning': options.allowSpinning ? '1' : '0' } },
+  };
+}
+
 export interface PageOptions {
   provider: ProviderRequest;
   /** WASM threads asked for in the URL; undefined: the page decides. */

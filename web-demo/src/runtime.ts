@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-web';
 import { INPUT_NAME, OUTPUT_NAME } from '../../core/contract.ts';
 import { EmsegError } from '../../core/errors.ts';
 import type { TilePredictor } from '../../core/tiling.ts';
-import { parsePageOptions, type DemoSessionOptions, type PageOptions, type ProviderName, type ProviderRequest } from './page-options.ts';
+import { ortSessionOptions, parsePageOptions, type PageOptions, type ProviderName, type ProviderRequest } from './page-options.ts';
 import { chooseProvider, describeAdapter, type AdapterFacts, type ProviderChoice, type WebGpuProbe } from './provider-choice.ts';
 
 /** The plain (WASM-only) onnxruntime-web build, copied to ort/ beside the JSEP build by web-demo/build.ts. */
@@ -112,18 +112,6 @@ function message(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
-/** onnxruntime-web session options from the page's (page-options.ts). */
-function sessionOptions(provider: ProviderName, options: DemoSessionOptions): ort.InferenceSession.SessionOptions {
-  return {
-    executionProviders: [provider],
-    graphOptimizationLevel: options.graphOptimizationLevel,
-    enableCpuMemArena: options.enableCpuMemArena,
-    enableMemPattern: options.enableMemPattern,
-    executionMode: options.executionMode,
-    extra: { session: { 'intra_op.allow_spinning': options.allowSpinning ? '1' : '0' } },
-  };
-}
-
 /** The provider a session for `request` will try first, and what WebGPU offers here. */
 export interface ProviderPlan {
   probe: WebGpuProbe;
@@ -165,7 +153,7 @@ export async function createSession(model: Uint8Array, request: ProviderRequest 
     if (provider === 'wasm' && info.workerProxy) label += ', in a worker';
     try {
       // A copy: a failed attempt must not consume the bytes the next provider needs.
-      const session = await ort.InferenceSession.create(model.slice(), sessionOptions(provider, pageOptions.session));
+      const session = await ort.InferenceSession.create(model.slice(), ortSessionOptions(provider, pageOptions.session));
       const started = performance.now();
       const warm = provider === 'wasm' && warmupSize > 0;
       if (warm) await runRaw(session, new Float32Array(warmupSize * warmupSize), 1, warmupSize, warmupSize);
