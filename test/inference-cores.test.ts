@@ -1,4 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+/**
+ * node/inference-cores.ts: the CPU list and SMT-sibling parsing on fake /proc and /sys folders,
+ * the fallback when they cannot be read, and that a CPU session really gets that many threads.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -61,5 +65,22 @@ describe('inferenceCores', () => {
     expect(cores).toBeGreaterThanOrEqual(1);
     expect(cores).toBeLessThanOrEqual(availableParallelism());
     expect(inferenceCores()).toBe(cores);
+  });
+});
+
+describe('CPU sessions get inferenceCores() intra-op threads', () => {
+  const threadCount = () => readdirSync('/proc/self/task').length;
+  it.runIf(existsSync('/proc/self/task'))('createSessionWithFallback on the CPU provider starts inferenceCores() - 1 pool threads, not onnxruntime\'s own count', async () => {
+    const { tinyUNetOnnx } = await import('./helpers/tiny-unet-onnx.ts');
+    const { createSessionWithFallback } = await import('../serve/providers.ts');
+    const model = await tinyUNetOnnx({ depth: 2, baseFilters: 4 });
+    // A one-thread session first: whatever onnxruntime starts once per process is started by then.
+    const first = await createSessionWithFallback(model.bytes, ['cpu'], { sessionOptions: { intraOpNumThreads: 1 } });
+    const before = threadCount();
+    const chosen = await createSessionWithFallback(model.bytes, ['cpu']);
+    const added = threadCount() - before;
+    await chosen.session.release();
+    await first.session.release();
+    expect(added).toBe(inferenceCores() - 1);
   });
 });
