@@ -93,7 +93,10 @@ function parseArgs(args: string[]): WebBenchArgs {
     else if (flag === '--rounds') parsed.rounds = parseNumberText(value, '--rounds', { integer: true, min: 1 });
     else if (flag === '--runs') parsed.runs = parseNumberText(value, '--runs', { integer: true, min: 1 });
     else if (flag === '--threads') parsed.threads = parseNumberText(value, '--threads', { integer: true, min: 1, max: 16 });
-    else if (flag === '--bare-runs') parsed.bareRuns = parseNumberText(value, '--bare-runs', { integer: true, min: 0 });
+    else if (flag === '--bare-runs') {
+      parsed.bareRuns = parseNumberText(value, '--bare-runs', { integer: true, min: 0 });
+      if (parsed.bareRuns > 0 && parsed.bareRuns < MIN_BARE_RUNS) throw new Error(`--bare-runs: expected 0 (not measured) or at least ${MIN_BARE_RUNS}, found ${parsed.bareRuns}`);
+    }
     else if (flag === '--configs') {
       parsed.configs = value.split(',').map((name) => name.trim());
       const unknown = parsed.configs.filter((name) => !(name in WEB_BENCH_CONFIGS));
@@ -315,14 +318,16 @@ async function measurePage(url: string, runs: number): Promise<PageFigures & { c
   }
 }
 
+const BARE_PAGE = 'bare-ort.html';
+/** The bare page's runs 3-7 stand beside the demo's warm runs: it needs at least 7 runs. */
+const MIN_BARE_RUNS = 7;
+
 /**
- * The bare page: onnxruntime-web alone in a page of its own in the demo's folder (the plain WASM
- * build, WASM in ort's proxy worker, the demo's default session options, `threads` threads), the
- * model file `modelFile` run `runs` times on a 512x512 input. What the WASM kernels take in this
+ * Writes the bare page: onnxruntime-web alone in a page of its own in the demo's folder (the plain
+ * WASM build, WASM in ort's proxy worker, the demo's default session options; threads, model file
+ * and number of runs from its URL), run on a 512x512 input. What the WASM kernels take in this
  * Chromium without anything of the demo around them.
  */
-const BARE_PAGE = 'bare-ort.html';
-
 function writeBarePage(outDir: string): void {
   copyFileSync(join('node_modules/onnxruntime-web/dist', 'ort.wasm.min.mjs'), join(outDir, 'ort', 'ort.wasm.min.mjs'));
   const options = JSON.stringify(ortSessionOptions('wasm', DEFAULT_SESSION_OPTIONS));
