@@ -196,8 +196,32 @@ export function readMetricsInfo(path: string): NonNullable<ModelCard['metrics']>
     }
     metrics['selection'] = selectionFigures;
   }
+  const suite = isObject(source['shiftSuite']) ? shiftSuiteFigures(source['shiftSuite']) : undefined;
+  if (suite) metrics['shiftSuite'] = suite;
+  if (selection && Array.isArray(selection['reasons'])) (metrics['selection'] as Json)['reasons'] = selection['reasons'].filter((r) => typeof r === 'string');
   if (!metrics.withoutTta && !metrics.withTta) {
     throw new EmsegError('E_BAD_ARGUMENT', `--metrics ${path}: no figures found (expected rows from emseg evaluate, or withoutTta/withTta)`);
   }
   return metrics;
+}
+
+/** The shift suite of `emseg evaluate --shift` (core/shift-suite.ts) as the card keeps it: V_rand and V_info at the threshold per shift and variant. */
+function shiftSuiteFigures(suite: Json): Json | undefined {
+  const rows = Array.isArray(suite['shifts']) ? suite['shifts'].filter(isObject) : [];
+  if (rows.length === 0) return undefined;
+  const pick = (row: unknown) => (isObject(row) ? { vRand: num(row['vRand']) ?? null, vInfo: num(row['vInfo']) ?? null, threshold: num(row['threshold']) ?? null } : null);
+  const variantRow = (rowsOf: unknown, variant: string) => (Array.isArray(rowsOf) ? rowsOf.filter(isObject).find((r) => r['variant'] === variant) : undefined);
+  const mean = isObject(suite['meanOverShifts']) ? suite['meanOverShifts'] : {};
+  const meanOf = (variant: string) => (isObject(mean[variant]) ? { vRand: num(mean[variant]['vRand']) ?? null, vInfo: num(mean[variant]['vInfo']) ?? null } : null);
+  return {
+    slices: Array.isArray(suite['slices']) ? suite['slices'].join(',') : null,
+    command: 'emseg evaluate --shift (core/shift-suite.ts)',
+    shifts: rows.map((r) => ({
+      shift: str(r['shift']) ?? '?',
+      description: str(r['description']) ?? '',
+      withoutTta: pick(variantRow(r['rows'], 'plain')),
+      withTta: pick(variantRow(r['rows'], 'tta')),
+    })),
+    meanOverShifts: { withoutTta: meanOf('plain'), withTta: meanOf('tta') },
+  };
 }

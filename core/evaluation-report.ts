@@ -25,6 +25,8 @@ export interface TrainingSummary {
   best?: { step: number; vRandBest: number; bestThreshold: number } | null;
 }
 
+import { formatShiftSuiteMarkdown, type ShiftSuiteResult } from './shift-suite.ts';
+
 export interface ReportInput {
   title: string;
   /** The model file or folder evaluated, and what it is. */
@@ -49,6 +51,8 @@ export interface ReportInput {
   training?: TrainingSummary;
   /** Extra notes (e.g. conversion parity). */
   notes?: string[];
+  /** The shift suite on the same slices (core/shift-suite.ts). */
+  shiftSuite?: ShiftSuiteResult;
 }
 
 const duration = (seconds: number): string => {
@@ -84,6 +88,14 @@ export function renderEvaluationReport(input: ReportInput): string {
       out.push(`| ${t.threshold.toFixed(2)} | ${cells.join(' | ')} |`);
     });
     out.push('', '</details>', '');
+  }
+  if (input.shiftSuite) {
+    out.push('## Shift suite', '');
+    out.push(
+      `The same slices under the changes another microscope or lab brings (core/shift-suite.ts), scored like them: V_rand and V_info at the threshold above; the last row averages the shifts (not "none").`,
+      '',
+    );
+    out.push(formatShiftSuiteMarkdown(input.shiftSuite));
   }
   if (input.validationMontage) {
     out.push('## Validation slices', '');

@@ -1,5 +1,6 @@
-// core/evaluation-protocol.ts: the threshold is chosen on the selection slices only, and the test
-// slices are scored at it; overlapping lists are refused.
+// core/evaluation-protocol.ts: the threshold is chosen on the selection slices only (0.5 unless another
+// wins by a margin, core/serving-choice.ts), and the test slices are scored at it; overlapping lists
+// are refused.
 import { describe, expect, it } from 'vitest';
 import { selectThenTest } from '../core/evaluation-protocol.ts';
 import type { GreyImage } from '../core/image.ts';
@@ -23,22 +24,34 @@ function predictorFor(cutByIndex: Map<number, number>) {
 }
 
 describe('selectThenTest', () => {
-  it('chooses the threshold on the selection slices and scores the test slices at it', async () => {
-    // The image's first pixel tells the predictor which slice it sees.
-    const slice = (index: number) => ({ index, image: { width: SIZE, height: SIZE, data: new Uint8Array(SIZE * SIZE).fill(index) }, label: cellsLabel() });
-    // Selection slices separate cells at thresholds > 0.35 only; test slices need > 0.75.
-    const cuts = new Map([[1, 0.35], [2, 0.35], [3, 0.75], [4, 0.75]]);
+  // The image's first pixel tells the predictor which slice it sees.
+  const slice = (index: number) => ({ index, image: { width: SIZE, height: SIZE, data: new Uint8Array(SIZE * SIZE).fill(index) }, label: cellsLabel() });
+
+  it('moves the threshold from 0.5 when the selection slices clearly need it, and scores the test slices at it', async () => {
+    // Selection slices separate cells from threshold 0.7 on only (membranes at 0.7 - a float32 ulp); test slices need > 0.8.
+    const cuts = new Map([[1, 0.75], [2, 0.75], [3, 0.85], [4, 0.85]]);
     const result = await selectThenTest([slice(1), slice(2)], [slice(3), slice(4)], { plain: predictorFor(cuts) });
     const chosen = result.chosenThresholds.plain!;
     expect(chosen).toBe(result.selection.rows[0]!.bestThreshold);
-    expect(chosen).toBeGreaterThanOrEqual(0.3);
-    expect(chosen).toBeLessThan(0.7);
+    expect(chosen).toBe(0.7);
+    expect(result.choice.variant).toBe('plain');
+    expect(result.choice.reasons[0]).toMatch(/^plain: threshold 0.7: gains 0\.\d{4} over 0.5 in V_rand on the selection slices/);
     const test = result.test.rows[0]!;
     expect(test.threshold).toBe(chosen);
     // At the chosen threshold the test slices merge their cells; their own best threshold would not.
     expect(test.vRand).toBeLessThan(test.vRandBest);
     expect(test.bestThreshold).toBeGreaterThan(chosen);
     expect(result.test.slices).toEqual([3, 4]);
+  });
+
+  it('keeps 0.5 when it scores as well as the best of the sweep on the selection slices', async () => {
+    // Selection slices separate cells at every threshold > 0.35: 0.4 and 0.5 tie.
+    const cuts = new Map([[1, 0.35], [2, 0.35], [3, 0.75], [4, 0.75]]);
+    const result = await selectThenTest([slice(1), slice(2)], [slice(3), slice(4)], { plain: predictorFor(cuts) });
+    expect(result.selection.rows[0]!.bestThreshold).toBe(0.4);
+    expect(result.chosenThresholds.plain).toBe(0.5);
+    expect(result.choice.reasons[0]).toMatch(/gains 0.0000 in V_rand there, less than the margin 0.005/);
+    expect(result.test.rows[0]!.threshold).toBe(0.5);
   });
 
   it('refuses test slices that are also selection slices', async () => {

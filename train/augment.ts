@@ -19,9 +19,12 @@
  * - outside the slice, positions are mirrored at the edges (no padding value enters the crop);
  * - intensity jitter on the normalized image: image * contrast + brightness, contrast uniform in
  *   [1 - c, 1 + c], brightness uniform in [-b, b] (defaults c = 0.2, b = 0.2, in units of the
- *   slice's standard deviation).
+ *   slice's standard deviation);
+ * - optionally the shifts of other microscopes (train/augment-shifts.ts): a pixel-size factor that
+ *   scales R, and appearance changes applied to the rendered crop before the intensity jitter.
  */
 import { IGNORED_TARGET } from './batch.ts';
+import { applyCropShift, changesAppearance, checkShiftOptions, drawCropShift, SHIFT_DEFAULTS, type CropShift, type ShiftOptions } from './augment-shifts.ts';
 import type { Rng } from '../core/random.ts';
 import { definedFields } from '../core/defined.ts';
 
@@ -46,22 +49,26 @@ export interface AugmentOptions {
   elastic?: ElasticOptions | false;
   /** Brightness/contrast jitter; false turns it off. Default { contrast: 0.2, brightness: 0.2 }. */
   intensity?: IntensityOptions | false;
+  /** Shifts of other microscopes (train/augment-shifts.ts): true for their defaults. Default false. */
+  shifts?: boolean | Partial<ShiftOptions>;
 }
 
 export interface ResolvedAugmentOptions {
   flipsAndRotations: boolean;
   elastic: Required<ElasticOptions> | false;
   intensity: Required<IntensityOptions> | false;
+  shifts: ShiftOptions | false;
 }
 
 export const AUGMENT_DEFAULTS: ResolvedAugmentOptions = {
   flipsAndRotations: true,
   elastic: { gridSize: 3, sigma: 10 },
   intensity: { contrast: 0.2, brightness: 0.2 },
+  shifts: false,
 };
 
 /** No augmentation at all: plain random crops. */
-export const NO_AUGMENTATION: ResolvedAugmentOptions = { flipsAndRotations: false, elastic: false, intensity: false };
+export const NO_AUGMENTATION: ResolvedAugmentOptions = { flipsAndRotations: false, elastic: false, intensity: false, shifts: false };
 
 /** Resolves `true`/`false`/partial options to complete ones, checking every value. */
 export function resolveAugmentOptions(options: boolean | AugmentOptions | undefined = true): ResolvedAugmentOptions {
@@ -77,7 +84,8 @@ export function resolveAugmentOptions(options: boolean | AugmentOptions | undefi
     if (!(intensity.contrast >= 0 && intensity.contrast < 1)) throw new RangeError(`augment.intensity.contrast: expected a number in [0, 1), found ${intensity.contrast}`);
     if (!(intensity.brightness >= 0 && Number.isFinite(intensity.brightness))) throw new RangeError(`augment.intensity.brightness: expected a finite number >= 0, found ${intensity.brightness}`);
   }
-  return { flipsAndRotations: options.flipsAndRotations ?? true, elastic, intensity };
+  const shifts = !options.shifts ? false : checkShiftOptions(options.shifts === true ? SHIFT_DEFAULTS : { ...SHIFT_DEFAULTS, ...definedFields(options.shifts) });
+  return { flipsAndRotations: options.flipsAndRotations ?? true, elastic, intensity, shifts };
 }
 
 
@@ -103,6 +111,8 @@ export interface CropTransform {
   grid: { size: number; dx: Float64Array; dy: Float64Array } | null;
   contrast: number;
   brightness: number;
+  /** The shifts of other microscopes drawn for this crop, or null. */
+  shift: CropShift | null;
 }
 
 /** Draws a crop transform (position, flip/rotation, elastic grid, intensity jitter), in that order. */
@@ -128,7 +138,8 @@ export function drawCropTransform(rng: Rng, width: number, height: number, size:
     contrast = rng.uniform(1 - options.intensity.contrast, 1 + options.intensity.contrast);
     brightness = rng.uniform(-options.intensity.brightness, options.intensity.brightness);
   }
-  return { x0, y0, size, d8, grid, contrast, brightness };
+  const shift = options.shifts ? drawCropShift(rng, options.shifts) : null;
+  return { x0, y0, size, d8, grid, contrast, brightness, shift };
 }
 
 /** The 2x2 matrix of a dihedral element: flip x if d8 >= 4, then rotate (d8 & 3) quarter turns. */
@@ -221,8 +232,13 @@ export interface CropTarget {
 /** Renders one crop of `source` under `transform` into `target` at `target.offset`. */
 export function renderCrop(source: CropSource, transform: CropTransform, target: CropTarget): void {
   const { width, height, image, label, weights, ignored } = source;
-  const { x0, y0, size, d8, grid, contrast, brightness } = transform;
-  const [m00, m01, m10, m11] = dihedralMatrix(d8);
+  const { x0, y0, size, d8, grid, shift } = transform;
+  // With an appearance shift the jitter comes after it (below); the pixel-size factor scales R.
+  const appearance = shift !== null && changesAppearance(shift);
+  const contrast = appearance ? 1 : transform.contrast;
+  const brightness = appearance ? 0 : transform.brightness;
+  const scale = shift?.scale ?? 1;
+  const [m00, m01, m10, m11] = dihedralMatrix(d8).map((m) => m * scale) as [number, number, number, number];
   const centre = (size - 1) / 2;
   const [fx, fy] = grid ? displacementField(grid, size) : [null, null];
   const outWeights = weights && target.weights ? target.weights : null;
@@ -260,5 +276,12 @@ export function renderCrop(source: CropSource, transform: CropTransform, target:
       if (ignored && w00 * ignored[p00]! + w01 * ignored[p01]! + w10 * ignored[p10]! + w11 * ignored[p11]! >= 0.5) target.label[o] = IGNORED_TARGET;
       if (outWeights) outWeights[o] = w00 * weights![p00]! + w01 * weights![p01]! + w10 * weights![p10]! + w11 * weights![p11]!;
     }
+  }
+  if (appearance) {
+    const start = target.offset;
+    const end = start + size * size;
+    const crop = target.image.subarray(start, end);
+    applyCropShift(crop, target.label.subarray(start, end), size, shift);
+    for (let i = 0; i < crop.length; i++) crop[i] = crop[i]! * transform.contrast + transform.brightness;
   }
 }

@@ -16,6 +16,7 @@ import { resolveUNetOptions, type ResolvedUNetOptions, type UNetOptions } from '
 import { FINE_TUNE_DEFAULTS, FINE_TUNE_SCHEDULE, resolveFineTune, type FineTuneConfig } from './fine-tune.ts';
 import { DATA_OPTION_DEFAULTS, resolveDataOptions, type DataOptions } from './data-options.ts';
 import { ISBI_SPLIT, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
+import { DEFAULT_SELECTION_MARGIN } from './selection-rule.ts';
 
 
 export const SCHEDULE_KINDS = ['cosine', 'constant'] as const;
@@ -69,6 +70,15 @@ export interface TrainConfig extends FineTuneConfig, DataOptions {
   borderWeights: BorderWeightConfig;
   /** Flips, 90-degree rotations, elastic deformation, intensity jitter. Default true. */
   augment: boolean;
+  /**
+   * With `augment`: the shifts of other microscopes and labs too (train/augment-shifts.ts: pixel-size
+   * jitter, blur, noise, gamma, saturation, JPEG artefacts, section defects). Default true.
+   */
+  shiftAugment: boolean;
+  /** Decay of the weight average the run keeps (train/weight-average.ts), 0 = none. Default 0.998. */
+  emaDecay: number;
+  /** Margin of the selection rule (train/selection-rule.ts) on V_rand and V_info at threshold 0.5. Default 0.005. */
+  selectionMargin: number;
   /** U-Net architecture (train/unet.ts): depth 4, 16 base filters, batch norm off, dropout 0 by default; its seed is `seed`. */
   model: ResolvedUNetOptions;
   /** Seed of the weight initializers and of the batch sampling. Default 42. */
@@ -114,6 +124,9 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   loss: { bce: 1, dice: 1 },
   borderWeights: { enabled: true, w0: 10, sigma: 5 },
   augment: true,
+  shiftAugment: true,
+  emaDecay: 0.998,
+  selectionMargin: DEFAULT_SELECTION_MARGIN,
   model: resolveUNetOptions({}),
   seed: 42,
   validateEvery: 100,
@@ -168,6 +181,9 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
   { flag: 'border-w0', path: 'borderWeights.w0', kind: 'number', description: `w0 of the border weight map. Default ${d.borderWeights.w0}` },
   { flag: 'border-sigma', path: 'borderWeights.sigma', kind: 'number', description: `sigma (pixels) of the border weight map. Default ${d.borderWeights.sigma}` },
   { flag: 'augment', path: 'augment', kind: 'boolean', description: `Flips, rotations, elastic deformation, intensity jitter (--no-augment to disable). Default ${d.augment}` },
+  { flag: 'shift-augment', path: 'shiftAugment', kind: 'boolean', description: `With --augment, the shifts of other microscopes too: pixel size, blur, noise, gamma, saturation, JPEG, section defects (--no-shift-augment to disable). Default ${d.shiftAugment}` },
+  { flag: 'ema-decay', path: 'emaDecay', kind: 'number', description: `Decay of the weight average the run keeps and validates, 0 = none. Default ${d.emaDecay}` },
+  { flag: 'selection-margin', path: 'selectionMargin', kind: 'number', description: `An earlier checkpoint stays kept only if it beats a later one by this much in V_rand and V_info at threshold 0.5. Default ${d.selectionMargin}` },
   { flag: 'depth', path: 'model.depth', kind: 'number', description: `U-Net depth. Default ${d.model.depth}` },
   { flag: 'filters', path: 'model.baseFilters', kind: 'number', description: `Base filters. Default ${d.model.baseFilters}` },
   { flag: 'batch-norm', path: 'model.batchNorm', kind: 'boolean', description: `Batch normalization. Default ${d.model.batchNorm}` },
@@ -218,6 +234,11 @@ function checkInteger(name: string, value: number, min: number, max = Number.MAX
 function checkNumber(name: string, value: number, min: number, max: number, openMin = false): number {
   const ok = typeof value === 'number' && Number.isFinite(value) && (openMin ? value > min : value >= min) && value <= max;
   if (!ok) throw badOption(name, `a number in ${openMin ? '(' : '['}${min}, ${max}]`, value);
+  return value;
+}
+
+function checkEmaDecay(value: number): number {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0 && value < 1)) throw badOption('emaDecay', 'a number in [0, 1) (0 = no average)', value);
   return value;
 }
 
@@ -319,6 +340,9 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
     loss,
     borderWeights,
     augment: checkBoolean('augment', pick('augment')),
+    shiftAugment: checkBoolean('shiftAugment', pick('shiftAugment')),
+    emaDecay: checkEmaDecay(pick('emaDecay')),
+    selectionMargin: checkNumber('selectionMargin', pick('selectionMargin'), 0, 1),
     model,
     seed,
     validateEvery: checkInteger('validateEvery', pick('validateEvery'), 1),
@@ -339,7 +363,7 @@ export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
  * and the validation/checkpoint/log cadence may change between invocations.
  */
 export function reproducibilityKey(config: TrainConfig): string {
-  const { images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed } = config;
+  const { images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, shiftAugment, emaDecay, selectionMargin, model, seed } = config;
   // Fine-tuning and data options only when set, so that runs made before they existed still resume.
   const extra = Object.fromEntries(
     Object.entries({ ...FINE_TUNE_DEFAULTS, ...DATA_OPTION_DEFAULTS }).flatMap(([key, fallback]) => {
@@ -347,5 +371,5 @@ export function reproducibilityKey(config: TrainConfig): string {
       return JSON.stringify(value) === JSON.stringify(fallback) ? [] : [[key, value]];
     }),
   );
-  return JSON.stringify({ images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, model, seed, ...extra });
+  return JSON.stringify({ images, labels, trainSlices, validationSlices, cropSize, batchSize, steps, learningRate, minLearningRateFraction, warmupSteps, schedule, loss, borderWeights, augment, shiftAugment, emaDecay, selectionMargin, model, seed, ...extra });
 }

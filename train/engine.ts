@@ -16,6 +16,7 @@ import type { TrainBatch } from './batch.ts';
 import { ADAM_DEFAULTS, adamUpdate, type AdamOptions, type ResolvedAdamOptions } from './engine-adam.ts';
 import type { SubBatch, WeightSpec } from './engine-core.ts';
 import { writeLayersModelFolder } from './engine-save.ts';
+import { WeightAverage } from './weight-average.ts';
 import { LocalRunner, WorkerRunner, type CoreRunner, type VersionedWeights } from './engine-runner.ts';
 import { resolveLossOptions, type LossOptions, type ResolvedLossOptions } from './loss.ts';
 import { resolveUNetOptions, type ResolvedUNetOptions, type UNetOptions } from './unet.ts';
@@ -39,6 +40,12 @@ export interface EngineOptions {
   loss?: LossOptions;
   /** Adam's constants; default tfjs's (0.9, 0.999, 1e-7). */
   adam?: AdamOptions;
+  /**
+   * Decay of the exponential moving average of the weights (train/weight-average.ts), 0 = none.
+   * With an average, `predict` and `saveLayersModel` use the averaged weights (the model the run
+   * keeps) and the steps keep training the raw ones. Default 0.
+   */
+  emaDecay?: number;
   /** Seeds the weight initialization (unless model.seed is given). */
   seed: number;
   /** Receives the backend report and other one-line messages. */
@@ -60,7 +67,8 @@ export interface StepResult {
  * Everything needed to resume training exactly: JSON-able metadata plus one Float32Array per
  * entry of `meta.buffers`, in the same order: first every model weight ('weight:<name>', in
  * model.weights order, trainable or not), then Adam's first and second moments of every trainable
- * weight ('adam_m:<name>', 'adam_v:<name>'). Shapes are in `meta.buffers[i].shape`.
+ * weight ('adam_m:<name>', 'adam_v:<name>'), then, with a weight average, the averaged value of
+ * every weight ('ema:<name>', model.weights order). Shapes are in `meta.buffers[i].shape`.
  */
 export interface EngineState {
   meta: EngineStateMeta;
@@ -75,6 +83,8 @@ export interface EngineStateMeta {
   model: ResolvedUNetOptions;
   loss: ResolvedLossOptions;
   optimizer: { name: 'adam' } & ResolvedAdamOptions;
+  /** The weight average, when the run keeps one (absent in states saved without). */
+  ema?: { decay: number };
   buffers: { name: string; shape: number[] }[];
 }
 
@@ -117,6 +127,10 @@ export async function createTrainingEngine(options: EngineOptions): Promise<Trai
     throw new EmsegError('E_BAD_ARGUMENT', (error as Error).message);
   }
   const adam: ResolvedAdamOptions = { ...ADAM_DEFAULTS, ...definedFields(options.adam) };
+  const emaDecay = options.emaDecay ?? 0;
+  if (!(Number.isFinite(emaDecay) && emaDecay >= 0 && emaDecay < 1)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `emaDecay: expected a number in [0, 1), found ${emaDecay}`);
+  }
 
   // The first runner is always local when one worker is wanted; with several, all are threads.
   // The backend must be known to choose the default worker count, so 'auto' is resolved first.
@@ -138,7 +152,7 @@ export async function createTrainingEngine(options: EngineOptions): Promise<Trai
   }
   const report = [...info.report, workers > 1 ? `${workers} data-parallel worker threads, one ${concrete} backend each` : `one ${concrete} backend in the main thread`];
   log(report[report.length - 1]!);
-  return new Engine(runners, info.backend, report, info.specs, info.initialWeights, model, loss, adam);
+  return new Engine(runners, info.backend, report, info.specs, info.initialWeights, model, loss, adam, emaDecay);
 }
 
 function defaultWorkers(backend: BackendChoice): number {
@@ -150,6 +164,8 @@ class Engine implements TrainingEngine {
   private weights: Float32Array[];
   private m: Float32Array[];
   private v: Float32Array[];
+  /** The averaged weights (all of them, model.weights order), null without an average. */
+  private average: WeightAverage | null;
   private steps = 0;
   private version = 0;
   private readonly trainableIndex: number[];
@@ -165,8 +181,10 @@ class Engine implements TrainingEngine {
     private readonly model: ResolvedUNetOptions,
     private readonly loss: ResolvedLossOptions,
     private readonly adam: ResolvedAdamOptions,
+    private readonly emaDecay: number,
   ) {
     this.weights = initialWeights;
+    this.average = emaDecay > 0 ? new WeightAverage(emaDecay, initialWeights) : null;
     this.trainableIndex = specs.flatMap((s, i) => (s.trainable ? [i] : []));
     this.nonTrainableIndex = specs.flatMap((s, i) => (s.trainable ? [] : [i]));
     this.m = this.trainableIndex.map((i) => new Float32Array(initialWeights[i]!.length));
@@ -181,8 +199,14 @@ class Engine implements TrainingEngine {
     return this.steps;
   }
 
+  /** The raw weights, which the steps train. */
   private current(): VersionedWeights {
     return { version: this.version, values: this.weights };
+  }
+
+  /** The weights the run keeps: the average when there is one (a version apart from the raw ones'), else the raw weights. */
+  private kept(): VersionedWeights {
+    return this.average ? { version: this.version + 0.5, values: this.average.values } : this.current();
   }
 
   private alive(): void {
@@ -216,6 +240,7 @@ class Engine implements TrainingEngine {
       adamUpdate(this.weights[w]!, grads[k]!, this.m[k]!, this.v[k]!, learningRate, this.steps, this.adam);
     });
     this.nonTrainableIndex.forEach((w, k) => this.weights[w]!.set(nonTrainable[k]!));
+    this.average?.update(this.weights, this.steps);
     this.version += 1;
     return { loss: lossValue };
   }
@@ -230,7 +255,7 @@ class Engine implements TrainingEngine {
     }
     const size = height * width;
     const counts = shares(n, this.runners.length);
-    const weights = this.current();
+    const weights = this.kept();
     let start = 0;
     const jobs = counts.map((count, i) => {
       const part = images.slice(start * size, (start + count) * size);
@@ -261,8 +286,23 @@ class Engine implements TrainingEngine {
         buffers.push(new Float32Array(arrays[k]!));
       });
     }
+    if (this.average) {
+      this.specs.forEach((spec, i) => {
+        entries.push({ name: `ema:${spec.name}`, shape: spec.shape });
+        buffers.push(new Float32Array(this.average!.values[i]!));
+      });
+    }
     return {
-      meta: { format: 'emseg-engine-state', version: 1, step: this.steps, model: { ...this.model }, loss: { ...this.loss }, optimizer: { name: 'adam', ...this.adam }, buffers: entries },
+      meta: {
+        format: 'emseg-engine-state',
+        version: 1,
+        step: this.steps,
+        model: { ...this.model },
+        loss: { ...this.loss },
+        optimizer: { name: 'adam', ...this.adam },
+        ...(this.average ? { ema: { decay: this.emaDecay } } : {}),
+        buffers: entries,
+      },
       buffers,
     };
   }
@@ -278,12 +318,18 @@ class Engine implements TrainingEngine {
         throw new EmsegError('E_MODEL', `engine state: model.${key} is ${meta.model[key]}, but this engine was built with ${this.model[key]}`);
       }
     }
-    const expected = this.specs.length + 2 * this.trainableIndex.length;
+    // A state with an average restores it; one without starts the average from its weights.
+    const hasAverage = meta.ema !== undefined;
+    if (hasAverage && meta.ema!.decay !== this.emaDecay) {
+      throw new EmsegError('E_MODEL', `engine state: saved with a weight average of decay ${meta.ema!.decay}, but this engine averages with decay ${this.emaDecay}`);
+    }
+    const expected = this.specs.length * (hasAverage ? 2 : 1) + 2 * this.trainableIndex.length;
     if (meta.buffers.length !== expected || buffers.length !== expected) {
       throw new EmsegError('E_MODEL', `engine state: expected ${expected} buffers, found ${meta.buffers.length} described and ${buffers.length} given`);
     }
     const shapeOf = (i: number) => this.specs[i]!.shape;
-    const expectedShapes = [...this.specs.map((_, i) => shapeOf(i)), ...this.trainableIndex.map(shapeOf), ...this.trainableIndex.map(shapeOf)];
+    const weightShapes = this.specs.map((_, i) => shapeOf(i));
+    const expectedShapes = [...weightShapes, ...this.trainableIndex.map(shapeOf), ...this.trainableIndex.map(shapeOf), ...(hasAverage ? weightShapes : [])];
     expectedShapes.forEach((shape, i) => {
       const size = shape.reduce((a, b) => a * b, 1);
       if (buffers[i]!.length !== size || meta.buffers[i]!.shape.join('x') !== shape.join('x')) {
@@ -294,13 +340,17 @@ class Engine implements TrainingEngine {
     this.weights = this.specs.map((_, i) => copy(i));
     this.m = this.trainableIndex.map((_, k) => copy(this.specs.length + k));
     this.v = this.trainableIndex.map((_, k) => copy(this.specs.length + this.trainableIndex.length + k));
+    const averageStart = this.specs.length + 2 * this.trainableIndex.length;
+    if (this.emaDecay > 0) {
+      this.average = new WeightAverage(this.emaDecay, hasAverage ? this.specs.map((_, i) => copy(averageStart + i)) : this.weights);
+    }
     this.steps = meta.step;
     this.version += 1;
   }
 
   async saveLayersModel(dir: string): Promise<void> {
     this.alive();
-    await writeLayersModelFolder(dir, await this.runners[0]!.artifacts(this.current()));
+    await writeLayersModelFolder(dir, await this.runners[0]!.artifacts(this.kept()));
   }
 
   async dispose(): Promise<void> {

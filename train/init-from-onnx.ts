@@ -170,6 +170,10 @@ export async function loadParentWeights(engine: StatefulEngine, parent: ParentMo
   const state = await engine.saveState();
   const weightEntries = state.meta.buffers.filter((b) => b.name.startsWith('weight:'));
   const values = parentWeightsFor(parent, weightEntries.map((b) => ({ name: b.name.slice('weight:'.length), shape: b.shape })));
-  const buffers = state.buffers.map((buffer, i) => (i < values.length ? values[i]! : new Float32Array(buffer.length)));
-  await engine.loadState({ meta: { ...state.meta, step: 0 }, buffers });
+  // The parent's weights, zero Adam moments; no saved weight average, so the engine starts its
+  // average (if it keeps one) from the parent's weights.
+  const { ema: _average, ...meta } = state.meta;
+  const kept = state.meta.buffers.flatMap((entry, i) => (entry.name.startsWith('ema:') ? [] : [{ entry, buffer: state.buffers[i]! }]));
+  const buffers = kept.map(({ buffer }, i) => (i < values.length ? values[i]! : new Float32Array(buffer.length)));
+  await engine.loadState({ meta: { ...meta, step: 0, buffers: kept.map(({ entry }) => entry) }, buffers });
 }

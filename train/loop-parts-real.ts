@@ -40,7 +40,7 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
       validationSlices: config.validationSlices,
       cropSize: config.cropSize,
       batchSize: config.batchSize,
-      augment: config.augment,
+      augment: config.augment && (config.shiftAugment ? { shifts: true } : true),
       borderWeights: config.borderWeights.enabled ? { w0: config.borderWeights.w0, sigma: config.borderWeights.sigma } : false,
       ignore: config.ignore,
     });
@@ -58,6 +58,7 @@ export async function openRealTrainingParts(config: TrainConfig): Promise<Traini
     model: config.model,
     loss: { bceWeight: config.loss.bce, diceWeight: config.loss.dice },
     seed: config.seed,
+    emaDecay: config.emaDecay,
   });
   if (parent) {
     try {

@@ -11,7 +11,8 @@
  *   config.json        the resolved config, the command line, status, budget and wall time
  *   train.log.jsonl    the log (train/log.ts)
  *   curve.svg          loss and validation metrics over steps (train/curve.ts)
- *   model/             tfjs Layers model of the best checkpoint (by validation V_rand)
+ *   model/             tfjs Layers model of the kept checkpoint (train/selection-rule.ts; with a
+ *                      weight average, the averaged weights)
  *   last-model/        tfjs Layers model of the last step trained
  *   checkpoints/latest, checkpoints/best   (train/checkpoint.ts)
  */
@@ -24,6 +25,7 @@ import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint, type Lo
 import { renderCurveSvg } from './curve.ts';
 import { JsonlLog, readLog, type TrainLogLine, type ValidationLogLine } from './log.ts';
 import { learningRateAt } from './schedule.ts';
+import { replacesKept } from './selection-rule.ts';
 import { machineDescription } from './machine.ts';
 import type { LoopRng, TrainingParts } from './loop-parts.ts';
 import { recoverInterruptedWrites } from '../node/atomic-dir.ts';
@@ -330,7 +332,8 @@ async function runSteps(run: Run, signal: AbortSignal | undefined): Promise<Trai
     if (loop.step % config.validateEvery === 0 || loop.step === totalSteps) {
       const line = await validate(parts, loop, run.elapsed);
       log.append(line);
-      const isBest = line.vRandBest > loop.bestVRand;
+      // The kept checkpoint ('best', later model/) follows the selection rule (train/selection-rule.ts).
+      const isBest = replacesKept(run.best, line, config.selectionMargin);
       if (isBest) {
         loop.bestVRand = line.vRandBest;
         loop.bestStep = loop.step;
@@ -380,7 +383,7 @@ async function finishRun(run: Run, status: TrainStatus): Promise<TrainResult> {
     cropsSeen: loop.cropsSeen,
     wallTimeSeconds: result.elapsedSeconds,
     best: best ?? null,
-    model: best ? `model/ = best checkpoint (step ${best.step})` : 'model/ = last step (no validation yet)',
+    model: best ? `model/ = kept checkpoint (step ${best.step}, train/selection-rule.ts)` : 'model/ = last step (no validation yet)',
   });
   return result;
 }

@@ -24,6 +24,7 @@ import { thresholdProbability } from '../../core/threshold.ts';
 import { evaluateSlices, formatMetricsText, type EvaluationResult } from '../../core/evaluation.ts';
 import { selectThenTest, type SelectThenTestResult } from '../../core/evaluation-protocol.ts';
 import { renderEvaluationReport, type TrainingSummary } from '../../core/evaluation-report.ts';
+import { formatShiftSuiteMarkdown, formatShiftSuiteText, runShiftSuite, type ShiftSuiteResult } from '../../core/shift-suite.ts';
 import { writeFileAtomic } from '../../node/atomic-write.ts';
 import { readImageFile } from '../../node/image-files.ts';
 import { encodePng } from '../../node/png.ts';
@@ -45,9 +46,16 @@ export const evaluateArgs = {
   images: { type: 'string', description: `Image stack. Default ${DEFAULT_IMAGES}` },
   labels: { type: 'string', description: `Label stack (255 = cell interior). Default ${DEFAULT_LABELS}` },
   slices: { type: 'string', description: `Slices to evaluate (with --select-slices: the test slices, reported only). Default ${ISBI_VALIDATION_SLICES} (the validation split)` },
-  'select-slices': { type: 'string', description: 'Choose the threshold on these slices (best V_rand), then report --slices at it: nothing is chosen on the reported slices' },
+  'select-slices': {
+    type: 'string',
+    description: 'Choose the threshold and plain or TTA on these slices (0.5 unless another wins by a margin: core/serving-choice.ts), then report --slices at it: nothing is chosen on the reported slices',
+  },
   ignore: { type: 'string', description: 'Label value of unlabelled pixels (1-254), counted in no figure. Default none' },
   tta: { type: 'boolean', description: 'Also evaluate with 8-fold flip/rotation test-time augmentation' },
+  shift: {
+    type: 'boolean',
+    description: 'Also run the shift suite (core/shift-suite.ts): the slices at 4.6 and 6 nm, gamma, contrast, noise, blur, JPEG; with --select-slices it runs on both, and the selection run takes part in the choice',
+  },
   threshold: { type: 'string', description: "Threshold for pixel error, Dice, IoU. Default the model card's, else 0.5" },
   json: { type: 'string', description: 'Write the metrics as JSON to this file' },
   report: { type: 'string', description: 'Write a Markdown report (with montages and training curve beside it)' },
@@ -186,18 +194,30 @@ const command = defineCommand({
           else if (done === total) process.stderr.write(`${variant}: ${total} slices done\n`);
         },
       };
+      const shiftProgress = (where: string) => (shift: { name: string }, done: number, total: number) => process.stderr.write(`shift suite on the ${where} slices: ${shift.name} done (${done}/${total})\n`);
       let result: EvaluationResult;
       let protocol: SelectThenTestResult | undefined;
+      let selectionShifts: ShiftSuiteResult | undefined;
+      let shiftSuite: ShiftSuiteResult | undefined;
       if (selectSlices) {
-        protocol = await selectThenTest(labelledOf(selectSlices), labelled, predictors, options);
+        if (args.shift) {
+          selectionShifts = await runShiftSuite(labelledOf(selectSlices), predictors, { threshold: thr, ignore, onShift: shiftProgress('selection') });
+        }
+        protocol = await selectThenTest(labelledOf(selectSlices), labelled, predictors, { ...options, ...(selectionShifts ? { selectionShifts } : {}) });
         result = protocol.test;
-        thr = protocol.chosenThresholds.tta ?? protocol.chosenThresholds.plain!;
-        process.stdout.write(`selection slices ${formatSliceList(selectSlices)} (choose the threshold by best V_rand):\n${formatMetricsText(protocol.selection)}`);
+        thr = protocol.chosenThresholds[protocol.choice.variant]!;
+        process.stdout.write(`selection slices ${formatSliceList(selectSlices)} (choose the threshold and plain or TTA):\n${formatMetricsText(protocol.selection)}`);
+        if (selectionShifts) process.stdout.write(`shift suite on the selection slices ${formatSliceList(selectSlices)}:\n${formatShiftSuiteText(selectionShifts)}`);
+        process.stdout.write(`${protocol.choice.reasons.map((r) => `choice: ${r}\n`).join('')}`);
         process.stdout.write(`test slices ${formatSliceList(slices)}, at the threshold chosen on the selection slices (columns thr, V_rand, V_info, ...; the "best" columns are chosen on the test slices themselves):\n`);
       } else {
         result = await evaluateSlices(labelled, predictors, options);
       }
       process.stdout.write(formatMetricsText(result));
+      if (args.shift) {
+        shiftSuite = await runShiftSuite(labelled, predictors, { threshold: thr, ...(protocol ? { variantThresholds: protocol.chosenThresholds } : {}), ignore, onShift: shiftProgress('reported') });
+        process.stdout.write(`shift suite on slices ${formatSliceList(slices)}${protocol ? ' (at the chosen thresholds)' : ''}:\n${formatShiftSuiteText(shiftSuite)}`);
+      }
 
       const command = commandLine(['emseg', 'evaluate', ...rawArgs]);
       const date = new Date().toISOString();
@@ -205,9 +225,34 @@ const command = defineCommand({
       const modelSha = statSync(modelPath).isFile() ? sha256(modelPath) : undefined;
       if (typeof args.json === 'string') {
         const selection = protocol
-          ? { selection: { slices: selectSlices, chosenThresholds: protocol.chosenThresholds, rows: protocol.selection.rows }, protocol: 'threshold chosen on the selection slices, test slices reported at it' }
+          ? {
+              selection: {
+                slices: selectSlices,
+                chosenThresholds: protocol.chosenThresholds,
+                served: protocol.choice.variant,
+                reasons: protocol.choice.reasons,
+                rows: protocol.selection.rows,
+                ...(selectionShifts ? { shiftSuite: selectionShifts } : {}),
+              },
+              protocol: 'threshold and served variant chosen on the selection slices, test slices reported at it',
+            }
           : {};
-        const json = { model: modelPath, modelKind: model.kind, sha256: modelSha, images: imagesPath, labels: labelsPath, slices, threshold: thr, ...(ignore !== null ? { ignore } : {}), rows: result.rows, ...selection, command, machine, date };
+        const json = {
+          model: modelPath,
+          modelKind: model.kind,
+          sha256: modelSha,
+          images: imagesPath,
+          labels: labelsPath,
+          slices,
+          threshold: thr,
+          ...(ignore !== null ? { ignore } : {}),
+          rows: result.rows,
+          ...(shiftSuite ? { shiftSuite } : {}),
+          ...selection,
+          command,
+          machine,
+          date,
+        };
         await writeFileAtomic(args.json, `${JSON.stringify(json, null, 2)}\n`, { inputs });
       }
       // Montage rows use the best variant run (TTA when asked), masks at the model's threshold.
@@ -255,6 +300,8 @@ const command = defineCommand({
           run: args.run as string | undefined,
           inputs,
           ...(selectSlices ? { selectSlices, chosenThreshold: thr } : {}),
+          ...(protocol ? { reasons: protocol.choice.reasons } : {}),
+          ...(shiftSuite ? { shiftSuite } : {}),
         });
       }
       for (const output of outputs) process.stderr.write(`wrote ${output}\n`);
@@ -301,9 +348,12 @@ interface ReportJob {
   testSlices: number[];
   run?: string;
   inputs: string[];
-  /** With --select-slices: the slices that chose the threshold, and the threshold. */
+  /** With --select-slices: the slices that chose the threshold, the threshold, and why. */
   selectSlices?: number[];
   chosenThreshold?: number;
+  reasons?: string[];
+  /** With --shift: the suite on the reported slices. */
+  shiftSuite?: ShiftSuiteResult;
 }
 
 async function writeReport(job: ReportJob): Promise<void> {
@@ -331,13 +381,13 @@ async function writeReport(job: ReportJob): Promise<void> {
   const sliceList = formatSliceList(job.slices);
   if (job.selectSlices) {
     notes.push(
-      `Protocol: the threshold ${job.chosenThreshold} was chosen on slices ${formatSliceList(job.selectSlices)} (best V_rand); slices ${sliceList} chose nothing, and their figures at that threshold (columns thr, V_rand, V_info, pixel error, Dice, IoU) are the test figures. The "best" columns pick the threshold on the test slices themselves.`,
+      `Protocol: the threshold ${job.chosenThreshold} was chosen on slices ${formatSliceList(job.selectSlices)} (0.5 unless another wins by a margin, core/serving-choice.ts${job.reasons ? `: ${job.reasons.join('; ')}` : ''}); slices ${sliceList} chose nothing, and their figures at that threshold (columns thr, V_rand, V_info, pixel error, Dice, IoU) are the test figures. The "best" columns pick the threshold on the test slices themselves.`,
     );
   }
   if (training?.best && training.split?.validation === sliceList) {
     const last = lastValidation && lastValidation.step !== training.best.step ? `; the model of the last step (${lastValidation.step}) scored V_rand ${lastValidation.vRandBest.toFixed(4)} on them during training` : '';
     notes.push(
-      `Slices ${sliceList} are the training run's validation slices: they chose the checkpoint kept (step ${training.best.step}, the best validation V_rand) and any threshold picked on them, so these figures are somewhat optimistic for unseen images${last}.`,
+      `Slices ${sliceList} are the training run's validation slices: they chose the checkpoint kept (step ${training.best.step}) and any threshold picked on them, so these figures are somewhat optimistic for unseen images${last}.`,
     );
   }
   const markdown = renderEvaluationReport({
@@ -358,6 +408,7 @@ async function writeReport(job: ReportJob): Promise<void> {
     ...(curve ? { curve: rel(curve) } : {}),
     ...(training ? { training } : {}),
     notes,
+    ...(job.shiftSuite ? { shiftSuite: job.shiftSuite } : {}),
   });
   await writeFileAtomic(job.report, markdown, { inputs: job.inputs });
 }

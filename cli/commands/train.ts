@@ -114,10 +114,10 @@ export function summaryText(result: TrainResult): string {
   if (result.best) {
     const b = result.best;
     lines.push(
-      `best validation (step ${b.step}): V_rand ${b.vRandBest.toFixed(4)} V_info ${b.vInfoBest.toFixed(4)} at threshold ${b.bestThreshold}; pixel error ${b.pixelError.toFixed(4)} Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.threshold}`,
+      `kept (step ${b.step}, the selection rule of train/selection-rule.ts): V_rand ${b.vRand.toFixed(4)} V_info ${b.vInfo.toFixed(4)} pixel error ${b.pixelError.toFixed(4)} Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.threshold}; best of the sweep V_rand ${b.vRandBest.toFixed(4)} at ${b.bestThreshold}`,
     );
   }
-  lines.push(`model: ${result.files.model} (best), ${result.files.lastModel} (last)`);
+  lines.push(`model: ${result.files.model} (kept), ${result.files.lastModel} (last)`);
   lines.push(`log: ${result.files.log}, curve: ${result.files.curve}, config: ${result.files.config}`);
   if (result.status !== 'completed') lines.push(`continue with: emseg train --out ${result.outDir} --resume`);
   return `${lines.join('\n')}\n`;
@@ -165,7 +165,7 @@ const command = defineCommand({
       } else if (event.type === 'validation') {
         const l = event.line;
         process.stderr.write(
-          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}: V_rand ${l.vRandBest.toFixed(4)} V_info ${l.vInfoBest.toFixed(4)} (thr ${l.bestThreshold}) pixel error ${l.pixelError.toFixed(4)} Dice ${l.dice.toFixed(4)}${event.isBest ? ' (best)' : ''} [${l.seconds.toFixed(1)} s]\n`,
+          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}: V_rand ${l.vRand.toFixed(4)} V_info ${l.vInfo.toFixed(4)} at ${l.threshold} (best V_rand ${l.vRandBest.toFixed(4)} at ${l.bestThreshold}) pixel error ${l.pixelError.toFixed(4)} Dice ${l.dice.toFixed(4)}${event.isBest ? ' (kept)' : ''} [${l.seconds.toFixed(1)} s]\n`,
         );
       } else if (event.type === 'warning') {
         process.stderr.write(`warning: ${event.message}\n`);
