@@ -7,6 +7,8 @@ export default defineConfig({
     // and several times that when the machine is shared; a hung test still fails.
     testTimeout: 180_000,
     hookTimeout: 120_000,
+    // TensorFlow.js's CPU backend banner off in every test file (node/tfjs.ts).
+    setupFiles: ['test/helpers/quiet-tfjs.ts'],
     pool: 'forks',
     maxWorkers: 2,
   },

@@ -72,7 +72,7 @@ function parseArgs(args: string[]): BenchArgs {
 
 /** A default-size U-Net (train/unet.ts defaults) with random weights, exported by the converter. */
 async function exportRandomUNet(): Promise<string> {
-  const tf = await import('@tensorflow/tfjs');
+  const tf = await (await import('../node/tfjs.ts')).importTfjs();
   const { buildUNet } = await import('../train/unet.ts');
   const { buildModelCard, modelCardMetadata } = await import('../convert/model-card.ts');
   const { exportLayersModel } = await import('../convert/tfjs-to-onnx.ts');

@@ -151,7 +151,7 @@ interface KernelTimer {
 
 /** Wraps every kernel of the backend in this thread with a wall-clock timer. */
 async function installKernelTimer(backendName: string): Promise<KernelTimer> {
-  const tf = await import('@tensorflow/tfjs');
+  const tf = await (await import('../node/tfjs.ts')).importTfjs();
   const tfjsName = backendName === 'gpu' || backendName === 'native' ? 'tensorflow' : backendName;
   const stats = new Map<string, { ms: number; calls: number }>();
   for (const config of tf.getKernelsForBackend(tfjsName)) {

@@ -61,7 +61,7 @@ async function openOnnxFile(path: string, log: (message: string) => void, provid
 }
 
 async function openTfjsFolder(path: string, backend: string, log: (message: string) => void): Promise<EvaluationModel> {
-  const tf = await import('@tensorflow/tfjs');
+  const tf = await (await import('../node/tfjs.ts')).importTfjs();
   const [{ selectBackend }, { loadTfjsModelDir }] = await Promise.all([import('../train/backend.ts'), import('../convert/tfjs-model-dir.ts')]);
   const selected = await selectBackend(tf, backend as never, log);
   const model = await loadTfjsModelDir(tf, path);

@@ -14,7 +14,7 @@ function image(): GreyImage<Uint8Array> {
 
 const label = (): GreyImage<Uint8Array> => ({ width: SIZE, height: SIZE, data: Uint8Array.from(image().data, (v) => (v === 40 ? 0 : 255)) });
 const shift = (name: string) => SHIFT_SUITE.find((s) => s.name === name)!;
-const mean = (d: ArrayLike<number>) => Array.prototype.reduce.call(d, (a: number, b: number) => a + b, 0) as number / d.length;
+const mean = (d: ArrayLike<number>) => Array.from(d).reduce((a, b) => a + b, 0) / d.length;
 
 describe('the shift suite', () => {
   it('has the shifts the issue names, each an 8-bit image', () => {

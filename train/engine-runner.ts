@@ -47,7 +47,7 @@ export class LocalRunner implements CoreRunner {
   constructor(private readonly log: (line: string) => void) {}
 
   async init(options: RunnerInit): Promise<RunnerInfo> {
-    const tf = await import('@tensorflow/tfjs');
+    const tf = await (await import('../node/tfjs.ts')).importTfjs();
     const { selectBackend } = await import('./backend.ts');
     const { GradientCore } = await import('./engine-core.ts');
     const selected = await selectBackend(tf, options.backend, this.log);

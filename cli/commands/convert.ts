@@ -42,7 +42,7 @@ const command = defineCommand({
 
     const { modelJsonPath } = await import('../../convert/tfjs-model-dir.ts');
     modelJsonPath(args.model); // a missing model folder is reported before anything slow starts
-    const tf = await import('@tensorflow/tfjs');
+    const tf = await (await import('../../node/tfjs.ts')).importTfjs();
     const { selectBackend } = await import('../../train/backend.ts');
     const backend = await selectBackend(tf, args.backend ?? 'auto', out);
     const { convertModel } = await import('../../convert/convert-model.ts');

@@ -20,7 +20,7 @@ function ready(weights: Float32Array[] | undefined): GradientCore {
 async function handle(message: WorkerRequest): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
   switch (message.type) {
     case 'init': {
-      const tf = await import('@tensorflow/tfjs');
+      const tf = await (await import('../../node/tfjs.ts')).importTfjs();
       const { selectBackend } = await import('../backend.ts');
       const { GradientCore } = await import('../engine-core.ts');
       // The engine logs the main thread's selection; a worker's own report is returned, not logged.
