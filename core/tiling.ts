@@ -154,15 +154,6 @@ export function blendingProfile(length: number, blending: Blending, sigmaScale =
   return values;
 }
 
-/** The weights of one tile, row-major `height * width`, largest 1: the product of the two axis profiles. */
-export function blendingWindow(width: number, height: number, blending: Blending, sigmaScale = DEFAULT_TILING.sigmaScale): Float64Array {
-  const across = blendingProfile(width, blending, sigmaScale);
-  const down = blendingProfile(height, blending, sigmaScale);
-  const window = new Float64Array(width * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) window[y * width + x] = down[y]! * across[x]!;
-  return window;
-}
-
 /**
  * Part of a slice held in memory: `data` holds the pixels of `box` (row-major, box.width per row)
  * of a sliceWidth x sliceHeight slice. A whole image in memory is the region whose box is the slice.
