@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, stderrLog, type EmsegApp, type ServedModel, type ServerLog } from './app.ts';
 import type { ServeConfig } from './config.ts';
-import { HTTP_TIMEOUTS, hardenHttpServer } from './http-hardening.ts';
+import { HTTP_TIMEOUTS, hardenHttpServer, type HttpTimeouts } from './http-hardening.ts';
 import { EmsegError } from '../core/errors.ts';
 import { inferenceCores } from '../node/inference-cores.ts';
 
@@ -93,6 +93,8 @@ export interface StartOptions {
   handleSignals?: boolean;
   /** Collect prom-client's default process metrics. Default true. */
   processMetrics?: boolean;
+  /** The Node server's own timeouts (serve/http-hardening.ts). Default HTTP_TIMEOUTS; tests shorten them. */
+  httpTimeouts?: HttpTimeouts;
 }
 
 export interface RunningServer {
@@ -113,6 +115,7 @@ export interface RunningServer {
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? stderrLog;
   const loadModel = options.loadModel ?? loadConfiguredModel;
+  const httpTimeouts = options.httpTimeouts ?? HTTP_TIMEOUTS;
   // A model that dies after loading (its worker crashed) cannot serve again: stop, say why, and
   // let the orchestrator start a fresh server (exit code 1 from the CLI).
   let shutdownRef: ((reason?: string) => Promise<void>) | undefined;
@@ -142,13 +145,13 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
 
   let server: ServerType;
   try {
-    server = await listen(emseg.app.fetch, config);
+    server = await listen(emseg.app.fetch, config, httpTimeouts.checkIntervalMs);
   } catch (error) {
     // Nothing to serve: release the model (its worker threads) before reporting the error.
     await (await modelPromise.catch(() => undefined))?.close?.();
     throw error;
   }
-  hardenHttpServer(server as Server);
+  hardenHttpServer(server as Server, httpTimeouts);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -215,10 +218,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
  * Listens on config.host:config.port. A port in use, a port the process may not bind, an address
  * that is not this machine's: E_BAD_ARGUMENT in one line naming the address and what to change.
  */
-function listen(fetch: EmsegApp['app']['fetch'], config: ServeConfig): Promise<ServerType> {
+function listen(fetch: EmsegApp['app']['fetch'], config: ServeConfig, checkIntervalMs: number): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const listening: ServerType = serve(
-      { fetch, port: config.port, hostname: config.host, serverOptions: { connectionsCheckingInterval: HTTP_TIMEOUTS.checkIntervalMs } },
+      { fetch, port: config.port, hostname: config.host, serverOptions: { connectionsCheckingInterval: checkIntervalMs } },
       () => {
       listening.off('error', onError);
       resolve(listening);
