@@ -31,6 +31,7 @@ import { AdmissionQueue } from './admission.ts';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { DecodePool, type DecodeBudget } from './decode-pool.ts';
 import { closeOnUnreadBody, nodeIncoming } from './keep-alive.ts';
+import { multipartFile } from './multipart.ts';
 import { createBatchingPredictor, type BatchingPredictor } from './batcher.ts';
 import { DEFAULT_SERVE_CONFIG, autoBatchSize } from './config.ts';
 import { createLifecycle, type Lifecycle } from './lifecycle.ts';
@@ -377,21 +378,13 @@ const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/tiff', 'image/tif
 /**
  * The uploaded bytes and a name for messages. A raw body must be declared as an image type or
  * application/octet-stream (or not declared at all); a multipart form carries the file in `file`
- * (or its first file field). The format itself is sniffed from the bytes.
+ * (or its first file field), found within MULTIPART_LIMITS. The format itself is sniffed from the bytes.
  */
 async function readUpload(c: Context): Promise<{ bytes: Uint8Array; name: string }> {
   const declared = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (declared === 'multipart/form-data') {
-    let form: Record<string, string | File | (string | File)[]>;
-    try {
-      form = await c.req.parseBody({ all: true });
-    } catch {
-      throw new ProblemError(400, 'request body: not a readable multipart/form-data body', { code: 'E_BAD_ARGUMENT' });
-    }
-    const candidates = [form.file, ...Object.values(form)].flat();
-    const file = candidates.find((value): value is File => typeof value === 'object' && value !== null && 'arrayBuffer' in value);
-    if (!file) throw new ProblemError(400, "multipart body: no file field; send the image as the 'file' field", { code: 'E_BAD_ARGUMENT' });
-    return { bytes: new Uint8Array(await file.arrayBuffer()), name: file.name || 'file' };
+    // Bounded walk over the parts (serve/multipart.ts), not a general form parser on the event loop.
+    return multipartFile(new Uint8Array(await c.req.arrayBuffer()), c.req.header('content-type') ?? '');
   }
   if (declared !== '' && !IMAGE_TYPES.has(declared)) {
     throw new ProblemError(
