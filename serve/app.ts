@@ -294,7 +294,7 @@ export function createApp(options: AppOptions): EmsegApp {
     const query = c.req.valid('query');
     const readStarted = performance.now();
     const { bytes, name } = await readUpload(c);
-    const plan = inspectUpload(bytes, name, query, limits);
+    const plan = inspectUpload(bytes, name, query, limits, model.card);
     const readMs = performance.now() - readStarted;
 
     const controller = new AbortController();
