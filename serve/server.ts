@@ -93,6 +93,12 @@ export interface StartOptions {
   handleSignals?: boolean;
   /** Collect prom-client's default process metrics. Default true. */
   processMetrics?: boolean;
+  /**
+   * Time the model once it is loaded (a few calls of one tile of the card's size), so that admission
+   * by estimated cost (serve/work-admission.ts) knows this server's speed from the first request.
+   * Default false (tests with fake models); `emseg serve` turns it on.
+   */
+  measureModelSpeed?: boolean;
   /** The Node server's own timeouts (serve/http-hardening.ts). Default HTTP_TIMEOUTS; tests shorten them. */
   httpTimeouts?: HttpTimeouts;
 }
@@ -157,9 +163,15 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
   const url = `http://${host}:${address.port}`;
   log.info(`listening on ${url} (model ${config.model}, providers ${config.providers})`);
   emseg.ready.then(
-    (model) => log.info(`ready: model ${model.card.name}@${model.card.version} on provider ${model.provider}`),
+    async (model) => {
+      log.info(`ready: model ${model.card.name}@${model.card.version} on provider ${model.provider}`);
+      if (!options.measureModelSpeed) return;
+      const secondsPerPixel = await emseg.work.measure(model.predictor, model.card.tile);
+      const tileMs = secondsPerPixel * model.card.tile * model.card.tile * 1000;
+      log.info(`model speed: ${tileMs.toFixed(0)} ms per ${model.card.tile}x${model.card.tile} tile, measured for admission by cost`);
+    },
     () => {},
-  );
+  ).catch((error: unknown) => log.warn(`model speed not measured: ${error instanceof Error ? error.message : String(error)}`));
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
