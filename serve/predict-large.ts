@@ -197,7 +197,8 @@ export async function predictLarge(input: string, out: string, model: PredictMod
     const base = { input, output: out, width: source.width, height: source.height, depth: source.depth };
     if (options.finalize) {
       await sink.finalize(); // refuses a store with chunks missing, naming the first
-      return { ...base, chunks: 0, chunksWritten: 0, chunksSkipped: 0, tilesPredicted: 0, finalized: true, chunksMissing: 0 };
+      const chunks = [...allChunks(sink)].length;
+      return { ...base, chunks, chunksWritten: 0, chunksSkipped: chunks, tilesPredicted: 0, finalized: true, chunksMissing: 0 };
     }
     const result = await segmentVolume(source, sink, model.predictor, {
       ...fromCard,

@@ -156,6 +156,8 @@ describe('the body budget when a request times out (issue 26, item 1)', () => {
     const refused = await send(server.url, false, { headers: { 'Content-Type': 'image/png' }, body: png });
     expect(refused.status).toBe(503);
     expect(JSON.parse(refused.body.toString())).toMatchObject({ code: 'E_BODIES_FULL' });
+    // Counted under its route, not as an unmatched path (issue 26, item 7).
+    expect(await server.emseg.metrics.registry.metrics()).toMatch(/emseg_http_requests_total\{route="\/v1\/segment",method="POST",status="503"\} 1\n/);
     // At their request timeout each gets its 408 and the server closes the connection itself.
     for (const text of await Promise.all(answers)) expect(text).toMatch(/^HTTP\/1\.1 408 /);
     await expect.poll(() => server.emseg.bodyBudget.reserved, { timeout: 5000 }).toBe(0);
