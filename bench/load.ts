@@ -1,13 +1,18 @@
 /**
- * `npm run bench:load [-- --duration 60 --concurrency 16 --bad 0.05 --model file.onnx]`: the server
- * under mixed load, over loopback only, bounded in time.
+ * `npm run bench:load [-- --duration 60 --concurrency 16 --bad 0.05 --stalled 2 --model file.onnx]`:
+ * the server under mixed load, over loopback only, bounded in time.
  *
  * 1. Starts `emseg serve` as a child process (the settings from the environment, --ep default cpu)
  *    on 127.0.0.1 at a free port, and waits for /readyz.
  * 2. `--concurrency` clients, each on its own keep-alive connection (node:http Agent, one socket),
  *    send requests back to back for `--duration` seconds: a 512x512 ISBI slice as PNG, or (every
  *    1/`--bad`-th request of all) a bad input in turn from the hostile corpus's quick kinds (415 before
- *    the body is read, 400 from the query, 422 corrupt TIFF, 413 over the pixel limit).
+ *    the body is read, 400 from the query, 422 corrupt TIFF, 413 over the pixel limit), pixelSize
+ *    abuse (hex, out of range: 400; a 512x512 slice at 64 nm, 8192x8192 for the model: 413) and a
+ *    62 KB zlib-bomb PNG of 8000x8000 (413/503 by estimated cost, or 200 where the machine can
+ *    finish it within the timeout). Beside them, `--stalled` uploads send one chunk of a chunked
+ *    body and then nothing, keeping their sockets half-open: each holds the largest body of the
+ *    body budget until the server's 408 (120 s), then a new one starts.
  * 3. Samples the server's RSS (/proc/<pid>/status) every second; after the load, waits 5 s and
  *    samples once more.
  * 4. Prints requests sent, answered by status, lost (no answer: must be 0), p50/p99 latency of
@@ -16,8 +21,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { loadavg } from 'node:os';
+import { EmsegError, isEmsegError } from '../core/errors.ts';
 import { makeImage, type GreyImage } from '../core/image.ts';
 import { ISBI_TEST_IMAGES } from '../core/isbi-data.ts';
 import { parseNumberText } from '../core/number-text.ts';
@@ -29,19 +35,29 @@ interface LoadArgs {
   durationSeconds: number;
   concurrency: number;
   bad: number;
+  stalled: number;
   model: string | undefined;
 }
 
+const USAGE = `npm run bench:load [-- --duration 60 --concurrency 16 --bad 0.05 --stalled 2 --model file.onnx]
+  --duration     seconds of load, at most 600 (default 60)
+  --concurrency  keep-alive clients sending back to back (default 16)
+  --bad          share of bad inputs, in (0, 1] (default 0.05)
+  --stalled      chunked uploads that send one chunk and stall, each holding the largest body of the
+                 body budget until its 408 (default 2; 0 = none)
+  --model        ONNX model (default: emseg serve's)`;
+
 function parseArgs(argv: readonly string[]): LoadArgs {
-  const args: LoadArgs = { durationSeconds: 60, concurrency: 16, bad: 0.05, model: undefined };
+  const args: LoadArgs = { durationSeconds: 60, concurrency: 16, bad: 0.05, stalled: 2, model: undefined };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`${flag}: expected a value`);
+    if (value === undefined) throw new EmsegError('E_BAD_ARGUMENT', `${flag}: expected a value`);
     if (flag === '--duration') args.durationSeconds = parseNumberText(value, '--duration', { min: 0, minExclusive: true, max: 600 });
     else if (flag === '--concurrency') args.concurrency = parseNumberText(value, '--concurrency', { integer: true, min: 1 });
     else if (flag === '--bad') args.bad = parseNumberText(value, '--bad', { min: 0, minExclusive: true, max: 1 });
+    else if (flag === '--stalled') args.stalled = parseNumberText(value, '--stalled', { integer: true, min: 0 });
     else if (flag === '--model') args.model = value;
-    else throw new Error(`unknown flag ${flag}; expected --duration, --concurrency, --bad or --model`);
+    else throw new EmsegError('E_BAD_ARGUMENT', `unknown flag ${flag}; expected --duration, --concurrency, --bad, --stalled or --model`);
   }
   return args;
 }
@@ -73,7 +89,8 @@ interface Shot {
   path: string;
   headers: Record<string, string>;
   body: Uint8Array;
-  expect: number;
+  /** The statuses this shot may get. */
+  expect: readonly number[];
 }
 
 function send(base: string, agent: Agent, shot: Shot): Promise<number> {
@@ -98,17 +115,58 @@ function uptime(): string {
 
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
+/**
+ * A chunked upload that sends one chunk and then nothing, its socket kept half-open (it does not
+ * close after the server's answer): resolves with the first status line the server sends (408
+ * when its request timeout cuts the upload off), or 0 when `stop` ends it first.
+ */
+function stalledUpload(port: number, stop: AbortSignal): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    let text = '';
+    const done = () => {
+      socket.destroy();
+      resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0));
+    };
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('end', done);
+    socket.on('error', done);
+    stop.addEventListener('abort', done, { once: true });
+    socket.write('POST /v1/segment HTTP/1.1\r\nHost: bench\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n');
+    socket.write(Buffer.alloc(0x400));
+    socket.write('\r\n');
+  });
+}
+
 export async function runBench(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let args: LoadArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    if (!isEmsegError(error)) throw error;
+    process.stderr.write(`bench:load: ${error.message}\n${USAGE}\n`);
+    return 1;
+  }
   const png = await encodePng(await slice());
   const pixels = new Uint8Array(64 * 64).fill(90);
+  const zlibBomb = await encodePng({ width: 8000, height: 8000, data: new Uint8Array(8000 * 8000) });
   const bad: Shot[] = [
-    { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'text/plain' }, body: png, expect: 415 },
-    { method: 'POST', path: '/v1/segment?output=bogus', headers: { 'Content-Type': 'image/png' }, body: png, expect: 400 },
-    { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'image/tiff' }, body: buildTiff(pixels, [{ ...greyPage(64, 64, { offsets: [8], counts: [pixels.length], rows: 64 }), 277: { type: 3, values: [0] } }]), expect: 422 },
-    { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'image/tiff' }, body: buildTiff(new Uint8Array(16), [greyPage(100_000, 100_000, { offsets: [8], counts: [16], rows: 100_000 })]), expect: 413 },
+    { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'text/plain' }, body: png, expect: [415] },
+    { method: 'POST', path: '/v1/segment?output=bogus', headers: { 'Content-Type': 'image/png' }, body: png, expect: [400] },
+    { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'image/tiff' }, body: buildTiff(pixels, [{ ...greyPage(64, 64, { offsets: [8], counts: [pixels.length], rows: 64 }), 277: { type: 3, values: [0] } }]), expect: [422] },
+    { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'image/tiff' }, body: buildTiff(new Uint8Array(16), [greyPage(100_000, 100_000, { offsets: [8], counts: [16], rows: 100_000 })]), expect: [413] },
+    // pixelSize abuse: hex, out of range, and a rescaled size over the pixel limit (400 when the card has no trainingPixelSize).
+    { method: 'POST', path: '/v1/segment?pixelSize=0x10', headers: { 'Content-Type': 'image/png' }, body: png, expect: [400] },
+    { method: 'POST', path: '/v1/segment?pixelSize=20000', headers: { 'Content-Type': 'image/png' }, body: png, expect: [400] },
+    { method: 'POST', path: '/v1/segment?pixelSize=64', headers: { 'Content-Type': 'image/png' }, body: png, expect: [413, 400] },
+    // 62 KB, 8000x8000: refused by its estimated cost, unless this machine can finish it in time.
+    { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'image/png' }, body: zlibBomb, expect: [413, 503, 200] },
   ];
-  const good: Shot = { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'image/png' }, body: png, expect: 200 };
+  const good: Shot = { method: 'POST', path: '/v1/segment', headers: { 'Content-Type': 'image/png' }, body: png, expect: [200] };
 
   const port = await freePort();
   const child = spawn(process.execPath, ['bin/emseg.js', 'serve', '--host', '127.0.0.1', '--port', String(port), ...(args.model ? ['--model', args.model] : [])], {
@@ -121,7 +179,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   try {
     const readyBy = Date.now() + 120_000;
     for (;;) {
-      const status = await send(base, new Agent(), { method: 'GET', path: '/readyz', headers: {}, body: new Uint8Array(0), expect: 200 }).catch(() => 0);
+      const status = await send(base, new Agent(), { method: 'GET', path: '/readyz', headers: {}, body: new Uint8Array(0), expect: [200] }).catch(() => 0);
       if (status === 200) break;
       if (Date.now() > readyBy || child.exitCode !== null) throw new Error(`the server did not get ready:\n${serverLog}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -135,7 +193,20 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     let unexpected = 0;
     let badTurn = 0;
     const lostReasons = new Map<string, number>();
+    const unexpectedShots = new Map<string, number>();
     const endAt = performance.now() + args.durationSeconds * 1000;
+    // Stalled uploads beside the clients, one after the other in each of --stalled lanes.
+    const stopStalling = new AbortController();
+    const stalledAnswers = new Map<number, number>();
+    let stalledOpened = 0;
+    const staller = async () => {
+      while (performance.now() < endAt && !stopStalling.signal.aborted) {
+        stalledOpened += 1;
+        const status = await stalledUpload(port, stopStalling.signal);
+        if (status) stalledAnswers.set(status, (stalledAnswers.get(status) ?? 0) + 1);
+      }
+    };
+    const stallers = Array.from({ length: args.stalled }, staller);
     const badEvery = Math.max(1, Math.round(1 / args.bad)); // every 20th request at 5 %: exactly the share asked
     const client = async () => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -146,7 +217,10 @@ export async function runBench(argv: readonly string[]): Promise<number> {
         try {
           const status = await send(base, agent, shot);
           counts.set(String(status), (counts.get(String(status)) ?? 0) + 1);
-          if (status !== shot.expect) unexpected += 1;
+          if (!shot.expect.includes(status)) {
+            unexpected += 1;
+            unexpectedShots.set(`${shot.path} -> ${status}`, (unexpectedShots.get(`${shot.path} -> ${status}`) ?? 0) + 1);
+          }
           if (shot === good && status === 200) latencies.push(performance.now() - started);
         } catch (error) {
           lost += 1;
@@ -159,6 +233,8 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     const started = performance.now();
     await Promise.all(Array.from({ length: args.concurrency }, client));
     const seconds = (performance.now() - started) / 1000;
+    stopStalling.abort();
+    await Promise.all(stallers);
     clearInterval(sampler);
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const last = rssMb(child.pid!);
@@ -166,7 +242,9 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     const statuses = [...counts].sort().map(([status, n]) => `${status}: ${n}`).join(', ');
     const out = (line: string) => process.stdout.write(`${line}\n`);
     out(`bench:load, ${args.concurrency} keep-alive connections, ${(args.bad * 100).toFixed(0)} % bad inputs, ${seconds.toFixed(0)} s, loopback`);
-    out(`requests sent: ${sent} (${(sent / seconds).toFixed(1)}/s); answered: ${statuses}; unexpected status: ${unexpected}`);
+    out(`requests sent: ${sent} (${(sent / seconds).toFixed(1)}/s); answered: ${statuses}; unexpected status: ${unexpected}${unexpected ? ` (${[...unexpectedShots].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}`);
+    const stalledStatuses = [...stalledAnswers].map(([status, n]) => `${status}: ${n}`).join(', ') || 'none before the end';
+    out(`stalled uploads: ${stalledOpened} opened in ${args.stalled} lane(s); answered: ${stalledStatuses}`);
     out(`requests lost: ${lost}${lost ? ` (${[...lostReasons].map(([r, n]) => `${r}: ${n}`).join(', ')})` : ''}`);
     out(`good requests: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
     out(`server RSS: first ${rss[0]!.toFixed(0)} MB, peak ${Math.max(...rss, last).toFixed(0)} MB, last ${last.toFixed(0)} MB (5 s after the load)`);

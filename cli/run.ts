@@ -1,11 +1,13 @@
 /**
  * Runs the CLI on an argv array and returns the exit code, without calling process.exit, so that
  * tests pass argv in and check the result in-process. Errors the user can act on (EmsegError,
- * citty's usage errors) print one line, `emseg: <message>`, and exit 1 without a stack trace; so
- * does a flag the command does not know (cli/options.ts), before the command starts.
+ * citty's usage errors, a full disk or a read-only, forbidden or vanished folder while writing)
+ * print one line, `emseg: <message>`, and exit 1 without a stack trace; so does a flag the command
+ * does not know (cli/options.ts), before the command starts.
  */
 import { renderUsage, runCommand, type CommandDef } from 'citty';
 import { isEmsegError } from '../core/errors.ts';
+import { describeWriteFailure, writeFailureCode } from '../node/write-failure.ts';
 import { main } from './main.ts';
 import { checkKnownFlags } from './options.ts';
 
@@ -52,6 +54,11 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
   } catch (error) {
     if (isEmsegError(error) || (error instanceof Error && error.name === 'CLIError')) {
       io.stderr(`emseg: ${error.message}\n`);
+      return 1;
+    }
+    // The last resort for a writer whose caller did not name its output (node/write-failure.ts).
+    if (writeFailureCode(error) !== undefined) {
+      io.stderr(`emseg: file system error: ${describeWriteFailure(error as NodeJS.ErrnoException)}\n`);
       return 1;
     }
     const missing = missingOptionalPackage(error);

@@ -9,7 +9,7 @@
 import { definedFields } from './defined.ts';
 import type { SegmentOptions } from './inference.ts';
 import type { ModelCard } from './model-card.ts';
-import { pixelScale } from './pixel-size.ts';
+import { segmentationPixelScale } from './pixel-size.ts';
 
 /** What a caller may set over the card's defaults; `pixelSize` (nm) of the images becomes the `scale` to the card's trainingPixelSize. */
 export type CardOverrides = Pick<SegmentOptions, 'threshold' | 'tta' | 'tile' | 'halo' | 'tileBatch' | 'signal'> & { pixelSize?: number | undefined };
@@ -23,7 +23,8 @@ export function trainingPixelSizeOf(card: ModelCard): number | undefined {
 /**
  * The segmentation options a card gives (threshold, TTA, tile, halo, size multiple), with the
  * caller's overrides where they are defined. A `pixelSize` override gives the rescale factor to
- * the card's trainingPixelSize (an EmsegError when the card has none).
+ * the card's trainingPixelSize (an EmsegError when the card has none, or the factor is over
+ * MAX_PIXEL_SCALE either way).
  */
 export function segmentOptionsFromCard(card: ModelCard, overrides: CardOverrides = {}): Omit<SegmentOptions, 'onProgress'> {
   const { pixelSize, ...rest } = overrides;
@@ -34,6 +35,6 @@ export function segmentOptionsFromCard(card: ModelCard, overrides: CardOverrides
     halo: card.halo,
     sizeMultiple: card.contract.input.sizeMultiple,
     ...definedFields(rest),
-    ...(pixelSize !== undefined ? { scale: pixelScale(pixelSize, trainingPixelSizeOf(card), `the card of ${card.name}`) } : {}),
+    ...(pixelSize !== undefined ? { scale: segmentationPixelScale(pixelSize, trainingPixelSizeOf(card), `the card of ${card.name}`) } : {}),
   };
 }

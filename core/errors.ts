@@ -13,6 +13,7 @@ export type EmsegErrorCode =
   | 'E_TOO_LARGE' // over a configured limit (pixels, pages, bytes)
   | 'E_BAD_ARGUMENT' // an option or argument out of range or of the wrong kind
   | 'E_OUTPUT_EXISTS' // refusing to overwrite something
+  | 'E_WRITE_FAILED' // an output could not be written (disk full, read-only, permission, folder gone)
   | 'E_MODEL' // a model file that cannot be used
   | 'E_BACKEND' // no compute backend or execution provider could be had
   | 'E_INTERRUPTED'; // the user stopped a long job

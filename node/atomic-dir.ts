@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parseLeftover, processIsRunning } from './leftovers.ts';
+import { parseLeftover, processIsRunning, writerState } from './leftovers.ts';
 
 /** The steps of a replacement, for tests that simulate a crash after one of them. */
 export type ReplaceStep = 'filled' | 'moved-aside' | 'renamed';
@@ -105,7 +105,9 @@ export async function recoverInterruptedWrites(folder: string, options: Recovery
     if (!leftover || !options.names.includes(leftover.name)) continue;
     const path = join(folder, entry);
     if (leftover.source !== 'previous-folder') {
-      if (leftover.pid === undefined || isRunning(leftover.pid)) continue;
+      // A temp file naming its whole writer (node/leftovers.ts) goes only when that writer is proven gone.
+      const gone = leftover.writer ? writerState(leftover.writer) === 'gone' : leftover.pid !== undefined && !isRunning(leftover.pid);
+      if (!gone) continue;
       await rm(path, { recursive: true, force: true });
       report.removed.push(path);
       continue;

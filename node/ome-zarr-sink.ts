@@ -27,7 +27,6 @@
  */
 import { link, mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflate, inflate } from 'node:zlib';
 import { EmsegError } from '../core/errors.ts';
@@ -44,7 +43,7 @@ import {
   type VolumeSampleType,
   type VolumeSink,
 } from '../core/volume.ts';
-import { assertNotAnInput, writeFileAtomic } from './atomic-write.ts';
+import { assertNotAnInput, tempPathFor, writeFileAtomic } from './atomic-write.ts';
 
 const deflateAsync = promisify(deflate);
 const inflateAsync = promisify(inflate);
@@ -208,7 +207,7 @@ export class OmeZarrSink implements VolumeSink {
       }
     }
     if (!(await exists(identityPath))) {
-      const temp = join(this.root, `.identity.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      const temp = tempPathFor(join(this.root, 'identity'));
       await writeFile(temp, `${JSON.stringify({ emseg: this.identity }, null, 1)}\n`, { flag: 'wx' });
       try {
         await link(temp, identityPath); // fails if another process created it first: then compare

@@ -10,7 +10,8 @@
  * Hostile input (serve/README.md, "Hostile input"): TIFF uploads decode in their own worker pool
  * with a work budget (serve/decode-pool.ts), bodies in flight are capped before they are read
  * (serve/body-budget.ts), early answers close keep-alive connections (serve/keep-alive.ts), a
- * known route with another method answers 405 with Allow.
+ * known route with another method answers 405 with Allow, and work the server cannot finish within
+ * the request timeout is refused at once by its estimated cost (serve/work-admission.ts).
  *
  * Every error is an RFC 9457 problem (serve/problem.ts); a 500 says nothing internal and is logged.
  * Every response carries COOP/COEP (the web demo needs cross-origin isolation for threaded WASM)
@@ -31,6 +32,7 @@ import { AdmissionQueue } from './admission.ts';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { DecodePool, type DecodeBudget } from './decode-pool.ts';
 import { closeOnUnreadBody, nodeIncoming } from './keep-alive.ts';
+import { multipartFile } from './multipart.ts';
 import { createBatchingPredictor, type BatchingPredictor } from './batcher.ts';
 import { DEFAULT_SERVE_CONFIG, autoBatchSize } from './config.ts';
 import { createLifecycle, type Lifecycle } from './lifecycle.ts';
@@ -39,6 +41,7 @@ import { createServerMetrics, requestMetrics, type ServerMetrics } from './metri
 import { OPENAPI_INFO, healthRoute, metricsRoute, modelRoute, openapiRoute, readyRoute, segmentRoute } from './openapi.ts';
 import { ProblemError, problemFrom, problemResponse } from './problem.ts';
 import { inspectUpload, segmentUpload, type UploadPlan } from './segment.ts';
+import { WorkAdmission } from './work-admission.ts';
 
 /** What the app needs of a loaded model (serve/session.ts's loadOnnxModel gives more). */
 export interface ServedModel {
@@ -102,6 +105,11 @@ export interface AppOptions {
   log?: ServerLog;
   /** Collect prom-client's default process metrics. Default true. */
   processMetrics?: boolean;
+  /**
+   * The model's speed in seconds per model pixel, when known (serve/work-admission.ts). Default:
+   * unknown until measured (startServer's measureModelSpeed) or learnt from completed session calls.
+   */
+  secondsPerModelPixel?: number;
 }
 
 export interface EmsegApp {
@@ -112,6 +120,8 @@ export interface EmsegApp {
   lifecycle: Lifecycle;
   decodePool: DecodePool;
   bodyBudget: BodyBudget;
+  /** Admission by estimated cost (serve/work-admission.ts). */
+  work: WorkAdmission;
   /** Resolves when the model is loaded (rejects if loading failed). */
   ready: Promise<ServedModel>;
 }
@@ -139,6 +149,11 @@ export function createApp(options: AppOptions): EmsegApp {
     queueSize: options.queueSize ?? defaults.queueSize,
   });
   const lifecycle = createLifecycle();
+  const work = new WorkAdmission({
+    timeoutMs,
+    concurrentRuns: () => batching.concurrentRuns,
+    ...(options.secondsPerModelPixel !== undefined ? { secondsPerModelPixel: options.secondsPerModelPixel } : {}),
+  });
   const bodyBudget = createBodyBudget({
     maxBytes: options.maxBodiesBytes ?? defaults.maxBodiesBytes,
     maxBodyBytes,
@@ -179,7 +194,10 @@ export function createApp(options: AppOptions): EmsegApp {
         ...batching,
         maxConcurrentRuns: batching.concurrentRuns,
         loneRequest: () => segmentRequests <= 1,
-        onBatch: metrics.observeBatch,
+        onBatch: (batch) => {
+          metrics.observeBatch(batch);
+          work.observe(batch);
+        },
       });
       state = { status: 'ready', model, batcher };
       metrics.setProvider(model.provider);
@@ -293,8 +311,11 @@ export function createApp(options: AppOptions): EmsegApp {
     const query = c.req.valid('query');
     const readStarted = performance.now();
     const { bytes, name } = await readUpload(c);
-    const plan = inspectUpload(bytes, name, query, limits);
+    const plan = inspectUpload(bytes, name, query, limits, model.card);
     const readMs = performance.now() - readStarted;
+    // Work this server cannot finish within the timeout is answered now, not after it (413/503).
+    const releaseWork = work.admit({ ...plan, tta: plan.tta ?? model.card.tta ?? false }, model.card);
+    let workEnded: Promise<unknown> = Promise.resolve();
 
     const controller = new AbortController();
     const timeoutError = new ProblemError(503, `the request took longer than the limit of ${timeoutMs} ms`, {
@@ -309,15 +330,16 @@ export function createApp(options: AppOptions): EmsegApp {
     try {
       const release = await admission.acquire(controller.signal);
       const queueMs = performance.now() - queued;
-      const work = segmentUpload(bytes, plan, {
+      const segmenting = segmentUpload(bytes, plan, {
         predictor: batcher.forSignal(controller.signal),
         card: model.card,
         signal: controller.signal,
         pagesAtOnce: Math.max(2, batching.maxBatch * batching.concurrentRuns),
         decode: decodeUpload,
       });
-      void work.then(release, release); // the slot is held until the work really ends
-      const answer = await abortable(work, controller.signal);
+      void segmenting.then(release, release); // the slot is held until the work really ends
+      workEnded = segmenting;
+      const answer = await abortable(segmenting, controller.signal);
       const { decodeMs, inferMs, encodeMs } = answer.timings;
       return c.body(answer.body as Uint8Array<ArrayBuffer>, 200, {
         'Content-Type': answer.contentType,
@@ -331,6 +353,7 @@ export function createApp(options: AppOptions): EmsegApp {
     } finally {
       clearTimeout(timer);
       c.req.raw.signal?.removeEventListener('abort', clientGone);
+      void workEnded.then(releaseWork, releaseWork);
     }
   });
 
@@ -341,7 +364,7 @@ export function createApp(options: AppOptions): EmsegApp {
     app.get('/*', (c, next) => (!sourceMaps && c.req.path.endsWith('.map') ? next() : files(c, next)));
   }
 
-  const result: EmsegApp = { app, metrics, admission, batcher: undefined, lifecycle, decodePool, bodyBudget, ready };
+  const result: EmsegApp = { app, metrics, admission, batcher: undefined, lifecycle, decodePool, bodyBudget, work, ready };
   return result;
 }
 
@@ -377,21 +400,13 @@ const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/tiff', 'image/tif
 /**
  * The uploaded bytes and a name for messages. A raw body must be declared as an image type or
  * application/octet-stream (or not declared at all); a multipart form carries the file in `file`
- * (or its first file field). The format itself is sniffed from the bytes.
+ * (or its first file field), found within MULTIPART_LIMITS. The format itself is sniffed from the bytes.
  */
 async function readUpload(c: Context): Promise<{ bytes: Uint8Array; name: string }> {
   const declared = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (declared === 'multipart/form-data') {
-    let form: Record<string, string | File | (string | File)[]>;
-    try {
-      form = await c.req.parseBody({ all: true });
-    } catch {
-      throw new ProblemError(400, 'request body: not a readable multipart/form-data body', { code: 'E_BAD_ARGUMENT' });
-    }
-    const candidates = [form.file, ...Object.values(form)].flat();
-    const file = candidates.find((value): value is File => typeof value === 'object' && value !== null && 'arrayBuffer' in value);
-    if (!file) throw new ProblemError(400, "multipart body: no file field; send the image as the 'file' field", { code: 'E_BAD_ARGUMENT' });
-    return { bytes: new Uint8Array(await file.arrayBuffer()), name: file.name || 'file' };
+    // Bounded walk over the parts (serve/multipart.ts), not a general form parser on the event loop.
+    return multipartFile(new Uint8Array(await c.req.arrayBuffer()), c.req.header('content-type') ?? '');
   }
   if (declared !== '' && !IMAGE_TYPES.has(declared)) {
     throw new ProblemError(

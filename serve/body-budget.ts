@@ -4,7 +4,9 @@
  * chunked) before a byte of its body is read, and keeps the reservation until its answer is ready,
  * since the bytes stay in memory that long. A request that would go over the cap is answered at once
  * with 503 and Retry-After (and `Connection: close`, serve/keep-alive.ts), so 20 stalled 95 MiB
- * uploads cannot hold 2 GB.
+ * uploads cannot hold 2 GB. A reservation ends with its request, whatever ends it: the answer, a
+ * 408/413, the client hanging up or an error (the request's abort signal, which @hono/node-server
+ * fires when the connection closes before the answer is sent).
  */
 import type { MiddlewareHandler } from 'hono';
 import { ProblemError } from './problem.ts';
@@ -36,10 +38,19 @@ export function createBodyBudget(options: { maxBytes: number; maxBodyBytes: numb
         );
       }
       reserved += claim;
+      let held = true;
+      const release = () => {
+        if (!held) return;
+        held = false;
+        reserved -= claim;
+      };
+      const signal = c.req.raw.signal as AbortSignal | undefined;
+      signal?.addEventListener('abort', release, { once: true });
       try {
         await next();
       } finally {
-        reserved -= claim;
+        signal?.removeEventListener('abort', release);
+        release();
       }
     },
   };

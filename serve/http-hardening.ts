@@ -56,6 +56,8 @@ export function hardenHttpServer(server: Server, timeouts: Omit<HttpTimeouts, 'c
       socket.destroy();
       return;
     }
-    socket.end(clientErrorResponse(error.code));
+    // Written, then the connection is closed for good: a half-closed socket would keep the
+    // request's body stream (and its body-budget reservation) open until the client hangs up.
+    socket.end(clientErrorResponse(error.code), () => socket.destroy());
   });
 }

@@ -127,7 +127,8 @@ export function createServerMetrics(options: MetricsOptions): ServerMetrics {
 /**
  * Middleware counting every request and its latency. The route label is the matched route
  * template (`/v1/segment`), never the raw path, so unknown paths do not create series: they are
- * labelled `unmatched`; the web demo's files share `/*`.
+ * labelled `unmatched`; the web demo's files share `/*`. An answer given by a middleware before the
+ * route's handler (503 E_BODIES_FULL, 413 from the body limit) counts under the route it answered.
  */
 export function requestMetrics(options: { metrics: ServerMetrics }): MiddlewareHandler {
   const { metrics } = options;
@@ -138,8 +139,11 @@ export function requestMetrics(options: { metrics: ServerMetrics }): MiddlewareH
     } finally {
       // The handler that answered (Hono records its index as the chain runs), not the last route
       // that matched: the web demo's GET /* matches every GET path after the API routes.
-      const handler = matchedRoutes(c)[c.req.routeIndex];
-      const route = handler && handler.method !== 'ALL' ? handler.path : 'unmatched';
+      // An answer from a route's middleware (body budget, body limit, shutdown gate) counts under
+      // the route whose request it answered.
+      const routes = matchedRoutes(c);
+      const handler = routes[c.req.routeIndex];
+      const route = handler && handler.method !== 'ALL' ? handler.path : (routes.find((r) => r.method === c.req.method)?.path ?? 'unmatched');
       const labels = { route, method: c.req.method, status: String(c.res.status) };
       metrics.requests.inc(labels);
       metrics.requestSeconds.observe(labels, (performance.now() - started) / 1000);

@@ -7,6 +7,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { DECIMAL_NUMBER_TEXT, describeNumberRule } from '../core/number-text.ts';
+import { MAX_PIXEL_SCALE } from '../core/pixel-size.ts';
 import { THRESHOLD_RULE } from '../core/threshold.ts';
 import { OUTPUT_FORMATS, OUTPUT_KINDS } from '../core/segmentation-output.ts';
 
@@ -49,11 +50,16 @@ export const SegmentQuerySchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .optional()
     .openapi({ description: "8-fold flip/rotation test-time augmentation; default: the model card's" }),
-  pixelSize: z.coerce
-    .number()
-    .positive()
+  pixelSize: z
+    .string()
+    .regex(DECIMAL_NUMBER_TEXT, { message: 'expected a size in nm, a decimal number greater than 0, such as 4' })
+    .transform(Number)
+    .pipe(z.number().positive())
     .optional()
-    .openapi({ description: "pixel size of the image in nm: resampled to the model card's trainingPixelSize and the answer back to the image's size; default: no rescaling", example: 4 }),
+    .openapi({
+      description: `pixel size of the image in nm: resampled to the model card's trainingPixelSize and the answer back to the image's size; from 1/${MAX_PIXEL_SCALE} to ${MAX_PIXEL_SCALE} times trainingPixelSize; the pixel limits apply to the rescaled image; default: no rescaling`,
+      example: 4,
+    }),
 });
 
 export type SegmentQuery = z.infer<typeof SegmentQuerySchema>;

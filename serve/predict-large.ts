@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { WHOLE_JOB, type Shard } from '../core/chunk-plan.ts';
 import { EmsegError } from '../core/errors.ts';
 import { segmentVolume, type VolumeOutput, type VolumeProgress } from '../core/stream-inference.ts';
@@ -25,6 +25,7 @@ import { resolveTilingOptions } from '../core/tiling.ts';
 import { segmentOptionsFromCard } from '../core/card-options.ts';
 import { allChunks, type VolumeSampleType, type VolumeSink, type VolumeSource } from '../core/volume.ts';
 import { openVolume, openVolumeSink, volumeOutputFormat } from '../node/open-volume.ts';
+import { asWriteFailure } from '../node/write-failure.ts';
 import type { OutputKind } from '../core/segmentation-output.ts';
 import type { PredictModel } from './predict.ts';
 
@@ -160,6 +161,11 @@ export async function predictLarge(input: string, out: string, model: PredictMod
   }
   const source = await openVolume(input, options.level ? { level: options.level } : {});
   let sink: VolumeSink | undefined;
+  let failed = false;
+  // A full disk, a read-only or forbidden folder, a folder removed while writing: one line naming
+  // what stays for a resume (node/write-failure.ts), never a stack trace.
+  const writeFailure = (error: unknown) =>
+    asWriteFailure(error, out, sink || (error as NodeJS.ErrnoException).code === 'ENOENT' ? keptForResume(error, out, zarr) : undefined);
   try {
     // What decides the output's pixels: a store holding another job's output is refused.
     const job = {
@@ -191,7 +197,8 @@ export async function predictLarge(input: string, out: string, model: PredictMod
     const base = { input, output: out, width: source.width, height: source.height, depth: source.depth };
     if (options.finalize) {
       await sink.finalize(); // refuses a store with chunks missing, naming the first
-      return { ...base, chunks: 0, chunksWritten: 0, chunksSkipped: 0, tilesPredicted: 0, finalized: true, chunksMissing: 0 };
+      const chunks = [...allChunks(sink)].length;
+      return { ...base, chunks, chunksWritten: 0, chunksSkipped: chunks, tilesPredicted: 0, finalized: true, chunksMissing: 0 };
     }
     const result = await segmentVolume(source, sink, model.predictor, {
       ...fromCard,
@@ -204,8 +211,22 @@ export async function predictLarge(input: string, out: string, model: PredictMod
     const chunksMissing = shard.count === 1 ? 0 : await missingChunks(sink);
     if (chunksMissing === 0) await sink.finalize();
     return { ...base, ...result, finalized: chunksMissing === 0, chunksMissing };
+  } catch (error) {
+    failed = true;
+    throw writeFailure(error);
   } finally {
-    await sink?.close();
+    // Closing after a failed write may fail too (a journal that cannot be flushed): the first error is the one to report.
+    await sink?.close().catch((error: unknown) => {
+      if (!failed) throw writeFailure(error);
+    });
     await source.close();
   }
+}
+
+/** What a failed large prediction leaves for a resume, in words. */
+function keptForResume(error: unknown, out: string, zarr: boolean): string {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'what was written so far is gone with it; run the same command again to start over';
+  if (zarr) return `the chunks written so far stay in ${out}; fix the cause and run the same command again to resume`;
+  const hidden = join(dirname(out), `.${basename(out)}`);
+  return `the tiles written so far stay in ${hidden}.partial and ${hidden}.journal; fix the cause and run the same command again to resume`;
 }

@@ -25,6 +25,7 @@ import { OUTPUT_FORMATS, OUTPUT_KINDS, defaultOutputFormat, type OutputFormat, t
 import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions, type TilePredictor } from '../core/tiling.ts';
 import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
+import { asWriteFailure } from '../node/write-failure.ts';
 import { createBatchingPredictor } from './batcher.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { encodeSegmentation } from './encode-output.ts';
@@ -148,14 +149,16 @@ export function planOutputs(inputs: readonly string[], folderInput: boolean, out
   });
 }
 
-/** Writes atomically; file-system errors become one-line EmsegErrors naming the path. */
+/** Writes atomically; file-system errors become one-line EmsegErrors naming the path (node/write-failure.ts). */
 async function writeOutput(target: string, bytes: Uint8Array, inputs: readonly string[]): Promise<void> {
   try {
     await writeFileAtomic(target, bytes, { inputs });
   } catch (error) {
     if (isEmsegError(error)) throw error;
+    const failure = asWriteFailure(error, target, 'nothing of it was written (outputs appear whole or not at all; an older file there is unchanged)');
+    if (failure !== error) throw failure;
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new EmsegError('E_BAD_ARGUMENT', `${target}: cannot be written (${code}: ${(error as Error).message.split('\n')[0]})`, { cause: error });
+    throw new EmsegError('E_WRITE_FAILED', `${target}: cannot be written (${code}: ${(error as Error).message.split('\n')[0]})`, { cause: error });
   }
 }
 

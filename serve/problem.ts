@@ -42,6 +42,7 @@ export const STATUS_FOR_CODE: Readonly<Record<EmsegErrorCode, ContentfulStatusCo
   E_TOO_LARGE: 413,
   E_BAD_ARGUMENT: 400,
   E_OUTPUT_EXISTS: 500,
+  E_WRITE_FAILED: 500,
   E_MODEL: 500,
   E_BACKEND: 500,
   E_INTERRUPTED: 503,

@@ -2,8 +2,9 @@
  * One segmentation request, from uploaded bytes to encoded answer, in three steps the handler
  * calls in order:
  *
- * 1. `inspectUpload`: reads the header only (core/image-probe.ts), enforces the size limits and
- *    settles the output format, before any slot is taken or any pixel decoded;
+ * 1. `inspectUpload`: reads the header only (core/image-probe.ts), enforces the size limits (on
+ *    the upload and on the image the model sees after `pixelSize` rescaling) and settles the
+ *    output format, before any slot is taken or any pixel decoded;
  * 2. `segmentUpload`: decodes, runs core/inference.ts's segmentStack on every page (through the
  *    request's predictor, i.e. the shared dynamic batcher) and encodes the answer the same way
  *    `emseg predict` does (serve/encode-output.ts);
@@ -18,7 +19,8 @@ import { EmsegError } from '../core/errors.ts';
 import type { ImageStack } from '../core/image.ts';
 import type { ModelCard } from '../core/contract.ts';
 import { probeImage } from '../core/image-probe.ts';
-import { segmentOptionsFromCard } from '../core/card-options.ts';
+import { segmentOptionsFromCard, trainingPixelSizeOf } from '../core/card-options.ts';
+import { scaledSize, segmentationPixelScale } from '../core/pixel-size.ts';
 import { segmentStack } from '../core/inference.ts';
 import { defaultOutputFormat, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
 import type { TilePredictor } from '../core/tiling.ts';
@@ -42,6 +44,9 @@ export interface UploadPlan {
   declaredPixels: number;
   /** Pixel size of the upload in nm (core/pixel-size.ts), undefined = no rescaling. */
   pixelSize?: number | undefined;
+  /** The size of a page as the model sees it (after rescaling to the card's pixel size). */
+  workWidth: number;
+  workHeight: number;
 }
 
 function parseTta(value: SegmentQuery['tta']): boolean | undefined {
@@ -53,10 +58,14 @@ function parseTta(value: SegmentQuery['tta']): boolean | undefined {
  * Checks an upload from its header: known format, limits, and an output/format combination that
  * can hold the answer. Throws EmsegErrors (415/422 for the bytes, 413 for limits, 400 for the query).
  */
-export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQuery, limits: ImageLimits): UploadPlan {
+export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQuery, limits: ImageLimits, card: ModelCard): UploadPlan {
   if (bytes.length === 0) throw new EmsegError('E_BAD_ARGUMENT', `${name}: the request body is empty; send the image bytes`);
   const probe = probeImage(bytes, name, { maxPages: limits.maxPages });
   checkImageLimits(probe, limits, name);
+  // The model works on the rescaled image: the limits hold for it too, before anything is allocated.
+  const scale = query.pixelSize === undefined ? 1 : segmentationPixelScale(query.pixelSize, trainingPixelSizeOf(card), `the card of ${card.name}`, 'pixelSize');
+  const work = { width: scaledSize(probe.width, scale), height: scaledSize(probe.height, scale), pages: probe.pages };
+  if (scale !== 1) checkImageLimits(work, limits, `${name} rescaled from ${query.pixelSize} nm to the model's ${trainingPixelSizeOf(card)} nm (${work.width}x${work.height})`);
   const output = query.output;
   const isTiff = probe.format === 'tiff';
   if (output === 'overlay' && (probe.pages > 1 || query.format === 'tiff')) {
@@ -84,6 +93,8 @@ export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQue
     tta: parseTta(query.tta),
     declaredPixels: probe.totalPixels,
     pixelSize: query.pixelSize,
+    workWidth: work.width,
+    workHeight: work.height,
   };
 }
 

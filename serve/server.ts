@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, stderrLog, type EmsegApp, type ServedModel, type ServerLog } from './app.ts';
 import type { ServeConfig } from './config.ts';
-import { HTTP_TIMEOUTS, hardenHttpServer } from './http-hardening.ts';
+import { HTTP_TIMEOUTS, hardenHttpServer, type HttpTimeouts } from './http-hardening.ts';
 import { EmsegError } from '../core/errors.ts';
 import { inferenceCores } from '../node/inference-cores.ts';
 
@@ -93,6 +93,14 @@ export interface StartOptions {
   handleSignals?: boolean;
   /** Collect prom-client's default process metrics. Default true. */
   processMetrics?: boolean;
+  /**
+   * Time the model once it is loaded (a few calls of one tile of the card's size), so that admission
+   * by estimated cost (serve/work-admission.ts) knows this server's speed from the first request.
+   * Default false (tests with fake models); `emseg serve` turns it on.
+   */
+  measureModelSpeed?: boolean;
+  /** The Node server's own timeouts (serve/http-hardening.ts). Default HTTP_TIMEOUTS; tests shorten them. */
+  httpTimeouts?: HttpTimeouts;
 }
 
 export interface RunningServer {
@@ -113,6 +121,7 @@ export interface RunningServer {
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? stderrLog;
   const loadModel = options.loadModel ?? loadConfiguredModel;
+  const httpTimeouts = options.httpTimeouts ?? HTTP_TIMEOUTS;
   // A model that dies after loading (its worker crashed) cannot serve again: stop, say why, and
   // let the orchestrator start a fresh server (exit code 1 from the CLI).
   let shutdownRef: ((reason?: string) => Promise<void>) | undefined;
@@ -142,21 +151,27 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
 
   let server: ServerType;
   try {
-    server = await listen(emseg.app.fetch, config);
+    server = await listen(emseg.app.fetch, config, httpTimeouts.checkIntervalMs);
   } catch (error) {
     // Nothing to serve: release the model (its worker threads) before reporting the error.
     await (await modelPromise.catch(() => undefined))?.close?.();
     throw error;
   }
-  hardenHttpServer(server as Server);
+  hardenHttpServer(server as Server, httpTimeouts);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   log.info(`listening on ${url} (model ${config.model}, providers ${config.providers})`);
   emseg.ready.then(
-    (model) => log.info(`ready: model ${model.card.name}@${model.card.version} on provider ${model.provider}`),
+    async (model) => {
+      log.info(`ready: model ${model.card.name}@${model.card.version} on provider ${model.provider}`);
+      if (!options.measureModelSpeed) return;
+      const secondsPerPixel = await emseg.work.measure(model.predictor, model.card.tile);
+      const tileMs = secondsPerPixel * model.card.tile * model.card.tile * 1000;
+      log.info(`model speed: ${tileMs.toFixed(0)} ms per ${model.card.tile}x${model.card.tile} tile, measured for admission by cost`);
+    },
     () => {},
-  );
+  ).catch((error: unknown) => log.warn(`model speed not measured: ${error instanceof Error ? error.message : String(error)}`));
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -215,10 +230,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
  * Listens on config.host:config.port. A port in use, a port the process may not bind, an address
  * that is not this machine's: E_BAD_ARGUMENT in one line naming the address and what to change.
  */
-function listen(fetch: EmsegApp['app']['fetch'], config: ServeConfig): Promise<ServerType> {
+function listen(fetch: EmsegApp['app']['fetch'], config: ServeConfig, checkIntervalMs: number): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const listening: ServerType = serve(
-      { fetch, port: config.port, hostname: config.host, serverOptions: { connectionsCheckingInterval: HTTP_TIMEOUTS.checkIntervalMs } },
+      { fetch, port: config.port, hostname: config.host, serverOptions: { connectionsCheckingInterval: checkIntervalMs } },
       () => {
       listening.off('error', onError);
       resolve(listening);

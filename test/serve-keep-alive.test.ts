@@ -6,6 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, request, type ClientRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { HttpTimeouts } from '../serve/http-hardening.ts';
 import { encodePng } from '../node/png.ts';
 import { DEFAULT_SERVE_CONFIG, type ServeConfig } from '../serve/config.ts';
 import { startServer, type RunningServer } from '../serve/server.ts';
@@ -31,11 +33,11 @@ function send(url: string, agent: Agent | false, options: { method?: string; pat
 }
 
 const servers: RunningServer[] = [];
-async function start(config: Partial<ServeConfig>, delayMs = 0): Promise<{ server: RunningServer; log: CapturedLog }> {
+async function start(config: Partial<ServeConfig>, delayMs = 0, httpTimeouts?: HttpTimeouts): Promise<{ server: RunningServer; log: CapturedLog }> {
   const log = captureLog();
   const server = await startServer(
     { ...DEFAULT_SERVE_CONFIG, host: '127.0.0.1', port: 0, webRoot: '/nonexistent', ...config },
-    { log, processMetrics: false, loadModel: async () => fakeModel({ delayMs }) },
+    { log, processMetrics: false, loadModel: async () => fakeModel({ delayMs }), ...(httpTimeouts ? { httpTimeouts } : {}) },
   );
   servers.push(server);
   await server.emseg.ready;
@@ -124,6 +126,43 @@ describe('admission before buffering', () => {
     await expect.poll(() => log.lines.filter((line) => line.includes('closed the connection')).length, { timeout: 5000 }).toBe(2);
     expect(log.lines.filter((line) => line.startsWith('error'))).toEqual([]);
     expect((await send(server.url, false, { headers: { 'Content-Type': 'image/png' }, body: new Uint8Array(300_000) })).status).toBe(415);
+  });
+});
+
+describe('the body budget when a request times out (issue 26, item 1)', () => {
+  it('releases the reservations of stalled chunked uploads at their 408, although their clients keep the sockets open', async () => {
+    const { server } = await start({ maxBodiesBytes: 4_000_000, maxBodyBytes: 1_000_000 }, 0, {
+      headersTimeoutMs: 400,
+      requestTimeoutMs: 800,
+      keepAliveTimeoutMs: 500,
+      checkIntervalMs: 100,
+    });
+    const { port } = new URL(server.url);
+    // Four chunked uploads (each reserves the largest body, 1 MB) send one chunk and then nothing,
+    // and keep their sockets open even after the server's FIN (allowHalfOpen): the whole budget is held.
+    const sockets: Socket[] = [];
+    const answers: Promise<string>[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const socket = connect({ port: Number(port), host: '127.0.0.1', allowHalfOpen: true });
+      sockets.push(socket);
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      answers.push(new Promise((resolve) => socket.on('end', () => resolve(text)).on('error', () => undefined)));
+      socket.write('POST /v1/segment HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n');
+      socket.write(Buffer.alloc(0x400));
+      socket.write('\r\n');
+    }
+    await expect.poll(() => server.emseg.bodyBudget.reserved, { timeout: 5000 }).toBe(4_000_000);
+    const refused = await send(server.url, false, { headers: { 'Content-Type': 'image/png' }, body: png });
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body.toString())).toMatchObject({ code: 'E_BODIES_FULL' });
+    // Counted under its route, not as an unmatched path (issue 26, item 7).
+    expect(await server.emseg.metrics.registry.metrics()).toMatch(/emseg_http_requests_total\{route="\/v1\/segment",method="POST",status="503"\} 1\n/);
+    // At their request timeout each gets its 408 and the server closes the connection itself.
+    for (const text of await Promise.all(answers)) expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    await expect.poll(() => server.emseg.bodyBudget.reserved, { timeout: 5000 }).toBe(0);
+    expect((await send(server.url, false, { headers: { 'Content-Type': 'image/png' }, body: png })).status).toBe(200);
+    for (const socket of sockets) socket.destroy();
   });
 });
 

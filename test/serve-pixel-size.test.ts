@@ -37,4 +37,38 @@ describe('pixelSize on /v1/segment', () => {
     expect(answer.status).toBe(400);
     expect(JSON.stringify(await answer.json())).toMatch(/records no trainingPixelSize/);
   });
+
+  // Issue 26, item 2: pixelSize went around the pixel limits (92 Mpx from a 340-byte PNG, a 500
+  // from resampleBilinear) and took hex.
+  it.each([
+    ['0x10', /pixelSize: expected a size in nm, a decimal number/],
+    ['', /pixelSize: expected a size in nm, a decimal number/],
+    ['-4', /pixelSize/],
+    ['2400', /pixelSize: expected a size in nm from 0\.25 to 64 \(the card of fake-sigmoid records trainingPixelSize 4 nm/],
+    ['20000', /pixelSize: expected a size in nm from 0\.25 to 64/],
+  ])('refuses pixelSize=%s with 400, naming what it expects', async (value, detail) => {
+    const { app, ready } = createApp({ model: fakeModel({ card: { trainingPixelSize: 4 } }), log: captureLog(), processMetrics: false });
+    await ready;
+    const answer = await post(app, `?pixelSize=${value}`);
+    expect(answer.status).toBe(400);
+    const body = (await answer.json()) as { code: string; detail: string };
+    expect(body.code).toBe('E_BAD_ARGUMENT');
+    expect(body.detail).toMatch(detail);
+  });
+
+  it('applies the pixel limits to the rescaled image, before decoding', async () => {
+    const log = captureLog();
+    const model = fakeModel({ card: { trainingPixelSize: 4 } });
+    const { app, ready } = createApp({ model, log, processMetrics: false });
+    await ready;
+    // 4000x4000 = 16 Mpx is within the 64 Mpx limit; at 12 nm it becomes 12000x12000 = 144 Mpx at 4 nm.
+    const big = (await encodePng({ width: 4000, height: 4000, data: new Uint8Array(16_000_000) })) as Uint8Array<ArrayBuffer>;
+    const answer = await app.request('/v1/segment?pixelSize=12', { method: 'POST', body: big, headers: { 'Content-Type': 'image/png' } });
+    expect(answer.status).toBe(413);
+    const body = (await answer.json()) as { code: string; detail: string };
+    expect(body.code).toBe('E_TOO_LARGE');
+    expect(body.detail).toMatch(/rescaled from 12 nm to the model's 4 nm \(12000x12000\).*the limit is 64000000/);
+    expect(model.calls).toEqual([]);
+    expect(log.lines.filter((line) => line.startsWith('error'))).toEqual([]);
+  });
 });

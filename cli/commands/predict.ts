@@ -191,9 +191,12 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
     const state = result.finalized
       ? 'complete'
       : `${result.chunksMissing} chunks of other shards missing; the last shard to finish completes the store (or run the same command with --finalize)`;
-    process.stdout.write(
-      `${result.input} -> ${result.output}${shard} (${result.depth > 1 ? `${result.depth} slices of ` : ''}${result.width}x${result.height}; ${result.chunksWritten} chunks written, ${result.chunksSkipped} already done; ${state})\n`,
-    );
+    const size = `${result.depth > 1 ? `${result.depth} slices of ` : ''}${result.width}x${result.height}`;
+    // --finalize writes no chunk: it checks them all and writes the levels and metadata.
+    const work = args.finalize === true
+      ? `finalized: all ${result.chunks} chunks present, downsampled levels and metadata written`
+      : `${result.chunksWritten} chunks written, ${result.chunksSkipped} already done; ${state}`;
+    process.stdout.write(`${result.input} -> ${result.output}${shard} (${size}; ${work})\n`);
   } finally {
     if (drawn) process.stderr.write('\r\x1b[K');
     await model.close();

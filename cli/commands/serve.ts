@@ -29,7 +29,7 @@ const command = defineCommand({
     }
     const config = resolveServeConfig(process.env, flags);
     const { startServer } = await import('../../serve/server.ts');
-    const server = await startServer(config, { handleSignals: true });
+    const server = await startServer(config, { handleSignals: true, measureModelSpeed: true });
     // A model that cannot be loaded stops the server: the orchestrator sees exit code 1.
     let loadError: unknown;
     server.emseg.ready.catch((error: unknown) => {
