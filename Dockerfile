@@ -7,14 +7,20 @@
 # container sees a GPU (NVIDIA Container Toolkit, `--gpus all`), else the CPU with a logged warning.
 # Stages: `build` compiles dist/ and the web demo with the full install; `deps` is the server's
 # production install (deploy/server-install.sh: no devDependencies, no install scripts);
-# `cuda-provider` fetches onnxruntime's CUDA provider with its SHA-256 verified; the runtime stage
-# is the CUDA base image with the Node binary, those three results and the shipped model.
+# `cuda-provider` fetches onnxruntime's CUDA provider with its checksum verified (none is pinned
+# yet: deploy/README.md, "CUDA provider"); the runtime stage is the CUDA base image with the Node
+# binary, those three results and the shipped model, its native libraries checked with ldd.
+# `npm run check:image` (scripts/check-image.sh) builds and runs the CPU variant on this machine.
 
 # Node.js 26, the Active LTS line since October 2026 (Node 20 reached end of life on 2026-04-30).
 ARG NODE_IMAGE=node:26-bookworm-slim
-# CUDA and cuDNN runtime for onnxruntime's CUDA provider. The build checks with ldd that every
-# library the provider needs is in this image, so a mismatch fails here, not on the GPU node.
-ARG CUDA_IMAGE=nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04
+# The runtime stage's base: CUDA and cuDNN for onnxruntime's CUDA provider. The build checks with
+# ldd that every library node and the provider need is in this image, so a mismatch fails here,
+# not on the GPU node. scripts/check-image.sh builds a CPU image with RUNTIME_IMAGE set to a
+# Debian base and WITH_CUDA=0 (no CUDA provider, EMSEG_EP=cpu).
+ARG RUNTIME_IMAGE=nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04
+# 1: fetch and install the CUDA provider (the GPU image); 0: leave it out (a CPU image).
+ARG WITH_CUDA=1
 
 # ---- build: full install, then dist/ (tsc) and web-demo/dist ----
 FROM ${NODE_IMAGE} AS build
@@ -33,19 +39,34 @@ RUN deploy/server-install.sh
 
 # ---- cuda-provider: onnxruntime's CUDA provider libraries, checksum verified ----
 FROM deps AS cuda-provider
+ARG WITH_CUDA
+# The .nupkg's SHA-512 as nuget.org publishes it (base64, its catalog's packageHash) or a SHA-256
+# you computed yourself; without one the fetch refuses (deploy/README.md, "CUDA provider").
+ARG ORT_CUDA_SHA512=
 COPY deploy/fetch-onnxruntime-cuda.js deploy/
-RUN node deploy/fetch-onnxruntime-cuda.js /cuda-provider
+RUN mkdir -p /cuda-provider && if [ "$WITH_CUDA" = 1 ]; then \
+      node deploy/fetch-onnxruntime-cuda.js /cuda-provider ${ORT_CUDA_SHA512:+--sha512 "$ORT_CUDA_SHA512"}; \
+    fi
 
 # ---- runtime ----
-FROM ${CUDA_IMAGE}
+FROM ${RUNTIME_IMAGE} AS runtime
+ARG WITH_CUDA
+# Node 26's binary links libatomic.so.1 (and libstdc++, libgcc_s), which a minimal base may lack.
+RUN if ! ldconfig -p | grep -q 'libatomic\.so\.1 '; then \
+      apt-get update && apt-get install -y --no-install-recommends libatomic1 && rm -rf /var/lib/apt/lists/*; \
+    fi
 COPY --from=deps /usr/local/bin/node /usr/local/bin/node
-RUN useradd --system --create-home --home-dir /home/emseg --shell /usr/sbin/nologin emseg
+COPY deploy/check-libraries.sh /usr/local/bin/emseg-check-libraries
+# A numeric user, so that Kubernetes' runAsNonRoot can verify it (deploy/k8s/ sets the same IDs).
+RUN groupadd --system --gid 10001 emseg && \
+    useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/emseg --shell /usr/sbin/nologin emseg
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=cuda-provider /cuda-provider/ ./node_modules/onnxruntime-node/bin/napi-v6/linux/x64/
-# Fails the build when a library the CUDA provider links against is not in the base image.
-RUN missing="$(ldd node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so | grep 'not found' || true)"; \
-    if [ -n "$missing" ]; then echo "CUDA provider: libraries missing from ${CUDA_IMAGE:-the base image}:"; echo "$missing"; exit 1; fi
+# Fails the build when a library that node, onnxruntime, sharp or (WITH_CUDA=1) the CUDA provider
+# links against is missing from the base image, or when one of those files is missing.
+RUN emseg-check-libraries /usr/local/bin/node node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node node_modules/@img/sharp-linux-x64/lib/sharp-linux-x64-*.node && \
+    if [ "$WITH_CUDA" = 1 ]; then emseg-check-libraries node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_shared.so; fi
 COPY package.json ./
 COPY bin/emseg.js ./bin/
 COPY --from=build /app/dist ./dist
@@ -57,7 +78,7 @@ ENV NODE_ENV=production \
     EMSEG_MODEL=models/isbi2012-unet.onnx \
     HOST=0.0.0.0 \
     PORT=8787
-USER emseg
+USER 10001:10001
 EXPOSE 8787
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

@@ -13,7 +13,7 @@ import { cardPathFor, modelCardInOnnx, readModelCardFile } from '../node/model-c
 import { writeBioimageioPackage, type BioimageioPackage, type Maintainer, type Person } from './bioimageio.ts';
 import { withModelFacts } from './model-facts.ts';
 import { sha256Hex } from './convert-model.ts';
-import { defaultParityImage, normalizeForModel, readSlice } from './isbi-slice.ts';
+import { defaultTestImage, normalizeForModel, readSlice } from './isbi-slice.ts';
 import { writeTritonRepository, type TritonOptions, type TritonRepository } from './triton.ts';
 
 export interface ExportPackageOptions {
@@ -76,9 +76,9 @@ export async function exportPackages(options: ExportPackageOptions): Promise<Exp
   const inputs = [options.onnxPath, ...(options.cardPath ? [options.cardPath] : [])];
   const result: ExportPackageResult = { card, sha256: card.sha256! };
   if (options.bioimageioDir) {
-    const imagePath = options.testImage ?? defaultParityImage();
+    const imagePath = options.testImage ?? defaultTestImage();
     const slice = options.testSlice ?? 0;
-    const image = await readSlice(imagePath, slice);
+    const image = await readSlice(imagePath, slice, { image: '--test-image', slice: '--test-slice' });
     result.bioimageio = await writeBioimageioPackage({
       onnxBytes: bytes,
       card,

@@ -4,31 +4,54 @@
  * whole slice), as NCHW [1, 1, H, W].
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { GreyImage } from '../core/image.ts';
 import { EmsegError } from '../core/errors.ts';
 import { normalizeSlice } from '../core/normalize.ts';
 import { readImageFile } from '../node/image-files.ts';
+import { packageFile } from '../node/shipped-model.ts';
 import type { ParityInput } from './parity.ts';
-import { ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
+import { ISBI_SAMPLE_SLICE, ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
 
 export const DEFAULT_PARITY_IMAGE = ISBI_TRAIN_IMAGES;
 
-/** The default stack: in the working folder, else in the emseg checkout this file belongs to. */
-export function defaultParityImage(): string {
-  if (existsSync(DEFAULT_PARITY_IMAGE)) return DEFAULT_PARITY_IMAGE;
-  const besideCode = fileURLToPath(new URL(`../${DEFAULT_PARITY_IMAGE}`, import.meta.url));
-  return existsSync(besideCode) ? besideCode : DEFAULT_PARITY_IMAGE;
+/** `file` in the working folder, else in the emseg checkout or package this code belongs to, else undefined. */
+function findDefault(file: string): string | undefined {
+  if (existsSync(file)) return file;
+  const inPackage = packageFile(file);
+  return existsSync(inPackage) ? inPackage : undefined;
 }
 
+/** The default stack: in the working folder, else in the emseg checkout this file belongs to. */
+export function defaultParityImage(): string {
+  return findDefault(DEFAULT_PARITY_IMAGE) ?? DEFAULT_PARITY_IMAGE;
+}
+
+/**
+ * The default test image of the partner packages: the ISBI training stack where it is (a checkout),
+ * else its slice 0 as the PNG the npm package ships (the same pixels, so the same test tensors).
+ */
+export function defaultTestImage(): string {
+  return findDefault(ISBI_TRAIN_IMAGES) ?? findDefault(ISBI_SAMPLE_SLICE) ?? ISBI_TRAIN_IMAGES;
+}
+
+/** The flags that name the stack and the slice, for the errors: convert's by default. */
+export interface SliceFlags {
+  image: string;
+  slice: string;
+  /** What else the user may do when the stack is missing. */
+  otherwise?: string;
+}
+
+const CONVERT_FLAGS: SliceFlags = { image: '--parity-image', slice: '--parity-slice', otherwise: 'or --random-only' };
+
 /** Reads page `index` of an image stack (TIFF, or a single PNG/JPEG as page 0). */
-export async function readSlice(path: string, index: number): Promise<GreyImage> {
+export async function readSlice(path: string, index: number, flags: SliceFlags = CONVERT_FLAGS): Promise<GreyImage> {
   if (!existsSync(path)) {
-    throw new EmsegError('E_NOT_FOUND', `${path}: no such image stack for the real-data check (give another stack, or --random-only for convert)`);
+    throw new EmsegError('E_NOT_FOUND', `${flags.image} ${path}: no such image file; give an existing TIFF stack or PNG/JPEG slice${flags.otherwise ? ` (${flags.otherwise})` : ''}`);
   }
   const stack = await readImageFile(path);
   const page = stack.pages[index];
-  if (!page) throw new EmsegError('E_BAD_ARGUMENT', `--parity-slice ${index}: ${path} has ${stack.pages.length} slices (0-${stack.pages.length - 1})`);
+  if (!page) throw new EmsegError('E_BAD_ARGUMENT', `${flags.slice} ${index}: ${path} has ${stack.pages.length} slice(s) (0-${stack.pages.length - 1})`);
   return page;
 }
 

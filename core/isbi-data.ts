@@ -7,6 +7,8 @@ export const ISBI_DIR = 'data/isbi2012';
 export const ISBI_TRAIN_IMAGES = `${ISBI_DIR}/train-volume.tif`;
 export const ISBI_TRAIN_LABELS = `${ISBI_DIR}/train-labels.tif`;
 export const ISBI_TEST_IMAGES = `${ISBI_DIR}/test-volume.tif`;
+/** Slice 0 of the training stack as an 8-bit PNG, pixel for pixel: shipped in the npm package (the stacks are not). */
+export const ISBI_SAMPLE_SLICE = `${ISBI_DIR}/train-volume-slice0.png`;
 
 const range = (first: number, last: number): number[] => Array.from({ length: last - first + 1 }, (_, i) => first + i);
 

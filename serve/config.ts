@@ -6,6 +6,7 @@
  */
 import { EmsegError } from '../core/errors.ts';
 import { parseNumberText, type NumberRule } from '../core/number-text.ts';
+import { DEFAULT_MODEL } from '../node/shipped-model.ts';
 
 export interface ServeConfig {
   /** ONNX model file. */
@@ -61,7 +62,7 @@ type AnySetting = { [K in keyof ServeConfig]: Setting<K> }[keyof ServeConfig];
 const MiB = 1024 * 1024;
 
 export const SERVE_SETTINGS: readonly AnySetting[] = [
-  { key: 'model', env: 'EMSEG_MODEL', flag: 'model', default: 'models/isbi2012-unet.onnx', description: 'ONNX model file' },
+  { key: 'model', env: 'EMSEG_MODEL', flag: 'model', default: DEFAULT_MODEL, description: 'ONNX model file (when not set and not in the current folder: the one shipped in the emseg package)' },
   { key: 'providers', env: 'EMSEG_EP', flag: 'ep', default: 'cuda,cpu', description: 'execution providers in order of preference; unavailable ones are skipped with a warning' },
   { key: 'host', env: 'HOST', flag: 'host', default: '127.0.0.1', description: 'address to listen on (0.0.0.0 for all interfaces, as in the Docker image)' },
   { key: 'port', env: 'PORT', flag: 'port', default: 8787, description: 'TCP port' },

@@ -2,7 +2,9 @@
  * Prometheus metrics of one server (prom-client, a registry per app so that tests and several apps
  * in one process do not mix): requests and their latency by route, method and status; queue depth
  * and requests running; session calls (inference time, tiles per batch); the execution provider;
- * and prom-client's default process metrics (CPU, memory, event-loop lag) under `emseg_process_`.
+ * and prom-client's default process metrics (CPU, memory, event-loop lag) under the one prefix
+ * `emseg_` (`emseg_process_cpu_seconds_total`, `emseg_nodejs_eventloop_lag_seconds`, ...). Counts
+ * are Counters named `_total` (OpenMetrics), also those read from elsewhere at scrape time.
  */
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
@@ -34,11 +36,14 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+/** The prefix of every metric of the server, prom-client's default ones included. */
+export const METRIC_PREFIX = 'emseg_';
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 export function createServerMetrics(options: MetricsOptions): ServerMetrics {
   const registry = new Registry();
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'emseg_process_' });
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   const registers = [registry];
   const requests = new Counter({
     name: 'emseg_http_requests_total',
@@ -69,16 +74,18 @@ export function createServerMetrics(options: MetricsOptions): ServerMetrics {
       this.set(options.running());
     },
   });
-  new Gauge({
-    name: 'emseg_session_calls',
-    help: 'Session calls so far by session: wide (a request alone in the server, all cores) or narrow (side by side)',
+  new Counter({
+    name: 'emseg_session_calls_total',
+    help: 'Session calls by session: wide (a request alone in the server, all cores) or narrow (side by side)',
     labelNames: ['session'] as const,
     registers,
     collect() {
+      // The scheduler keeps the counts; a Counter has no set(), so it is refilled from them.
       const runs = options.sessionRuns?.();
       if (!runs) return;
-      this.set({ session: 'wide' }, runs.wide);
-      this.set({ session: 'narrow' }, runs.narrow);
+      this.reset();
+      this.inc({ session: 'wide' }, runs.wide);
+      this.inc({ session: 'narrow' }, runs.narrow);
     },
   });
   new Gauge({

@@ -1,5 +1,7 @@
 /**
- * deploy/k8s/: every manifest parses, and what must agree with the server does, read from the
+ * deploy/k8s/: every manifest parses and passes the Kubernetes API schemas (test/helpers/k8s-schema.ts)
+ * and the "restricted" Pod Security level with numeric IDs (test/helpers/pod-security.ts), all
+ * use the one image name and the image's numeric user, and what must agree with the server does, read from the
  * server itself: the port and variable names from serve/config.ts (values validated by its own
  * resolver), the probe paths and the autoscaling metrics answered by the app (serve/app.ts), the
  * drain time from the shutdown grace the Deployment configures.
@@ -11,6 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../serve/app.ts';
 import { DEFAULT_SERVE_CONFIG, SERVE_SETTINGS, resolveServeConfig } from '../serve/config.ts';
 import { captureLog, fakeModel } from './serve-fixtures.ts';
+import { schemaErrors } from './helpers/k8s-schema.ts';
+import { podSpecOf, restrictedViolations } from './helpers/pod-security.ts';
 
 // Kubernetes shapes, as far as the checks read them.
 interface Probe {
@@ -35,14 +39,16 @@ interface Manifest {
 }
 
 const DIR = new URL('../deploy/k8s/', import.meta.url).pathname;
-const manifests: Manifest[] = readdirSync(DIR)
-  .filter((file) => file.endsWith('.yaml'))
-  .flatMap((file) =>
-    parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((doc) => {
-      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]!.message}`);
-      return doc.toJS() as Manifest;
-    }),
-  );
+const files = readdirSync(DIR).filter((file) => file.endsWith('.yaml'));
+const documents: { file: string; manifest: Manifest }[] = files.flatMap((file) =>
+  parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]!.message}`);
+    return { file, manifest: doc.toJS() as Manifest };
+  }),
+);
+const manifests = documents.map((d) => d.manifest);
+/** The image's user, `USER <uid>:<gid>` in the Dockerfile's runtime stage. */
+const imageUser = /^USER (\d+):(\d+)$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'));
 const byKind = (kind: string) => {
   const found = manifests.filter((m) => m.kind === kind);
   expect(found, kind).toHaveLength(1);
@@ -54,6 +60,67 @@ const container = podSpec.containers[0]!;
 const podLabels = deployment.spec.template.metadata.labels as Record<string, string>;
 const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
 const config = resolveServeConfig(env);
+
+describe('deploy/k8s against the Kubernetes API and the restricted Pod Security level', () => {
+  it('every manifest passes the API schema of its kind', () => {
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(documents.flatMap(({ file, manifest }) => schemaErrors(manifest, file))).toEqual([]);
+  });
+
+  it('every pod is admitted under "restricted", as the numeric user and group of the image, with fsGroup', () => {
+    expect(imageUser, 'Dockerfile: USER <uid>:<gid>').not.toBeNull();
+    const [uid, gid] = [Number(imageUser![1]), Number(imageUser![2])];
+    const pods = documents.flatMap(({ file, manifest }) => {
+      const pod = podSpecOf(manifest);
+      return pod ? [{ where: `${file} ${manifest.kind}`, pod }] : [];
+    });
+    expect(pods.map((p) => p.where).sort()).toEqual(['deployment.yaml Deployment', 'predict-job.yaml Job']);
+    for (const { where, pod } of pods) {
+      expect(restrictedViolations(pod, where, { numericUser: true })).toEqual([]);
+      expect(pod.securityContext, where).toMatchObject({ runAsUser: uid, runAsGroup: gid, fsGroup: gid });
+      // GPU nodes are commonly tainted; every pod that asks for a GPU tolerates it.
+      expect(pod.tolerations, where).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    }
+  });
+
+  it('names one image everywhere: the manifests, the Dockerfile and deploy/README.md', () => {
+    const images = documents.flatMap(({ manifest }) => (podSpecOf(manifest)?.containers ?? []).map((c: { image: string }) => c.image));
+    expect(new Set(images).size).toBe(1);
+    const name = /\/([^/:]+):[^:]+$/.exec(images[0]!)![1]!;
+    expect(name).toBe('emseg-serve');
+    for (const doc of ['Dockerfile', 'deploy/README.md']) {
+      const text = readFileSync(new URL(`../${doc}`, import.meta.url), 'utf8');
+      const tags = [...text.matchAll(/(?:build|podman build|buildah bud)[^\n]*?-t (\S+)/g)].map((m) => m[1]!.replace(/:.*$/, ''));
+      expect(tags.length, doc).toBeGreaterThan(0);
+      expect(new Set(tags), doc).toEqual(new Set([name]));
+    }
+  });
+
+  it('the checks catch what the kubelet and the admission controller refuse', () => {
+    // As the Deployment was: runAsNonRoot with a named image user and no runAsUser (CreateContainerConfigError).
+    const named = { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'c', image: 'i', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }] };
+    expect(restrictedViolations(named)).toEqual([]);
+    expect(restrictedViolations(named, 'pod', { numericUser: true })).toEqual([
+      'pod.containers[0].securityContext.runAsUser (or the pod\'s): expected a numeric ID > 0, found undefined',
+      'pod.containers[0].securityContext.runAsGroup (or the pod\'s): expected a numeric ID > 0, found undefined',
+      'pod.securityContext.fsGroup: expected a numeric GID > 0, found undefined',
+    ]);
+    // As the Job was: no securityContext at all.
+    expect(restrictedViolations({ containers: [{ name: 'c', image: 'i' }] }, 'job')).toEqual([
+      'job.containers[0].securityContext.allowPrivilegeEscalation: expected false, found undefined',
+      'job.containers[0].securityContext.capabilities.drop: expected ["ALL"], found []',
+      'job.containers[0].securityContext.seccompProfile.type (or the pod\'s): expected RuntimeDefault or Localhost, found undefined',
+      'job.containers[0].securityContext.runAsNonRoot (or the pod\'s): expected true, found undefined',
+    ]);
+    const hostile = { hostNetwork: true, volumes: [{ name: 'h', hostPath: { path: '/' } }], securityContext: { runAsUser: 0 }, containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 1, hostPort: 80 }], securityContext: { privileged: true, capabilities: { add: ['SYS_ADMIN'] } } }] };
+    const found = restrictedViolations(hostile, 'p').join('\n');
+    for (const field of ['p.hostNetwork', 'p.volumes[0]', 'privileged', 'hostPort', 'capabilities.add', 'runAsUser']) expect(found).toContain(field);
+    // The schema check: a UID given as a name is refused, as kubectl would.
+    const deploymentWithName = structuredClone(deployment) as Manifest;
+    deploymentWithName.spec.template.spec.securityContext.runAsUser = 'emseg';
+    expect(schemaErrors(deploymentWithName, 'x').join('')).toMatch(/runAsUser must be integer/);
+  });
+});
 
 describe('deploy/k8s', () => {
   it('holds a Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget of stable API versions', () => {

@@ -12,7 +12,7 @@ import { parseShard } from '../core/chunk-plan.ts';
 import predict from '../cli/commands/predict.ts';
 
 interface Container {
-  command: string[];
+  command?: string[];
   args: string[];
   env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   resources: { limits: Record<string, string | number> };
@@ -31,6 +31,7 @@ describe('deploy/k8s/predict-job.yaml', () => {
     expect(job.spec.completionMode).toBe('Indexed');
     const container = job.spec.template.spec.containers[0] as Container;
     const shardArg = container.args[container.args.indexOf('--shard') + 1]!;
+    expect(shardArg, 'the Job needs --shard').toBeDefined();
     expect(shardArg).toMatch(/^\$\(JOB_COMPLETION_INDEX\)\/\d+$/);
     const n = Number(shardArg.split('/')[1]);
     expect(job.spec.completions).toBe(n);
@@ -43,16 +44,21 @@ describe('deploy/k8s/predict-job.yaml', () => {
     const container = job.spec.template.spec.containers[0] as Container;
     const env = container.env.find((e) => e.name === 'JOB_COMPLETION_INDEX');
     expect(env?.valueFrom?.fieldRef?.fieldPath).toBe("metadata.annotations['batch.kubernetes.io/job-completion-index']");
-    // The container runs `emseg predict` the way the Dockerfile installs it.
-    expect(container.command).toEqual(['node', 'bin/emseg.js', 'predict']);
+    // The container runs `emseg predict` through the image's ENTRYPOINT (node /app/bin/emseg.js).
+    expect(container.command).toBeUndefined();
+    expect(readFileSync('Dockerfile', 'utf8')).toContain('ENTRYPOINT ["node", "/app/bin/emseg.js"]');
     expect(existsSync('bin/emseg.js')).toBe(true);
+    expect(container.args[0]).toBe('predict');
+    const args = container.args.slice(1);
+    // No --quiet: deploy/README.md promises a progress line a minute per pod in `kubectl logs`.
+    expect(args).not.toContain('--quiet');
     const definition = (typeof predict.args === 'function' ? await predict.args() : predict.args) as ArgsDef;
     const known = new Set(Object.entries(definition).flatMap(([name, arg]) => [`--${name}`, ...('alias' in arg && arg.alias ? [`-${arg.alias}`] : [])]));
-    for (const token of container.args) if (token.startsWith('-')) expect(known, token).toContain(token);
+    for (const token of args) if (token.startsWith('-')) expect(known, token).toContain(token);
     const shards = [];
     for (let index = 0; index < job.spec.completions; index++) {
       // Kubernetes expands $(VAR) in args from the container's env.
-      const argv = container.args.map((a) => a.replaceAll('$(JOB_COMPLETION_INDEX)', String(index)));
+      const argv = args.map((a) => a.replaceAll('$(JOB_COMPLETION_INDEX)', String(index)));
       const parsed = parseArgs(argv, definition);
       shards.push(parseShard(String(parsed.shard)));
       expect(String(parsed.out)).toMatch(/\.zarr$/);
@@ -68,10 +74,11 @@ describe('deploy/k8s/predict-job.yaml', () => {
     expect(pod.volumes.map((v: { name: string }) => v.name)).toContain(mount.name);
     const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name);
     expect(volume.persistentVolumeClaim?.claimName).toBeTruthy();
-    const input = container.args[0]!;
+    const input = container.args[1]!;
     const output = container.args[container.args.indexOf('-o') + 1]!;
     for (const path of [input, output]) expect(path.startsWith(`${mount.mountPath}/`), path).toBe(true);
     expect(Number(container.resources.limits['nvidia.com/gpu'])).toBe(1);
-    expect(container.env.find((e) => e.name === 'EMSEG_EP')?.value).toMatch(/^cuda/);
+    // CUDA only, as the Deployment: no silent fall-back to the CPU of a GPU node.
+    expect(container.env.find((e) => e.name === 'EMSEG_EP')?.value).toBe('cuda');
   });
 });

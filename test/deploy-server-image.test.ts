@@ -78,7 +78,11 @@ describe('Dockerfile', () => {
   });
 
   it('runs the server as a non-root user, exec-form, on the configured port, with a HEALTHCHECK on /healthz', () => {
-    expect(one('USER')[0]?.args).toMatch(/^(?!root$|0$)\S+$/);
+    // Numeric, so that Kubernetes' runAsNonRoot can verify it (a name is refused by the kubelet).
+    const [uid, gid] = (one('USER')[0]?.args ?? '').split(':').map(Number);
+    expect(uid).toBeGreaterThan(0);
+    expect(gid).toBeGreaterThan(0);
+    expect(one('RUN').some((i) => i.args.includes(`--uid ${uid} --gid ${gid}`) && i.args.includes(`--gid ${gid} emseg`))).toBe(true);
     const entrypoint = JSON.parse(one('ENTRYPOINT')[0]!.args) as string[];
     expect(entrypoint).toEqual(['node', '/app/bin/emseg.js']);
     expect(JSON.parse(one('CMD')[0]!.args)).toEqual(['serve']);
@@ -93,7 +97,19 @@ describe('Dockerfile', () => {
   it('installs the server dependencies with deploy/server-install.sh and verifies the CUDA provider', () => {
     expect(one('RUN', instructions.filter((i) => i.stage === 'deps')).map((i) => i.args)).toEqual(['deploy/server-install.sh']);
     expect(one('RUN', instructions.filter((i) => i.stage === 'cuda-provider'))[0]?.args).toMatch(/fetch-onnxruntime-cuda\.js/);
-    expect(one('RUN').some((i) => /ldd .*libonnxruntime_providers_cuda\.so.*not found/.test(i.args))).toBe(true);
+    // ldd checks that fail closed (test/deploy-check-libraries.test.ts): node and onnxruntime always, the provider with WITH_CUDA=1.
+    const check = one('RUN').find((i) => i.args.startsWith('emseg-check-libraries '))?.args ?? '';
+    expect(check).toMatch(/^emseg-check-libraries \/usr\/local\/bin\/node \S+onnxruntime_binding\.node \S+sharp-linux-x64-\*\.node && /);
+    expect(check).toMatch(/if \[ "\$WITH_CUDA" = 1 \]; then emseg-check-libraries \S+libonnxruntime_providers_cuda\.so \S+libonnxruntime_providers_shared\.so; fi$/);
+    expect(one('COPY').some((i) => i.args === 'deploy/check-libraries.sh /usr/local/bin/emseg-check-libraries')).toBe(true);
+    // Node 26 links libatomic.so.1, which the CUDA image may lack.
+    expect(one('RUN').some((i) => i.args.includes('libatomic1'))).toBe(true);
+  });
+
+  it('takes the runtime base, the CUDA switch and the provider checksum as build arguments', () => {
+    const args = one('ARG', instructions).map((i) => i.args);
+    expect(args).toEqual(expect.arrayContaining([expect.stringMatching(/^RUNTIME_IMAGE=nvidia\/cuda:/), 'WITH_CUDA=1', 'ORT_CUDA_SHA512=']));
+    expect(instructions.find((i) => i.keyword === 'FROM' && i.stage === 'runtime')?.args).toBe('${RUNTIME_IMAGE} AS runtime');
   });
 });
 

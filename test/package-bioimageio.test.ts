@@ -20,6 +20,8 @@ import { makeImage } from '../core/image.ts';
 import { createCpuSession, maxAbsDifference, runOnnx } from '../convert/parity.ts';
 import { PYTHON } from '../convert/onnx-checker.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
+import { ISBI_SAMPLE_SLICE, ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
+import { defaultTestImage } from '../convert/isbi-slice.ts';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -127,5 +129,33 @@ describe('bioimage.io package', () => {
     expect(result.sums[0]).toBeCloseTo(sum(input), 3);
     expect(result.sums[1]).toBeCloseTo(sum(output), 3);
     expect(result.corner).toBe(output[0]);
+  });
+});
+
+describe('the test image of export-package', () => {
+  it('names its own flags when the image is missing or has no such slice', async () => {
+    const tiny = await tinyUNetOnnx({ depth: 2, baseFilters: 4, batchNorm: false, seed: 5 });
+    const dir = mkdtempSync(join(tmpdir(), 'emseg-bioimageio-flags-'));
+    const run = async (extra: string[]) => {
+      const errors: string[] = [];
+      const code = await runCli(['export-package', tiny.path, '--bioimageio', join(dir, 'pkg'), ...extra], { stdout: () => undefined, stderr: (text) => errors.push(text) });
+      return [code, errors.join('')];
+    };
+    expect(await run(['--test-image', join(dir, 'absent.tif')])).toEqual([1, `emseg: --test-image ${join(dir, 'absent.tif')}: no such image file; give an existing TIFF stack or PNG/JPEG slice\n`]);
+    expect(await run(['--test-image', ISBI_SAMPLE_SLICE, '--test-slice', '1'])).toEqual([1, `emseg: --test-slice 1: ${ISBI_SAMPLE_SLICE} has 1 slice(s) (0-0)\n`]);
+  });
+
+  it('is the ISBI stack in a checkout, else the slice the package ships, with the same pixels', async () => {
+    expect(defaultTestImage()).toBe(ISBI_TRAIN_IMAGES);
+    const cwd = process.cwd();
+    const elsewhere = mkdtempSync(join(tmpdir(), 'emseg-bioimageio-cwd-'));
+    try {
+      process.chdir(elsewhere);
+      // Outside the checkout the stack is found beside the code (the repository here); in the
+      // installed package only the sample slice is there (test/package-tarball.test.ts).
+      expect(defaultTestImage()).toBe(join(cwd, ISBI_TRAIN_IMAGES));
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

@@ -40,7 +40,8 @@ describe('segmentation requests counted for the session scheduler', () => {
     expect(demand()).toBe(0);
 
     const metrics = await (await emseg.app.request('/metrics')).text();
-    expect(metrics).toMatch(/emseg_session_calls\{session="wide"\} 3/);
-    expect(metrics).toMatch(/emseg_session_calls\{session="narrow"\} 5/);
+    expect(metrics).toContain('# TYPE emseg_session_calls_total counter');
+    expect(metrics).toMatch(/emseg_session_calls_total\{session="wide"\} 3/);
+    expect(metrics).toMatch(/emseg_session_calls_total\{session="narrow"\} 5/);
   });
 });

@@ -66,7 +66,11 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/emseg_inference_seconds_count [1-9]/);
     expect(text).toMatch(/emseg_batch_tiles_count [1-9]/);
     expect(text).toMatch(/emseg_execution_provider\{provider="cpu"\} 1\n/);
-    expect(text).toMatch(/emseg_process_/);
+    expect(text).toMatch(/emseg_process_cpu_seconds_total \d/);
+    // One prefix for all, prom-client's default metrics included; every counter named `_total`.
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
+    expect(types.filter((t) => !t.name.startsWith('emseg_') || t.name.startsWith('emseg_process_process_'))).toEqual([]);
+    expect(types.filter((t) => t.type === 'counter' && !t.name.endsWith('_total'))).toEqual([]);
   });
 });
 

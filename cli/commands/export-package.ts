@@ -4,7 +4,7 @@
  */
 import { defineCommand } from 'citty';
 import { enumArg, numberOption } from '../options.ts';
-import { ISBI_TRAIN_IMAGES } from '../../core/isbi-data.ts';
+import { ISBI_SAMPLE_SLICE, ISBI_TRAIN_IMAGES } from '../../core/isbi-data.ts';
 
 // No KIND_AUTO: on a GPU node whose GPU Triton cannot use, it silently serves on the CPU.
 const INSTANCE_KINDS = ['KIND_GPU', 'KIND_CPU'] as const;
@@ -15,7 +15,7 @@ export const exportPackageArgs = {
   triton: { type: 'string', description: 'Write a Triton model repository (<name>/config.pbtxt, <name>/1/model.onnx) into this folder' },
   zip: { type: 'boolean', description: 'Also write the bioimage.io package as <dir>.zip (for deepImageJ install and the zoo upload)' },
   card: { type: 'string', description: 'Model card JSON. Default: the .json beside the ONNX file, else the ONNX metadata' },
-  'test-image': { type: 'string', description: `Image stack for the bioimage.io test tensors. Default ${ISBI_TRAIN_IMAGES}` },
+  'test-image': { type: 'string', description: `Image stack or slice for the bioimage.io test tensors. Default: ${ISBI_TRAIN_IMAGES} in the current folder or the checkout, else ${ISBI_SAMPLE_SLICE} (its slice 0) shipped in the package` },
   'test-slice': { type: 'string', description: 'Slice of --test-image. Default 0' },
   author: { type: 'string', description: "bioimage.io author name(s), comma-separated. Default 'emseg contributors'" },
   maintainer: { type: 'string', description: 'bioimage.io maintainer GitHub account(s), comma-separated (the zoo asks for at least one). Default: none' },

@@ -2,7 +2,6 @@
  * `emseg predict <file|folder> -o <out>`: a thin shell over predictPaths (serve/predict.ts) with a
  * model from loadOnnxModel (serve/session.ts). onnxruntime is loaded only when this command runs.
  */
-import { existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import { EmsegError } from '../../core/errors.ts';
 import { parseShard, type Shard } from '../../core/chunk-plan.ts';
@@ -10,8 +9,8 @@ import type { VolumeProgress } from '../../core/stream-inference.ts';
 import { OUTPUT_FORMATS, OUTPUT_KINDS, type OutputKind } from '../../core/segmentation-output.ts';
 import type { PredictProgress } from '../../serve/predict.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
+import { chooseModel, describeModelChoice } from '../../node/shipped-model.ts';
 
-export const DEFAULT_MODEL = 'models/isbi2012-unet.onnx';
 
 /** `[#####.....] 12/30 pages (2/5 files) file.tif`, for stacks and folders. */
 export function predictProgressLine(progress: PredictProgress, width = 24): string {
@@ -52,7 +51,7 @@ const command = defineCommand({
   args: {
     input: { type: 'positional', description: 'Image file (PNG, JPEG, TIFF/BigTIFF with one or many pages), an OME-Zarr store, or a folder of images', required: true },
     out: { type: 'string', alias: 'o', description: 'Output file (.png, .tif) for one input, an OME-Zarr store (.zarr, .ome.zarr) for large images, else an output folder', required: true },
-    model: { type: 'string', description: 'ONNX model following the emseg contract', default: DEFAULT_MODEL },
+    model: { type: 'string', description: 'ONNX model following the emseg contract. Default: models/isbi2012-unet.onnx in the current folder, else the one shipped in the emseg package' },
     output: enumArg(OUTPUT_KINDS, { description: 'What to write: mask (0/255), probability (float32 TIFF) or overlay (RGB PNG)', default: 'mask' }),
     format: enumArg(OUTPUT_FORMATS, { description: 'png or tiff (default: from -o, else png for one-page masks and overlays, tiff for stacks and probabilities)' }),
     threshold: { type: 'string', description: "Mask threshold 0..1 (default: the model card's)" },
@@ -85,11 +84,9 @@ const command = defineCommand({
     const { planPrediction, predictPaths } = await import('../../serve/predict.ts');
     // Argument and path mistakes fail before the model loads.
     await planPrediction(String(args.input), String(args.out), { output, ...(format === undefined ? {} : { format }) });
-    if (args.model === DEFAULT_MODEL && !existsSync(DEFAULT_MODEL)) {
-      throw new EmsegError('E_NOT_FOUND', `--model ${DEFAULT_MODEL}: no such file; train and convert a model (emseg train, emseg convert) or pass --model <file.onnx>`);
-    }
+    const choice = chooseModel(args.model);
     const { loadOnnxModel } = await import('../../serve/session.ts');
-    const model = await loadOnnxModel(String(args.model), {
+    const model = await loadOnnxModel(choice.path, {
       ...(args.ep === undefined ? {} : { providers: String(args.ep) }),
       log: (message) => process.stderr.write(`emseg: warning: ${message}\n`),
     });
@@ -97,7 +94,7 @@ const command = defineCommand({
     let lastDraw = 0;
     let drawn = false;
     try {
-      process.stderr.write(`model ${model.card.name}@${model.card.version} on ${model.provider}\n`);
+      process.stderr.write(`model ${model.card.name}@${model.card.version} on ${model.provider}: ${describeModelChoice(choice)}\n`);
       await predictPaths(String(args.input), String(args.out), model, {
         output,
         ...(format === undefined ? {} : { format }),
@@ -141,10 +138,8 @@ interface LargeRunOptions {
 
 /** The large-image path (serve/predict-large.ts): streamed, resumable, shardable; progress with tiles/s and ETA. */
 async function runLarge(args: Record<string, unknown>, options: LargeRunOptions): Promise<void> {
-  const modelPath = String(args.model);
-  if (modelPath === DEFAULT_MODEL && !existsSync(DEFAULT_MODEL)) {
-    throw new EmsegError('E_NOT_FOUND', `--model ${DEFAULT_MODEL}: no such file; train and convert a model (emseg train, emseg convert) or pass --model <file.onnx>`);
-  }
+  const choice = chooseModel(args.model === undefined ? undefined : String(args.model));
+  const modelPath = choice.path;
   const { fileSha256, predictLarge } = await import('../../serve/predict-large.ts');
   // In a worker thread: onnxruntime-node's session.run blocks its thread, and reading, blending
   // and writing the chunks overlap with the inference only when that thread is not this one.
@@ -159,7 +154,7 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
   let lastDraw = 0;
   let drawn = false;
   try {
-    if (!quiet) process.stderr.write(`model ${model.card.name}@${model.card.version} on ${model.provider}\n`);
+    if (!quiet) process.stderr.write(`model ${model.card.name}@${model.card.version} on ${model.provider}: ${describeModelChoice(choice)}\n`);
     const result = await predictLarge(String(args.input), String(args.out), model, {
       output: options.output,
       modelSha256: await fileSha256(modelPath),

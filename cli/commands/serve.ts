@@ -6,6 +6,7 @@
 import { defineCommand } from 'citty';
 import { EmsegError, isEmsegError } from '../../core/errors.ts';
 import { SERVE_SETTINGS, resolveServeConfig, type ServeConfig } from '../../serve/config.ts';
+import { chooseModel, describeModelChoice } from '../../node/shipped-model.ts';
 
 export const serveArgs = Object.fromEntries(
   SERVE_SETTINGS.map((setting) => [
@@ -27,7 +28,12 @@ const command = defineCommand({
       const value = raw[setting.flag];
       if (value !== undefined && value !== true && value !== false) flags[setting.key] = String(value);
     }
-    const config = resolveServeConfig(process.env, flags);
+    const resolved = resolveServeConfig(process.env, flags);
+    // No model set: models/isbi2012-unet.onnx of the current folder, else the package's own.
+    const modelSet = flags.model !== undefined || (process.env.EMSEG_MODEL ?? '') !== '';
+    const choice = chooseModel(modelSet ? resolved.model : undefined);
+    if (choice.source !== 'given') process.stderr.write(`emseg: no --model or EMSEG_MODEL set; model ${describeModelChoice(choice)}\n`);
+    const config: ServeConfig = { ...resolved, model: choice.path };
     const { startServer } = await import('../../serve/server.ts');
     const server = await startServer(config, { handleSignals: true, measureModelSpeed: true });
     // A model that cannot be loaded stops the server: the orchestrator sees exit code 1.
