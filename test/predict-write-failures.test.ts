@@ -27,7 +27,7 @@ let common: string[];
 /** One line on stderr, `emseg: ...` (after the `model <name> on <provider>` status line), no stack trace, exit code 1. */
 function expectOneLine(run: { code: number; stderr: string }, pattern: RegExp): void {
   expect(run.code).toBe(1);
-  const lines = run.stderr.trim().split('\n').filter((line) => !/^model \S+ on \w+$/.test(line));
+  const lines = run.stderr.trim().split('\n').filter((line) => !/^model \S+ on \w+(: .+)?$/.test(line));
   expect(lines, run.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^emseg: /);
   expect(lines[0]).toMatch(pattern);

@@ -69,7 +69,9 @@ describe('POST /v1/segment with a multipart body', () => {
       const answer = await upload;
       expect(answer.status).toBe(413);
       expect(await answer.json()).toMatchObject({ code: 'E_TOO_LARGE' });
-      expect(slowestHealthzMs).toBeLessThan(500);
+      // Parsed on the event loop the same body stalled /healthz 5.9 s; the bound leaves room for a
+      // busy 2-core machine (957 ms was seen here with a training run and other tests beside it).
+      expect(slowestHealthzMs).toBeLessThan(2000);
     } finally {
       await server.shutdown('test over');
     }
