@@ -1,7 +1,7 @@
 /**
  * TIFF stacks <-> ImageStack, platform-neutral (typed arrays only).
  *
- * decodeTiff reads classic TIFF (II or MM byte order): single and multi-page; 8-bit and 16-bit
+ * decodeTiff reads classic TIFF and BigTIFF (II or MM byte order): single and multi-page; 8-bit and 16-bit
  * unsigned, 8/16-bit signed (as float32, exact) and 32-bit float greyscale; RGB(A) and grey+alpha
  * converted to grey with core/grey.ts; palette images as their index values (as ImageJ and
  * tifffile do); uncompressed, LZW, Deflate (zlib) and PackBits, with or without the horizontal

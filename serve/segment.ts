@@ -18,7 +18,9 @@ import { EmsegError } from '../core/errors.ts';
 import type { ImageStack } from '../core/image.ts';
 import type { ModelCard } from '../core/contract.ts';
 import { probeImage } from '../core/image-probe.ts';
-import { segmentOptionsFromCard } from '../core/card-options.ts';
+import { segmentOptionsFromCard, trainingPixelSizeOf } from '../core/card-options.ts';
+import { checkPolarity } from '../core/contrast-polarity.ts';
+import { choosePixelSize, outputPixelSize } from '../core/pixel-size.ts';
 import { segmentStack } from '../core/inference.ts';
 import { defaultOutputFormat, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
 import type { TilePredictor } from '../core/tiling.ts';
@@ -40,11 +42,13 @@ export interface UploadPlan {
   tta: boolean | undefined;
   /** Pixels of all pages as the header declares them (the decode work budget is derived from it). */
   declaredPixels: number;
-  /** Pixel size of the upload in nm (core/pixel-size.ts), undefined = no rescaling. */
+  /** Pixel size of the upload in nm (core/pixel-size.ts), undefined = the one the file states, else none. */
   pixelSize?: number | undefined;
+  /** Invert the contrast before the model sees the image. */
+  invert: boolean;
 }
 
-function parseTta(value: SegmentQuery['tta']): boolean | undefined {
+function parseFlag(value: SegmentQuery['tta']): boolean | undefined {
   if (value === undefined) return undefined;
   return value === 'true' || value === '1';
 }
@@ -81,7 +85,8 @@ export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQue
     output,
     outputFormat,
     threshold: query.threshold,
-    tta: parseTta(query.tta),
+    tta: parseFlag(query.tta),
+    invert: parseFlag(query.invert) === true,
     declaredPixels: probe.totalPixels,
     pixelSize: query.pixelSize,
   };
@@ -98,6 +103,10 @@ export interface SegmentAnswer {
   contentType: string;
   pages: number;
   timings: SegmentTimings;
+  /** Which pixel size was used and from where (core/pixel-size.ts choosePixelSize), for the X-Emseg-Pixel-Size header. */
+  pixelSizeLine: string;
+  /** A contrast that looks inverted (core/contrast-polarity.ts), for the X-Emseg-Warning header. */
+  warning: string | undefined;
 }
 
 export interface SegmentDeps {
@@ -124,14 +133,28 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
   const decodeMs = lap();
   deps.signal?.throwIfAborted();
 
+  // The query's pixelSize, else the file's (an upload's own calibration), else none; the same rule as emseg predict.
+  const pixelSize = choosePixelSize({ override: plan.pixelSize, stated: stack.pixelSize, trainingPixelSize: trainingPixelSizeOf(deps.card), name: plan.name, option: 'pixelSize' });
+  const polarity = checkPolarity(stack.pages, plan.name, { invert: plan.invert, option: 'invert=true' });
   // Several pages at once, so that their tiles meet in the batcher and fill its session calls.
   const result = await segmentStack(stack, deps.predictor, {
-    ...segmentOptionsFromCard(deps.card, { threshold: plan.threshold, tta: plan.tta, signal: deps.signal, pixelSize: plan.pixelSize }),
+    ...segmentOptionsFromCard(deps.card, { threshold: plan.threshold, tta: plan.tta, signal: deps.signal, pixelSize: plan.pixelSize, invert: plan.invert }),
+    scale: pixelSize.scale,
     pagesAtOnce: deps.pagesAtOnce ?? 4,
   });
   const inferMs = lap();
   // zlib level 1: an answer's PNG is written for one client, once; its encoding is on every request's latency.
-  const body = await encodeSegmentation(stack, result, plan.output, plan.outputFormat, plan.name, { pngCompressionLevel: 1 });
+  const body = await encodeSegmentation(stack, result, plan.output, plan.outputFormat, plan.name, {
+    pngCompressionLevel: 1,
+    pixelSize: outputPixelSize(pixelSize, stack.pixelSize),
+  });
   const encodeMs = lap();
-  return { body, contentType: CONTENT_TYPES[plan.outputFormat], pages: stack.pages.length, timings: { decodeMs, inferMs, encodeMs } };
+  return {
+    body,
+    contentType: CONTENT_TYPES[plan.outputFormat],
+    pages: stack.pages.length,
+    timings: { decodeMs, inferMs, encodeMs },
+    pixelSizeLine: pixelSize.line,
+    warning: polarity.warning,
+  };
 }
