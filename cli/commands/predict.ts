@@ -63,7 +63,7 @@ const command = defineCommand({
     'pixel-size': { type: 'string', description: "Pixel size of the inputs in nm: rescaled to the model card's trainingPixelSize and back (default: the size the file states, TIFF/ImageJ/OME-XML/OME-Zarr, else no rescaling)" },
     invert: { type: 'boolean', description: 'Invert the contrast first: for images with bright membranes (e.g. block-face SEM); the model was trained on dark membranes' },
     force: { type: 'boolean', description: 'Replace outputs that exist already (default: refuse them)' },
-    ep: { type: 'string', description: 'Execution providers in order of preference, e.g. cuda,cpu (default: env EMSEG_EP, else cuda,cpu)' },
+    ep: { type: 'string', description: 'Execution providers in order of preference, e.g. cuda,cpu (default: env EMSEG_EP, else auto: cuda if it starts, else cpu, without a warning)' },
     quiet: { type: 'boolean', description: 'No progress bar' },
     shard: { type: 'string', description: 'Large images: compute only share i of N of the output chunks (i/N, e.g. 0/4) into one shared OME-Zarr store; the last shard to finish writes the final levels' },
     finalize: { type: 'boolean', description: 'Large images: only the final step of a sharded job (check every chunk is written, write the downsampled levels and metadata)' },
