@@ -30,7 +30,7 @@ export interface EvaluationModel {
 export interface OpenModelOptions {
   /** tfjs backend for a tfjs folder: auto, gpu, native, wasm or cpu. Default auto. */
   backend?: string;
-  /** onnxruntime execution providers for an .onnx file (serve/providers.ts). Default EMSEG_EP, else cuda,cpu. */
+  /** onnxruntime execution providers for an .onnx file (serve/providers.ts). Default EMSEG_EP, else auto (cuda if it starts, else cpu). */
   providers?: string;
   /** Warnings (provider fallbacks, missing model card). Default: stderr. */
   log?: (message: string) => void;

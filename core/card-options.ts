@@ -12,7 +12,7 @@ import type { ModelCard } from './model-card.ts';
 import { segmentationPixelScale } from './pixel-size.ts';
 
 /** What a caller may set over the card's defaults; `pixelSize` (nm) of the images becomes the `scale` to the card's trainingPixelSize. */
-export type CardOverrides = Pick<SegmentOptions, 'threshold' | 'tta' | 'tile' | 'halo' | 'tileBatch' | 'signal'> & { pixelSize?: number | undefined };
+export type CardOverrides = Pick<SegmentOptions, 'threshold' | 'tta' | 'tile' | 'halo' | 'tileBatch' | 'signal' | 'invert'> & { pixelSize?: number | undefined };
 
 /** The card's training pixel size in nm (core/pixel-size.ts); undefined when the card does not say. */
 export function trainingPixelSizeOf(card: ModelCard): number | undefined {

@@ -16,11 +16,26 @@ export interface GreyImage<D extends PixelArray = PixelArray> {
   readonly data: D;
 }
 
+/** Physical size of one pixel (voxel), as stated by a file (TIFF tags, ImageJ, OME-XML, OME-Zarr). */
+export interface PixelSize {
+  /** Along x (columns) and y (rows), in `unit`. */
+  x: number;
+  y: number;
+  /** Between slices, when the file states it. */
+  z?: number;
+  /** An OME/UDUNITS length unit name, e.g. 'nanometer' or 'micrometer'. */
+  unit: string;
+  /** Where the file states it, for messages, e.g. 'ImageJ description' (core/tiff-pixel-size.ts). */
+  from?: string;
+}
+
 /** Several greyscale images of the same size and kind (the pages of a TIFF stack). */
 export interface ImageStack<D extends PixelArray = PixelArray> {
   readonly width: number;
   readonly height: number;
   readonly pages: readonly GreyImage<D>[];
+  /** The pixel size the file states (decoders set it; outputs written from the stack carry it). */
+  readonly pixelSize?: PixelSize;
 }
 
 export function bitDepthOf(data: PixelArray): BitDepth {

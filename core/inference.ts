@@ -36,6 +36,12 @@ export interface SegmentOptions extends TilingOptions {
    * size before thresholding. Default 1 (none).
    */
   scale?: number;
+  /**
+   * Invert the contrast (bright membranes, e.g. block-face SEM, against the dark membranes of the
+   * training data): the normalized slice is negated (core/normalize.ts invertedNormalization).
+   * Default false.
+   */
+  invert?: boolean;
 }
 
 export interface Segmentation {
@@ -62,7 +68,7 @@ export async function segmentImage(given: GreyImage, predictor: TilePredictor, o
   if (!(Number.isFinite(scale) && scale > 0)) throw new EmsegError('E_BAD_ARGUMENT', `scale: expected a number greater than 0, found ${scale}`);
   const image = scale === 1 ? given : resampleBilinear(given, scaledSize(given.width, scale), scaledSize(given.height, scale));
   const tiling = resolveTilingOptions(options);
-  const normalized: GreyImage<Float32Array> = { width: image.width, height: image.height, data: normalizeSlice(image) };
+  const normalized: GreyImage<Float32Array> = { width: image.width, height: image.height, data: normalizeSlice(image, { invert: options.invert === true }) };
   const { predictor: tilePredictor, tileBatch } = tilePredictorFor(predictor, tiling.tileBatch, options.tta === true);
   const modelProbability = await slidingWindowInference(normalized, tilePredictor, { ...options, ...tiling, tileBatch });
   const probability = scale === 1 ? modelProbability : resampleBilinear(modelProbability, given.width, given.height);

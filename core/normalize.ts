@@ -146,8 +146,23 @@ export function applyNormalization(data: ArrayLike<number>, { mean, scale }: Sli
   return out;
 }
 
+/**
+ * The normalization of an image of the opposite contrast polarity (bright membranes): the same
+ * mean and scale, negated, so that out = (mean - x) * scale, exactly the negative of the plain
+ * normalization. Any inversion c - x of the intensities normalizes to the same values, so
+ * `--invert` on an inverted image gives the model what the original image gives it.
+ */
+export function invertedNormalization({ mean, scale }: SliceNormalization): SliceNormalization {
+  return { mean, scale: scale === 0 ? 0 : -scale };
+}
+
+export interface NormalizeOptions {
+  /** Invert the contrast (invertedNormalization). Default false. */
+  invert?: boolean;
+}
+
 /** Normalizes one slice to zero mean and unit variance; returns `width * height` float32 values. */
-export function normalizeSlice(image: GreyImage): Float32Array {
+export function normalizeSlice(image: GreyImage, options: NormalizeOptions = {}): Float32Array {
   const { data, width, height } = image;
   const n = data.length;
   if (n === 0 || n !== width * height) {
@@ -157,7 +172,8 @@ export function normalizeSlice(image: GreyImage): Float32Array {
   statistics.addPixels(data);
   if (statistics.constant) return new Float32Array(n); // constant slice: zero mean, no scale to undo
   if (statistics.needsSecondPass) statistics.addSquaredDeviations(data);
-  return applyNormalization(data, statistics.normalization());
+  const normalization = statistics.normalization();
+  return applyNormalization(data, options.invert ? invertedNormalization(normalization) : normalization);
 }
 
 /** The same as a GreyImage, for callers that carry images around. */

@@ -31,7 +31,7 @@ import { DEFAULT_THRESHOLD } from './contract.ts';
 import { EmsegError } from './errors.ts';
 import type { GreyImage } from './image.ts';
 import { tilePredictorFor, type SegmentOptions } from './inference.ts';
-import { applyNormalization, SliceStatistics, type SliceNormalization } from './normalize.ts';
+import { applyNormalization, invertedNormalization, SliceStatistics, type SliceNormalization } from './normalize.ts';
 import type { Box } from './padding.ts';
 import { quantizeProbability } from './segmentation-output.ts';
 import { thresholdProbability, validateThreshold } from './threshold.ts';
@@ -219,7 +219,7 @@ export async function segmentVolume(
   const normalizationOf = (z: number) => {
     let found = normalizations.get(z);
     if (!found) {
-      found = streamSliceNormalization(source, z, options.statisticsBandPixels);
+      found = streamSliceNormalization(source, z, options.statisticsBandPixels).then((n) => (options.invert ? invertedNormalization(n) : n));
       normalizations.set(z, found);
       for (const old of normalizations.keys()) if (old < z - 1) normalizations.delete(old);
     }

@@ -1,5 +1,5 @@
 /**
- * Reads the structure of a classic TIFF file: the header and the chain of image file directories
+ * Reads the structure of a classic TIFF or BigTIFF file: the header and the chain of image file directories
  * (IFDs) with their tag entries, without touching pixel data. Every offset is checked against the
  * file length and the IFD chain is walked with a guard against loops, so a hostile or truncated
  * file gives an EmsegError instead of a hang or a RangeError. Used by core/tiff.ts (decoding) and
@@ -55,7 +55,8 @@ export const Tag = {
   JPEGTables: 347,
 } as const;
 
-const TYPE_SIZES: Readonly<Record<number, number>> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4 };
+/** Bytes per value of each field type; 16 LONG8, 17 SLONG8 and 18 IFD8 are BigTIFF's. */
+const TYPE_SIZES: Readonly<Record<number, number>> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8 };
 
 /** True when the bytes start like a classic or big TIFF ('II*\0', 'MM\0*', or version 43). */
 export function looksLikeTiff(bytes: Uint8Array): boolean {
@@ -92,6 +93,13 @@ export class TiffReader {
     return this.view.getUint32(offset, this.littleEndian);
   }
 
+  /** An unsigned 64-bit value (BigTIFF offsets and counts); over 2^53 it cannot be an offset into these bytes. */
+  u64(offset: number, what: string): number {
+    const value = this.view.getBigUint64(offset, this.littleEndian);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw this.corrupt(`${what} is ${value}, beyond any file`);
+    return Number(value);
+  }
+
   /** Numeric values of an entry (integers, rationals as fractions, floats). */
   numbers(entry: TiffEntry, what: string): number[] {
     const size = TYPE_SIZES[entry.type];
@@ -112,6 +120,8 @@ export class TiffReader {
         case 5: out[i] = v.getUint32(o, le) / v.getUint32(o + 4, le); break;
         case 10: out[i] = v.getInt32(o, le) / v.getInt32(o + 4, le); break;
         case 11: out[i] = v.getFloat32(o, le); break;
+        case 16: case 18: out[i] = this.u64(o, what); break;
+        case 17: out[i] = Number(v.getBigInt64(o, le)); break;
         default: out[i] = v.getFloat64(o, le); break;
       }
     }
@@ -127,8 +137,10 @@ export class TiffReader {
 }
 
 /**
- * Parses the header and walks the IFD chain. Throws E_NOT_AN_IMAGE when the bytes are no TIFF,
- * E_UNSUPPORTED for BigTIFF, E_CORRUPT for offsets outside the file or a looping chain.
+ * Parses the header and walks the IFD chain, of a classic TIFF or a BigTIFF (version 43: 8-byte
+ * offsets and counts, 20-byte entries; a BigTIFF that fits in memory reads like any TIFF). Throws
+ * E_NOT_AN_IMAGE when the bytes are no TIFF, E_CORRUPT for offsets outside the file or a looping
+ * chain.
  * With `maxDirectories`, a chain longer than that is refused (E_TOO_LARGE) as soon as the walk gets
  * there, so a small file holding millions of directories costs no more than the limit.
  */
@@ -142,17 +154,23 @@ export function readTiffStructure(
   }
   const littleEndian = bytes[0] === 0x49;
   const reader = new TiffReader(bytes, name, littleEndian);
-  if (reader.u16(2) === 43) {
-    throw new EmsegError('E_UNSUPPORTED', `${name}: BigTIFF (version 43) is not supported; save as classic TIFF`);
+  const big = reader.u16(2) === 43;
+  reader.require(0, big ? 16 : 8, 'TIFF header');
+  if (big && (reader.u16(4) !== 8 || reader.u16(6) !== 0)) {
+    throw new EmsegError('E_UNSUPPORTED', `${name}: BigTIFF with ${reader.u16(4)}-byte offsets is not supported (expected 8)`);
   }
-  reader.require(0, 8, 'TIFF header');
+  // Classic TIFF: 2-byte entry count, 12-byte entries, 4-byte values and offsets; BigTIFF: 8, 20, 8.
+  const countSize = big ? 8 : 2;
+  const entrySize = big ? 20 : 12;
+  const offsetSize = big ? 8 : 4;
+  const readOffset = (at: number, what: string) => (big ? reader.u64(at, what) : reader.u32(at));
   const maxDirectories = options.maxDirectories ?? Number.POSITIVE_INFINITY;
   const directories: TiffDirectory[] = [];
   const seen = new Set<number>();
   // Directories may not overlap: their sizes together may not exceed the file. Otherwise 2000
   // directories claiming the same 65535 entries would make a 1 MB file cost 131 million entries.
   let directoryBytes = 0;
-  let offset = reader.u32(4);
+  let offset = readOffset(big ? 8 : 4, 'first image directory offset');
   if (offset === 0) throw reader.corrupt('no image directory');
   while (offset !== 0) {
     const index = directories.length;
@@ -161,23 +179,23 @@ export function readTiffStructure(
     }
     if (seen.has(offset)) throw reader.corrupt(`image directory ${index} points back to byte ${offset} (loop in the IFD chain)`);
     seen.add(offset);
-    reader.require(offset, 2, `image directory ${index}`);
-    const count = reader.u16(offset);
-    reader.require(offset + 2, count * 12 + 4, `image directory ${index} (${count} entries)`);
-    directoryBytes += 2 + count * 12 + 4;
+    reader.require(offset, countSize, `image directory ${index}`);
+    const count = big ? reader.u64(offset, `image directory ${index} entry count`) : reader.u16(offset);
+    reader.require(offset + countSize, count * entrySize + offsetSize, `image directory ${index} (${count} entries)`);
+    directoryBytes += countSize + count * entrySize + offsetSize;
     if (directoryBytes > bytes.length) throw reader.corrupt(`image directory ${index} overlaps the directories before it`);
     const entries = new Map<number, TiffEntry>();
     for (let i = 0; i < count; i += 1) {
-      const e = offset + 2 + i * 12;
+      const e = offset + countSize + i * entrySize;
       const tag = reader.u16(e);
       const type = reader.u16(e + 2);
-      const entryCount = reader.u32(e + 4);
+      const entryCount = big ? reader.u64(e + 4, `image directory ${index} tag ${tag} count`) : reader.u32(e + 4);
       const size = (TYPE_SIZES[type] ?? 1) * entryCount;
-      const valueOffset = size <= 4 ? e + 8 : reader.u32(e + 8);
+      const valueOffset = size <= offsetSize ? e + 4 + offsetSize : readOffset(e + 4 + offsetSize, `image directory ${index} tag ${tag} offset`);
       entries.set(tag, { tag, type, count: entryCount, valueOffset });
     }
     directories.push({ index, offset, entries });
-    offset = reader.u32(offset + 2 + count * 12);
+    offset = readOffset(offset + countSize + count * entrySize, `image directory ${index} next offset`);
   }
   return { reader, structure: { littleEndian, directories } };
 }

@@ -1,9 +1,13 @@
 /**
- * The physical pixel size a TIFF states, from its ImageDescription:
+ * The physical pixel size a TIFF states, in this order:
  * - OME-TIFF: the OME-XML `<Pixels PhysicalSizeX=... PhysicalSizeXUnit=...>` (unit default µm);
  * - ImageJ TIFF: `unit=` (and `spacing=` between slices) of the description with the
- *   XResolution/YResolution tags (pixels per unit).
- * Units come out as OME-NGFF (UDUNITS) names, e.g. 'nanometer'. Platform-neutral.
+ *   XResolution/YResolution tags (pixels per unit);
+ * - any TIFF: XResolution/YResolution with ResolutionUnit inch (2) or centimeter (3). ResolutionUnit
+ *   none (1), or absent, states no length: what many tools write (1/1, 72/1) is no pixel size.
+ * Units come out as OME-NGFF (UDUNITS) names, e.g. 'nanometer'; `from` says which of the three.
+ * Also the other way: the ImageJ description lines and resolution tags that state a pixel size
+ * (`imagejCalibration`), for the TIFF writer. Platform-neutral.
  */
 import { EmsegError } from './errors.ts';
 import type { PixelSize } from './volume.ts';
@@ -24,6 +28,8 @@ export interface TiffPixelSizeContext {
   /** XResolution and YResolution tag values (pixels per unit), empty when absent. */
   xResolution: readonly number[];
   yResolution: readonly number[];
+  /** ResolutionUnit tag value (1 none, 2 inch, 3 centimeter); absent = none. */
+  resolutionUnit?: number | undefined;
   /** Pages of the file, to check an OME-TIFF's planes are z slices. */
   pages: number;
   /** Names the file in errors. */
@@ -58,8 +64,11 @@ function omePixelSize(xml: string, context: TiffPixelSizeContext): PixelSize | u
   const zValue = positive(a.get('PhysicalSizeZ'));
   const zUnit = unitOf('Z');
   const z = zValue !== undefined && zUnit ? Number(((zValue * METRES[zUnit]!) / METRES[unit]!).toPrecision(12)) : undefined;
-  return z === undefined ? { x, y, unit } : { x, y, z, unit };
+  return z === undefined ? { x, y, unit, from: 'OME-XML' } : { x, y, z, unit, from: 'OME-XML' };
 }
+
+/** 1 / resolution, without the float noise of the division (1 / 0.125 stays 8). */
+const reciprocal = (resolution: number): number => Number((1 / resolution).toPrecision(12));
 
 function imagejPixelSize(description: string, context: TiffPixelSizeContext): PixelSize | undefined {
   const field = (key: string): string | undefined => new RegExp(`^${key}=(.*)$`, 'm').exec(description)?.[1]?.trim();
@@ -68,14 +77,57 @@ function imagejPixelSize(description: string, context: TiffPixelSizeContext): Pi
   if (!unit || !xr || !(xr > 0)) return undefined;
   const yr = context.yResolution[0] && context.yResolution[0] > 0 ? context.yResolution[0] : xr;
   const z = positive(field('spacing'));
-  return z === undefined ? { x: 1 / xr, y: 1 / yr, unit } : { x: 1 / xr, y: 1 / yr, z, unit };
+  const size = { x: reciprocal(xr), y: reciprocal(yr), unit, from: 'ImageJ description' };
+  return z === undefined ? size : { ...size, z };
 }
 
+/** XResolution/YResolution in pixels per inch or per centimeter, as nanometres per pixel; nothing for unit none. */
+function resolutionTagPixelSize(context: TiffPixelSizeContext): PixelSize | undefined {
+  const perUnit = context.resolutionUnit === 2 ? 2.54e7 : context.resolutionUnit === 3 ? 1e7 : undefined; // nm per inch, per cm
+  const xr = context.xResolution[0];
+  if (perUnit === undefined || !xr || !(xr > 0)) return undefined;
+  const yr = context.yResolution[0] && context.yResolution[0] > 0 ? context.yResolution[0] : xr;
+  const nm = (r: number) => Number((perUnit / r).toPrecision(12));
+  return { x: nm(xr), y: nm(yr), unit: 'nanometer', from: `resolution tags (per ${context.resolutionUnit === 2 ? 'inch' : 'centimeter'})` };
+}
+
+/** The pixel size an OME-XML or ImageJ ImageDescription states (with the resolution tags it refers to). */
 export function pixelSizeFromDescription(description: string | undefined, context: TiffPixelSizeContext): PixelSize | undefined {
   if (!description) return undefined;
   if (description.includes('<OME') || /<\w+:OME[\s>]/.test(description)) return omePixelSize(description, context);
   if (description.startsWith('ImageJ=')) return imagejPixelSize(description, context);
   return undefined;
+}
+
+/** The pixel size a TIFF page states: its description (OME-XML, ImageJ), else its resolution tags in inch or cm. */
+export function pixelSizeFromTiffTags(description: string | undefined, context: TiffPixelSizeContext): PixelSize | undefined {
+  return pixelSizeFromDescription(description, context) ?? resolutionTagPixelSize(context);
+}
+
+/** What the TIFF writer puts into a file to state `size` the way ImageJ/Fiji and tifffile read it. */
+export interface ImagejCalibration {
+  /** `unit=...` (and `spacing=...`) lines of the ImageJ description. */
+  lines: string[];
+  /** XResolution and YResolution: pixels per `unit`, as ImageJ writes them (ResolutionUnit none). */
+  xResolution: number;
+  yResolution: number;
+}
+
+/**
+ * ImageJ's way to state a pixel size: `unit=nm` or `unit=micron` in the description and the
+ * resolution tags in pixels per that unit (ImageJ and tifffile write ResolutionUnit none then, and
+ * read the resolution in the description's unit whatever ResolutionUnit says). Undefined for an
+ * unknown unit.
+ */
+export function imagejCalibration(size: PixelSize): ImagejCalibration | undefined {
+  const metres = METRES[size.unit];
+  if (metres === undefined) return undefined;
+  const micron = size.unit !== 'nanometer' && size.unit !== 'angstrom' && size.unit !== 'picometer';
+  const factor = metres / (micron ? 1e-6 : 1e-9);
+  const inUnit = (v: number) => Number((v * factor).toPrecision(12));
+  const lines = [`unit=${micron ? 'micron' : 'nm'}`];
+  if (size.z !== undefined) lines.push(`spacing=${inUnit(size.z)}`);
+  return { lines, xResolution: 1 / inUnit(size.x), yResolution: 1 / inUnit(size.y) };
 }
 
 /** The OME-XML unit symbol of an NGFF unit name (e.g. 'nanometer' -> 'nm'); undefined for units OME lacks. */

@@ -2,11 +2,13 @@
  * TIFF writing (re-exported by core/tiff.ts): uncompressed little-endian baseline TIFF, 8-bit or
  * 16-bit unsigned or 32-bit float greyscale, one strip per page, with an ImageJ ImageDescription
  * for stacks and the pixel data of all pages contiguous after the IFDs, as ImageJ expects, so that
- * ImageJ/Fiji and Python's tifffile read it as a stack.
+ * ImageJ/Fiji and Python's tifffile read it as a stack; the pixel size of the input it was made
+ * from (`stack.pixelSize`) goes along, so a mask overlays its image.
  */
 import { EmsegError } from './errors.ts';
-import { bitDepthOf, type ImageStack } from './image.ts';
+import { bitDepthOf, type ImageStack, type PixelSize } from './image.ts';
 import { Tag } from './tiff-ifd.ts';
+import { imagejCalibration, metresPerUnit } from './tiff-pixel-size.ts';
 
 export interface EncodeTiffOptions {
   /**
@@ -14,6 +16,44 @@ export interface EncodeTiffOptions {
    * opens the pages as a stack (with min/max for display). Default true.
    */
   imagej?: boolean;
+  /**
+   * The pixel size to state. Default: the stack's own (`stack.pixelSize`, from the file it was
+   * decoded from). With the ImageJ description: `unit=nm` or `unit=micron` (and `spacing=`) there
+   * and the resolution tags in pixels per that unit, ResolutionUnit none, as ImageJ and tifffile
+   * write and read it; without it: the resolution tags in pixels per centimeter (ResolutionUnit 3).
+   * Nothing stated: resolution 1/1, ResolutionUnit none (no pixel size).
+   */
+  pixelSize?: PixelSize | undefined;
+}
+
+/** A positive number as a TIFF RATIONAL [numerator, denominator] of 32-bit integers (decimal denominators). */
+export function tiffRational(value: number): [number, number] {
+  let denominator = 1;
+  while (denominator < 1e9 && value * denominator * 10 < 2 ** 32 - 1 && Math.abs(Math.round(value * denominator) - value * denominator) > 1e-9 * value * denominator) {
+    denominator *= 10;
+  }
+  return [Math.min(Math.round(value * denominator), 2 ** 32 - 1), denominator];
+}
+
+interface Resolution {
+  x: [number, number];
+  y: [number, number];
+  unit: 1 | 3;
+  lines: string[];
+}
+
+/** The resolution tags and description lines that state `size` (see EncodeTiffOptions.pixelSize). */
+function resolutionOf(size: PixelSize | undefined, imagej: boolean): Resolution {
+  const none: Resolution = { x: [1, 1], y: [1, 1], unit: 1, lines: [] };
+  if (!size) return none;
+  if (imagej) {
+    const calibration = imagejCalibration(size);
+    if (!calibration) return none;
+    return { x: tiffRational(calibration.xResolution), y: tiffRational(calibration.yResolution), unit: 1, lines: calibration.lines };
+  }
+  const metres = metresPerUnit(size.unit);
+  if (metres === undefined) return none;
+  return { x: tiffRational(0.01 / (size.x * metres)), y: tiffRational(0.01 / (size.y * metres)), unit: 3, lines: [] };
 }
 
 const LITTLE_ENDIAN = true;
@@ -38,10 +78,13 @@ export function encodeTiff(stack: ImageStack, options: EncodeTiffOptions = {}): 
   const bytesPerSample = depth / 8;
   const pageBytes = width * height * bytesPerSample;
 
+  const imagej = options.imagej ?? true;
+  const resolution = resolutionOf('pixelSize' in options ? options.pixelSize : stack.pixelSize, imagej);
   let description: string | undefined;
-  if (options.imagej ?? true) {
+  if (imagej) {
     const lines = ['ImageJ=1.11a', `images=${pages.length}`];
     if (pages.length > 1) lines.push(`slices=${pages.length}`, 'loop=false');
+    lines.push(...resolution.lines);
     if (depth !== 8) {
       let min = Infinity;
       let max = -Infinity;
@@ -86,9 +129,9 @@ export function encodeTiff(stack: ImageStack, options: EncodeTiffOptions = {}): 
       [Tag.SamplesPerPixel, 3, [1]],
       [Tag.RowsPerStrip, 4, [height]],
       [Tag.StripByteCounts, 4, [pageBytes]],
-      [Tag.XResolution, 5, [1, 1]],
-      [Tag.YResolution, 5, [1, 1]],
-      [Tag.ResolutionUnit, 3, [1]],
+      [Tag.XResolution, 5, resolution.x],
+      [Tag.YResolution, 5, resolution.y],
+      [Tag.ResolutionUnit, 3, [resolution.unit]],
       [Tag.SampleFormat, 3, [depth === 32 ? 3 : 1]],
     ];
     view.setUint16(ifd, entries.length, LITTLE_ENDIAN);

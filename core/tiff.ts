@@ -1,7 +1,7 @@
 /**
  * TIFF stacks <-> ImageStack, platform-neutral (typed arrays only).
  *
- * decodeTiff reads classic TIFF (II or MM byte order): single and multi-page; 8-bit and 16-bit
+ * decodeTiff reads classic TIFF and BigTIFF (II or MM byte order): single and multi-page; 8-bit and 16-bit
  * unsigned, 8/16-bit signed (as float32, exact) and 32-bit float greyscale; RGB(A) and grey+alpha
  * converted to grey with core/grey.ts; palette images as their index values (as ImageJ and
  * tifffile do); uncompressed, LZW, Deflate (zlib) and PackBits, with or without the horizontal
@@ -27,6 +27,7 @@ import { readJpegFrame } from './image-probe.ts';
 import { interleavedToGrey } from './grey.ts';
 import { makeImage, makeStack, type GreyImage, type ImageStack, type PixelArray } from './image.ts';
 import { decodeLzw } from './tiff-lzw.ts';
+import { pixelSizeFromTiffTags } from './tiff-pixel-size.ts';
 import {
   imagejImageCount,
   isReducedResolution,
@@ -464,7 +465,37 @@ export function decodeTiff(bytes: Uint8Array, name: string, options: DecodeTiffO
       throw unsupported(name, layout.index, `a ${layout.kind} page after ${first.kind} pages (mixed sample types)`);
     }
   }
-  return makeStack(layouts.map((layout) => decodePage(reader, layout)), name);
+  const stack = makeStack(layouts.map((layout) => decodePage(reader, layout)), name);
+  const pixelSize = statedPixelSize(reader, directories[0]!, layouts.length);
+  return pixelSize ? { ...stack, pixelSize } : stack;
+}
+
+/** The text of an ASCII tag: UTF-8 (OME-XML, ImageJ's µ), else Latin-1. */
+function asciiText(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  const text = end >= 0 ? bytes.subarray(0, end) : bytes;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(text);
+  } catch {
+    return String.fromCharCode(...text.subarray(0, 65536));
+  }
+}
+
+/** The pixel size the first page states (core/tiff-pixel-size.ts), or undefined. */
+function statedPixelSize(reader: TiffReader, dir: TiffDirectory, pages: number): ImageStack['pixelSize'] {
+  const entry = dir.entries.get(Tag.ImageDescription);
+  const description = entry ? asciiText(reader.raw(entry, `page ${dir.index} ImageDescription`)) : undefined;
+  try {
+    return pixelSizeFromTiffTags(description, {
+      xResolution: tagNumbers(reader, dir, Tag.XResolution, `page ${dir.index} XResolution`) ?? [],
+      yResolution: tagNumbers(reader, dir, Tag.YResolution, `page ${dir.index} YResolution`) ?? [],
+      resolutionUnit: tagNumber(reader, dir, Tag.ResolutionUnit, 1, `page ${dir.index} ResolutionUnit`),
+      pages,
+      name: reader.name,
+    });
+  } catch {
+    return undefined; // a calibration that cannot be read (e.g. an OME-TIFF of channels) states none; the pages still decode
+  }
 }
 
 export { encodeTiff, type EncodeTiffOptions } from './tiff-write.ts';

@@ -5,19 +5,10 @@
  *
  * A volume is `depth` slices of `height` x `width` pixels; a 2D image is a volume of depth 1.
  */
-import type { BitDepth, GreyImage } from './image.ts';
+import type { BitDepth, GreyImage, PixelSize } from './image.ts';
 import type { Box } from './padding.ts';
 
-/** Physical size of one pixel (voxel), as stated by the file (OME-TIFF, OME-Zarr). */
-export interface PixelSize {
-  /** Along x (columns) and y (rows), in `unit`. */
-  x: number;
-  y: number;
-  /** Between slices, when the file states it. */
-  z?: number;
-  /** An OME/UDUNITS length unit name, e.g. 'nanometer' or 'micrometer'. */
-  unit: string;
-}
+export type { PixelSize };
 
 /** A grey volume read by regions; only the regions asked for are brought into memory. */
 export interface VolumeSource {

@@ -23,6 +23,7 @@ import { promisify } from 'node:util';
 import { deflate, inflate } from 'node:zlib';
 import { EmsegError } from '../core/errors.ts';
 import { metresPerUnit, omeUnitSymbol } from '../core/tiff-pixel-size.ts';
+import { tiffRational } from '../core/tiff-write.ts';
 import { allChunks, chunkBox, chunkGrid, type ChunkIndex, type ChunkLayout, type PixelSize, type VolumeSampleType, type VolumeSink } from '../core/volume.ts';
 import { halveImage, pyramidLevelCount } from '../core/downsample.ts';
 import type { GreyImage } from '../core/image.ts';
@@ -86,14 +87,6 @@ function xmlEscape(text: string): string {
 }
 
 /** A positive number as a TIFF RATIONAL (numerator, denominator), both below 2^32. */
-function rational(value: number): [number, number] {
-  let denominator = 1;
-  while (denominator < 1e9 && value * denominator * 10 < 2 ** 32 - 1 && Math.abs(Math.round(value * denominator) - value * denominator) > 1e-9 * value * denominator) {
-    denominator *= 10;
-  }
-  return [Math.min(Math.round(value * denominator), 2 ** 32 - 1), denominator];
-}
-
 export class BigTiffSink implements VolumeSink {
   readonly width: number;
   readonly height: number;
@@ -316,8 +309,8 @@ export class BigTiffSink implements VolumeSink {
     const size = this.options.pixelSize;
     const metres = size ? metresPerUnit(size.unit) : undefined;
     if (size && metres) {
-      entries.push({ tag: 282, type: RATIONAL, values: rational(0.01 / (size.x * metres * factor)) });
-      entries.push({ tag: 283, type: RATIONAL, values: rational(0.01 / (size.y * metres * factor)) });
+      entries.push({ tag: 282, type: RATIONAL, values: tiffRational(0.01 / (size.x * metres * factor)) });
+      entries.push({ tag: 283, type: RATIONAL, values: tiffRational(0.01 / (size.y * metres * factor)) });
     }
     entries.push({ tag: 284, type: SHORT, values: [1] });
     if (size && metres) entries.push({ tag: 296, type: SHORT, values: [3] }); // centimetre

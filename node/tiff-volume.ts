@@ -30,7 +30,7 @@ import type { Box } from '../core/padding.ts';
 import { looksLikeTiff } from '../core/tiff-ifd.ts';
 import type { PixelSize, VolumeSource } from '../core/volume.ts';
 import { inputFileError } from './image-files.ts';
-import { pixelSizeFromDescription } from '../core/tiff-pixel-size.ts';
+import { pixelSizeFromTiffTags } from '../core/tiff-pixel-size.ts';
 
 export interface TiffVolumeOptions {
   /** Most pages (IFDs) walked before giving up with E_TOO_LARGE. Default 100000. */
@@ -103,6 +103,14 @@ function tagNumbers(value: unknown): number[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'number') return [value];
   return Array.from(value as ArrayLike<number>, Number);
+}
+
+/** A RATIONAL tag's values: geotiff gives the numerators and denominators in turn, [n0, d0, n1, d1, ...]. */
+function rationals(value: unknown): number[] {
+  const flat = tagNumbers(value);
+  const out: number[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push(flat[i]! / flat[i + 1]!);
+  return out;
 }
 
 function corrupt(name: string, fileSize: number, what: string): EmsegError {
@@ -203,16 +211,17 @@ export class TiffVolume implements VolumeSource {
     const description = await firstDirectory.loadValue('ImageDescription');
     const fullWidth = Number(tagNumbers(await firstDirectory.loadValue('ImageWidth'))[0]);
     const fullHeight = Number(tagNumbers(await firstDirectory.loadValue('ImageLength'))[0]);
-    const fullSize = pixelSizeFromDescription(typeof description === 'string' ? description : undefined, {
-      xResolution: tagNumbers(await first.image.fileDirectory.loadValue('XResolution')),
-      yResolution: tagNumbers(await first.image.fileDirectory.loadValue('YResolution')),
+    const fullSize = pixelSizeFromTiffTags(typeof description === 'string' ? description : undefined, {
+      xResolution: rationals(await first.image.fileDirectory.loadValue('XResolution')),
+      yResolution: rationals(await first.image.fileDirectory.loadValue('YResolution')),
+      resolutionUnit: tagNumbers(await first.image.fileDirectory.loadValue('ResolutionUnit'))[0],
       pages: pages.length,
       name,
     });
-    // A reduced level's pixels are larger by the ratio of the sizes (the description is page 0's,
-    // except in ImageJ files, whose resolution tags are read from the level itself).
+    // A reduced level's pixels are larger by the ratio of the sizes (the OME-XML is page 0's; the
+    // resolution tags of ImageJ files and plain TIFFs are read from the level itself).
     const ratio = fullWidth / first.image.getWidth();
-    const pixelSize = fullSize && ratio !== 1 && !(typeof description === 'string' && description.startsWith('ImageJ='))
+    const pixelSize = fullSize && ratio !== 1 && fullSize.from === 'OME-XML'
       ? { ...fullSize, x: fullSize.x * ratio, y: fullSize.y * (fullHeight / first.image.getHeight()) }
       : fullSize;
     return new TiffVolume(name, source, pages, kind, pixelSize, tiff.littleEndian);

@@ -336,6 +336,7 @@ export function createApp(options: AppOptions): EmsegApp {
         signal: controller.signal,
         pagesAtOnce: Math.max(2, batching.maxBatch * batching.concurrentRuns),
         decode: decodeUpload,
+        limits,
       });
       void segmenting.then(release, release); // the slot is held until the work really ends
       workEnded = segmenting;
@@ -347,6 +348,8 @@ export function createApp(options: AppOptions): EmsegApp {
         'X-Emseg-Provider': model.provider,
         'X-Emseg-Pages': String(answer.pages),
         'X-Emseg-Model': `${model.card.name}@${model.card.version}`,
+        'X-Emseg-Pixel-Size': headerText(answer.pixelSizeLine),
+        ...(answer.warning ? { 'X-Emseg-Warning': headerText(answer.warning) } : {}),
       });
     } catch (error) {
       throw controller.signal.aborted && controller.signal.reason === timeoutError ? timeoutError : error;
@@ -377,6 +380,11 @@ const ALLOWED_METHODS: ReadonlyMap<string, readonly string[]> = new Map(
 );
 
 /** Resolves with `work`, or rejects with the signal's reason as soon as it aborts. */
+/** A line as an HTTP header value: printable ASCII only (an upload's file name may hold anything). */
+function headerText(line: string): string {
+  return line.replace(/[^\x20-\x7e]/g, '?');
+}
+
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {

@@ -63,7 +63,7 @@ const MiB = 1024 * 1024;
 
 export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'model', env: 'EMSEG_MODEL', flag: 'model', default: DEFAULT_MODEL, description: 'ONNX model file (when not set and not in the current folder: the one shipped in the emseg package)' },
-  { key: 'providers', env: 'EMSEG_EP', flag: 'ep', default: 'cuda,cpu', description: 'execution providers in order of preference; unavailable ones are skipped with a warning' },
+  { key: 'providers', env: 'EMSEG_EP', flag: 'ep', default: 'auto', description: 'execution providers in order of preference, e.g. cuda,cpu (an unavailable one is skipped with a warning that says why); auto: cuda if it starts, else cpu, without a warning' },
   { key: 'host', env: 'HOST', flag: 'host', default: '127.0.0.1', description: 'address to listen on (0.0.0.0 for all interfaces, as in the Docker image)' },
   { key: 'port', env: 'PORT', flag: 'port', default: 8787, description: 'TCP port' },
   { key: 'maxBodyBytes', env: 'EMSEG_MAX_BODY_BYTES', flag: 'max-body-bytes', default: 100 * MiB, description: 'largest request body in bytes (413 above)' },

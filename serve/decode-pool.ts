@@ -11,7 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { EmsegError, type EmsegErrorCode } from '../core/errors.ts';
-import { makeImage, makeStack, type ImageStack, type PixelArray } from '../core/image.ts';
+import { makeImage, makeStack, type ImageStack, type PixelArray, type PixelSize } from '../core/image.ts';
 import type { DecodeMessage } from './decode-worker.ts';
 import { workerEntrySource } from '../node/worker-entry.ts';
 
@@ -62,7 +62,7 @@ interface Slot {
 
 type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; id: number; width: number; height: number; pages: PixelArray[] }
+  | { type: 'done'; id: number; width: number; height: number; pages: PixelArray[]; pixelSize?: PixelSize }
   | { type: 'failed'; id: number; error: { code?: string; message: string } };
 
 export class DecodePool {
@@ -197,7 +197,8 @@ export class DecodePool {
     this.clear(slot);
     if (reply.type === 'done') {
       try {
-        running.resolve(makeStack(reply.pages.map((data) => makeImage(reply.width, reply.height, data)), running.job.name));
+        const stack = makeStack(reply.pages.map((data) => makeImage(reply.width, reply.height, data)), running.job.name);
+        running.resolve(reply.pixelSize ? { ...stack, pixelSize: reply.pixelSize } : stack);
       } catch (error) {
         running.reject(error);
       }

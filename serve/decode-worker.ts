@@ -5,7 +5,7 @@
  * thread when a job runs over its work budget or its request is cancelled.
  *
  * Messages in:  { id, bytes, name, maxPages, maxTotalSamples }
- * Messages out: { type: 'ready' } | { type: 'done', id, width, height, pages } | { type: 'failed', id, error }
+ * Messages out: { type: 'ready' } | { type: 'done', id, width, height, pages, pixelSize? } | { type: 'failed', id, error }
  */
 import { parentPort } from 'node:worker_threads';
 import { isEmsegError } from '../core/errors.ts';
@@ -26,7 +26,7 @@ if (port) {
       const stack = decodeTiff(message.bytes, message.name, { maxPages: message.maxPages, maxTotalSamples: message.maxTotalSamples });
       const pages = stack.pages.map((page) => page.data);
       const buffers = [...new Set(pages.map((data) => data.buffer as ArrayBuffer))];
-      port.postMessage({ type: 'done', id: message.id, width: stack.width, height: stack.height, pages }, buffers);
+      port.postMessage({ type: 'done', id: message.id, width: stack.width, height: stack.height, pages, ...(stack.pixelSize ? { pixelSize: stack.pixelSize } : {}) }, buffers);
     } catch (error) {
       const serialized = isEmsegError(error)
         ? { code: error.code, message: error.message }

@@ -57,9 +57,13 @@ export const SegmentQuerySchema = z.object({
     .pipe(z.number().positive())
     .optional()
     .openapi({
-      description: `pixel size of the image in nm: resampled to the model card's trainingPixelSize and the answer back to the image's size; from 1/${MAX_PIXEL_SCALE} to ${MAX_PIXEL_SCALE} times trainingPixelSize; the pixel limits apply to the rescaled image; default: no rescaling`,
+      description: `pixel size of the image in nm: resampled to the model card's trainingPixelSize and the answer back to the image's size; from 1/${MAX_PIXEL_SCALE} to ${MAX_PIXEL_SCALE} times trainingPixelSize; the pixel limits apply to the rescaled image; default: the size the TIFF states (resolution tags, ImageJ, OME-XML), else no rescaling`,
       example: 4,
     }),
+  invert: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .openapi({ description: 'invert the contrast first (bright membranes, e.g. block-face SEM; the model was trained on dark membranes); default false' }),
 });
 
 export type SegmentQuery = z.infer<typeof SegmentQuerySchema>;
@@ -68,6 +72,8 @@ const TIMING_HEADERS = {
   'Server-Timing': { description: 'read (the upload), queue, decode, infer and encode durations in ms', schema: { type: 'string' as const } },
   'X-Emseg-Provider': { description: 'execution provider that ran the model', schema: { type: 'string' as const } },
   'X-Emseg-Pages': { description: 'pages segmented', schema: { type: 'integer' as const } },
+  'X-Emseg-Pixel-Size': { description: "which pixel size was used and from where, and the rescaling to the model's, in one line (core/pixel-size.ts)", schema: { type: 'string' as const } },
+  'X-Emseg-Warning': { description: 'present when the contrast looks inverted relative to the training data (core/contrast-polarity.ts): one line, naming invert=true', schema: { type: 'string' as const } },
 };
 
 export const segmentRoute = createRoute({

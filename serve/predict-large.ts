@@ -22,7 +22,10 @@ import { EmsegError } from '../core/errors.ts';
 import { segmentVolume, type VolumeOutput, type VolumeProgress } from '../core/stream-inference.ts';
 import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions } from '../core/tiling.ts';
-import { segmentOptionsFromCard } from '../core/card-options.ts';
+import { segmentOptionsFromCard, trainingPixelSizeOf } from '../core/card-options.ts';
+import { checkPolarity } from '../core/contrast-polarity.ts';
+import { choosePixelSize, type PixelSizeChoice } from '../core/pixel-size.ts';
+import type { GreyImage } from '../core/image.ts';
 import { allChunks, type VolumeSampleType, type VolumeSink, type VolumeSource } from '../core/volume.ts';
 import { openVolume, openVolumeSink, volumeOutputFormat } from '../node/open-volume.ts';
 import { asWriteFailure } from '../node/write-failure.ts';
@@ -90,6 +93,14 @@ export interface LargePredictOptions {
   finalize?: boolean;
   /** OME-Zarr input: the resolution level read (0, the full resolution, by default). */
   level?: number;
+  /** Pixel size of the input in nm (--pixel-size). Default: the size the input states (TIFF tags, OME-XML, NGFF scale of the level read). */
+  pixelSize?: number;
+  /** Invert the contrast before the model sees the image. Default false. */
+  invert?: boolean;
+  /** Replace a BigTIFF output that exists already. Default false (refused). An OME-Zarr store of the same job is resumed, another job's refused. */
+  force?: boolean;
+  /** The pixel-size line ('info') and a contrast that looks inverted ('warning'). */
+  onNotice?: (line: string, kind: 'info' | 'warning') => void;
   /** Output chunks (and BigTIFF tiles) are chunkSize x chunkSize. Default 512. */
   chunkSize?: number;
   /** sha256 of the model file, recorded in the job identity (the card's when absent). */
@@ -127,6 +138,22 @@ async function missingChunks(sink: VolumeSink): Promise<number> {
   return missing;
 }
 
+/** The middle of slice 0, at most 2048 x 2048 pixels: what the contrast check looks at. */
+async function centralRegion(source: VolumeSource): Promise<GreyImage> {
+  const width = Math.min(2048, source.width);
+  const height = Math.min(2048, source.height);
+  return source.readRegion(0, { x: Math.floor((source.width - width) / 2), y: Math.floor((source.height - height) / 2), width, height });
+}
+
+/** The large path segments at the input's own pixel size only: another is refused, naming the way out. */
+function assertLargeScale(choice: PixelSizeChoice, input: string): void {
+  if (choice.scale === 1) return;
+  throw new EmsegError(
+    'E_UNSUPPORTED',
+    `${input}: ${choice.line}; the large-image path cannot rescale yet: rescale the input to the model's pixel size first, or pass --pixel-size equal to the model's to segment it as it is`,
+  );
+}
+
 /** Segments a large `input` into `out` (see the module comment). */
 export async function predictLarge(input: string, out: string, model: PredictModel, options: LargePredictOptions = {}): Promise<LargePredictResult> {
   const output = options.output ?? 'mask';
@@ -159,6 +186,9 @@ export async function predictLarge(input: string, out: string, model: PredictMod
   if (options.level && !(await stat(input).then((info) => info.isDirectory(), () => false))) {
     throw new EmsegError('E_BAD_ARGUMENT', `--level ${options.level}: only an OME-Zarr input has resolution levels; ${input} is a file`);
   }
+  if (!zarr && !options.force && !options.finalize && (await stat(out).then(() => true, () => false))) {
+    throw new EmsegError('E_OUTPUT_EXISTS', `-o ${out}: exists; pass --force to replace it, or choose another -o`);
+  }
   const source = await openVolume(input, options.level ? { level: options.level } : {});
   let sink: VolumeSink | undefined;
   let failed = false;
@@ -167,6 +197,13 @@ export async function predictLarge(input: string, out: string, model: PredictMod
   const writeFailure = (error: unknown) =>
     asWriteFailure(error, out, sink || (error as NodeJS.ErrnoException).code === 'ENOENT' ? keptForResume(error, out, zarr) : undefined);
   try {
+    const pixelSize = choosePixelSize({ override: options.pixelSize, stated: source.pixelSize, trainingPixelSize: trainingPixelSizeOf(model.card), name: input });
+    if (!options.finalize) {
+      options.onNotice?.(pixelSize.line, 'info');
+      assertLargeScale(pixelSize, input);
+      const polarity = checkPolarity([await centralRegion(source)], input, { invert: options.invert === true });
+      if (polarity.warning) options.onNotice?.(polarity.warning, 'warning');
+    }
     // What decides the output's pixels: a store holding another job's output is refused.
     const job = {
       command: 'emseg predict',
@@ -181,6 +218,7 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       tile: tiling.tile,
       halo: tiling.halo,
       blending: tiling.blending,
+      ...(options.invert ? { invert: true } : {}),
     };
     const geometry = {
       width: source.width,
@@ -202,6 +240,7 @@ export async function predictLarge(input: string, out: string, model: PredictMod
     }
     const result = await segmentVolume(source, sink, model.predictor, {
       ...fromCard,
+      invert: options.invert === true,
       output,
       shard,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -11,7 +11,8 @@
  * probability float32 TIFF (or 8-bit PNG, round(p * 255), when asked); overlay RGB PNG of one page.
  *
  * Safety: every output path is checked against every input before anything runs (an output that
- * is, or links to, an input is refused with E_OUTPUT_EXISTS); outputs are written atomically
+ * is, or links to, an input is refused with E_OUTPUT_EXISTS), and an output that exists already is
+ * refused unless `force` (E_OUTPUT_EXISTS); outputs are written atomically
  * (temp file + rename, node/atomic-write.ts). With a folder, a file that cannot be read is reported
  * and the others still run; the call then throws one EmsegError naming every file that failed.
  */
@@ -19,7 +20,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError, isEmsegError, type EmsegErrorCode } from '../core/errors.ts';
-import { segmentOptionsFromCard } from '../core/card-options.ts';
+import { segmentOptionsFromCard, trainingPixelSizeOf } from '../core/card-options.ts';
+import { checkPolarity } from '../core/contrast-polarity.ts';
+import { choosePixelSize, outputPixelSize } from '../core/pixel-size.ts';
 import { segmentStack, type StackProgress } from '../core/inference.ts';
 import { OUTPUT_FORMATS, OUTPUT_KINDS, defaultOutputFormat, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
 import { validateThreshold } from '../core/threshold.ts';
@@ -53,8 +56,18 @@ export interface PredictOptions {
   halo?: number;
   /** Tiles per model call. Default 4. */
   tileBatch?: number;
-  /** Pixel size of the inputs in nm; rescaled to the card's trainingPixelSize and back. Default: no rescaling. */
+  /**
+   * Pixel size of the inputs in nm; rescaled to the card's trainingPixelSize and back. Default: the
+   * size each file states (TIFF resolution tags, ImageJ, OME-XML; core/pixel-size.ts
+   * choosePixelSize), else no rescaling.
+   */
   pixelSize?: number;
+  /** Invert the contrast (bright membranes) before the model sees the images. Default false. */
+  invert?: boolean;
+  /** Replace outputs that exist already. Default false: an existing output is refused before anything runs. */
+  force?: boolean;
+  /** One line per file: which pixel size was used and from where ('info'), a contrast that looks inverted ('warning'). */
+  onNotice?: (line: string, kind: 'info' | 'warning') => void;
   /**
    * Pages of a stack segmented at the same time, their tiles merged into shared model calls of at
    * most `tileBatch` tiles (serve/batcher.ts). Default: `tileBatch`. 1 turns merging off.
@@ -173,12 +186,21 @@ export interface PredictionPlan {
   outputs: string[];
 }
 
+/** Refuses outputs that exist already (E_OUTPUT_EXISTS naming them), so no run replaces a file without --force. */
+export async function assertNoneExist(outputs: readonly string[]): Promise<void> {
+  const existing: string[] = [];
+  for (const path of outputs) if (await stat(path).then(() => true, () => false)) existing.push(path);
+  if (existing.length === 0) return;
+  const named = existing.slice(0, 3).join(', ') + (existing.length > 3 ? ` and ${existing.length - 3} more` : '');
+  throw new EmsegError('E_OUTPUT_EXISTS', `-o: ${existing.length === 1 ? 'the output exists' : `${existing.length} outputs exist`} (${named}); pass --force to replace ${existing.length === 1 ? 'it' : 'them'}, or choose another -o`);
+}
+
 /**
  * Checks the arguments and plans every output without loading a model or decoding an image: bad
  * option values, a missing input, an output that is an input, two inputs with one output. The CLI
  * calls it before loading the model, so mistakes fail at once.
  */
-export async function planPrediction(input: string, out: string, options: Pick<PredictOptions, 'output' | 'format'> = {}): Promise<PredictionPlan> {
+export async function planPrediction(input: string, out: string, options: Pick<PredictOptions, 'output' | 'format' | 'force'> = {}): Promise<PredictionPlan> {
   const output = options.output ?? 'mask';
   if (!OUTPUT_KINDS.includes(output)) {
     throw new EmsegError('E_BAD_ARGUMENT', `--output: expected one of ${OUTPUT_KINDS.join(', ')}, found ${JSON.stringify(output)}`);
@@ -199,6 +221,7 @@ export async function planPrediction(input: string, out: string, options: Pick<P
   if (new Set(outputs).size !== outputs.length) {
     throw new EmsegError('E_BAD_ARGUMENT', `${input}: two inputs would write the same output (files with the same name and different extensions); move one away`);
   }
+  if (!options.force) await assertNoneExist(outputs);
   return { files, folder, outputs };
 }
 
@@ -219,8 +242,10 @@ export async function predictPaths(input: string, out: string, model: PredictMod
     halo: options.halo,
     tileBatch: options.tileBatch,
     signal: options.signal,
-    pixelSize: options.pixelSize,
+    pixelSize: options.pixelSize, // a --pixel-size the card cannot use fails here, before any file is read
+    invert: options.invert,
   });
+  const trainingPixelSize = trainingPixelSizeOf(model.card);
 
   const { tileBatch } = resolveTilingOptions(segmentOptions); // bad --tile / --halo fail before any file is read
   const pagesAtOnce = options.pagesAtOnce ?? tileBatch;
@@ -240,12 +265,17 @@ export async function predictPaths(input: string, out: string, model: PredictMod
       if (format === 'png' && stack.pages.length > 1) {
         throw new EmsegError('E_BAD_ARGUMENT', `${file}: has ${stack.pages.length} pages, but a PNG holds one; write a TIFF (--format tiff or an output ending in .tif)`);
       }
+      const pixelSize = choosePixelSize({ override: options.pixelSize, stated: stack.pixelSize, trainingPixelSize, name: file });
+      options.onNotice?.(pixelSize.line, 'info');
+      const polarity = checkPolarity(stack.pages, file, { invert: options.invert === true });
+      if (polarity.warning) options.onNotice?.(polarity.warning, 'warning');
       const result = await segmentStack(stack, batching.predict, {
         ...segmentOptions,
+        scale: pixelSize.scale,
         pagesAtOnce,
         onProgress: (progress) => options.onProgress?.({ ...progress, file, fileIndex, files: files.length }),
       });
-      const bytes = await encodeSegmentation(stack, result, output, format, file);
+      const bytes = await encodeSegmentation(stack, result, output, format, file, { pixelSize: outputPixelSize(pixelSize, stack.pixelSize) });
       await writeOutput(target, bytes, files);
       let foreground = 0;
       for (const page of result.mask.pages) for (const v of page.data) if (v !== 0) foreground++;

@@ -1,11 +1,14 @@
 /**
- * Execution providers for onnxruntime-node, chosen by EMSEG_EP (default `cuda,cpu`): a list in
- * order of preference. onnxruntime-node does not fall back by itself: asking for CUDA on a machine
+ * Execution providers for onnxruntime-node, chosen by EMSEG_EP (default `auto`): a list in
+ * order of preference, or `auto`, which tries `cuda` and then `cpu` and says nothing about CUDA
+ * when it does not start (a machine without a GPU or without the CUDA provider libraries is the
+ * usual case, not a problem; EMSEG_DEBUG=1 shows why). onnxruntime-node does not fall back by itself: asking for CUDA on a machine
  * without the CUDA provider libraries throws ("Failed to load shared library"). So each provider
  * is tried alone, in order; a failure is logged as a warning naming the provider and the error,
  * kept, and the next provider is tried. All failures are reported, not only the first.
  *
- * Calm on CPU machines: the fallback from `cuda` is one warning line; onnxruntime's own log
+ * Calm on CPU machines: with `auto` the fallback from `cuda` is silent; with `cuda` asked for
+ * explicitly (EMSEG_EP, --ep, a providers option) it is one warning line; onnxruntime's own log
  * (a red "Failed to load library" line with escape sequences) is silenced, and the full error
  * with the install hint goes to the `debug` log. EMSEG_DEBUG=1 keeps onnxruntime's log.
  *
@@ -17,7 +20,14 @@ import * as ort from 'onnxruntime-node';
 import { EmsegError } from '../core/errors.ts';
 import { inferenceCores } from '../node/inference-cores.ts';
 
-export const DEFAULT_PROVIDERS = 'cuda,cpu';
+export const DEFAULT_PROVIDERS = 'auto';
+/** What `auto` tries, in order; its failures are not warned about (only a failure of the last is an error). */
+export const AUTO_PROVIDERS: readonly string[] = ['cuda', 'cpu'];
+
+/** True for the default list, `auto` (or nothing given): provider failures before the one that works are quiet. */
+export function isAutoProviders(value: string | readonly string[] | undefined): boolean {
+  return value === undefined || (typeof value === 'string' && value.trim().toLowerCase() === 'auto');
+}
 
 /** Names onnxruntime-node accepts on this platform (whether or not their libraries are installed). */
 export function knownProviders(): string[] {
@@ -26,12 +36,14 @@ export function knownProviders(): string[] {
 }
 
 /**
- * Parses a provider list: `"cuda,cpu"` (EMSEG_EP, --ep) or an array. Names are trimmed and
+ * Parses a provider list: `"cuda,cpu"` (EMSEG_EP, --ep) or an array; `auto` (or undefined) is
+ * AUTO_PROVIDERS, of the names this platform lists. Names are trimmed and
  * lower-cased, duplicates dropped. Unknown names, or an empty list, are E_BAD_ARGUMENT naming
  * `name` and listing the valid ones.
  */
 export function parseProviders(value: string | readonly string[] | undefined, name = 'EMSEG_EP'): string[] {
-  const raw = value === undefined ? DEFAULT_PROVIDERS : value;
+  if (isAutoProviders(value)) return AUTO_PROVIDERS.filter((provider) => knownProviders().includes(provider));
+  const raw = value!;
   const words = (typeof raw === 'string' ? raw.split(',') : [...raw]).map((word) => word.trim().toLowerCase()).filter(Boolean);
   const valid = knownProviders();
   if (words.length === 0) {
@@ -73,6 +85,8 @@ export interface CreateSessionOptions {
   sessionOptions?: Omit<ort.InferenceSession.SessionOptions, 'executionProviders'>;
   /** Name of the model in messages. Default 'model'. */
   what?: string;
+  /** The providers were not asked for (`auto`): failures go to `debug` only, not to `log`. Default false. */
+  quiet?: boolean;
 }
 
 function firstLine(error: unknown): string {
@@ -135,7 +149,7 @@ export async function createSessionWithFallback(
       const failure = { provider, message: message + hintFor(provider, message) };
       failures.push(failure);
       const next = providers[index + 1];
-      options.log?.(`execution provider ${provider} failed for ${what}: ${shortReason(provider, message)}; ${next ? `falling back to ${next}` : 'no provider left'}`);
+      if (!options.quiet || !next) options.log?.(`execution provider ${provider} failed for ${what}: ${shortReason(provider, message)}; ${next ? `falling back to ${next}` : 'no provider left'}`);
       options.debug?.(`execution provider ${provider} for ${what}: ${failure.message}`);
     }
   }

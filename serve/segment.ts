@@ -20,7 +20,8 @@ import type { ImageStack } from '../core/image.ts';
 import type { ModelCard } from '../core/contract.ts';
 import { probeImage } from '../core/image-probe.ts';
 import { segmentOptionsFromCard, trainingPixelSizeOf } from '../core/card-options.ts';
-import { scaledSize, segmentationPixelScale } from '../core/pixel-size.ts';
+import { checkPolarity } from '../core/contrast-polarity.ts';
+import { choosePixelSize, outputPixelSize, scaledSize, segmentationPixelScale } from '../core/pixel-size.ts';
 import { segmentStack } from '../core/inference.ts';
 import { defaultOutputFormat, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
 import type { TilePredictor } from '../core/tiling.ts';
@@ -42,14 +43,16 @@ export interface UploadPlan {
   tta: boolean | undefined;
   /** Pixels of all pages as the header declares them (the decode work budget is derived from it). */
   declaredPixels: number;
-  /** Pixel size of the upload in nm (core/pixel-size.ts), undefined = no rescaling. */
+  /** Pixel size of the upload in nm (core/pixel-size.ts), undefined = the one the file states, else none. */
   pixelSize?: number | undefined;
-  /** The size of a page as the model sees it (after rescaling to the card's pixel size). */
+  /** The size of a page as the model sees it (after rescaling to the card's pixel size given in the query). */
   workWidth: number;
   workHeight: number;
+  /** Invert the contrast before the model sees the image. */
+  invert: boolean;
 }
 
-function parseTta(value: SegmentQuery['tta']): boolean | undefined {
+function parseFlag(value: SegmentQuery['tta']): boolean | undefined {
   if (value === undefined) return undefined;
   return value === 'true' || value === '1';
 }
@@ -90,7 +93,8 @@ export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQue
     output,
     outputFormat,
     threshold: query.threshold,
-    tta: parseTta(query.tta),
+    tta: parseFlag(query.tta),
+    invert: parseFlag(query.invert) === true,
     declaredPixels: probe.totalPixels,
     pixelSize: query.pixelSize,
     workWidth: work.width,
@@ -109,6 +113,10 @@ export interface SegmentAnswer {
   contentType: string;
   pages: number;
   timings: SegmentTimings;
+  /** Which pixel size was used and from where (core/pixel-size.ts choosePixelSize), for the X-Emseg-Pixel-Size header. */
+  pixelSizeLine: string;
+  /** A contrast that looks inverted (core/contrast-polarity.ts), for the X-Emseg-Warning header. */
+  warning: string | undefined;
 }
 
 export interface SegmentDeps {
@@ -118,6 +126,11 @@ export interface SegmentDeps {
   signal?: AbortSignal;
   /** Pages of a stack segmented at the same time. Default 4. */
   pagesAtOnce?: number;
+  /**
+   * The pixel limits, applied again to the image the model sees when the file's own pixel size
+   * rescales it (the query's pixelSize was checked from the header, before decoding). Default none.
+   */
+  limits?: ImageLimits;
   /** Decodes the upload (the server's decode pool). Default: node/image-files.ts in this thread. */
   decode?: (bytes: Uint8Array, plan: UploadPlan, signal: AbortSignal | undefined) => Promise<ImageStack>;
 }
@@ -135,14 +148,32 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
   const decodeMs = lap();
   deps.signal?.throwIfAborted();
 
+  // The query's pixelSize, else the file's (an upload's own calibration), else none; the same rule as emseg predict.
+  const pixelSize = choosePixelSize({ override: plan.pixelSize, stated: stack.pixelSize, trainingPixelSize: trainingPixelSizeOf(deps.card), name: plan.name, option: 'pixelSize' });
+  if (deps.limits && pixelSize.source === 'file' && pixelSize.scale !== 1) {
+    const work = { width: scaledSize(stack.width, pixelSize.scale), height: scaledSize(stack.height, pixelSize.scale), pages: stack.pages.length };
+    checkImageLimits(work, deps.limits, `${plan.name} rescaled from the ${pixelSize.pixelSize} nm it states to the model's ${trainingPixelSizeOf(deps.card)} nm (${work.width}x${work.height}; pixelSize=<nm> overrides)`);
+  }
+  const polarity = checkPolarity(stack.pages, plan.name, { invert: plan.invert, option: 'invert=true' });
   // Several pages at once, so that their tiles meet in the batcher and fill its session calls.
   const result = await segmentStack(stack, deps.predictor, {
-    ...segmentOptionsFromCard(deps.card, { threshold: plan.threshold, tta: plan.tta, signal: deps.signal, pixelSize: plan.pixelSize }),
+    ...segmentOptionsFromCard(deps.card, { threshold: plan.threshold, tta: plan.tta, signal: deps.signal, pixelSize: plan.pixelSize, invert: plan.invert }),
+    scale: pixelSize.scale,
     pagesAtOnce: deps.pagesAtOnce ?? 4,
   });
   const inferMs = lap();
   // zlib level 1: an answer's PNG is written for one client, once; its encoding is on every request's latency.
-  const body = await encodeSegmentation(stack, result, plan.output, plan.outputFormat, plan.name, { pngCompressionLevel: 1 });
+  const body = await encodeSegmentation(stack, result, plan.output, plan.outputFormat, plan.name, {
+    pngCompressionLevel: 1,
+    pixelSize: outputPixelSize(pixelSize, stack.pixelSize),
+  });
   const encodeMs = lap();
-  return { body, contentType: CONTENT_TYPES[plan.outputFormat], pages: stack.pages.length, timings: { decodeMs, inferMs, encodeMs } };
+  return {
+    body,
+    contentType: CONTENT_TYPES[plan.outputFormat],
+    pages: stack.pages.length,
+    timings: { decodeMs, inferMs, encodeMs },
+    pixelSizeLine: pixelSize.line,
+    warning: polarity.warning,
+  };
 }

@@ -75,7 +75,8 @@ export const loadConfiguredModel: ModelLoader = async (config, log, onCrash) => 
     return Object.assign(pool, { concurrentRuns: pool.workers }); // not a spread: `runs` is a getter
   };
   if (requested.length === 1) return startPool(requested[0]!, inferencePlan(requested[0]!, config));
-  const first = await loadOnnxModelInWorker(config.model, { providers: requested, log: warn, onCrash });
+  // The list as configured (`auto` stays `auto`: its CUDA fallback is quiet).
+  const first = await loadOnnxModelInWorker(config.model, { providers: config.providers, log: warn, onCrash });
   const plan = inferencePlan(first.provider, config);
   if (plan.workers === 1 && plan.intraOpThreads === 0 && plan.wideThreads === 0) {
     log.info(`inference: 1 worker on ${first.provider}, default intra-op threads`);

@@ -1,7 +1,7 @@
 /**
  * An ONNX model file loaded into onnxruntime-node, as a core TilePredictor.
  *
- *   const model = await loadOnnxModel('models/isbi2012-unet.onnx', { providers: 'cuda,cpu', log: console.warn });
+ *   const model = await loadOnnxModel('models/isbi2012-unet.onnx', { providers: 'auto', log: console.warn });
  *   const { mask } = await segmentImage(slice, model.predictor, { threshold: model.card.threshold });
  *   await model.close();
  *
@@ -22,10 +22,10 @@ import { defaultModelCard, type ModelCard } from '../core/model-card.ts';
 import { EmsegError } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
 import { cardPathFor, modelCardInOnnx, readModelCardFile } from '../node/model-card-file.ts';
-import { createSessionWithFallback, parseProviders, type ProviderFailure } from './providers.ts';
+import { createSessionWithFallback, isAutoProviders, parseProviders, type ProviderFailure } from './providers.ts';
 
 export interface LoadModelOptions {
-  /** Execution providers in order of preference, `"cuda,cpu"` or an array. Default EMSEG_EP, else `cuda,cpu`. */
+  /** Execution providers in order of preference, `"cuda,cpu"`, `"auto"` or an array. Default EMSEG_EP, else `auto` (cuda, else cpu, without a warning about cuda). */
   providers?: string | readonly string[];
   /** Warnings (a provider that failed, a missing model card). Default: nothing. */
   log?: (message: string) => void;
@@ -92,7 +92,8 @@ async function findCard(path: string, bytes: Uint8Array, log?: (message: string)
 /** Loads an ONNX model file on the first execution provider that works and checks it against the contract. */
 export async function loadOnnxModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   // An empty EMSEG_EP counts as unset (docker-compose and systemd often pass empty variables).
-  const providers = parseProviders(options.providers ?? (process.env['EMSEG_EP'] || undefined), options.providers === undefined ? 'EMSEG_EP' : 'providers');
+  const asked = options.providers ?? (process.env['EMSEG_EP'] || undefined);
+  const providers = parseProviders(asked, options.providers === undefined ? 'EMSEG_EP' : 'providers');
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(path));
@@ -105,6 +106,7 @@ export async function loadOnnxModel(path: string, options: LoadModelOptions = {}
   const { card, source } = await findCard(path, bytes, options.log);
   const chosen = await createSessionWithFallback(bytes, providers, {
     what: path,
+    quiet: isAutoProviders(asked),
     ...(options.log ? { log: options.log } : {}),
     debug: options.debug ?? (process.env['EMSEG_DEBUG'] ? (message: string) => process.stderr.write(`emseg: debug: ${message}\n`) : () => {}),
     ...(options.sessionOptions ? { sessionOptions: options.sessionOptions } : {}),

@@ -28,7 +28,7 @@ export interface WorkerModel {
 }
 
 export interface WorkerModelOptions {
-  /** As loadOnnxModel's: `"cuda,cpu"` or an array. Default EMSEG_EP, else cuda,cpu. */
+  /** As loadOnnxModel's: `"cuda,cpu"`, `"auto"` or an array. Default EMSEG_EP, else auto. */
   providers?: LoadModelOptions['providers'];
   /** Warnings from the worker (a provider that failed, a missing card). */
   log?: (message: string) => void;

@@ -19,6 +19,67 @@ import {
 const dir = join(import.meta.dirname, 'fixtures', 'tiff');
 const fixture = (name: string) => new Uint8Array(readFileSync(join(dir, name)));
 
+/**
+ * A classic TIFF rewritten as a BigTIFF with the same pixel bytes: header, IFDs with 20-byte
+ * entries and 8-byte counts and offsets (LONG8 for strip and tile offsets), written after the data.
+ */
+function bigTiffOf(classic: Uint8Array): Uint8Array {
+  const le = classic[0] === 0x49;
+  const cv = new DataView(classic.buffer, classic.byteOffset, classic.byteLength);
+  const sizes: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4 };
+  const ifds: { tag: number; type: number; count: number; bytes: Uint8Array }[][] = [];
+  for (let at = cv.getUint32(4, le); at !== 0; ) {
+    const n = cv.getUint16(at, le);
+    const entries = [];
+    for (let i = 0; i < n; i++) {
+      const e = at + 2 + i * 12;
+      const [tag, type, count] = [cv.getUint16(e, le), cv.getUint16(e + 2, le), cv.getUint32(e + 4, le)];
+      const size = sizes[type]! * count;
+      const from = size <= 4 ? e + 8 : cv.getUint32(e + 8, le);
+      entries.push({ tag, type, count, bytes: classic.slice(from, from + size) });
+    }
+    ifds.push(entries);
+    at = cv.getUint32(at + 2 + n * 12, le);
+  }
+  const out = new Uint8Array(classic.length * 2 + 65536);
+  const v = new DataView(out.buffer);
+  out.set(classic.subarray(0, 2));
+  v.setUint16(2, 43, le);
+  v.setUint16(4, 8, le);
+  let end = classic.length; // the classic file's bytes stay where they were (pixel data at the same offsets)
+  out.set(classic.subarray(16), 16);
+  let pointer = 8;
+  for (const entries of ifds) {
+    const at = end + (end % 2);
+    v.setBigUint64(pointer, BigInt(at), le);
+    v.setBigUint64(at, BigInt(entries.length), le);
+    let extra = at + 8 + entries.length * 20 + 8;
+    entries.forEach((entry, i) => {
+      const e = at + 8 + i * 20;
+      let { type, bytes } = entry;
+      if ((entry.tag === 273 || entry.tag === 324) && type === 4) {
+        const values = Array.from({ length: entry.count }, (_, k) => new DataView(bytes.buffer).getUint32(k * 4, le));
+        type = 16;
+        bytes = new Uint8Array(entry.count * 8);
+        values.forEach((value, k) => new DataView(bytes.buffer).setBigUint64(k * 8, BigInt(value), le));
+      }
+      v.setUint16(e, entry.tag, le);
+      v.setUint16(e + 2, type, le);
+      v.setBigUint64(e + 4, BigInt(entry.count), le);
+      if (bytes.length <= 8) out.set(bytes, e + 12);
+      else {
+        v.setBigUint64(e + 12, BigInt(extra), le);
+        out.set(bytes, extra);
+        extra += bytes.length + (bytes.length % 2);
+      }
+    });
+    pointer = at + 8 + entries.length * 20;
+    end = extra;
+  }
+  v.setBigUint64(pointer, 0n, le);
+  return out.slice(0, end);
+}
+
 function errorOf(run: () => unknown): EmsegError {
   try {
     run();
@@ -131,11 +192,17 @@ describe('decodeTiff refuses unsupported variants with E_UNSUPPORTED naming file
     expect(error.message).not.toContain('\n');
   });
 
-  it('refuses BigTIFF by name', () => {
-    const bigTiff = new Uint8Array([0x49, 0x49, 43, 0, 8, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0]);
-    const error = errorOf(() => decodeTiff(bigTiff, 'big.tif'));
-    expect(error.code).toBe('E_UNSUPPORTED');
-    expect(error.message).toMatch(/big\.tif: BigTIFF/);
+  it('reads BigTIFF like classic TIFF: the same pages, both byte orders, strips and tiles; a broken header is named', () => {
+    for (const variant of ['u8-none-le', 'u8-tiles-deflate-predictor', 'u16-none-be']) {
+      const classic = decodeTiff(fixture(`${variant}.tif`), variant);
+      const big = decodeTiff(bigTiffOf(fixture(`${variant}.tif`)), `${variant} as BigTIFF`);
+      expect([big.width, big.height, big.pages.length]).toEqual([classic.width, classic.height, classic.pages.length]);
+      big.pages.forEach((page, p) => expect(page.data).toEqual(classic.pages[p]!.data));
+    }
+    const pointingPastTheEnd = new Uint8Array([0x49, 0x49, 43, 0, 8, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0]);
+    expect(errorOf(() => decodeTiff(pointingPastTheEnd, 'big.tif')).message).toMatch(/^big\.tif: image directory 0 at byte 16/);
+    const fourByteOffsets = new Uint8Array([0x49, 0x49, 43, 0, 4, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0]);
+    expect(errorOf(() => decodeTiff(fourByteOffsets, 'odd.tif')).code).toBe('E_UNSUPPORTED');
   });
 });
 

@@ -22,8 +22,9 @@ beforeAll(async () => {
 });
 
 describe('parseProviders', () => {
-  it('defaults to cuda,cpu and normalizes the list', () => {
+  it('defaults to auto (cuda, then cpu) and normalizes the list', () => {
     expect(parseProviders(undefined)).toEqual(['cuda', 'cpu']);
+    expect(parseProviders(' Auto ')).toEqual(['cuda', 'cpu']);
     expect(parseProviders(' CUDA , cpu,cpu ')).toEqual(['cuda', 'cpu']);
     expect(parseProviders(['cpu'])).toEqual(['cpu']);
   });
@@ -75,10 +76,32 @@ describe('session creation with fallback', () => {
     const run = spawnSync(process.execPath, ['bin/emseg.js', 'predict', slice, '-o', out, '--model', tiny.path, '--ep', 'cuda,cpu'], { encoding: 'utf8', env });
     expect(run.status, run.stderr).toBe(0);
     const lines = run.stderr.trim().split('\n');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^emseg: warning: execution provider cuda failed for .*: its provider libraries are not installed \(see serve\/README\.md\); falling back to cpu$/);
     expect(lines[1]).toMatch(/ on cpu$/);
+    expect(lines[2]).toMatch(/^pixel size: .* states none, not rescaled/);
     expect(run.stderr).not.toContain('\x1b');
+  });
+
+  it('by default (auto: nothing asked, or EMSEG_EP=auto) starts on the CPU without a word about CUDA (issue 23, item 7)', async () => {
+    const saved = process.env['EMSEG_EP'];
+    try {
+      for (const value of [undefined, 'auto']) {
+        if (value === undefined) delete process.env['EMSEG_EP'];
+        else process.env['EMSEG_EP'] = value;
+        const warnings: string[] = [];
+        const details: string[] = [];
+        const model = await loadOnnxModel(tiny.path, { log: (message) => warnings.push(message), debug: (message) => details.push(message) });
+        loaded.push(model);
+        expect(model.provider).toBe('cpu');
+        expect(model.failures.map((failure) => failure.provider)).toEqual(['cuda']);
+        expect(warnings).toEqual([]);
+        expect(details).toHaveLength(1); // EMSEG_DEBUG still shows why
+      }
+    } finally {
+      if (saved === undefined) delete process.env['EMSEG_EP'];
+      else process.env['EMSEG_EP'] = saved;
+    }
   });
 
   it('reports every failure when no provider works', async () => {

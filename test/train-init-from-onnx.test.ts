@@ -87,4 +87,11 @@ describe('emseg train --init', () => {
       await engine.dispose();
     }
   });
+
+  it("reads the shipped card's training.trainingPixelSize (issue 23, item 3)", () => {
+    // The shipped card records the field under `training`, not at the top level.
+    const parent = readParentModel('models/isbi2012-unet.onnx', resolveUNetOptions({ depth: 4, baseFilters: 16 }));
+    expect(parent.card?.trainingPixelSize).toBeUndefined();
+    expect(parent.info.trainingPixelSize).toBe(4);
+  });
 });

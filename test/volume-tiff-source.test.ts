@@ -46,6 +46,9 @@ w('i16-strips', i16, rowsperstrip=32)
 tifffile.imwrite(f'{out}/rgb.tif', np.stack([u8[0], u8[0] // 2, 255 - u8[0]], axis=-1), photometric='rgb')
 tifffile.imwrite(f'{out}/ome.ome.tif', u8, bigtiff=True, tile=(64, 64), metadata={'axes': 'ZYX', 'PhysicalSizeX': 4.0, 'PhysicalSizeXUnit': 'nm', 'PhysicalSizeY': 4.5, 'PhysicalSizeYUnit': 'nm', 'PhysicalSizeZ': 0.05, 'PhysicalSizeZUnit': 'µm'})
 tifffile.imwrite(f'{out}/imagej.tif', u8, imagej=True, resolution=(1 / 0.004, 1 / 0.004), metadata={'unit': 'um', 'spacing': 0.05, 'axes': 'ZYX'})
+tifffile.imwrite(f'{out}/imagej-8nm.tif', u8, imagej=True, resolution=(1 / 8, 1 / 8), metadata={'unit': 'nm', 'axes': 'ZYX'})
+tifffile.imwrite(f'{out}/resolution-cm.tif', u8[0], resolution=(2500000, 2000000), resolutionunit='CENTIMETER', metadata=None)
+tifffile.imwrite(f'{out}/resolution-none.tif', u8[0], resolution=(1, 1), resolutionunit='NONE', metadata=None)
 tifffile.imwrite(f'{out}/ome-channels.ome.tif', np.stack([u8, u8]), metadata={'axes': 'CZYX'})
 tifffile.imwrite(f'{out}/bomb.tif', np.zeros((2048, 2048), np.uint8), bigtiff=True, tile=(2048, 2048), compression='zlib')
 tifffile.imwrite(f'{out}/outside.tif', u8[0], bigtiff=True, tile=(64, 64))
@@ -126,7 +129,7 @@ describe.skipIf(!canRun)('TIFF volume reader on files written by tifffile', () =
   it('reads the OME-XML and ImageJ pixel sizes (z in the unit of x)', async () => {
     const ome = await openTiffVolume(join(folder, 'ome.ome.tif'));
     expect(ome.depth).toBe(D);
-    expect(ome.pixelSize).toEqual({ x: 4, y: 4.5, z: 50, unit: 'nanometer' });
+    expect(ome.pixelSize).toEqual({ x: 4, y: 4.5, z: 50, unit: 'nanometer', from: 'OME-XML' });
     const imagej = await openTiffVolume(join(folder, 'imagej.tif'));
     expect(imagej.depth).toBe(D);
     expect(imagej.pixelSize?.unit).toBe('micrometer');
@@ -135,6 +138,15 @@ describe.skipIf(!canRun)('TIFF volume reader on files written by tifffile', () =
     const plain = await openTiffVolume(join(folder, 'u8-strips-none.tif'));
     expect(plain.pixelSize).toBeUndefined();
     await Promise.all([ome.close(), imagej.close(), plain.close()]);
+    // Resolution tags are rationals: (1, 8) pixels per nm is 8 nm, not 1 (the numerator).
+    const eight = await openTiffVolume(join(folder, 'imagej-8nm.tif'));
+    expect(eight.pixelSize).toEqual({ x: 8, y: 8, unit: 'nanometer', from: 'ImageJ description' });
+    // A plain TIFF's resolution in pixels per centimeter states a size; ResolutionUnit none does not.
+    const cm = await openTiffVolume(join(folder, 'resolution-cm.tif'));
+    expect(cm.pixelSize).toEqual({ x: 4, y: 5, unit: 'nanometer', from: 'resolution tags (per centimeter)' });
+    const none = await openTiffVolume(join(folder, 'resolution-none.tif'));
+    expect(none.pixelSize).toBeUndefined();
+    await Promise.all([eight.close(), cm.close(), none.close()]);
     await expect(openTiffVolume(join(folder, 'ome-channels.ome.tif'))).rejects.toThrow(/SizeC=2.*emseg reads one channel of one time point/);
   });
 
@@ -153,7 +165,7 @@ describe.skipIf(!canRun)('TIFF volume reader on files written by tifffile', () =
     await full.close();
     const half = await openTiffVolume(path, { level: 1 });
     expect([half.width, half.height, half.depth]).toEqual([Math.ceil(W / 2), Math.ceil(H / 2), 1]);
-    expect(half.pixelSize).toEqual({ x: 4 * (W / Math.ceil(W / 2)), y: 4 * (H / Math.ceil(H / 2)), unit: 'nanometer' });
+    expect(half.pixelSize).toEqual({ x: 4 * (W / Math.ceil(W / 2)), y: 4 * (H / Math.ceil(H / 2)), unit: 'nanometer', from: 'OME-XML' });
     const box = { x: 10, y: 20, width: 60, height: 40 };
     expect([...(await half.readRegion(0, box)).data]).toEqual(Array.from({ length: 60 * 40 }, (_, i) => u8(2 * (box.x + (i % 60)), 2 * (box.y + Math.floor(i / 60)), 0)));
     await half.close();

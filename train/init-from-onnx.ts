@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { trainingPixelSizeOf } from '../core/card-options.ts';
 import { INPUT_NAME, MODEL_CARD_METADATA_KEY, OUTPUT_NAME, type ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { transposeArray } from '../core/transpose.ts';
@@ -126,8 +127,9 @@ export function readParentModel(path: string, asked: ResolvedUNetOptions): Paren
     path,
   };
   if (typeof card?.training?.data === 'string') info.data = card.training.data;
-  const pixelSize = (card as { trainingPixelSize?: unknown } | undefined)?.trainingPixelSize;
-  if (typeof pixelSize === 'number') info.trainingPixelSize = pixelSize;
+  // core's one reader of the field: top level, else under training (where the shipped card has it).
+  const pixelSize = card ? trainingPixelSizeOf(card) : undefined;
+  if (pixelSize !== undefined) info.trainingPixelSize = pixelSize;
   return { info, ...(card ? { card } : {}), architecture, initializers };
 }
 

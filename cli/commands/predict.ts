@@ -59,8 +59,10 @@ const command = defineCommand({
     tile: { type: 'string', description: "Tile size, a multiple of the model's size multiple (default: the model card's, 512)" },
     halo: { type: 'string', description: "Overlap margin between tiles in pixels (default: the model card's, 32)" },
     'tile-batch': { type: 'string', description: 'Tiles per model call (default 4)' },
-    'pixel-size': { type: 'string', description: "Pixel size of the inputs in nm: rescaled to the model card's trainingPixelSize and back (default: no rescaling)" },
-    ep: { type: 'string', description: 'Execution providers in order of preference, e.g. cuda,cpu (default: env EMSEG_EP, else cuda,cpu)' },
+    'pixel-size': { type: 'string', description: "Pixel size of the inputs in nm: rescaled to the model card's trainingPixelSize and back (default: the size the file states, TIFF/ImageJ/OME-XML/OME-Zarr, else no rescaling)" },
+    invert: { type: 'boolean', description: 'Invert the contrast first: for images with bright membranes (e.g. block-face SEM); the model was trained on dark membranes' },
+    force: { type: 'boolean', description: 'Replace outputs that exist already (default: refuse them)' },
+    ep: { type: 'string', description: 'Execution providers in order of preference, e.g. cuda,cpu (default: env EMSEG_EP, else auto: cuda if it starts, else cpu, without a warning)' },
     quiet: { type: 'boolean', description: 'No progress bar' },
     shard: { type: 'string', description: 'Large images: compute only share i of N of the output chunks (i/N, e.g. 0/4) into one shared OME-Zarr store; the last shard to finish writes the final levels' },
     finalize: { type: 'boolean', description: 'Large images: only the final step of a sharded job (check every chunk is written, write the downsampled levels and metadata)' },
@@ -76,14 +78,15 @@ const command = defineCommand({
     const shard = args.shard === undefined ? undefined : parseShard(String(args.shard));
     const level = numberOption(args.level, '--level', { integer: true, min: 0 });
     const { largePredictionReason } = await import('../../serve/predict-large.ts');
+    const invert = args.invert === true;
+    const force = args.force === true;
     if (await largePredictionReason(String(args.input), String(args.out), { ...(shard ? { shard } : {}), finalize: args.finalize === true })) {
-      if (pixelSize !== undefined) throw new EmsegError('E_BAD_ARGUMENT', '--pixel-size: not supported on the large-image path (OME-Zarr, BigTIFF, --shard) yet; rescale the input first');
-      await runLarge(args, { output, threshold, tile, halo, tileBatch, shard, level });
+      await runLarge(args, { output, threshold, tile, halo, tileBatch, shard, level, pixelSize, invert, force });
       return;
     }
     const { planPrediction, predictPaths } = await import('../../serve/predict.ts');
     // Argument and path mistakes fail before the model loads.
-    await planPrediction(String(args.input), String(args.out), { output, ...(format === undefined ? {} : { format }) });
+    await planPrediction(String(args.input), String(args.out), { output, force, ...(format === undefined ? {} : { format }) });
     const choice = chooseModel(args.model);
     const { loadOnnxModel } = await import('../../serve/session.ts');
     const model = await loadOnnxModel(choice.path, {
@@ -104,6 +107,12 @@ const command = defineCommand({
         ...(halo === undefined ? {} : { halo }),
         ...(tileBatch === undefined ? {} : { tileBatch }),
         ...(pixelSize === undefined ? {} : { pixelSize }),
+        invert,
+        force,
+        onNotice: (line, kind) => {
+          if (drawn) process.stderr.write('\r\x1b[K');
+          process.stderr.write(`${kind === 'warning' ? 'emseg: warning: ' : ''}${line}\n`);
+        },
         onProgress: (progress) => {
           if (!tty || (progress.pages === 1 && progress.files === 1)) return;
           const now = Date.now();
@@ -134,6 +143,9 @@ interface LargeRunOptions {
   tileBatch: number | undefined;
   shard: Shard | undefined;
   level: number | undefined;
+  pixelSize: number | undefined;
+  invert: boolean;
+  force: boolean;
 }
 
 /** The large-image path (serve/predict-large.ts): streamed, resumable, shardable; progress with tiles/s and ETA. */
@@ -165,6 +177,14 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
       ...(options.tileBatch === undefined ? {} : { tileBatch: options.tileBatch }),
       ...(options.shard === undefined ? {} : { shard: options.shard }),
       ...(options.level === undefined ? {} : { level: options.level }),
+      ...(options.pixelSize === undefined ? {} : { pixelSize: options.pixelSize }),
+      invert: options.invert,
+      force: options.force,
+      onNotice: (line, kind) => {
+        if (drawn) process.stderr.write('\r\x1b[K');
+        drawn = false;
+        process.stderr.write(`${kind === 'warning' ? 'emseg: warning: ' : ''}${line}\n`);
+      },
       finalize: args.finalize === true,
       onProgress: (progress) => {
         if (quiet) return;

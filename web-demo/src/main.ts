@@ -73,6 +73,9 @@ function findElements() {
     imageInfo: $<HTMLParagraphElement>('image-info'),
     runButton: $<HTMLButtonElement>('run-button'),
     tta: $<HTMLInputElement>('tta-checkbox'),
+    invert: $<HTMLInputElement>('invert-checkbox'),
+    pixelSizeInfo: $<HTMLParagraphElement>('pixel-size-info'),
+    contrastWarning: $<HTMLParagraphElement>('contrast-warning'),
     pixelSize: $<HTMLInputElement>('pixel-size-input'),
     pixelSizeLabel: $<HTMLLabelElement>('pixel-size-label'),
     runProgressRow: $<HTMLDivElement>('run-progress-row'),
@@ -191,7 +194,7 @@ async function loadModel(manifest: DemoManifest, options: PageOptions): Promise<
   // Rescaling needs the card's training pixel size; without it the field is hidden.
   const trainingPixelSize = trainingPixelSizeOf(card);
   ui.pixelSizeLabel.hidden = trainingPixelSize === undefined;
-  if (trainingPixelSize !== undefined) ui.pixelSize.placeholder = `${trainingPixelSize} (as trained)`;
+  if (trainingPixelSize !== undefined) ui.pixelSize.title += ` (the model was trained at ${trainingPixelSize} nm)`;
 
   let started = performance.now();
   const bytes = await downloadWithProgress(entry.file, {
@@ -327,6 +330,9 @@ async function segmentCurrentPage(): Promise<void> {
       threshold: Number(ui.threshold.value),
       tta: ui.tta.checked,
       ...(ui.pixelSize.value.trim() !== '' && !ui.pixelSizeLabel.hidden ? { pixelSize: Number(ui.pixelSize.value) } : {}),
+      ...(target.stack.pixelSize ? { statedPixelSize: target.stack.pixelSize } : {}),
+      invert: ui.invert.checked,
+      name: target.name,
       onProgress: (done, total) => {
         ui.runProgress.max = total;
         ui.runProgress.value = done;
@@ -334,6 +340,9 @@ async function segmentCurrentPage(): Promise<void> {
       },
     });
     const total = performance.now() - started;
+    ui.pixelSizeInfo.textContent = result.pixelSizeLine;
+    ui.contrastWarning.textContent = result.warning ?? '';
+    ui.contrastWarning.hidden = result.warning === undefined;
     showTiming('Preprocessing, tiling and blending (core)', Math.max(0, total - stats.inferenceMs));
     showTiming('Inference', stats.inferenceMs, `${stats.tiles} tile${stats.tiles === 1 ? '' : 's'}, ${stats.calls} call${stats.calls === 1 ? '' : 's'}`);
     target.results.set(pageIndex, result);
