@@ -14,8 +14,17 @@ export async function importTfjs(): Promise<typeof tfType> {
   return tf;
 }
 
-/** Marks the CPU backend as used (tfjs-backend-cpu's `firstUse`, which only gates that banner). */
+/**
+ * Marks the CPU backend as used (tfjs-backend-cpu's `firstUse`, which only gates that banner): the
+ * instance's own flag, and its class's, so that a CPU backend made later (after a reset) is quiet too.
+ */
 export function silenceCpuBanner(tf: typeof tfType): void {
   const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
-  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+  if (!cpu || !('firstUse' in cpu)) return;
+  cpu.firstUse = false;
+  const prototype = Object.getPrototypeOf(cpu) as object;
+  if (!Object.getOwnPropertyDescriptor(prototype, 'firstUse')) {
+    // An accessor on the class: the constructor's `this.firstUse = true` is ignored, reads say false.
+    Object.defineProperty(prototype, 'firstUse', { get: () => false, set: () => {}, configurable: true });
+  }
 }

@@ -112,7 +112,7 @@ describe('emseg evaluate', () => {
     expect(md).toContain('![training curve](tiny.report.curve.svg)');
     expect(md).toContain('| crops seen | 80 |');
     // The evaluated slice is the run's validation split, which chose the checkpoint: the report says so.
-    expect(md).toContain("Slices 25 are the training run's validation slices: they chose the checkpoint kept (step 10,");
+    expect(md).toContain("Slices 25 are the training run's validation slices: they chose the checkpoint kept (step 10)");
     expect(md).toContain('the model of the last step (20) scored V_rand 0.5000 on them during training');
     expect(md).toContain('# train (steps 0-20, completed)\nemseg train --depth 2 --filters 4 --steps 20');
     expect(md).toMatch(/# evaluate \(this report\)\nemseg evaluate .*--report/);

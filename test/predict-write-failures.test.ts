@@ -16,6 +16,7 @@ import { asWriteFailure } from '../node/write-failure.ts';
 import { runCliCaptured } from './helpers/run-cli-captured.ts';
 import { mountSmallTmpfs, tmpfsUnavailable, type SmallTmpfs } from './helpers/small-tmpfs.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
+import { problemLines } from './helpers/stderr-lines.ts';
 
 const SIDE = 768; // float32 probabilities: 2.4 MB, more than the 1 MiB tmpfs holds
 let dir: string;
@@ -24,10 +25,10 @@ let png: string;
 let zarrInput: string;
 let common: string[];
 
-/** One line on stderr, `emseg: ...` (after the `model <name> on <provider>` status line), no stack trace, exit code 1. */
+/** One line on stderr, `emseg: ...` (after the model and pixel-size lines), no stack trace, exit code 1. */
 function expectOneLine(run: { code: number; stderr: string }, pattern: RegExp): void {
   expect(run.code).toBe(1);
-  const lines = run.stderr.trim().split('\n').filter((line) => !/^model \S+ on \w+(: .+)?$/.test(line));
+  const lines = problemLines(run.stderr);
   expect(lines, run.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^emseg: /);
   expect(lines[0]).toMatch(pattern);

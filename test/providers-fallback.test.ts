@@ -78,7 +78,7 @@ describe('session creation with fallback', () => {
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^emseg: warning: execution provider cuda failed for .*: its provider libraries are not installed \(see serve\/README\.md\); falling back to cpu$/);
-    expect(lines[1]).toMatch(/ on cpu$/);
+    expect(lines[1]).toMatch(/ on cpu: \S+\.onnx$/);
     expect(lines[2]).toMatch(/^pixel size: .* states none, not rescaled/);
     expect(run.stderr).not.toContain('\x1b');
   });
