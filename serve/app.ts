@@ -151,7 +151,6 @@ export function createApp(options: AppOptions): EmsegApp {
   const lifecycle = createLifecycle();
   const work = new WorkAdmission({
     timeoutMs,
-    concurrentRuns: () => batching.concurrentRuns,
     ...(options.secondsPerModelPixel !== undefined ? { secondsPerModelPixel: options.secondsPerModelPixel } : {}),
   });
   const bodyBudget = createBodyBudget({

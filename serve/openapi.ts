@@ -102,11 +102,11 @@ export const segmentRoute = createRoute({
       content: { 'image/png': { schema: binary }, 'image/tiff': { schema: binary } },
     },
     400: problem('empty body, bad query parameter or output/format combination'),
-    413: problem('body, pixels or pages over a limit, or a TIFF whose decoding needs more than its work budget'),
+    413: problem('body, pixels or pages over a limit (after pixelSize rescaling too), a multipart form of too many parts, a TIFF whose decoding needs more than its work budget, or more work than the server can finish within its time limit (E_TOO_MUCH_WORK, naming the emseg predict command)'),
     415: problem('not an image, or an image variant the server does not decode'),
     422: problem('a truncated or inconsistent image'),
     500: problem('unexpected server error (details only in the server log)'),
-    503: problem('queue full, bodies in flight at their cap, timed out, model not loaded yet, or shutting down (Retry-After)'),
+    503: problem('queue full, work admitted ahead too long to finish this one in time (E_WORK_FULL), bodies in flight at their cap, timed out, model not loaded yet, or shutting down (Retry-After)'),
   },
 });
 

@@ -10,7 +10,11 @@
  *   for a float32 probability answer.
  * - The speed is the model's own on this server: measured at start-up (`measure`) and tracked from
  *   every completed session call of full-size tiles (small tiles are mostly per-call overhead), as
- *   seconds per model pixel, shared by the session calls that can run at once.
+ *   seconds per model pixel. The calls of a request are counted one after the other: on the CPU a
+ *   lone request runs on one session with all the cores, and side-by-side sessions each take
+ *   about as much longer per call as there are of them, so the throughput is about the same
+ *   (serve/session-scheduler.ts); counting them as parallel admitted an 8000x8000 upload on the
+ *   loaded project machine that then timed out.
  * - A request whose work alone would take longer than `share` of the timeout gets 413 E_TOO_MUCH_WORK;
  *   one that would fit alone but not behind the work already admitted gets 503 E_WORK_FULL with
  *   Retry-After. Both name the `emseg predict` command that does the same job without a time limit.
@@ -67,8 +71,6 @@ export interface WorkAdmissionOptions {
   timeoutMs: number;
   /** Share of the timeout the estimated work may fill (the estimate is rough). Default 0.8. */
   share?: number;
-  /** Session calls that may run at once (inference workers), read when a request is estimated. Default 1. */
-  concurrentRuns?: () => number;
   /** A known speed in seconds per model pixel (tests, or a measurement done elsewhere). Default: unknown until measured. */
   secondsPerModelPixel?: number;
   /** Smallest tile, in pixels, whose session calls teach the speed. Default 256 x 256. */
@@ -81,7 +83,6 @@ export type WorkRelease = () => void;
 export class WorkAdmission {
   readonly #timeoutSeconds: number;
   readonly #share: number;
-  readonly #concurrentRuns: () => number;
   readonly #minLearningTilePixels: number;
   #secondsPerModelPixel: number | undefined;
   /** Estimated seconds of the requests admitted and not finished. */
@@ -90,7 +91,6 @@ export class WorkAdmission {
   constructor(options: WorkAdmissionOptions) {
     this.#timeoutSeconds = options.timeoutMs / 1000;
     this.#share = options.share ?? 0.8;
-    this.#concurrentRuns = options.concurrentRuns ?? (() => 1);
     this.#minLearningTilePixels = options.minLearningTilePixels ?? 256 * 256;
     this.#secondsPerModelPixel = options.secondsPerModelPixel;
   }
@@ -129,7 +129,7 @@ export class WorkAdmission {
   /** Estimated seconds of a request on this server alone, or undefined while the speed is unknown. */
   estimateSeconds(request: WorkRequest, card: ModelCard): number | undefined {
     if (this.#secondsPerModelPixel === undefined) return undefined;
-    const model = (modelPixelsOf(request, card) * this.#secondsPerModelPixel) / Math.max(1, this.#concurrentRuns());
+    const model = modelPixelsOf(request, card) * this.#secondsPerModelPixel;
     const host = request.width * request.height * request.pages * HOST_SECONDS_PER_PIXEL * OUTPUT_COST[request.output];
     return model + host;
   }

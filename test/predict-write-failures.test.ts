@@ -123,6 +123,12 @@ describe.skipIf(tmpfsUnavailable !== undefined)('emseg predict on a small tmpfs'
     }
   }, 120_000);
 
+  it('any other writer (emseg data export, PNG) on a full disk: one line from the CLI', async () => {
+    disk = mountSmallTmpfs('1m');
+    const run = await runCliCaptured(['data', 'export', '--out', join(disk.path, 'slices')]);
+    expectOneLine(run, /^emseg: file system error: no space left on the device \(ENOSPC/);
+  }, 120_000);
+
   it('a folder this user may not write: one line (EACCES), from a process without root', () => {
     disk = mountSmallTmpfs('1m'); // root's folder, mode 1777 for tmpfs: make it 755
     spawnSync('chmod', ['755', disk.path]);

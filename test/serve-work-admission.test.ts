@@ -9,6 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodePng } from '../node/png.ts';
 import { createApp } from '../serve/app.ts';
+import { DEFAULT_SERVE_CONFIG } from '../serve/config.ts';
+import { startServer } from '../serve/server.ts';
 import { WorkAdmission, modelPixelsOf, predictCommandFor, type WorkRequest } from '../serve/work-admission.ts';
 import { captureLog, fakeCard, fakeModel } from './serve-fixtures.ts';
 
@@ -95,3 +97,23 @@ describe('POST /v1/segment with work the server cannot finish in time', () => {
     await expect.poll(() => work.secondsAhead).toBe(0);
   }, 60_000);
 });
+
+describe('the speed measured when the server starts', () => {
+  it('times the model on one tile of the card size once it is loaded, and logs it', async () => {
+    const log = captureLog();
+    const server = await startServer(
+      { ...DEFAULT_SERVE_CONFIG, host: '127.0.0.1', port: 0, webRoot: '/nonexistent' },
+      { log, processMetrics: false, measureModelSpeed: true, loadModel: async () => fakeModel({ card: { tile: 256, halo: 32 }, delayMs: 20 }) },
+    );
+    try {
+      await server.emseg.ready;
+      await expect.poll(() => server.emseg.work.secondsPerModelPixel, { timeout: 10_000 }).toBeGreaterThan(0);
+      // 20 ms (or more on a busy machine) per 256x256 call.
+      expect(server.emseg.work.secondsPerModelPixel! * 256 * 256).toBeGreaterThanOrEqual(0.015);
+      await expect.poll(() => log.lines.some((line) => /model speed: \d+ ms per 256x256 tile/.test(line))).toBe(true);
+    } finally {
+      await server.shutdown('test over');
+    }
+  });
+});
+
