@@ -87,7 +87,7 @@ say "built in $(( $(date +%s) - build_started )) s"
 user="$(podman image inspect --format '{{.Config.User}}' "$TAG")"
 [[ "$user" =~ ^[1-9][0-9]*(:[0-9]+)?$ ]] || fail "image USER: expected a numeric non-root uid[:gid], found '$user'"
 mapfile -t argv < <(podman image inspect --format '{{json .Config.Entrypoint}}{{"\n"}}{{json .Config.Cmd}}' "$TAG" | node -e 'const [e, c] = require("fs").readFileSync(0, "utf8").trim().split("\n").map(JSON.parse); for (const a of [...(e ?? []), ...(c ?? [])]) console.log(a)')
-ctr="$(buildah from --pull-never --quiet "$TAG")"
+ctr="$(buildah from --pull=never --quiet "$TAG")"
 runs_as="$(buildah run --isolation chroot "$ctr" -- node -e 'process.stdout.write(process.getuid() + ":" + process.getgid() + " " + process.version)')"
 expected="$user"; [[ "$user" == *:* ]] || expected="$user:"
 [[ "${runs_as%% *}" == "$expected"* ]] || fail "container process: expected uid:gid $user, found ${runs_as%% *}"

@@ -21,7 +21,8 @@ export async function waitReady(url, timeoutMs, isAlive = () => true) {
       last = `HTTP ${response.status}`;
       if (response.status === 200) return { ready: await response.json(), seconds: (Date.now() - started) / 1000 };
     } catch (error) {
-      last = error.cause?.code ?? error.message;
+      // undici wraps the socket error: its code (ECONNREFUSED), else the first of several attempts'.
+      last = error.cause?.code ?? error.cause?.errors?.[0]?.code ?? error.cause?.message ?? error.message;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

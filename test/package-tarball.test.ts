@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, npmCiOffline, runIn, withBuiltDist, writeConsumerProject } from './helpers/offline-install.ts';
+import { ISBI_SAMPLE_SLICE } from '../core/isbi-data.ts';
 
 interface PackResult {
   filename: string;
@@ -39,10 +40,10 @@ afterAll(async () => {
 describe('npm pack', () => {
   it('holds the compiled library, its declarations, the CLI and the shipped model, and nothing else', () => {
     const paths = pack.files.map((file) => file.path);
-    for (const needed of ['package.json', 'README.md', 'bin/emseg.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/node.js', 'dist/lib/node.d.ts', 'dist/cli/run.js', 'models/isbi2012-unet.onnx', 'models/isbi2012-unet.json']) {
+    for (const needed of ['package.json', 'README.md', 'bin/emseg.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/node.js', 'dist/lib/node.d.ts', 'dist/cli/run.js', 'models/isbi2012-unet.onnx', 'models/isbi2012-unet.json', ISBI_SAMPLE_SLICE]) {
       expect(paths).toContain(needed);
     }
-    const unexpected = paths.filter((path) => !/^(dist\/.*\.(js|d\.ts)|bin\/emseg\.js|models\/isbi2012-unet(\.int8)?\.(onnx|json)|data\/isbi2012\/train-volume-slice0\.png|package\.json|README\.md)$/.test(path));
+    const unexpected = paths.filter((path) => path !== ISBI_SAMPLE_SLICE && !/^(dist\/.*\.(js|d\.ts)|bin\/emseg\.js|models\/isbi2012-unet(\.int8)?\.(onnx|json)|package\.json|README\.md)$/.test(path));
     expect(unexpected).toEqual([]);
     expect(pack.size).toBeLessThan(10 * 1024 * 1024);
   });
@@ -75,6 +76,24 @@ describe('the installed tarball', () => {
     expect(help).toContain('USAGE');
     await expect(runIn(dir, join(dir, 'node_modules/.bin/emseg'), ['predict', 'missing.tif', '-o', 'out.png'])).rejects.toThrow(/emseg: .*missing\.tif/);
   }, 120_000);
+
+  it('predicts with the model shipped in the package when none is given and none is in the folder, and says so', async () => {
+    const { execFile } = await import('node:child_process');
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(join(dir, 'node_modules/.bin/emseg'), ['predict', join(REPO, ISBI_SAMPLE_SLICE), '-o', 'shipped-mask.png', '--ep', 'cpu'], { cwd: dir }, (error, out, err) =>
+        error ? reject(new Error(`${error.message}\n${err}`)) : resolve({ stdout: out, stderr: err }),
+      ),
+    );
+    expect(existsSync(join(dir, 'models'))).toBe(false);
+    expect(stderr).toContain('node_modules/emseg/models/isbi2012-unet.onnx (default, shipped in the emseg package)');
+    expect(stdout).toContain('-> shipped-mask.png (1 page 512x512');
+  }, 120_000);
+
+  it('exports the partner packages from the installed package alone: the test image is the slice it ships', async () => {
+    const stdout = await runIn(dir, join(dir, 'node_modules/.bin/emseg'), ['export-package', 'node_modules/emseg/models/isbi2012-unet.onnx', '--bioimageio', 'bioimageio', '--triton', 'triton']);
+    expect(stdout).toMatch(/bioimage\.io package: bioimageio\/rdf\.yaml \(test tensors reproduce to /);
+    expect(await readFile(join(dir, 'bioimageio/README.md'), 'utf8')).toContain(`node_modules/emseg/${ISBI_SAMPLE_SLICE} slice 0`);
+  }, 180_000);
 
   it('says in one line which optional package training needs', async () => {
     const train = runIn(dir, join(dir, 'node_modules/.bin/emseg'), ['train', '--images', join(REPO, 'data/isbi2012/train-volume.tif'), '--labels', join(REPO, 'data/isbi2012/train-labels.tif'), '--steps', '1', '--out', 'runs/x']);

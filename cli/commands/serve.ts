@@ -32,7 +32,8 @@ const command = defineCommand({
     // No model set: models/isbi2012-unet.onnx of the current folder, else the package's own.
     const modelSet = flags.model !== undefined || (process.env.EMSEG_MODEL ?? '') !== '';
     const choice = chooseModel(modelSet ? resolved.model : undefined);
-    if (choice.source !== 'given') process.stderr.write(`no --model or EMSEG_MODEL set; model ${describeModelChoice(choice)}\n`);
+    // The log's `listening` line names the file; outside a checkout, also say where it comes from.
+    if (choice.source === 'package') process.stderr.write(`no --model or EMSEG_MODEL set; model ${describeModelChoice(choice)}\n`);
     const config: ServeConfig = { ...resolved, model: choice.path };
     const { startServer } = await import('../../serve/server.ts');
     const server = await startServer(config, { handleSignals: true, measureModelSpeed: true });
