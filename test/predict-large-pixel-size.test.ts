@@ -3,7 +3,8 @@
  * 8 nm, segmented by predictLarge for a model trained at 4 nm, gives exactly segmentImage's
  * probabilities and mask at scale 2 (the input resampled region by region, core/resampled-volume.ts,
  * then the probabilities back), into OME-Zarr (axes with their unit) and BigTIFF outputs; the
- * temporary model-scale store is gone afterwards; --pixel-size overrides the file on this path too.
+ * temporary model-scale store is gone afterwards; --pixel-size overrides the file on this path too;
+ * `--level 1` of a 4 nm OME-Zarr store is read as 8 nm (its NGFF scale) and rescaled.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { resampledVolume } from '../core/resampled-volume.ts';
 import { decodeTiff } from '../core/tiff.ts';
 import type { TilePredictor } from '../core/tiling.ts';
 import { openBigTiffSink } from '../node/bigtiff-sink.ts';
+import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { openVolume } from '../node/open-volume.ts';
 import { modelScaleStorePath, predictLarge } from '../serve/predict-large.ts';
 import { MemoryVolumeSource } from './helpers/memory-volume.ts';
@@ -111,5 +113,37 @@ describe('predictLarge at another pixel size', () => {
     const written = await readAll(out, 1);
     expect(written.image.data).toEqual(direct.probability.data);
     expect(written.pixelSize).toMatchObject({ x: 4, y: 4, unit: 'nanometer' });
+  });
+
+  it('--level 1 of an OME-Zarr store at 4 nm is 8 nm (its NGFF scale): rescaled x2, as in memory', async () => {
+    const store = join(dir, 'volume.ome.zarr');
+    const full = await openVolume(input);
+    const image = await full.readRegion(0, { x: 0, y: 0, width: 250, height: 190 });
+    await full.close();
+    // A 4 nm store (the 8 nm slice upsampled twice, so that its level 1 is about the slice again).
+    const up = resampleBilinear(image, 500, 380);
+    const sink = await openOmeZarrSink({ path: store, width: 500, height: 380, depth: 1, chunkWidth: 128, chunkHeight: 128, sampleType: 'float32', kind: 'probability', job: 'fixture', pixelSize: { x: 4, y: 4, unit: 'nanometer' } });
+    for (let cy = 0; cy * 128 < 380; cy++) {
+      for (let cx = 0; cx * 128 < 500; cx++) {
+        const w = Math.min(128, 500 - cx * 128);
+        const h = Math.min(128, 380 - cy * 128);
+        const chunk = new Float32Array(w * h);
+        for (let y = 0; y < h; y++) chunk.set(up.data.subarray((cy * 128 + y) * 500 + cx * 128, (cy * 128 + y) * 500 + cx * 128 + w), y * w);
+        await sink.writeChunk({ z: 0, cx, cy }, chunk);
+      }
+    }
+    await sink.finalize();
+    await sink.close();
+    const level1 = await openVolume(store, { level: 1 });
+    const slice = await level1.readRegion(0, { x: 0, y: 0, width: level1.width, height: level1.height });
+    await level1.close();
+    const lines: string[] = [];
+    const out = join(dir, 'level1.ome.zarr');
+    await predictLarge(store, out, model, { output: 'mask', level: 1, onNotice: (line) => lines.push(line) });
+    expect(lines[0]).toBe(`pixel size 8 nm (from NGFF scale of level 1 of ${store}): rescaled x2 to the model's 4 nm`);
+    const direct = await segmentImage(slice, predictor, { ...segmentOptionsFromCard(card), scale: 2 });
+    const written = await readAll(out, 0);
+    expect(written.image.data).toEqual(direct.mask.data);
+    expect(written.pixelSize).toMatchObject({ x: 8, y: 8, unit: 'nanometer' });
   });
 });
