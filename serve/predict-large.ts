@@ -217,11 +217,6 @@ export async function predictLarge(input: string, out: string, model: PredictMod
     if (rescale && (shard.count > 1 || options.finalize)) {
       throw new EmsegError('E_UNSUPPORTED', `${input}: ${pixelSize.line}; a rescaled job runs in one process (--shard and --finalize are not supported with rescaling yet): run it without --shard, or with --pixel-size equal to the model's to segment it as it is`);
     }
-    if (!options.finalize) {
-      options.onNotice?.(pixelSize.line, 'info');
-      const polarity = checkPolarity([await centralRegion(source)], input, { invert: options.invert === true });
-      if (polarity.warning) options.onNotice?.(polarity.warning, 'warning');
-    }
     // What decides the output's pixels: a store holding another job's output is refused.
     const job = {
       command: 'emseg predict',
@@ -257,6 +252,10 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       await sink.finalize(); // refuses a store with chunks missing, naming the first
       return { ...base, chunks: 0, chunksWritten: 0, chunksSkipped: 0, tilesPredicted: 0, finalized: true, chunksMissing: 0 };
     }
+    // Said once the job is accepted (a refused store or bad option gives its one line alone).
+    options.onNotice?.(pixelSize.line, 'info');
+    const polarity = checkPolarity([await centralRegion(source)], input, { invert: options.invert === true });
+    if (polarity.warning) options.onNotice?.(polarity.warning, 'warning');
     const segmentOptions = {
       ...fromCard,
       invert: options.invert === true,
