@@ -2,7 +2,8 @@
  * Resampling a greyscale image to another size, pixel centres aligned (the centre of output
  * pixel x lies at input coordinate (x + 0.5) * inWidth / outWidth - 0.5, edges clamped): bilinear
  * for intensities and probabilities, nearest for labels (which must keep their values).
- * Platform-neutral; used for the pixel-size option (core/pixel-size.ts).
+ * Platform-neutral; used for the pixel-size option (core/pixel-size.ts), in memory here and region
+ * by region for large volumes (core/resampled-volume.ts, the same pixels).
  */
 import type { GreyImage, PixelArray } from './image.ts';
 
@@ -12,7 +13,9 @@ function checkSize(width: number, height: number): void {
   }
 }
 
-const source = (o: number, inSize: number, outSize: number) => Math.min(inSize - 1, Math.max(0, (o + 0.5) * (inSize / outSize) - 0.5));
+/** The input coordinate of output pixel `o`'s centre (edges clamped): the one rule of every resampling here. */
+export const sourceCoordinate = (o: number, inSize: number, outSize: number): number => Math.min(inSize - 1, Math.max(0, (o + 0.5) * (inSize / outSize) - 0.5));
+const source = sourceCoordinate;
 
 /** Bilinear resampling to width x height, as float32. */
 export function resampleBilinear(image: GreyImage, width: number, height: number): GreyImage<Float32Array> {

@@ -82,6 +82,12 @@ export interface VolumeSegmentation {
   tilesPredicted: number;
 }
 
+/** A chunk's probabilities as its sink takes them: the mask (>= threshold -> 255), float32 as is, or uint8 round(p * 255). */
+export function encodeVolumeChunk(probability: GreyImage<Float32Array>, output: VolumeOutput, threshold: number, sampleType: VolumeSink['sampleType']): Uint8Array | Float32Array {
+  if (output === 'mask') return thresholdProbability(probability, threshold).data;
+  return sampleType === 'float32' ? probability.data : quantizeProbability(probability).data;
+}
+
 export const DEFAULT_STRIPE_WIDTH = 16384;
 const DEFAULT_STATISTICS_BAND_PIXELS = 1 << 24;
 /** Most bytes of decoded input blocks the tile pass keeps (core/block-cache.ts). */
@@ -285,11 +291,8 @@ export async function segmentVolume(
     return probability;
   };
 
-  const encode = (probability: Float32Array, box: Box): Uint8Array | Float32Array => {
-    const image = { width: box.width, height: box.height, data: probability };
-    if (output === 'mask') return thresholdProbability(image, threshold).data;
-    return sink.sampleType === 'float32' ? probability : quantizeProbability(image).data;
-  };
+  const encode = (probability: Float32Array, box: Box): Uint8Array | Float32Array =>
+    encodeVolumeChunk({ width: box.width, height: box.height, data: probability }, output, threshold, sink.sampleType);
 
   let nextChunk = 0;
   const writeReadyChunks = async () => {

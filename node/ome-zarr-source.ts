@@ -182,7 +182,7 @@ export class OmeZarrSource implements VolumeSource {
     const sx = scale[names.indexOf('x')]!;
     const sy = scale[names.indexOf('y')]!;
     const zIndex = names.indexOf('z');
-    const pixelSize = unit ? { x: sx, y: sy, ...(zIndex >= 0 ? { z: scale[zIndex]! } : {}), unit } : undefined;
+    const pixelSize = unit ? { x: sx, y: sy, ...(zIndex >= 0 ? { z: scale[zIndex]! } : {}), unit, from: `NGFF scale of level ${level}` } : undefined;
     return OmeZarrSource.fromArray(path, array, names, ` level ${level}`, pixelSize, options);
   }
 

@@ -15,18 +15,19 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WHOLE_JOB, type Shard } from '../core/chunk-plan.ts';
 import { EmsegError } from '../core/errors.ts';
-import { segmentVolume, type VolumeOutput, type VolumeProgress } from '../core/stream-inference.ts';
+import { encodeVolumeChunk, segmentVolume, type VolumeOutput, type VolumeProgress } from '../core/stream-inference.ts';
+import { resampledVolume } from '../core/resampled-volume.ts';
 import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions } from '../core/tiling.ts';
 import { segmentOptionsFromCard, trainingPixelSizeOf } from '../core/card-options.ts';
 import { checkPolarity } from '../core/contrast-polarity.ts';
-import { choosePixelSize, type PixelSizeChoice } from '../core/pixel-size.ts';
+import { choosePixelSize, outputPixelSize, scaledSize } from '../core/pixel-size.ts';
 import type { GreyImage } from '../core/image.ts';
-import { allChunks, type VolumeSampleType, type VolumeSink, type VolumeSource } from '../core/volume.ts';
+import { allChunks, chunkBox, type ChunkIndex, type VolumeSampleType, type VolumeSink, type VolumeSource } from '../core/volume.ts';
 import { openVolume, openVolumeSink, volumeOutputFormat } from '../node/open-volume.ts';
 import { asWriteFailure } from '../node/write-failure.ts';
 import type { OutputKind } from '../core/segmentation-output.ts';
@@ -145,13 +146,33 @@ async function centralRegion(source: VolumeSource): Promise<GreyImage> {
   return source.readRegion(0, { x: Math.floor((source.width - width) / 2), y: Math.floor((source.height - height) / 2), width, height });
 }
 
-/** The large path segments at the input's own pixel size only: another is refused, naming the way out. */
-function assertLargeScale(choice: PixelSizeChoice, input: string): void {
-  if (choice.scale === 1) return;
-  throw new EmsegError(
-    'E_UNSUPPORTED',
-    `${input}: ${choice.line}; the large-image path cannot rescale yet: rescale the input to the model's pixel size first, or pass --pixel-size equal to the model's to segment it as it is`,
-  );
+/** Where the model-scale probabilities of a rescaled job are kept until the output is written: beside it, hidden. */
+export function modelScaleStorePath(out: string): string {
+  const name = basename(out.replace(/[\\/]+$/, ''));
+  return join(dirname(resolve(out)), `.emseg-tmp-${name}.model-scale.zarr`);
+}
+
+/**
+ * The rescaled job's second step: the model-scale probabilities (an OME-Zarr store) resampled back
+ * to the input's grid chunk by chunk, exactly as segmentImage resamples them in memory, then
+ * thresholded or quantized as the sink takes them. Chunks already complete are skipped.
+ */
+async function writeBackToInputGrid(store: string, sink: VolumeSink, output: VolumeOutput, threshold: number, onChunk: (done: number, todo: number) => void): Promise<number> {
+  const probabilities = await openVolume(store);
+  const back = resampledVolume(probabilities, sink.width, sink.height);
+  try {
+    const todo: ChunkIndex[] = [];
+    for (const chunk of allChunks(sink)) if (!(await sink.isChunkComplete(chunk))) todo.push(chunk);
+    for (const [i, chunk] of todo.entries()) {
+      const box = chunkBox(sink, chunk);
+      const probability = (await back.readRegion(chunk.z, box)) as GreyImage<Float32Array>;
+      await sink.writeChunk(chunk, encodeVolumeChunk(probability, output, threshold, sink.sampleType));
+      onChunk(i + 1, todo.length);
+    }
+    return todo.length;
+  } finally {
+    await back.close();
+  }
 }
 
 /** Segments a large `input` into `out` (see the module comment). */
@@ -198,11 +219,9 @@ export async function predictLarge(input: string, out: string, model: PredictMod
     asWriteFailure(error, out, sink || (error as NodeJS.ErrnoException).code === 'ENOENT' ? keptForResume(error, out, zarr) : undefined);
   try {
     const pixelSize = choosePixelSize({ override: options.pixelSize, stated: source.pixelSize, trainingPixelSize: trainingPixelSizeOf(model.card), name: input });
-    if (!options.finalize) {
-      options.onNotice?.(pixelSize.line, 'info');
-      assertLargeScale(pixelSize, input);
-      const polarity = checkPolarity([await centralRegion(source)], input, { invert: options.invert === true });
-      if (polarity.warning) options.onNotice?.(polarity.warning, 'warning');
+    const rescale = pixelSize.scale !== 1;
+    if (rescale && (shard.count > 1 || options.finalize)) {
+      throw new EmsegError('E_UNSUPPORTED', `${input}: ${pixelSize.line}; a rescaled job runs in one process (--shard and --finalize are not supported with rescaling yet): run it without --shard, or with --pixel-size equal to the model's to segment it as it is`);
     }
     // What decides the output's pixels: a store holding another job's output is refused.
     const job = {
@@ -219,7 +238,9 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       halo: tiling.halo,
       blending: tiling.blending,
       ...(options.invert ? { invert: true } : {}),
+      ...(rescale ? { pixelSize: pixelSize.pixelSize, trainingPixelSize: trainingPixelSizeOf(model.card) } : {}),
     };
+    const outputSize = outputPixelSize(pixelSize, source.pixelSize);
     const geometry = {
       width: source.width,
       height: source.height,
@@ -229,7 +250,7 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       kind,
       job,
       inputs: [input],
-      ...(source.pixelSize ? { pixelSize: source.pixelSize } : {}),
+      ...(outputSize ? { pixelSize: outputSize } : {}),
     };
     sink = await openVolumeSink(out, geometry);
     const base = { input, output: out, width: source.width, height: source.height, depth: source.depth };
@@ -238,14 +259,42 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       const chunks = [...allChunks(sink)].length;
       return { ...base, chunks, chunksWritten: 0, chunksSkipped: chunks, tilesPredicted: 0, finalized: true, chunksMissing: 0 };
     }
-    const result = await segmentVolume(source, sink, model.predictor, {
+    // Said once the job is accepted (a refused store or bad option gives its one line alone).
+    options.onNotice?.(pixelSize.line, 'info');
+    const polarity = checkPolarity([await centralRegion(source)], input, { invert: options.invert === true });
+    if (polarity.warning) options.onNotice?.(polarity.warning, 'warning');
+    const segmentOptions = {
       ...fromCard,
       invert: options.invert === true,
-      output,
-      shard,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
-    });
+    };
+    if (rescale) {
+      // Two steps, each resumable: the model-scale probabilities into a hidden store beside the
+      // output (the input resampled on the fly, core/resampled-volume.ts), then back to the input's
+      // grid into the output; the store is removed at the end.
+      const store = modelScaleStorePath(out);
+      const modelSource = resampledVolume(source, scaledSize(source.width, pixelSize.scale), scaledSize(source.height, pixelSize.scale));
+      const modelSink = await openVolumeSink(store, {
+        width: modelSource.width, height: modelSource.height, depth: source.depth, chunkSize: geometry.chunkSize,
+        sampleType: 'float32', kind: 'probability', job: { ...job, step: 'model-scale probabilities' }, inputs: [input], levels: 0,
+      });
+      let first;
+      try {
+        first = await segmentVolume(modelSource, modelSink, model.predictor, { ...segmentOptions, output: 'probability' });
+        await modelSink.finalize();
+      } finally {
+        await modelSink.close();
+      }
+      const tiles = first.tilesPredicted;
+      const written = await writeBackToInputGrid(store, sink, output, threshold, (chunksDone, chunks) =>
+        options.onProgress?.({ tilesDone: tiles, tiles, chunksDone, chunks, chunksSkipped: 0 }));
+      await sink.finalize();
+      await rm(store, { recursive: true, force: true });
+      const chunks = [...allChunks(sink)].length;
+      return { ...base, chunks, chunksWritten: written, chunksSkipped: chunks - written, tilesPredicted: tiles, finalized: true, chunksMissing: 0 };
+    }
+    const result = await segmentVolume(source, sink, model.predictor, { ...segmentOptions, output, shard });
     // The last shard to finish (or the only process) writes the final levels and metadata.
     const chunksMissing = shard.count === 1 ? 0 : await missingChunks(sink);
     if (chunksMissing === 0) await sink.finalize();

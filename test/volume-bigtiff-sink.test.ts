@@ -51,7 +51,7 @@ describe('BigTIFF sink', () => {
       await writeVolume(options, f);
       const volume = await openTiffVolume(options.path);
       expect([volume.width, volume.height, volume.depth, volume.bitDepth]).toEqual([options.width, options.height, options.depth, options.sampleType === 'uint8' ? 8 : 32]);
-      expect(volume.pixelSize).toMatchObject(options.pixelSize!);
+      expect(volume.pixelSize).toEqual(options.pixelSize ? { ...options.pixelSize, from: 'OME-XML' } : undefined);
       const all = wholeVolume(options, f);
       for (let z = 0; z < options.depth; z += 1) {
         const page = await volume.readRegion(z, { x: 0, y: 0, width: options.width, height: options.height });
@@ -66,7 +66,7 @@ describe('BigTIFF sink', () => {
     const options = maskOptions(join(folder, 'mask.tif')); // written by the first test
     const level1 = await openTiffVolume(options.path, { level: 1 });
     expect([level1.width, level1.height, level1.depth]).toEqual([150, 85, 3]);
-    expect(level1.pixelSize).toMatchObject({ x: 8, y: 8, z: 40, unit: 'nanometer' });
+    expect(level1.pixelSize).toEqual({ x: 8, y: 8, z: 40, unit: 'nanometer', from: 'OME-XML' });
     const all = wholeVolume(options, mask);
     const page = all.subarray(2 * 300 * 170, 3 * 300 * 170) as Uint8Array;
     expect((await level1.readRegion(2, { x: 0, y: 0, width: 150, height: 85 })).data).toEqual(halveImage({ width: 300, height: 170, data: page }, 'majority').data);

@@ -42,7 +42,7 @@ describe('OME-Zarr reader on stores written by our own writer', () => {
     await sink.finalize();
     const level0 = await openOmeZarrSource(path);
     expect([level0.width, level0.height, level0.depth, level0.bitDepth]).toEqual([90, 70, 2, 32]);
-    expect(level0.pixelSize).toEqual({ x: 4, y: 4, z: 40, unit: 'nanometer' });
+    expect(level0.pixelSize).toEqual({ x: 4, y: 4, z: 40, unit: 'nanometer', from: 'NGFF scale of level 0' });
     const box = { x: 20, y: 30, width: 50, height: 33 };
     const region = await level0.readRegion(1, box);
     expect([...region.data]).toEqual(expectedRegion(box, (x, y) => value(x, y, 1)));
@@ -103,7 +103,7 @@ describe('OME-Zarr reader on an NGFF 0.5 (Zarr v3) store written by zarrita', ()
     await zarr.set(array, null, { data, shape: [2, H, W], stride: [H * W, W, 1] });
     const source = await openOmeZarrSource(path);
     expect([source.width, source.height, source.depth, source.bitDepth]).toEqual([W, H, 2, 16]);
-    expect(source.pixelSize).toEqual({ x: 5, y: 5, z: 30, unit: 'nanometer' });
+    expect(source.pixelSize).toEqual({ x: 5, y: 5, z: 30, unit: 'nanometer', from: 'NGFF scale of level 0' });
     const box = { x: 60, y: 20, width: 80, height: 50 };
     expect([...(await source.readRegion(1, box)).data]).toEqual(expectedRegion(box, (x, y) => u16(x, y, 1)));
   });
@@ -163,7 +163,7 @@ print(json.dumps('ok'))
   it('a TCZYX uint16 store (Blosc chunks) with singleton t and c: size, pixel size and pixels', async () => {
     const source = await openOmeZarrSource(join(folder, 'tczyx.zarr'));
     expect([source.width, source.height, source.depth, source.bitDepth]).toEqual([W, H, D, 16]);
-    expect(source.pixelSize).toEqual({ x: 0.004, y: 0.004, z: 0.05, unit: 'micrometer' });
+    expect(source.pixelSize).toEqual({ x: 0.004, y: 0.004, z: 0.05, unit: 'micrometer', from: 'NGFF scale of level 0' });
     const box = { x: 50, y: 30, width: 70, height: 60 };
     for (let z = 0; z < D; z += 1) {
       const region = await source.readRegion(z, box);
@@ -179,7 +179,7 @@ print(json.dumps('ok'))
       const box = { x: 0, y: 31, width: W, height: 40 };
       expect([...(await source.readRegion(0, box)).data]).toEqual(expectedRegion(box, u8));
     }
-    expect((await openOmeZarrSource(join(folder, 'yx-slash.zarr'))).pixelSize).toEqual({ x: 4, y: 4, unit: 'nanometer' });
+    expect((await openOmeZarrSource(join(folder, 'yx-slash.zarr'))).pixelSize).toEqual({ x: 4, y: 4, unit: 'nanometer', from: 'NGFF scale of level 0' });
     expect((await openOmeZarrSource(join(folder, 'bare.zarr'))).pixelSize).toBeUndefined();
   });
 

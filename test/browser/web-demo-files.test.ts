@@ -61,6 +61,7 @@ describeBrowser('web demo file input', () => {
     await expect(page.getByRole('slider', { name: /^Threshold/ }).count()).resolves.toBe(1);
     await expect(page.getByRole('slider', { name: /^Mask opacity/ }).count()).resolves.toBe(1);
     await expect(page.getByRole('checkbox', { name: /Test-time augmentation/ }).count()).resolves.toBe(1);
+    await expect(page.getByRole('checkbox', { name: 'Invert contrast' }).count()).resolves.toBe(1);
     await expect(page.getByRole('button', { name: 'Download mask (PNG)' }).count()).resolves.toBe(1);
     await expect(page.getByRole('button', { name: 'Segment this slice' }).count()).resolves.toBe(1);
     await expect(page.getByRole('group', { name: /bundled ISBI 2012 slice/ }).getByRole('button').count()).resolves.toBe(3);
@@ -77,6 +78,8 @@ describeBrowser('web demo file input', () => {
     expect(await page.getAttribute('#page-slider', 'max')).toBe('2');
     expect(await page.textContent('#page-count')).toBe('3');
     expect(await page.textContent('#image-info')).toContain('60×44, 8-bit, 3 pages');
+    // The pixel-size line of predict and the server (core/pixel-size.ts): this TIFF states none.
+    expect(await page.textContent('#pixel-size-info')).toBe('pixel size: stack.tif states none, not rescaled');
     const first = await page.evaluate(() => window.emsegDemo!.probabilityBase64()!);
     expect([first.width, first.height]).toEqual([60, 44]);
 
