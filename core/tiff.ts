@@ -467,4 +467,4 @@ export function decodeTiff(bytes: Uint8Array, name: string, options: DecodeTiffO
   return makeStack(layouts.map((layout) => decodePage(reader, layout)), name);
 }
 
-export { encodeTiff, type EncodeTiffOptions } from './tiff-write.ts';
+export { encodeLabelTiff, encodeTiff, type EncodeTiffOptions, type LabelStack } from './tiff-write.ts';
