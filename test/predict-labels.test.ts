@@ -14,6 +14,7 @@ import { defaultModelCard } from '../core/model-card.ts';
 import { encodeTiff } from '../core/tiff.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { planPrediction, predictPaths, type PredictModel } from '../serve/predict.ts';
+import { runCli } from '../cli/run.ts';
 
 const side = 13;
 const wall = 3;
@@ -98,5 +99,19 @@ describe('emseg predict --output labels --cells', () => {
     await expect(planPrediction(input, join(dir, 'x.tif'), { output: 'labels', format: 'png' })).rejects.toThrow('--format png: labels are a uint32 TIFF');
     await expect(planPrediction(input, join(dir, 'y.tif'), { output: 'mask', cells: input })).rejects.toThrow(/stack\.tif/);
     await expect(planPrediction(input, join(dir, 'z.tif'), { output: 'labels', cells: join(dir, 'z.tif') })).rejects.toThrow('--cells');
+  });
+
+  it('refuses labels and the cell table on the large-image path, before any model loads', async () => {
+    for (const extra of [['--output', 'labels'], ['--cells', join(dir, 'big.csv')]]) {
+      let stderr = '';
+      const code = await runCli(['predict', input, '-o', join(dir, 'big.ome.zarr'), ...extra, '--model', join(dir, 'no-such-model.onnx')], {
+        stdout: () => {},
+        stderr: (text) => {
+          stderr += text;
+        },
+      });
+      expect(code).toBe(1);
+      expect(stderr).toContain('not supported on the large-image path');
+    }
   });
 });
