@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_DEPTH, DEFAULT_HALO, DEFAULT_THRESHOLD, DEFAULT_TILE, MODEL_CARD_METADATA_KEY, contractSection } from './contract.ts';
+import { cellParamsSchema } from './cells/cell-params.ts';
 import { EmsegError } from './errors.ts';
 
 const text = z.string({ error: 'expected a string' });
@@ -118,6 +119,11 @@ export const modelCardSchema = z.looseObject({
         .optional(),
     })
     .optional(),
+  /**
+   * Instance labels from the probability map (core/cells/cell-params.ts: seed rule, thresholds,
+   * size filters, how they were chosen); absent: that module's defaults.
+   */
+  cells: cellParamsSchema.optional(),
   /** Pixel size in nm of the images the model learned on (core/pixel-size.ts); 4 for ISBI 2012. */
   trainingPixelSize: z.number({ error: 'expected a size in nm' }).positive({ error: 'expected a size in nm greater than 0' }).optional(),
   /** Licences as published: `model` of these weights (SPDX identifier), `data` of the training data (as its publishers state it). */

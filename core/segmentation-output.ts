@@ -8,16 +8,22 @@ import type { GreyImage } from './image.ts';
 /** mask: 0/255 8-bit; probability: float32 cell-interior probability; overlay: RGB picture of the mask over the image. */
 export const OUTPUT_KINDS = ['mask', 'probability', 'overlay'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
+/**
+ * What `emseg predict` writes: the kinds above and `labels`, instance labels (uint32 TIFF, 0 =
+ * boundary, 1.. = cell; core/cells). The server does not answer labels yet.
+ */
+export const PREDICT_OUTPUT_KINDS = [...OUTPUT_KINDS, 'labels'] as const;
+export type PredictOutputKind = (typeof PREDICT_OUTPUT_KINDS)[number];
 export const OUTPUT_FORMATS = ['png', 'tiff'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /**
- * The format when none is asked for: an overlay is a PNG; a probability map a float32 TIFF; a
- * mask follows its input (TIFF for a TIFF or a stack of several pages, else PNG).
+ * The format when none is asked for: an overlay is a PNG; a probability map a float32 TIFF, labels
+ * a uint32 TIFF; a mask follows its input (TIFF for a TIFF or a stack of several pages, else PNG).
  */
-export function defaultOutputFormat(output: OutputKind, input: { tiff: boolean; pages: number }): OutputFormat {
+export function defaultOutputFormat(output: PredictOutputKind, input: { tiff: boolean; pages: number }): OutputFormat {
   if (output === 'overlay') return 'png';
-  if (output === 'probability') return 'tiff';
+  if (output === 'probability' || output === 'labels') return 'tiff';
   return input.tiff || input.pages > 1 ? 'tiff' : 'png';
 }
 

@@ -1,6 +1,7 @@
 /**
  * TIFF writing (re-exported by core/tiff.ts): uncompressed little-endian baseline TIFF, 8-bit or
- * 16-bit unsigned or 32-bit float greyscale, one strip per page, with an ImageJ ImageDescription
+ * 16-bit unsigned or 32-bit float greyscale, and 32-bit unsigned for instance labels
+ * (`encodeLabelTiff`), one strip per page, with an ImageJ ImageDescription
  * for stacks and the pixel data of all pages contiguous after the IFDs, as ImageJ expects, so that
  * ImageJ/Fiji and Python's tifffile read it as a stack; the pixel size of the input it was made
  * from (`stack.pixelSize`) goes along, so a mask overlays its image.
@@ -68,18 +69,56 @@ export function encodeTiff(stack: ImageStack, options: EncodeTiffOptions = {}): 
   const firstPage = pages[0];
   if (!firstPage) throw new RangeError('stack: expected at least one page, found none');
   const depth = bitDepthOf(firstPage.data);
-  const { width, height } = stack;
+  pages.forEach((page, i) => {
+    if (bitDepthOf(page.data) !== depth) throw new RangeError(`stack page ${i}: expected ${depth}-bit data like page 0, found ${bitDepthOf(page.data)}-bit`);
+  });
+  return writeTiff(stack.width, stack.height, pages, depth === 32 ? 'float32' : depth === 16 ? 'uint16' : 'uint8', options, stack.pixelSize);
+}
+
+/** A stack of instance labels: 32-bit unsigned, 0 = no cell (core/cells). */
+export interface LabelStack {
+  readonly width: number;
+  readonly height: number;
+  readonly pages: readonly { readonly width: number; readonly height: number; readonly data: Uint32Array }[];
+  /** The pixel size of the image the labels were made from, stated like `encodeTiff` states it. */
+  readonly pixelSize?: PixelSize | undefined;
+}
+
+/**
+ * Encodes instance labels as an uncompressed little-endian TIFF of 32-bit unsigned samples
+ * (SampleFormat 1), one page per slice, in the same layout as `encodeTiff` (ImageJ opens it as a
+ * 32-bit stack; tifffile and geotiff read uint32).
+ */
+export function encodeLabelTiff(stack: LabelStack, options: EncodeTiffOptions = {}): Uint8Array {
+  stack.pages.forEach((page, i) => {
+    if (!(page.data instanceof Uint32Array)) throw new RangeError(`stack page ${i}: expected Uint32Array labels, found ${Object.prototype.toString.call(page.data)}`);
+  });
+  return writeTiff(stack.width, stack.height, stack.pages, 'uint32', options, stack.pixelSize);
+}
+
+type SampleKind = 'uint8' | 'uint16' | 'uint32' | 'float32';
+type Samples = Uint8Array | Uint16Array | Uint32Array | Float32Array;
+
+function writeTiff(
+  width: number,
+  height: number,
+  pages: readonly { width: number; height: number; data: Samples }[],
+  kind: SampleKind,
+  options: EncodeTiffOptions,
+  statedPixelSize: PixelSize | undefined,
+): Uint8Array {
+  if (pages.length === 0) throw new RangeError('stack: expected at least one page, found none');
   pages.forEach((page, i) => {
     if (page.width !== width || page.height !== height) {
       throw new RangeError(`stack page ${i}: expected ${width}x${height}, found ${page.width}x${page.height}`);
     }
-    if (bitDepthOf(page.data) !== depth) throw new RangeError(`stack page ${i}: expected ${depth}-bit data like page 0, found ${bitDepthOf(page.data)}-bit`);
   });
+  const depth = kind === 'uint8' ? 8 : kind === 'uint16' ? 16 : 32;
   const bytesPerSample = depth / 8;
   const pageBytes = width * height * bytesPerSample;
 
   const imagej = options.imagej ?? true;
-  const resolution = resolutionOf('pixelSize' in options ? options.pixelSize : stack.pixelSize, imagej);
+  const resolution = resolutionOf('pixelSize' in options ? options.pixelSize : statedPixelSize, imagej);
   let description: string | undefined;
   if (imagej) {
     const lines = ['ImageJ=1.11a', `images=${pages.length}`];
@@ -132,7 +171,7 @@ export function encodeTiff(stack: ImageStack, options: EncodeTiffOptions = {}): 
       [Tag.XResolution, 5, resolution.x],
       [Tag.YResolution, 5, resolution.y],
       [Tag.ResolutionUnit, 3, [resolution.unit]],
-      [Tag.SampleFormat, 3, [depth === 32 ? 3 : 1]],
+      [Tag.SampleFormat, 3, [kind === 'float32' ? 3 : 1]],
     ];
     view.setUint16(ifd, entries.length, LITTLE_ENDIAN);
     let extraAt = extra;
@@ -166,6 +205,7 @@ export function encodeTiff(stack: ImageStack, options: EncodeTiffOptions = {}): 
     const data = page.data;
     if (data instanceof Uint8Array) out.set(data, at);
     else if (data instanceof Uint16Array) for (let i = 0; i < data.length; i += 1) view.setUint16(at + i * 2, data[i]!, LITTLE_ENDIAN);
+    else if (data instanceof Uint32Array) for (let i = 0; i < data.length; i += 1) view.setUint32(at + i * 4, data[i]!, LITTLE_ENDIAN);
     else for (let i = 0; i < data.length; i += 1) view.setFloat32(at + i * 4, data[i]!, LITTLE_ENDIAN);
   });
   return out;

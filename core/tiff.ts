@@ -498,4 +498,4 @@ function statedPixelSize(reader: TiffReader, dir: TiffDirectory, pages: number):
   }
 }
 
-export { encodeTiff, type EncodeTiffOptions } from './tiff-write.ts';
+export { encodeLabelTiff, encodeTiff, type EncodeTiffOptions, type LabelStack } from './tiff-write.ts';

@@ -8,7 +8,8 @@
  * - otherwise `out` is a folder (created if needed) and each input `<stem>.<ext>` gives
  *   `<out>/<stem>-<output>.<png|tif>`, e.g. `slice-07-mask.png`.
  * Formats: mask PNG (one page) or TIFF (any pages; the default for stacks and TIFF inputs);
- * probability float32 TIFF (or 8-bit PNG, round(p * 255), when asked); overlay RGB PNG of one page.
+ * probability float32 TIFF (or 8-bit PNG, round(p * 255), when asked); overlay RGB PNG of one page;
+ * labels uint32 TIFF of instance labels, and with `cells` a CSV table of the cells (serve/predict-cells.ts).
  *
  * Safety: every output path is checked against every input before anything runs (an output that
  * is, or links to, an input is refused with E_OUTPUT_EXISTS), and an output that exists already is
@@ -24,7 +25,8 @@ import { segmentOptionsFromCard, trainingPixelSizeOf } from '../core/card-option
 import { checkPolarity } from '../core/contrast-polarity.ts';
 import { choosePixelSize, outputPixelSize } from '../core/pixel-size.ts';
 import { segmentStack, type StackProgress } from '../core/inference.ts';
-import { OUTPUT_FORMATS, OUTPUT_KINDS, defaultOutputFormat, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
+import { OUTPUT_FORMATS, PREDICT_OUTPUT_KINDS, defaultOutputFormat, type OutputFormat, type PredictOutputKind } from '../core/segmentation-output.ts';
+import type { CellParams } from '../core/cells/cell-params.ts';
 import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions, type TilePredictor } from '../core/tiling.ts';
 import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
@@ -32,6 +34,7 @@ import { asWriteFailure } from '../node/write-failure.ts';
 import { createBatchingPredictor } from './batcher.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { encodeSegmentation } from './encode-output.ts';
+import { CellCollector, encodeCellLabels } from './predict-cells.ts';
 
 /** File extensions read from a folder (case-insensitive). */
 export const INPUT_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff'];
@@ -44,7 +47,11 @@ export interface PredictModel {
 
 export interface PredictOptions {
   /** What to write. Default 'mask'. */
-  output?: OutputKind;
+  output?: PredictOutputKind;
+  /** Also write a CSV table of the cells of every input here (serve/predict-cells.ts). Default: none. */
+  cells?: string;
+  /** Cell parameters over the model card's (core/cells/cell-params.ts), for `labels` and `cells`. */
+  cellParams?: Partial<CellParams>;
   /** Output format. Default: the extension of `out` when it names a file; else png for a one-page mask or overlay, tiff otherwise. */
   format?: OutputFormat;
   /** Mask threshold 0..1. Default the model card's. */
@@ -138,7 +145,7 @@ export async function listInputs(input: string): Promise<{ files: string[]; fold
 }
 
 /** Where each input's output goes. */
-export function planOutputs(inputs: readonly string[], folderInput: boolean, out: string, output: OutputKind, format?: OutputFormat): string[] {
+export function planOutputs(inputs: readonly string[], folderInput: boolean, out: string, output: PredictOutputKind, format?: OutputFormat): string[] {
   const outFormat = formatOfPath(out);
   const outExt = extname(out).toLowerCase();
   if (!outFormat && UNWRITABLE_EXTENSIONS.includes(outExt)) {
@@ -175,7 +182,7 @@ async function writeOutput(target: string, bytes: Uint8Array, inputs: readonly s
   }
 }
 
-function resolveFormat(output: OutputKind, requested: OutputFormat | undefined, path: string, input: string, pages: number): OutputFormat {
+function resolveFormat(output: PredictOutputKind, requested: OutputFormat | undefined, path: string, input: string, pages: number): OutputFormat {
   return formatOfPath(path) ?? requested ?? defaultOutputFormat(output, { tiff: formatOfPath(input) === 'tiff', pages });
 }
 
@@ -200,16 +207,19 @@ export async function assertNoneExist(outputs: readonly string[]): Promise<void>
  * option values, a missing input, an output that is an input, two inputs with one output. The CLI
  * calls it before loading the model, so mistakes fail at once.
  */
-export async function planPrediction(input: string, out: string, options: Pick<PredictOptions, 'output' | 'format' | 'force'> = {}): Promise<PredictionPlan> {
+export async function planPrediction(input: string, out: string, options: Pick<PredictOptions, 'output' | 'format' | 'force' | 'cells'> = {}): Promise<PredictionPlan> {
   const output = options.output ?? 'mask';
-  if (!OUTPUT_KINDS.includes(output)) {
-    throw new EmsegError('E_BAD_ARGUMENT', `--output: expected one of ${OUTPUT_KINDS.join(', ')}, found ${JSON.stringify(output)}`);
+  if (!PREDICT_OUTPUT_KINDS.includes(output)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--output: expected one of ${PREDICT_OUTPUT_KINDS.join(', ')}, found ${JSON.stringify(output)}`);
   }
   if (options.format !== undefined && !OUTPUT_FORMATS.includes(options.format)) {
     throw new EmsegError('E_BAD_ARGUMENT', `--format: expected one of ${OUTPUT_FORMATS.join(', ')}, found ${JSON.stringify(options.format)}`);
   }
   if (output === 'overlay' && options.format === 'tiff') {
     throw new EmsegError('E_BAD_ARGUMENT', '--format tiff: an overlay is an RGB PNG; use --format png or --output mask');
+  }
+  if (output === 'labels' && options.format === 'png') {
+    throw new EmsegError('E_BAD_ARGUMENT', '--format png: labels are a uint32 TIFF; use --format tiff or an output ending in .tif');
   }
   const { files, folder } = await listInputs(input);
   const outputs = planOutputs(files, folder, out, output, options.format);
@@ -218,10 +228,14 @@ export async function planPrediction(input: string, out: string, options: Pick<P
   if (outIsFile && outKind === 'folder') throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: is a folder, expected an output file name`);
   if (!outIsFile && outKind === 'file') throw new EmsegError('E_BAD_ARGUMENT', `-o ${out}: is a file, but the outputs go into a folder; give a folder path`);
   for (const path of outputs) await assertNotAnInput(path, files);
+  if (options.cells !== undefined) {
+    if (outputs.includes(options.cells)) throw new EmsegError('E_BAD_ARGUMENT', `--cells ${options.cells}: is also the output (-o); give the table its own file`);
+    await assertNotAnInput(options.cells, files);
+  }
   if (new Set(outputs).size !== outputs.length) {
     throw new EmsegError('E_BAD_ARGUMENT', `${input}: two inputs would write the same output (files with the same name and different extensions); move one away`);
   }
-  if (!options.force) await assertNoneExist(outputs);
+  if (!options.force) await assertNoneExist(options.cells === undefined ? outputs : [...outputs, options.cells]);
   return { files, folder, outputs };
 }
 
@@ -252,6 +266,8 @@ export async function predictPaths(input: string, out: string, model: PredictMod
   // The single tiles of several 512x512 slices share one model call (fills a GPU; on a CPU about even).
   const batching = createBatchingPredictor(model.predictor, { maxBatch: tileBatch, maxWaitMs: 5 });
 
+  const cellsWanted = output === 'labels' || options.cells !== undefined;
+  const cells = cellsWanted ? new CellCollector(model.card, options.cellParams) : undefined;
   const written: PredictedFile[] = [];
   const failures: PredictFailure[] = [];
   for (const [fileIndex, file] of files.entries()) {
@@ -275,7 +291,10 @@ export async function predictPaths(input: string, out: string, model: PredictMod
         pagesAtOnce,
         onProgress: (progress) => options.onProgress?.({ ...progress, file, fileIndex, files: files.length }),
       });
-      const bytes = await encodeSegmentation(stack, result, output, format, file, { pixelSize: outputPixelSize(pixelSize, stack.pixelSize) });
+      const stated = outputPixelSize(pixelSize, stack.pixelSize);
+      const found = cells?.add(file, result.probability, pixelSize.pixelSize);
+      if (output === 'labels' && format !== 'tiff') throw new EmsegError('E_BAD_ARGUMENT', `${target}: labels are a uint32 TIFF, not ${format}`);
+      const bytes = output === 'labels' ? encodeCellLabels(found!, stated) : await encodeSegmentation(stack, result, output, format, file, { pixelSize: stated });
       await writeOutput(target, bytes, files);
       let foreground = 0;
       for (const page of result.mask.pages) for (const v of page.data) if (v !== 0) foreground++;
@@ -294,6 +313,7 @@ export async function predictPaths(input: string, out: string, model: PredictMod
       failures.push({ input: file, code: error.code, message: error.message });
     }
   }
+  if (cells && options.cells !== undefined) await writeOutput(options.cells, new TextEncoder().encode(cells.csv()), files);
   if (failures.length > 0) {
     throw new EmsegError(
       failures[0]!.code,

@@ -15,7 +15,7 @@ describe('package entry points', () => {
   });
 
   it('emseg lists the API the README promises', () => {
-    for (const name of ['segmentImage', 'segmentStack', 'slidingWindowInference', 'withTta', 'normalizeSlice', 'scoreSlices', 'pixelScores', 'decodeTiff', 'encodeTiff', 'parseModelCardJson', 'segmentOptionsFromCard', 'EmsegError']) {
+    for (const name of ['segmentImage', 'segmentStack', 'slidingWindowInference', 'withTta', 'normalizeSlice', 'scoreSlices', 'pixelScores', 'decodeTiff', 'encodeTiff', 'parseModelCardJson', 'segmentOptionsFromCard', 'EmsegError', 'labelCells', 'measureCells', 'cellTableCsv', 'scoreLabelSlices', 'encodeLabelTiff']) {
       expect(typeof (emseg as Record<string, unknown>)[name], name).toBe('function');
     }
   });

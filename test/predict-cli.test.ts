@@ -152,7 +152,7 @@ describe('emseg predict', () => {
       [[stack, '-o', join(dir, 'o3.png')], /2 pages, but a PNG holds one/],
       [[stack, '-o', join(dir, 'o4'), '--output', 'overlay'], /overlay is one RGB picture/],
       [[text, '-o', join(dir, 'o5.png'), '--threshold', '2'], /--threshold: expected a number in \[0, 1\], found "2"/],
-      [[text, '-o', join(dir, 'o6.png'), '--output', 'labels'], /--output: expected one of mask, probability, overlay, found "labels"/],
+      [[text, '-o', join(dir, 'o6.png'), '--output', 'edges'], /--output: expected one of mask, probability, overlay, labels, found "edges"/],
       [[text, '-o', join(dir, 'o10.png'), '--halo', ''], /--halo: expected an integer >= 0, found ""/], // blank used to mean 0
       [[text, '-o', join(dir, 'o11.png'), '--thresold', '0.3'], /predict: unknown option --thresold \(closest: --threshold; see emseg predict --help\)/],
       [[text, '-o', join(dir, 'o7.png'), '--format', 'tiff'], /--format tiff does not match the output file/],

@@ -6,7 +6,7 @@ import { defineCommand } from 'citty';
 import { EmsegError } from '../../core/errors.ts';
 import { parseShard, type Shard } from '../../core/chunk-plan.ts';
 import type { VolumeProgress } from '../../core/stream-inference.ts';
-import { OUTPUT_FORMATS, OUTPUT_KINDS, type OutputKind } from '../../core/segmentation-output.ts';
+import { OUTPUT_FORMATS, PREDICT_OUTPUT_KINDS, type OutputKind } from '../../core/segmentation-output.ts';
 import type { PredictProgress } from '../../serve/predict.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
 import { chooseModel, describeModelChoice } from '../../node/shipped-model.ts';
@@ -52,7 +52,8 @@ const command = defineCommand({
     input: { type: 'positional', description: 'Image file (PNG, JPEG, TIFF/BigTIFF with one or many pages), an OME-Zarr store, or a folder of images', required: true },
     out: { type: 'string', alias: 'o', description: 'Output file (.png, .tif) for one input, an OME-Zarr store (.zarr, .ome.zarr) for large images, else an output folder', required: true },
     model: { type: 'string', description: 'ONNX model following the emseg contract. Default: models/isbi2012-unet.onnx in the current folder, else the one shipped in the emseg package' },
-    output: enumArg(OUTPUT_KINDS, { description: 'What to write: mask (0/255), probability (float32 TIFF) or overlay (RGB PNG)', default: 'mask' }),
+    output: enumArg(PREDICT_OUTPUT_KINDS, { description: 'What to write: mask (0/255), probability (float32 TIFF), overlay (RGB PNG) or labels (uint32 TIFF of cells, 0 = boundary)', default: 'mask' }),
+    cells: { type: 'string', description: 'Also write one CSV row per cell (label, slice, area, centroid, bounding box, equivalent diameter, border membrane probability) to this file' },
     format: enumArg(OUTPUT_FORMATS, { description: 'png or tiff (default: from -o, else png for one-page masks and overlays, tiff for stacks and probabilities)' }),
     threshold: { type: 'string', description: "Mask threshold 0..1 (default: the model card's)" },
     tta: { type: 'boolean', description: '8-fold flip/rotation test-time augmentation (8x slower)' },
@@ -81,12 +82,16 @@ const command = defineCommand({
     const invert = args.invert === true;
     const force = args.force === true;
     if (await largePredictionReason(String(args.input), String(args.out), { ...(shard ? { shard } : {}), finalize: args.finalize === true })) {
+      if (output === 'labels' || args.cells !== undefined) {
+        throw new EmsegError('E_BAD_ARGUMENT', `${output === 'labels' ? '--output labels' : '--cells'}: not supported on the large-image path (OME-Zarr, BigTIFF, --shard) yet; predict slices that fit in memory (TIFF or PNG output)`);
+      }
       await runLarge(args, { output, threshold, tile, halo, tileBatch, shard, level, pixelSize, invert, force });
       return;
     }
     const { planPrediction, predictPaths } = await import('../../serve/predict.ts');
     // Argument and path mistakes fail before the model loads.
-    await planPrediction(String(args.input), String(args.out), { output, force, ...(format === undefined ? {} : { format }) });
+    const cells = args.cells === undefined ? undefined : String(args.cells);
+    await planPrediction(String(args.input), String(args.out), { output, force, ...(format === undefined ? {} : { format }), ...(cells === undefined ? {} : { cells }) });
     const choice = chooseModel(args.model);
     const { loadOnnxModel } = await import('../../serve/session.ts');
     const model = await loadOnnxModel(choice.path, {
@@ -101,6 +106,7 @@ const command = defineCommand({
       await predictPaths(String(args.input), String(args.out), model, {
         output,
         ...(format === undefined ? {} : { format }),
+        ...(cells === undefined ? {} : { cells }),
         ...(threshold === undefined ? {} : { threshold }),
         ...(args.tta === undefined ? {} : { tta: args.tta === true }),
         ...(tile === undefined ? {} : { tile }),

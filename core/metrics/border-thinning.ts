@@ -40,27 +40,54 @@ export interface ThinnedSegments {
 export function thinBorders(cell: Uint8Array, width: number, height: number): ThinnedSegments {
   const n = width * height;
   if (cell.length !== n) throw new RangeError(`cell mask: expected ${n} pixels for ${width}x${height}, found ${cell.length}`);
-  const labels = new Int32Array(n);
-  let cells = 0;
-  for (let i = 0; i < n; i++) if (cell[i] !== 0) cells++;
-  // No cell at all: the border is one flat plateau, hence one single minimum and basin.
-  if (cells === 0) return { labels: labels.fill(1), count: 1 };
-
   // Level 0 (cell interior): nothing is labelled yet, so nothing is queued and every plateau is a
   // new minimum: the basins are the 4-connected cell components. (Fiji numbers them in its column
   // scan order; the numbering does not change the flooding, which only compares labels.)
   const basins = labelComponents4(cell, width, height);
-  labels.set(basins.labels);
-  if (cells === n) return { labels, count: basins.count };
+  return floodBorders(basins.labels, basins.count, width, height);
+}
+
+/**
+ * Thins the borders (label 0) of a given segmentation (labels 1..) the same way: its labels are
+ * the basins, 4-connected or not, and labels that touch stay apart. For a proposal made of
+ * instance labels (core/cells) instead of a binary mask; on a label image whose labels are the
+ * 4-connected components of its non-zero pixels it equals `thinBorders` of that mask.
+ */
+export function thinLabelBorders(segments: ArrayLike<number>, width: number, height: number): ThinnedSegments {
+  const n = width * height;
+  if (segments.length !== n) throw new RangeError(`labels: expected ${n} pixels for ${width}x${height}, found ${segments.length}`);
+  const labels = new Int32Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const v = segments[i]!;
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0x7fffffff)) throw new RangeError(`labels: expected integers in [0, 2^31), found ${v} at pixel ${i}`);
+    labels[i] = v;
+    if (v > count) count = v;
+  }
+  return floodBorders(labels, count, width, height);
+}
+
+/**
+ * The flooding of the border plateau (label 0) from the basins (labels > 0, up to `count`), in
+ * place; see the module comment.
+ */
+function floodBorders(labels: Int32Array, count: number, width: number, height: number): ThinnedSegments {
+  const n = width * height;
+  let cells = 0;
+  for (let i = 0; i < n; i++) if (labels[i] !== 0) cells++;
+  // No cell at all: the border is one flat plateau, hence one single minimum and basin.
+  if (cells === 0) return { labels: labels.fill(1), count: 1 };
+  if (cells === n) return { labels, count };
 
   // Level 255 (border): mask it, and queue the border pixels next to a basin in Fiji's scan order
-  // (column by column, top to bottom), by a counting sort on the column.
+  // (column by column, top to bottom), by a counting sort on the column. (Basins are > 0; border
+  // pixels are 0 until marked, then negative.)
   const fifo = new Int32Array(n - cells);
   const columnStart = new Int32Array(width + 1);
   for (let y = 0, p = 0; y < height; y++) {
     for (let x = 0; x < width; x++, p++) {
-      if (cell[p] !== 0) continue;
-      if ((x > 0 && cell[p - 1] !== 0) || (y > 0 && cell[p - width] !== 0) || (x < width - 1 && cell[p + 1] !== 0) || (y < height - 1 && cell[p + width] !== 0)) {
+      if (labels[p]! > 0) continue;
+      if ((x > 0 && labels[p - 1]! > 0) || (y > 0 && labels[p - width]! > 0) || (x < width - 1 && labels[p + 1]! > 0) || (y < height - 1 && labels[p + width]! > 0)) {
         labels[p] = INQUEUE;
         columnStart[x + 1]!++;
       } else {
@@ -116,5 +143,5 @@ export function thinBorders(cell: Uint8Array, width: number, height: number): Th
   // With at least one cell every border pixel is reached (a border region touching no cell would
   // be the whole image); anything left unlabelled would count as border.
   for (let i = 0; i < n; i++) if (labels[i]! < 0) labels[i] = 0;
-  return { labels, count: basins.count };
+  return { labels, count };
 }

@@ -8,7 +8,9 @@ export { confusionCounts, pixelScores, pixelScoresFromCounts } from './pixel.ts'
 export type { ConfusionCounts, PixelScores } from './pixel.ts';
 export { labelComponents4 } from './components.ts';
 export type { Components } from './components.ts';
-export { thinBorders } from './border-thinning.ts';
+export { thinBorders, thinLabelBorders } from './border-thinning.ts';
 export type { ThinnedSegments } from './border-thinning.ts';
 export { foregroundRestrictedScores } from './rand-info.ts';
 export type { SegmentationScores } from './rand-info.ts';
+export { scoreLabelSlice, scoreLabelSlices } from './label-score.ts';
+export type { LabelImage, LabelScoreOptions, LabelScoreSummary } from './label-score.ts';

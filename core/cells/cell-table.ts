@@ -1,0 +1,73 @@
+/**
+ * The cell table (`emseg predict --cells cells.csv`): one CSV row per cell of
+ * cell-measurements.ts, in pixels and, when the pixel size is known, in micrometres. Columns:
+ *
+ *   image, label, slice, area_px, area_um2, centroid_x_px, centroid_y_px,
+ *   bbox_x_min, bbox_y_min, bbox_x_max, bbox_y_max (inclusive, pixels),
+ *   equivalent_diameter_px, equivalent_diameter_um, border_membrane_probability
+ *
+ * Physical columns are empty without a pixel size, as is border_membrane_probability for a cell
+ * without a border. Platform-neutral.
+ */
+import { formatCsv, type CsvValue } from '../csv.ts';
+import type { CellMeasurement } from './cell-measurements.ts';
+
+export const CELL_TABLE_COLUMNS = [
+  'image',
+  'label',
+  'slice',
+  'area_px',
+  'area_um2',
+  'centroid_x_px',
+  'centroid_y_px',
+  'bbox_x_min',
+  'bbox_y_min',
+  'bbox_x_max',
+  'bbox_y_max',
+  'equivalent_diameter_px',
+  'equivalent_diameter_um',
+  'border_membrane_probability',
+] as const;
+
+/** The cells of one image (file), with its pixel size in nm when known. */
+export interface CellTableImage {
+  image: string;
+  cells: readonly CellMeasurement[];
+  /** Pixel size in nm (square pixels); undefined when unknown. */
+  pixelSize?: number | undefined;
+}
+
+/** Rounds to 4 decimals for the table (sub-pixel detail beyond that is noise). */
+const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+function row(image: string, cell: CellMeasurement, pixelSize: number | undefined): CsvValue[] {
+  const micrometres = pixelSize === undefined ? undefined : pixelSize / 1000;
+  return [
+    image,
+    cell.label,
+    cell.slice,
+    cell.area,
+    micrometres === undefined ? undefined : round4(cell.area * micrometres * micrometres),
+    round4(cell.centroidX),
+    round4(cell.centroidY),
+    cell.xMin,
+    cell.yMin,
+    cell.xMax,
+    cell.yMax,
+    round4(cell.equivalentDiameter),
+    micrometres === undefined ? undefined : round4(cell.equivalentDiameter * micrometres),
+    Number.isNaN(cell.borderMembraneProbability) ? undefined : round4(cell.borderMembraneProbability),
+  ];
+}
+
+/** The CSV text of the cells of every image, in the given order. */
+export function cellTableCsv(images: readonly CellTableImage[]): string {
+  const rows: CsvValue[][] = [];
+  for (const { image, cells, pixelSize } of images) {
+    if (pixelSize !== undefined && !(pixelSize > 0 && Number.isFinite(pixelSize))) {
+      throw new RangeError(`pixelSize of ${image}: expected a size in nm greater than 0, found ${pixelSize}`);
+    }
+    for (const cell of cells) rows.push(row(image, cell, pixelSize));
+  }
+  return formatCsv(CELL_TABLE_COLUMNS, rows);
+}
