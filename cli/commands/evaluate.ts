@@ -69,7 +69,7 @@ export const evaluateArgs = {
   ep: {
     type: 'string',
     alias: 'providers',
-    description: 'onnxruntime execution providers for an .onnx model, in order, e.g. cpu or cuda,cpu (--providers: the same, older spelling). Default EMSEG_EP, else cuda,cpu',
+    description: 'onnxruntime execution providers for an .onnx model, in order, e.g. cpu or cuda,cpu (--providers: the same, older spelling). Default EMSEG_EP, else auto (cuda if it starts, else cpu, without a warning)',
   },
 } as const;
 
