@@ -99,7 +99,10 @@ server=$!
 if ! node scripts/check-served-segmentation.js "http://127.0.0.1:$PORT" "$SLICE" --timeout-s 300; then
   fail "the container did not serve; its log:$(printf '\n'; tail -n 30 "$work/server.log")"
 fi
+# STOPSIGNAL SIGTERM: the server drains and exits; whatever is left after 15 s is killed.
 kill -TERM -- "-$server" 2>/dev/null || true
+for _ in $(seq 30); do kill -0 "$server" 2>/dev/null || break; sleep 0.5; done
+kill -KILL -- "-$server" 2>/dev/null || true
 wait "$server" 2>/dev/null || true
 server=''
 grep -E 'listening|ready' "$work/server.log" | sed 's/^/check:image: server: /' || true
