@@ -26,6 +26,7 @@
 import type { GreyImage } from '../core/image.ts';
 import { labelComponents4 } from '../core/metrics/components.ts';
 import { definedFields } from '../core/defined.ts';
+import { envelope1d } from '../core/cells/distance-transform.ts';
 
 export interface WeightMapOptions {
   /** Weight of the border term. Default 10. */
@@ -52,32 +53,6 @@ export function resolveWeightMapOptions(options: WeightMapOptions = {}): Require
 }
 
 const FAR = 1e20;
-
-/** One-dimensional squared distance transform of samples f (Felzenszwalb and Huttenlocher 2012). */
-function distanceTransform1D(f: Float64Array, length: number, d: Float64Array, v: Int32Array, z: Float64Array): void {
-  let k = 0;
-  v[0] = 0;
-  z[0] = -Infinity;
-  z[1] = Infinity;
-  for (let q = 1; q < length; q++) {
-    const fq = f[q]! + q * q;
-    let s = (fq - (f[v[k]!]! + v[k]! * v[k]!)) / (2 * q - 2 * v[k]!);
-    while (s <= z[k]!) {
-      k--;
-      s = (fq - (f[v[k]!]! + v[k]! * v[k]!)) / (2 * q - 2 * v[k]!);
-    }
-    k++;
-    v[k] = q;
-    z[k] = s;
-    z[k + 1] = Infinity;
-  }
-  k = 0;
-  for (let q = 0; q < length; q++) {
-    while (z[k + 1]! < q) k++;
-    const r = q - v[k]!;
-    d[q] = r * r + f[v[k]!]!;
-  }
-}
 
 /** The border weight map of one label slice (`label.data` != 0 = cell interior), float32. */
 export function borderWeightMap(label: GreyImage, options: WeightMapOptions = {}): Float32Array {
@@ -122,14 +97,14 @@ export function borderWeightMap(label: GreyImage, options: WeightMapOptions = {}
     // columns: squared vertical distance to the cell's pixels in the same column
     for (let x = 0; x < w; x++) {
       for (let y = 0; y < h; y++) f[y] = cells.labels[(y0 + y) * width + x0 + x] === c ? 0 : FAR;
-      distanceTransform1D(f, h, d, v, z);
+      envelope1d(f, h, d, v, z);
       for (let y = 0; y < h; y++) grid[y * w + x] = d[y]!;
     }
     // rows: combine into the squared Euclidean distance, then keep the two smallest per pixel
     for (let y = 0; y < h; y++) {
       const row = y * w;
       for (let x = 0; x < w; x++) f[x] = grid[row + x]!;
-      distanceTransform1D(f, w, d, v, z);
+      envelope1d(f, w, d, v, z);
       let p = (y0 + y) * width + x0;
       for (let x = 0; x < w; x++, p++) {
         const dist = d[x]!;

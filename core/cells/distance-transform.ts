@@ -11,8 +11,11 @@
  * outside pixel is Infinity everywhere).
  */
 
-/** Squared distances along one line: `f` (length n) in, `out` (length n) out, with scratch arrays. */
-function envelope1d(f: Float64Array, n: number, out: Float64Array, vertex: Int32Array, boundary: Float64Array): void {
+/**
+ * Squared distances along one line: `f` (length n) in, `out` (length n) out, with scratch arrays
+ * `vertex` (n) and `boundary` (n + 1). Also the 1D step of train/weight-map.ts's distances.
+ */
+export function envelope1d(f: Float64Array, n: number, out: Float64Array, vertex: Int32Array, boundary: Float64Array): void {
   let k = 0;
   // the first finite parabola starts the envelope; lines without any are all Infinity
   let first = 0;
