@@ -14,7 +14,52 @@ function separated(labels: Int32Array, width: number): boolean {
   return true;
 }
 
+/**
+ * The textbook flooding, as a reference: every labelled pixel pushes each unfinished neighbour
+ * (a pixel may be queued several times), a sorted list for a queue, (elevation, push number) first.
+ */
+function referenceWatershed(elevation: ArrayLike<number>, seeds: ArrayLike<number>, width: number, height: number, mask: ArrayLike<number> | null): Int32Array {
+  const n = width * height;
+  const labels = new Int32Array(n);
+  const done = new Uint8Array(n);
+  const queue: { e: number; order: number; p: number; label: number }[] = [];
+  let order = 0;
+  const neighbours = (p: number) => [p % width > 0 ? p - 1 : -1, p >= width ? p - width : -1, p % width < width - 1 ? p + 1 : -1, p + width < n ? p + width : -1].filter((q) => q >= 0);
+  const push = (p: number, label: number) => {
+    for (const q of neighbours(p)) if (done[q] === 0 && (mask === null || mask[q] !== 0)) queue.push({ e: elevation[q]!, order: order++, p: q, label });
+  };
+  for (let p = 0; p < n; p++) if (seeds[p] !== 0) (labels[p] = seeds[p]!), (done[p] = 1);
+  for (let p = 0; p < n; p++) if (labels[p] !== 0) push(p, labels[p]!);
+  while (queue.length > 0) {
+    let best = 0;
+    for (let i = 1; i < queue.length; i++) if (queue[i]!.e < queue[best]!.e || (queue[i]!.e === queue[best]!.e && queue[i]!.order < queue[best]!.order)) best = i;
+    const { p, label } = queue.splice(best, 1)[0]!;
+    if (done[p] !== 0) continue;
+    done[p] = 1;
+    if (neighbours(p).some((q) => labels[q] !== 0 && labels[q] !== label)) continue;
+    labels[p] = label;
+    push(p, label);
+  }
+  return labels;
+}
+
 describe('seededWatershed', () => {
+  it('floods exactly as the textbook algorithm, ties and masks included', () => {
+    const rng = createRng(11);
+    for (let trial = 0; trial < 60; trial++) {
+      const width = rng.int(1, 24);
+      const height = rng.int(1, 24);
+      const n = width * height;
+      // every other trial on a few levels only, so that equal elevations are common
+      const levels = rng.int(2, 6);
+      const elevation = Float32Array.from({ length: n }, () => (trial % 2 === 0 ? rng.int(0, levels) / levels : rng.float()));
+      const seeds = new Int32Array(n);
+      for (let k = rng.int(0, 8); k > 0; k--) seeds[rng.int(0, n)] = rng.int(1, 5);
+      const mask = trial % 3 === 0 ? Uint8Array.from({ length: n }, () => (rng.float() < 0.8 ? 1 : 0)) : null;
+      expect([...seededWatershed(elevation, seeds, width, height, { mask })]).toEqual([...referenceWatershed(elevation, seeds, width, height, mask)]);
+    }
+  });
+
   it('splits two valleys at the ridge with a one-pixel line', () => {
     // 1D profile over 9 columns, 3 rows: valleys at x = 1 and x = 7, ridge at x = 4
     const profile = [0.2, 0, 0.3, 0.6, 0.9, 0.6, 0.3, 0, 0.2];
@@ -53,5 +98,6 @@ describe('seededWatershed', () => {
     expect([...seededWatershed(new Float32Array(4), new Int32Array(4), 2, 2)]).toEqual([0, 0, 0, 0]);
     expect(() => seededWatershed(new Float32Array(3), new Int32Array(4), 2, 2)).toThrow('elevation: expected 4 pixels for 2x2, found 3');
     expect(() => seededWatershed(new Float32Array(4), Int32Array.of(0, -1, 0, 0), 2, 2)).toThrow('seeds: expected non-negative integer labels, found -1 at pixel 1');
+    expect(() => seededWatershed(Float32Array.of(0, Number.NaN, 0, 0), Int32Array.of(1, 0, 0, 0), 2, 2)).toThrow('elevation: expected numbers, found NaN at pixel 1');
   });
 });

@@ -3,16 +3,10 @@
  * priorities (each push gets a running number), on growable typed arrays. The priority queue of
  * the seeded watershed (watershed.ts). Platform-neutral.
  */
-/** (priority a, order a) comes before (priority b, order b). */
-function before(priorityA: number, orderA: number, priorityB: number, orderB: number): boolean {
-  return priorityA < priorityB || (priorityA === priorityB && orderA < orderB);
-}
-
 export class PixelHeap {
   private priority: Float64Array;
   private order: Float64Array;
   private pixel: Int32Array;
-  private value: Int32Array;
   private count = 0;
   private pushes = 0;
 
@@ -21,67 +15,70 @@ export class PixelHeap {
     this.priority = new Float64Array(size);
     this.order = new Float64Array(size);
     this.pixel = new Int32Array(size);
-    this.value = new Int32Array(size);
   }
 
   get size(): number {
     return this.count;
   }
 
-  /** Adds `pixel` carrying `value` (e.g. a label) at `priority`. */
-  push(priority: number, pixel: number, value: number): void {
+  /** Adds `pixel` at `priority`. */
+  push(priority: number, pixel: number): void {
     if (this.count === this.pixel.length) this.grow();
+    const priorities = this.priority;
+    const orders = this.order;
+    const pixels = this.pixel;
     let i = this.count++;
     const order = this.pushes++;
-    // sift up
+    // sift up: (priority a, order a) comes first when a's priority is lower, or equal with a lower order
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(priority, order, this.priority[parent]!, this.order[parent]!)) break;
-      this.move(parent, i);
+      const above = priorities[parent]!;
+      if (above < priority || (above === priority && orders[parent]! < order)) break;
+      priorities[i] = above;
+      orders[i] = orders[parent]!;
+      pixels[i] = pixels[parent]!;
       i = parent;
     }
-    this.priority[i] = priority;
-    this.order[i] = order;
-    this.pixel[i] = pixel;
-    this.value[i] = value;
+    priorities[i] = priority;
+    orders[i] = order;
+    pixels[i] = pixel;
   }
 
-  /** Removes the first entry; its pixel and value are then `poppedPixel` and `poppedValue`. Returns false when empty. */
-  pop(): boolean {
-    if (this.count === 0) return false;
-    this.poppedPixel = this.pixel[0]!;
-    this.poppedValue = this.value[0]!;
+  /** Removes the first entry and returns its pixel, or -1 when empty. */
+  pop(): number {
+    if (this.count === 0) return -1;
+    const priorities = this.priority;
+    const orders = this.order;
+    const pixels = this.pixel;
+    const popped = pixels[0]!;
     const last = --this.count;
-    if (last === 0) return true;
-    const priority = this.priority[last]!;
-    const order = this.order[last]!;
-    const pixel = this.pixel[last]!;
-    const value = this.value[last]!;
+    if (last === 0) return popped;
+    const priority = priorities[last]!;
+    const order = orders[last]!;
+    const pixel = pixels[last]!;
     let i = 0;
     // sift down
     for (;;) {
       let child = 2 * i + 1;
       if (child >= last) break;
-      if (child + 1 < last && before(this.priority[child + 1]!, this.order[child + 1]!, this.priority[child]!, this.order[child]!)) child++;
-      if (!before(this.priority[child]!, this.order[child]!, priority, order)) break;
-      this.move(child, i);
+      let below = priorities[child]!;
+      if (child + 1 < last) {
+        const right = priorities[child + 1]!;
+        if (right < below || (right === below && orders[child + 1]! < orders[child]!)) {
+          child++;
+          below = right;
+        }
+      }
+      if (priority < below || (priority === below && order < orders[child]!)) break;
+      priorities[i] = below;
+      orders[i] = orders[child]!;
+      pixels[i] = pixels[child]!;
       i = child;
     }
-    this.priority[i] = priority;
-    this.order[i] = order;
-    this.pixel[i] = pixel;
-    this.value[i] = value;
-    return true;
-  }
-
-  poppedPixel = -1;
-  poppedValue = 0;
-
-  private move(from: number, to: number): void {
-    this.priority[to] = this.priority[from]!;
-    this.order[to] = this.order[from]!;
-    this.pixel[to] = this.pixel[from]!;
-    this.value[to] = this.value[from]!;
+    priorities[i] = priority;
+    orders[i] = order;
+    pixels[i] = pixel;
+    return popped;
   }
 
   private grow(): void {
@@ -92,11 +89,8 @@ export class PixelHeap {
     order.set(this.order);
     const pixel = new Int32Array(size);
     pixel.set(this.pixel);
-    const value = new Int32Array(size);
-    value.set(this.value);
     this.priority = priority;
     this.order = order;
     this.pixel = pixel;
-    this.value = value;
   }
 }

@@ -6,6 +6,10 @@
  * every region is 4-connected to its seed. Pixels outside `mask` are never flooded and stay 0.
  * Platform-neutral.
  *
+ * A pixel enters the queue once, when the first of its neighbours is labelled, and takes that
+ * neighbour's label if it is not a line when it comes out. (Queuing it again from later
+ * neighbours, at the same elevation and so behind the first entry, would change nothing.)
+ *
  *   const labels = seededWatershed(membraneProbability, seeds, width, height, { mask });
  */
 import { PixelHeap } from './pixel-heap.ts';
@@ -36,40 +40,53 @@ export function seededWatershed(
   const mask = options.mask ?? null;
   if (mask !== null && mask.length !== n) throw new RangeError(`mask: expected ${n} pixels for ${width}x${height}, found ${mask.length}`);
 
+  // Per pixel: > 0 labelled, < 0 queued with the label of the neighbour that queued it, 0 neither.
   const labels = new Int32Array(n);
-  const done = new Uint8Array(n); // labelled or a line
-  const heap = new PixelHeap(n);
-  const floodable = (q: number): boolean => done[q] === 0 && (mask === null || mask[q] !== 0);
-  const pushNeighbours = (p: number, label: number): void => {
-    const x = p % width;
-    if (x > 0 && floodable(p - 1)) heap.push(elevation[p - 1]!, p - 1, label);
-    if (p >= width && floodable(p - width)) heap.push(elevation[p - width]!, p - width, label);
-    if (x < width - 1 && floodable(p + 1)) heap.push(elevation[p + 1]!, p + 1, label);
-    if (p + width < n && floodable(p + width)) heap.push(elevation[p + width]!, p + width, label);
-  };
-  const touchesOther = (p: number, label: number): boolean => {
-    const x = p % width;
-    const other = (q: number): boolean => labels[q] !== 0 && labels[q] !== label;
-    return (x > 0 && other(p - 1)) || (p >= width && other(p - width)) || (x < width - 1 && other(p + 1)) || (p + width < n && other(p + width));
-  };
-
+  // Pixels that may still be queued: in the mask, not a seed, not queued yet.
+  const open = new Uint8Array(n);
+  let openCount = 0;
   for (let p = 0; p < n; p++) {
     const seed = seeds[p]!;
-    if (seed === 0) continue;
-    if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seeds: expected non-negative integer labels, found ${seed} at pixel ${p}`);
-    labels[p] = seed;
-    done[p] = 1;
+    if (seed !== 0) {
+      if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seeds: expected non-negative integer labels, found ${seed} at pixel ${p}`);
+      labels[p] = seed;
+    } else if (mask === null || mask[p] !== 0) {
+      if (Number.isNaN(elevation[p])) throw new RangeError(`elevation: expected numbers, found NaN at pixel ${p}`);
+      open[p] = 1;
+      openCount++;
+    }
   }
-  for (let p = 0; p < n; p++) if (labels[p] !== 0) pushNeighbours(p, labels[p]!);
+  const heap = new PixelHeap(Math.min(openCount, 1 << 20));
+  const queue = (q: number, label: number): void => {
+    open[q] = 0;
+    labels[q] = -label;
+    heap.push(elevation[q]!, q);
+  };
+  const queueNeighbours = (p: number, label: number): void => {
+    const x = p % width;
+    if (x > 0 && open[p - 1] === 1) queue(p - 1, label);
+    if (p >= width && open[p - width] === 1) queue(p - width, label);
+    if (x < width - 1 && open[p + 1] === 1) queue(p + 1, label);
+    if (p + width < n && open[p + width] === 1) queue(p + width, label);
+  };
+  for (let p = 0; p < n; p++) if (labels[p]! > 0) queueNeighbours(p, labels[p]!);
 
-  while (heap.pop()) {
-    const p = heap.poppedPixel;
-    if (done[p] !== 0) continue;
-    done[p] = 1;
-    const label = heap.poppedValue;
-    if (touchesOther(p, label)) continue; // a watershed line: stays 0
+  for (let p = heap.pop(); p >= 0; p = heap.pop()) {
+    const label = -labels[p]!;
+    const x = p % width;
+    // a watershed line: a labelled 4-neighbour of another label
+    let l: number;
+    if (
+      (x > 0 && (l = labels[p - 1]!) > 0 && l !== label) ||
+      (p >= width && (l = labels[p - width]!) > 0 && l !== label) ||
+      (x < width - 1 && (l = labels[p + 1]!) > 0 && l !== label) ||
+      (p + width < n && (l = labels[p + width]!) > 0 && l !== label)
+    ) {
+      labels[p] = 0;
+      continue;
+    }
     labels[p] = label;
-    pushNeighbours(p, label);
+    queueNeighbours(p, label);
   }
   return labels;
 }
