@@ -3,7 +3,8 @@
  * synthetic slice into cells with 0 on the boundaries, the card's parameters over the defaults.
  */
 import { describe, expect, it } from 'vitest';
-import { findSeeds, labelCells } from '../core/cells/cell-labels.ts';
+import { labelCells } from '../core/cells/cell-labels.ts';
+import { findSeeds } from '../core/cells/cell-regions.ts';
 import { DEFAULT_CELL_PARAMS, cellParamsFrom, type CellParams } from '../core/cells/cell-params.ts';
 import { parseModelCard, defaultModelCard } from '../core/model-card.ts';
 

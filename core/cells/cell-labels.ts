@@ -1,16 +1,20 @@
 /**
- * Instance labels from a cell-interior probability map: seeds (cell-params.ts: the seed rule and
- * the seed size filter), a seeded watershed of the membrane probability 1 - p from them
- * (watershed.ts: one-pixel lines, 4-connectivity), the cell size filter, and labels renumbered
- * 1..count in row-major order of each cell's first pixel. 0 = boundary (watershed line), membrane
- * below `maskThreshold`, or no cell. Platform-neutral.
+ * Instance labels from a cell-interior probability map: the cells of cell-regions.ts (seeds,
+ * seeded watershed of 1 - p, size filters), numbered 1..count in row-major order of each cell's
+ * first pixel. 0 = boundary (watershed line), membrane below `maskThreshold`, or no cell.
+ *
+ * An image with a side above `chunkSize` is labelled in label chunks, each with `chunkHalo` pixels
+ * of context, and the chunks' cells joined across their borders (label-chunk.ts, chunk-merge.ts):
+ * the same algorithm, chunk for chunk, as the large-image path (volume-labels.ts), so both give
+ * the same labels for the same probabilities. An image that fits in one chunk is labelled whole.
+ * Platform-neutral.
  *
  *   const { labels, count } = labelCells(probability, width, height, DEFAULT_CELL_PARAMS);
  */
-import { labelComponents4 } from '../metrics/components.ts';
+import type { Box } from '../padding.ts';
 import { validateCellParams, type CellParams } from './cell-params.ts';
-import { distanceTransform } from './distance-transform.ts';
-import { seededWatershed } from './watershed.ts';
+import { finalChunkLabels, resolveLabelChunks } from './chunk-merge.ts';
+import { labelChunk, labelChunkContext, labelChunkGrid, type LabelledChunk } from './label-chunk.ts';
 
 export interface CellLabels {
   width: number;
@@ -20,53 +24,15 @@ export interface CellLabels {
   count: number;
 }
 
-/** Seeds of the parameters' rule, numbered 1..; seeds of fewer than `minSeedArea` pixels dropped. */
-export function findSeeds(probability: ArrayLike<number>, width: number, height: number, params: CellParams): Int32Array {
-  const n = width * height;
-  const interior = new Uint8Array(n);
-  for (let i = 0; i < n; i++) interior[i] = probability[i]! >= params.seedThreshold ? 1 : 0;
-  if (params.seedRule === 'distance' && params.seedDistance > 0) {
-    const distance = distanceTransform(interior, width, height);
-    for (let i = 0; i < n; i++) if (distance[i]! <= params.seedDistance) interior[i] = 0;
+/** The pixels of `box` of a width-wide image, row-major (the image itself when the box is all of it). */
+function region(data: ArrayLike<number>, width: number, box: Box): ArrayLike<number> {
+  if (box.x === 0 && box.y === 0 && box.width === width && box.width * box.height === data.length) return data;
+  const out = new Float32Array(box.width * box.height);
+  for (let y = 0; y < box.height; y++) {
+    for (let x = 0; x < box.width; x++) out[y * box.width + x] = data[(box.y + y) * width + box.x + x]!;
   }
-  const components = labelComponents4(interior, width, height);
-  return keepLarge(components.labels, components.sizes, params.minSeedArea);
-}
-
-/** Labels with the regions of fewer than `minArea` pixels set to 0, the others renumbered 1.. in order. */
-function keepLarge(labels: Int32Array, sizes: ArrayLike<number>, minArea: number): Int32Array {
-  const renumber = new Int32Array(sizes.length);
-  let next = 0;
-  for (let k = 1; k < sizes.length; k++) if (sizes[k]! >= minArea) renumber[k] = ++next;
-  const out = new Int32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) out[i] = renumber[labels[i]!]!;
   return out;
 }
-
-/** Sizes of labels 1..max, index 0 unused. */
-function labelSizes(labels: Int32Array): Int32Array {
-  let max = 0;
-  for (const v of labels) if (v > max) max = v;
-  const sizes = new Int32Array(max + 1);
-  for (const v of labels) if (v !== 0) sizes[v]!++;
-  return sizes;
-}
-
-/** Renumbers labels 1..count in row-major order of their first pixel. */
-function renumberInScanOrder(labels: Int32Array): CellLabelsData {
-  const map = new Map<number, number>();
-  const out = new Uint32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    const v = labels[i]!;
-    if (v === 0) continue;
-    let k = map.get(v);
-    if (k === undefined) map.set(v, (k = map.size + 1));
-    out[i] = k;
-  }
-  return { labels: out, count: map.size };
-}
-
-type CellLabelsData = Pick<CellLabels, 'labels' | 'count'>;
 
 /** Partitions one slice into cells (see the module comment). */
 export function labelCells(probability: ArrayLike<number>, width: number, height: number, params: CellParams): CellLabels {
@@ -76,21 +42,19 @@ export function labelCells(probability: ArrayLike<number>, width: number, height
   }
   if (probability.length !== n) throw new RangeError(`probability: expected ${n} pixels for ${width}x${height}, found ${probability.length}`);
   validateCellParams(params);
-  const membrane = new Float32Array(n);
-  for (let i = 0; i < n; i++) membrane[i] = 1 - probability[i]!;
-  let mask: Uint8Array | null = null;
-  if (params.maskThreshold > 0) {
-    mask = new Uint8Array(n);
-    for (let i = 0; i < n; i++) mask[i] = probability[i]! >= params.maskThreshold ? 1 : 0;
-  }
-  const seeds = findSeeds(probability, width, height, params);
-  let labels = seededWatershed(membrane, seeds, width, height, { mask });
-  if (params.minCellArea > 0) {
-    const sizes = labelSizes(labels);
-    if (sizes.some((size, k) => k > 0 && size > 0 && size < params.minCellArea)) {
-      // the small cells' pixels go to their neighbours: flood again from the cells kept
-      labels = seededWatershed(membrane, keepLarge(labels, sizes, params.minCellArea), width, height, { mask });
+  const grid = labelChunkGrid(width, height, params);
+  const chunks: LabelledChunk[] = [];
+  for (let ly = 0; ly < grid.rows; ly++) {
+    for (let lx = 0; lx < grid.columns; lx++) {
+      chunks.push(labelChunk(region(probability, width, labelChunkContext(grid, lx, ly)), grid, lx, ly, params));
     }
   }
-  return { width, height, ...renumberInScanOrder(labels) };
+  const resolution = resolveLabelChunks(grid, chunks.map((chunk) => chunk.record));
+  const labels = new Uint32Array(n);
+  for (const chunk of chunks) {
+    const { core } = chunk.record;
+    const cells = finalChunkLabels(resolution, chunk.record, chunk.labels);
+    for (let y = 0; y < core.height; y++) labels.set(cells.subarray(y * core.width, (y + 1) * core.width), (core.y + y) * width + core.x);
+  }
+  return { width, height, labels, count: resolution.count };
 }

@@ -28,6 +28,8 @@ export const cellParamsSchema = z.looseObject({
   minSeedArea: pixels.optional(),
   maskThreshold: fraction.optional(),
   minCellArea: pixels.optional(),
+  chunkSize: z.number({ error: 'expected an integer number of pixels >= 16' }).int({ error: 'expected an integer number of pixels >= 16' }).min(16, { error: 'expected an integer number of pixels >= 16' }).optional(),
+  chunkHalo: z.number({ error: 'expected an integer number of pixels >= 1' }).int({ error: 'expected an integer number of pixels >= 1' }).min(1, { error: 'expected an integer number of pixels >= 1' }).optional(),
   /** How the defaults were chosen (command, slices, scores). */
   chosenBy: z.string().optional(),
 });
@@ -44,6 +46,13 @@ export interface CellParams {
   maskThreshold: number;
   /** Cells of fewer pixels are removed and their pixels flooded by their neighbours. */
   minCellArea: number;
+  /**
+   * Side of the label chunks (core/cells/label-chunk.ts): an image with a side above it is labelled
+   * chunk by chunk and the chunks' cells are joined across their borders; up to it, in one piece.
+   */
+  chunkSize: number;
+  /** Pixels of context around a label chunk that its labelling sees (seeds and flooding), >= 1. */
+  chunkHalo: number;
 }
 
 /**
@@ -57,6 +66,8 @@ export const DEFAULT_CELL_PARAMS: Readonly<CellParams> = Object.freeze({
   minSeedArea: 25,
   maskThreshold: 0,
   minCellArea: 0,
+  chunkSize: 2048,
+  chunkHalo: 256,
 });
 
 /** Checks every field, naming it, the expected and the found value (EmsegError E_BAD_ARGUMENT). */
@@ -71,6 +82,8 @@ export function validateCellParams(params: CellParams, what = 'cell parameters')
     const v = params[key];
     if (typeof v !== 'number' || !(v >= 0 && Number.isFinite(v))) problems.push(`${key}: expected a finite number >= 0, found ${v}`);
   }
+  if (!Number.isInteger(params.chunkSize) || params.chunkSize < 16) problems.push(`chunkSize: expected an integer number of pixels >= 16, found ${params.chunkSize}`);
+  if (!Number.isInteger(params.chunkHalo) || params.chunkHalo < 1) problems.push(`chunkHalo: expected an integer number of pixels >= 1, found ${params.chunkHalo}`);
   if (problems.length > 0) throw new EmsegError('E_BAD_ARGUMENT', `${what}: ${problems.join('; ')}`);
   return params;
 }
