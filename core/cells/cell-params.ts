@@ -75,6 +75,34 @@ export function validateCellParams(params: CellParams, what = 'cell parameters')
   return params;
 }
 
+export type CellsSection = z.infer<typeof cellParamsSchema>;
+
+/**
+ * The card's `cells` section from a parsed JSON document: its `cells` field when it has one (the
+ * JSON of `npm run bench:seeds`), else the document itself (a hand-written section). Checked
+ * against the schema, which holds the parameters' rules; at least one parameter must be there, and
+ * no unknown field (a misspelt parameter would otherwise be kept and ignored). Throws
+ * E_BAD_ARGUMENT naming `what`, each bad field, the expected and the found value.
+ */
+export function cellsSectionFrom(doc: unknown, what: string): CellsSection {
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(doc)) throw new EmsegError('E_BAD_ARGUMENT', `${what}: expected a JSON object, found ${Array.isArray(doc) ? 'an array' : JSON.stringify(doc)}`);
+  const inner = doc['cells'];
+  const value = isObject(inner) ? inner : doc;
+  const prefix = value === doc ? '' : 'cells.';
+  const result = cellParamsSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${prefix}${issue.path.map(String).join('.')}: ${issue.message}, found ${JSON.stringify(value[String(issue.path[0])])}`);
+    throw new EmsegError('E_BAD_ARGUMENT', `${what}: ${problems.join('; ')}`);
+  }
+  const unknown = Object.keys(value).filter((key) => !Object.hasOwn(cellParamsSchema.shape, key));
+  if (unknown.length > 0) throw new EmsegError('E_BAD_ARGUMENT', `${what}: expected only the fields ${Object.keys(cellParamsSchema.shape).join(', ')}, found ${unknown.map((key) => prefix + key).join(', ')}`);
+  if (!Object.keys(DEFAULT_CELL_PARAMS).some((key) => result.data[key] !== undefined)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `${what}: expected cell parameters (${Object.keys(DEFAULT_CELL_PARAMS).join(', ')}) in it or in its \`cells\` field, found none`);
+  }
+  return result.data;
+}
+
 /** The card's `cells` section over the defaults, then `overrides` over both; checked. */
 export function cellParamsFrom(section: z.infer<typeof cellParamsSchema> | undefined, overrides: Partial<CellParams> = {}): CellParams {
   const known = Object.keys(DEFAULT_CELL_PARAMS).map((key) => [key, section?.[key]]);
