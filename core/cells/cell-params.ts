@@ -2,7 +2,8 @@
  * The parameters that turn a probability map into cell labels (cell-labels.ts): the seed rule,
  * its thresholds, the size filters. Their one definition, their defaults (chosen on ISBI slices
  * 23-26: core/cells/README.md) and their check; the model card may carry them (`cells`, parsed by
- * core/model-card.ts with the schema below), otherwise the defaults apply. Platform-neutral.
+ * core/model-card.ts with the schema below; `emseg convert --cells` writes the choice of
+ * `npm run bench:seeds`), otherwise the defaults apply. Platform-neutral.
  */
 import { z } from 'zod';
 import { definedFields } from '../defined.ts';
