@@ -146,7 +146,7 @@ describe('emseg convert', () => {
     for (const [file, message] of [
       [bad('high.json', { cells: { seedThreshold: 1.5 } }), 'high.json: cells.seedThreshold: expected a number in [0, 1], found 1.5'],
       [bad('rule.json', { seedRule: 'magic' }), 'rule.json: seedRule: expected one of probability, distance, found "magic"'],
-      [bad('typo.json', { seedTreshold: 0.7 }), 'typo.json: expected only the fields seedRule, seedThreshold, seedDistance, minSeedArea, maskThreshold, minCellArea, chosenBy, found seedTreshold'],
+      [bad('typo.json', { seedTreshold: 0.7 }), 'typo.json: expected only the fields seedRule, seedThreshold, seedDistance, minSeedArea, maskThreshold, minCellArea, chunkSize, chunkHalo, chosenBy, found seedTreshold'],
       [bad('empty.json', { cells: { chosenBy: 'x' } }), 'empty.json: expected cell parameters'],
       [bad('list.json', [1]), 'list.json: expected a JSON object'],
       [join(root, 'absent.json'), 'absent.json: no such file'],
