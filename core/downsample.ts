@@ -6,17 +6,27 @@
  * - 'mean' (probabilities): the block's mean; uint8 rounds half up.
  * - 'majority' (masks 0/255): 255 when more than half of the block is non-zero, else 0; a tie
  *   (2 of 4, 1 of 2) gives 0, so thin membranes (0) survive downsampling and the mask stays binary.
+ * - 'nearest' (cell labels): the block's top-left pixel, so every value is a label of the image.
  */
-import type { GreyImage } from './image.ts';
+export type DownsampleRule = 'mean' | 'majority' | 'nearest';
 
-export type DownsampleRule = 'mean' | 'majority';
+/** An image of one sample per pixel, row-major, as the pyramids hold them. */
+export interface SampleImage<D extends Uint8Array | Float32Array | Uint32Array> {
+  readonly width: number;
+  readonly height: number;
+  readonly data: D;
+}
 
-export function halveImage<D extends Uint8Array | Float32Array>(image: GreyImage<D>, rule: DownsampleRule): GreyImage<D> {
+export function halveImage<D extends Uint8Array | Float32Array | Uint32Array>(image: SampleImage<D>, rule: DownsampleRule): SampleImage<D> {
   const { width, height, data } = image;
   const outWidth = Math.ceil(width / 2);
   const outHeight = Math.ceil(height / 2);
   const out = new (data.constructor as { new (n: number): D })(outWidth * outHeight);
-  const integer = data instanceof Uint8Array;
+  if (rule === 'nearest') {
+    for (let oy = 0; oy < outHeight; oy += 1) for (let ox = 0; ox < outWidth; ox += 1) out[oy * outWidth + ox] = data[oy * 2 * width + ox * 2]!;
+    return { width: outWidth, height: outHeight, data: out };
+  }
+  const integer = !(data instanceof Float32Array);
   for (let oy = 0; oy < outHeight; oy += 1) {
     const y0 = oy * 2;
     const y1 = Math.min(y0 + 2, height);

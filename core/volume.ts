@@ -31,7 +31,8 @@ export interface VolumeSource {
   close(): Promise<void>;
 }
 
-export type VolumeSampleType = 'uint8' | 'float32';
+/** uint8: masks and quantized probabilities; float32: probabilities; uint32: cell labels. */
+export type VolumeSampleType = 'uint8' | 'float32' | 'uint32';
 
 /** Where a chunk of the output lies: slice `z`, chunk column `cx`, chunk row `cy`. */
 export interface ChunkIndex {
@@ -53,7 +54,7 @@ export interface VolumeSink {
   readonly chunkHeight: number;
   readonly sampleType: VolumeSampleType;
   /** `data` holds the chunk's pixels row-major at its real (possibly cropped) size. */
-  writeChunk(chunk: ChunkIndex, data: Uint8Array | Float32Array): Promise<void>;
+  writeChunk(chunk: ChunkIndex, data: Uint8Array | Float32Array | Uint32Array): Promise<void>;
   /** True when the chunk was written completely by this job (or an earlier run of the same job). */
   isChunkComplete(chunk: ChunkIndex): Promise<boolean>;
   /** After every chunk is written: derived levels, metadata, final rename. Idempotent. */

@@ -1,6 +1,6 @@
 /**
  * Writes a large output volume as a tiled BigTIFF (little-endian, one page per slice, Deflate or
- * uncompressed tiles, uint8 or float32), readable by tifffile, Fiji/Bio-Formats and QuPath.
+ * uncompressed tiles, uint8, float32 or uint32), readable by tifffile, Fiji/Bio-Formats and QuPath.
  *
  * - Tiles are appended to `.<name>.partial` beside the output as they come (any order, several at
  *   once: each write reserves its byte range first), so only one tile is in memory per write.
@@ -15,7 +15,8 @@
  *   One writer per TIFF output: shard across processes with an OME-Zarr output instead.
  * - A pyramid: finalize() adds reduced levels as SubIFDs of each page (the OME-TIFF pyramid layout
  *   that Bio-Formats, QuPath and tifffile read), halved until a level fits one tile, made from the
- *   tiles read back from the file with core/downsample.ts (masks: majority, probabilities: mean).
+ *   tiles read back from the file with core/downsample.ts (masks: majority, probabilities: mean,
+ *   labels: nearest).
  */
 import { open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -25,8 +26,7 @@ import { EmsegError } from '../core/errors.ts';
 import { metresPerUnit, omeUnitSymbol } from '../core/tiff-pixel-size.ts';
 import { tiffRational } from '../core/tiff-write.ts';
 import { allChunks, chunkBox, chunkGrid, type ChunkIndex, type ChunkLayout, type PixelSize, type VolumeSampleType, type VolumeSink } from '../core/volume.ts';
-import { halveImage, pyramidLevelCount } from '../core/downsample.ts';
-import type { GreyImage } from '../core/image.ts';
+import { halveImage, pyramidLevelCount, type SampleImage } from '../core/downsample.ts';
 import type { Box } from '../core/padding.ts';
 import type { OutputKind } from './ome-zarr-sink.ts';
 import { assertNotAnInput } from './atomic-write.ts';
@@ -54,7 +54,7 @@ export interface BigTiffSinkOptions {
   imageName?: string;
   /** Identifies the job (any JSON) for resume; an unfinished output of another job is refused. */
   job?: unknown;
-  /** What the pixels are: decides how the reduced levels are made (masks: majority, probabilities: mean). Default 'mask'. */
+  /** What the pixels are: decides how the reduced levels are made (masks: majority, probabilities: mean, labels: nearest). Default 'mask'. */
   kind?: OutputKind;
   /** Reduced levels (SubIFDs) written by finalize(). Default: halve until a level fits one tile, at most 6. */
   levels?: number;
@@ -67,6 +67,9 @@ interface Level extends ChunkLayout {
 }
 
 const FORMAT = 'emseg-bigtiff-1';
+
+/** The typed array of each sample type (uint8 masks, float32 probabilities, uint32 cell labels). */
+const SAMPLE_ARRAYS = { uint8: Uint8Array, float32: Float32Array, uint32: Uint32Array } as const;
 
 /** TIFF field types used here. */
 const ASCII = 2;
@@ -182,11 +185,11 @@ export class BigTiffSink implements VolumeSink {
     return (chunk.z * rows + chunk.cy) * columns + chunk.cx;
   }
 
-  async writeChunk(chunk: ChunkIndex, data: Uint8Array | Float32Array): Promise<void> {
+  async writeChunk(chunk: ChunkIndex, data: Uint8Array | Float32Array | Uint32Array): Promise<void> {
     if (this.finished) throw new Error(`${this.name}: writeChunk after finalize`);
     const index = this.tileIndex(chunk);
     const box = chunkBox(this, chunk);
-    const Type = this.sampleType === 'uint8' ? Uint8Array : Float32Array;
+    const Type = SAMPLE_ARRAYS[this.sampleType];
     if (!(data instanceof Type) || data.length !== box.width * box.height) {
       throw new RangeError(`chunk data: expected a ${Type.name} of ${box.width * box.height} pixels (${box.width}x${box.height}), found a ${data.constructor.name} of ${data.length}`);
     }
@@ -195,9 +198,9 @@ export class BigTiffSink implements VolumeSink {
   }
 
   /** Appends one tile of `level` (cropped data of the tile's real size) and records it in the level's table. */
-  private async appendTile(level: Level, chunk: ChunkIndex, data: Uint8Array | Float32Array): Promise<{ offset: number; bytes: number }> {
+  private async appendTile(level: Level, chunk: ChunkIndex, data: Uint8Array | Float32Array | Uint32Array): Promise<{ offset: number; bytes: number }> {
     const box = chunkBox(level, chunk);
-    const Type = this.sampleType === 'uint8' ? Uint8Array : Float32Array;
+    const Type = SAMPLE_ARRAYS[this.sampleType];
     // TIFF tiles are always full size; the part outside the image is zero.
     let full = data;
     if (box.width !== this.chunkWidth || box.height !== this.chunkHeight) {
@@ -217,8 +220,8 @@ export class BigTiffSink implements VolumeSink {
   }
 
   /** A region of one page of a level, read back from the file tile by tile. */
-  private async readLevelRegion(level: Level, z: number, box: Box): Promise<GreyImage<Uint8Array | Float32Array>> {
-    const Type = this.sampleType === 'uint8' ? Uint8Array : Float32Array;
+  private async readLevelRegion(level: Level, z: number, box: Box): Promise<SampleImage<Uint8Array | Float32Array | Uint32Array>> {
+    const Type = SAMPLE_ARRAYS[this.sampleType];
     const out = new Type(box.width * box.height);
     const { columns, rows } = chunkGrid(level);
     for (let cy = Math.floor(box.y / this.chunkHeight); cy <= Math.floor((box.y + box.height - 1) / this.chunkHeight); cy += 1) {
@@ -243,7 +246,8 @@ export class BigTiffSink implements VolumeSink {
   private async writePyramid(): Promise<void> {
     this.levels.length = 1; // a finalize() run again after a crash makes them anew
     const count = this.options.levels ?? pyramidLevelCount(this.width, this.height, this.chunkWidth, this.chunkHeight);
-    const rule = (this.options.kind ?? 'mask') === 'mask' ? 'majority' : 'mean';
+    const kind = this.options.kind ?? 'mask';
+    const rule = kind === 'mask' ? 'majority' : kind === 'labels' ? 'nearest' : 'mean';
     for (let k = 1; k <= count; k += 1) {
       const above = this.levels[k - 1]!;
       const shape = { width: Math.ceil(above.width / 2), height: Math.ceil(above.height / 2), depth: this.depth, chunkWidth: this.chunkWidth, chunkHeight: this.chunkHeight };
@@ -273,7 +277,7 @@ export class BigTiffSink implements VolumeSink {
         if (size.z !== undefined) physical.push(`PhysicalSizeZ="${size.z}" PhysicalSizeZUnit="${unit}"`);
       }
     }
-    const type = this.sampleType === 'uint8' ? 'uint8' : 'float';
+    const type = this.sampleType === 'float32' ? 'float' : this.sampleType;
     return [
       '<?xml version="1.0" encoding="UTF-8"?>',
       '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
@@ -322,7 +326,7 @@ export class BigTiffSink implements VolumeSink {
       { tag: 325, type: LONG8, values: Array.from(level.byteCounts.subarray(first, first + perPage)) },
     );
     if (subIfds.length > 0) entries.push({ tag: 330, type: IFD8, values: subIfds });
-    entries.push({ tag: 339, type: SHORT, values: [uint8 ? 1 : 3] });
+    entries.push({ tag: 339, type: SHORT, values: [this.sampleType === 'float32' ? 3 : 1] }); // SampleFormat: float or unsigned integer
     return entries;
   }
 

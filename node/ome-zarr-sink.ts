@@ -9,6 +9,11 @@
  *                            one slice x chunkHeight x chunkWidth, zlib-compressed, "/" separated
  *   1/, 2/, ...              levels halved in x and y (not z: EM sections are thicker than a pixel)
  *
+ * Cell labels (kind 'labels', uint32) are an NGFF 0.4 label image instead, on its own (no image
+ * beside it): `labels/.zattrs` lists `cells`, and `labels/cells/` holds the levels 0/, 1/, ... as
+ * above, its `.zattrs` the `multiscales` and `image-label` metadata (lower levels: the top-left
+ * label of each 2x2 block, so every value is a cell).
+ *
  * - Every chunk file is written by writeFileAtomic (node/atomic-write.ts: a temp file, then a rename), so a chunk is
  *   complete or absent; isChunkComplete() is "the chunk file exists". A killed job leaves at most
  *   some `*.tmp` files, which readers ignore.
@@ -29,9 +34,9 @@ import { link, mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { deflate, inflate } from 'node:zlib';
+import { canonicalJson } from '../core/canonical-json.ts';
 import { EmsegError } from '../core/errors.ts';
-import { halveImage, pyramidLevelCount, type DownsampleRule } from '../core/downsample.ts';
-import type { GreyImage } from '../core/image.ts';
+import { halveImage, pyramidLevelCount, type DownsampleRule, type SampleImage } from '../core/downsample.ts';
 import type { Box } from '../core/padding.ts';
 import {
   allChunks,
@@ -48,8 +53,20 @@ import { assertNotAnInput, tempPathFor, writeFileAtomic } from './atomic-write.t
 const deflateAsync = promisify(deflate);
 const inflateAsync = promisify(inflate);
 
-/** What the output holds: decides the downsampling rule of the lower levels. */
-export type OutputKind = 'mask' | 'probability';
+/** What the output holds: decides the downsampling rule of the lower levels (and, for labels, the layout). */
+export type OutputKind = 'mask' | 'probability' | 'labels';
+
+/** Where the levels of a labels store live, below its root. */
+export const LABELS_PATH = 'labels/cells';
+
+type SampleArray = Uint8Array | Float32Array | Uint32Array;
+
+/** The typed array, Zarr dtype and bytes of each sample type. */
+const SAMPLES = {
+  uint8: { array: Uint8Array, dtype: '|u1', bytes: 1 },
+  float32: { array: Float32Array, dtype: '<f4', bytes: 4 },
+  uint32: { array: Uint32Array, dtype: '<u4', bytes: 4 },
+} as const;
 
 export interface OmeZarrSinkOptions {
   /** The store folder, e.g. `out.zarr` or `out.ome.zarr`. */
@@ -84,15 +101,6 @@ interface StoreIdentity {
   format: string;
   job: unknown;
   array: { width: number; height: number; depth: number; chunkWidth: number; chunkHeight: number; sampleType: VolumeSampleType; kind: OutputKind };
-}
-
-/** JSON with object keys sorted, so two equal identities give the same string. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
 }
 
 function describeJob(job: unknown): string {
@@ -177,7 +185,7 @@ export class OmeZarrSink implements VolumeSink {
   private level(index: number): Level {
     const f = 2 ** index;
     return {
-      path: String(index),
+      path: this.kind === 'labels' ? `${LABELS_PATH}/${index}` : String(index),
       width: Math.ceil(this.width / f),
       height: Math.ceil(this.height / f),
       depth: this.depth,
@@ -235,6 +243,11 @@ export class OmeZarrSink implements VolumeSink {
       throw new EmsegError('E_OUTPUT_EXISTS', `${this.name}: holds the output of another job (${what}); delete it or choose another output path`);
     }
     await writeFileAtomic(join(this.root, '.zgroup'), '{\n "zarr_format": 2\n}\n');
+    if (this.kind === 'labels') {
+      await writeFileAtomic(join(this.root, 'labels', '.zgroup'), '{\n "zarr_format": 2\n}\n');
+      await writeFileAtomic(join(this.root, 'labels', '.zattrs'), `${JSON.stringify({ labels: [LABELS_PATH.split('/')[1]] }, null, 1)}\n`);
+      await writeFileAtomic(join(this.root, LABELS_PATH, '.zgroup'), '{\n "zarr_format": 2\n}\n');
+    }
   }
 
   private async writeArrayMetadata(level: Level): Promise<void> {
@@ -243,7 +256,7 @@ export class OmeZarrSink implements VolumeSink {
       zarr_format: 2,
       shape: volume ? [level.depth, level.height, level.width] : [level.height, level.width],
       chunks: volume ? [1, level.chunkHeight, level.chunkWidth] : [level.chunkHeight, level.chunkWidth],
-      dtype: this.sampleType === 'uint8' ? '|u1' : '<f4',
+      dtype: SAMPLES[this.sampleType].dtype,
       compressor: { id: 'zlib', level: this.compressionLevel },
       fill_value: 0,
       order: 'C',
@@ -268,14 +281,14 @@ export class OmeZarrSink implements VolumeSink {
     }
   }
 
-  writeChunk(chunk: ChunkIndex, data: Uint8Array | Float32Array): Promise<void> {
+  writeChunk(chunk: ChunkIndex, data: SampleArray): Promise<void> {
     return this.writeLevelChunk(this.level(0), chunk, data);
   }
 
-  private async writeLevelChunk(level: Level, chunk: ChunkIndex, data: Uint8Array | Float32Array): Promise<void> {
+  private async writeLevelChunk(level: Level, chunk: ChunkIndex, data: SampleArray): Promise<void> {
     this.checkChunk(level, chunk);
     const box = chunkBox(level, chunk);
-    const expectedType = this.sampleType === 'uint8' ? Uint8Array : Float32Array;
+    const expectedType = SAMPLES[this.sampleType].array;
     if (!(data instanceof expectedType) || data.length !== box.width * box.height) {
       throw new RangeError(`chunk data: expected a ${expectedType.name} of ${box.width * box.height} pixels (${box.width}x${box.height}), found a ${data.constructor.name} of ${data.length}`);
     }
@@ -296,7 +309,7 @@ export class OmeZarrSink implements VolumeSink {
   }
 
   /** Reads one chunk of a level back, cropped to the array. */
-  private async readLevelChunk(level: Level, chunk: ChunkIndex): Promise<GreyImage<Uint8Array | Float32Array>> {
+  private async readLevelChunk(level: Level, chunk: ChunkIndex): Promise<SampleImage<SampleArray>> {
     const path = this.chunkPath(level, chunk);
     let bytes: Uint8Array;
     try {
@@ -304,22 +317,27 @@ export class OmeZarrSink implements VolumeSink {
     } catch (error) {
       throw new EmsegError('E_CORRUPT', `${this.name}: chunk ${path.slice(this.root.length + 1)} cannot be read (${(error as Error).message})`);
     }
-    const sampleBytes = this.sampleType === 'uint8' ? 1 : 4;
+    const { array: Samples, bytes: sampleBytes } = SAMPLES[this.sampleType];
     if (bytes.length !== level.chunkWidth * level.chunkHeight * sampleBytes) {
       throw new EmsegError('E_CORRUPT', `${this.name}: chunk ${path.slice(this.root.length + 1)} holds ${bytes.length} bytes, ${level.chunkWidth * level.chunkHeight * sampleBytes} expected`);
     }
     const copy = bytes.slice();
-    const full = this.sampleType === 'uint8' ? copy : new Float32Array(copy.buffer, 0, copy.length / 4);
+    const full = new Samples(copy.buffer, 0, copy.length / sampleBytes);
     const box = chunkBox(level, chunk);
     if (box.width === level.chunkWidth && box.height === level.chunkHeight) return { width: box.width, height: box.height, data: full };
-    const out = this.sampleType === 'uint8' ? new Uint8Array(box.width * box.height) : new Float32Array(box.width * box.height);
+    const out = new Samples(box.width * box.height);
     for (let y = 0; y < box.height; y += 1) out.set(full.subarray(y * level.chunkWidth, y * level.chunkWidth + box.width), y * box.width);
     return { width: box.width, height: box.height, data: out };
   }
 
+  /** A region of one slice of the full-resolution level, from the chunks written (which must be complete). */
+  readRegion(z: number, box: Box): Promise<SampleImage<SampleArray>> {
+    return this.readLevelRegion(this.level(0), z, box);
+  }
+
   /** A region of one slice of a level, assembled from the chunks it touches. */
-  private async readLevelRegion(level: Level, z: number, box: Box): Promise<GreyImage<Uint8Array | Float32Array>> {
-    const out = this.sampleType === 'uint8' ? new Uint8Array(box.width * box.height) : new Float32Array(box.width * box.height);
+  private async readLevelRegion(level: Level, z: number, box: Box): Promise<SampleImage<SampleArray>> {
+    const out = new SAMPLES[this.sampleType].array(box.width * box.height);
     const cx0 = Math.floor(box.x / level.chunkWidth);
     const cx1 = Math.floor((box.x + box.width - 1) / level.chunkWidth);
     const cy0 = Math.floor(box.y / level.chunkHeight);
@@ -357,7 +375,7 @@ export class OmeZarrSink implements VolumeSink {
       const total = [...allChunks(this.level(0))].length;
       throw new EmsegError('E_CORRUPT', `${this.name}: ${missing.length} of ${total} chunks are not written yet (first: slice ${first.z}, chunk row ${first.cy}, column ${first.cx}); finish every shard before the final step`);
     }
-    const rule: DownsampleRule = this.kind === 'mask' ? 'majority' : 'mean';
+    const rule: DownsampleRule = this.kind === 'mask' ? 'majority' : this.kind === 'labels' ? 'nearest' : 'mean';
     for (let index = 1; index <= this.levelCount; index += 1) {
       const above = this.level(index - 1);
       const level = this.level(index);
@@ -374,6 +392,13 @@ export class OmeZarrSink implements VolumeSink {
         const halved = halveImage(await this.readLevelRegion(above, chunk.z, source), rule);
         await this.writeLevelChunk(level, chunk, halved.data);
       }
+    }
+    if (this.kind === 'labels') {
+      // NGFF 0.4 image-label; no `colors` (SHOULD, not MUST) for what may be millions of cells, no `source` (no image beside them)
+      const labelAttributes = { multiscales: [this.multiscales(rule)], 'image-label': { version: '0.4' } };
+      await writeFileAtomic(join(this.root, LABELS_PATH, IDENTITY_FILE), `${JSON.stringify(labelAttributes, null, 1)}\n`);
+      await writeFileAtomic(join(this.root, IDENTITY_FILE), `${JSON.stringify({ emseg: { ...this.identity, complete: true } }, null, 1)}\n`);
+      return;
     }
     const attributes = { multiscales: [this.multiscales(rule)], emseg: { ...this.identity, complete: true } };
     await writeFileAtomic(join(this.root, IDENTITY_FILE), `${JSON.stringify(attributes, null, 1)}\n`);
@@ -401,14 +426,16 @@ export class OmeZarrSink implements VolumeSink {
     }
     return {
       version: '0.4',
-      name: this.kind,
+      name: this.kind === 'labels' ? 'cells' : this.kind,
       axes,
       datasets,
-      type: rule === 'majority' ? 'mode' : 'mean',
+      type: rule === 'majority' ? 'mode' : rule,
       metadata: {
         description: rule === 'majority'
           ? 'levels halved in x and y: 255 where more than half of the 2x2 block is 255, else 0'
-          : 'levels halved in x and y: mean of the 2x2 block',
+          : rule === 'nearest'
+            ? 'levels halved in x and y: the top-left label of the 2x2 block'
+            : 'levels halved in x and y: mean of the 2x2 block',
       },
     };
   }

@@ -20,4 +20,11 @@ describe('halveImage', () => {
     const h = halveImage({ width: 2, height: 1, data: new Uint8Array([1, 2]) }, 'mean');
     expect([...h.data]).toEqual([2]); // 1.5 -> 2
   });
+
+  it("'nearest' keeps the top-left label of each block, odd edges included", () => {
+    // 3x3 labels -> 2x2: blocks start at (0, 0), (2, 0), (0, 2), (2, 2)
+    const out = halveImage({ width: 3, height: 3, data: Uint32Array.of(7, 8, 9, 10, 11, 12, 4000000000, 14, 15) }, 'nearest');
+    expect(out.data).toBeInstanceOf(Uint32Array);
+    expect([...out.data]).toEqual([7, 9, 4000000000, 15]);
+  });
 });

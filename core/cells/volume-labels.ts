@@ -1,0 +1,292 @@
+/**
+ * Instance labels of volumes too large for memory (the large-image path of `emseg predict
+ * --output labels`): the label chunks of cell-labels.ts, computed from a probability volume read
+ * region by region, kept on disk, then joined and written chunk by chunk. Each slice gets the same
+ * labels as labelCells on the slice in memory (the same chunks, contexts, records and joining),
+ * with a bounded memory: one label chunk's context at a time while labelling, one slice's chunk
+ * records and one label chunk's labels while writing. Platform-neutral (the stores are interfaces).
+ *
+ * 1. Labelling: each label chunk is labelled from its context's probability (labelVolumeChunk)
+ *    as soon as every probability chunk under the context is written (LabellingSink, which wraps
+ *    the probability store the streaming tiler writes), and stored with its record.
+ * 2. Joining and writing (writeVolumeLabels): slice by slice, every chunk record is read and the
+ *    cells are joined (chunk-merge.ts); then each label chunk's labels are read back, renumbered
+ *    and written to the output's chunks, and, for the cell table, measured (CellMeasurer) with the
+ *    probability under them.
+ *
+ * Resuming: label chunks already stored are not labelled again, output chunks already written are
+ * not written again (they are read back from the store when the table needs them). Sharding: each
+ * process labels the label chunks whose first output chunk is in its share of the chunk order
+ * (core/chunk-plan.ts), when their context is written; the process that completes the job labels
+ * any left (those whose context another shard finished later) and runs step 2.
+ */
+import { chunkOrder, shardOf, WHOLE_JOB, type Shard } from '../chunk-plan.ts';
+import { EmsegError } from '../errors.ts';
+import type { Box } from '../padding.ts';
+import { chunkBox, type ChunkIndex, type ChunkLayout, type VolumeSink } from '../volume.ts';
+import { CellMeasurer, type CellMeasurement } from './cell-measurements.ts';
+import type { CellParams } from './cell-params.ts';
+import { finalChunkLabels, finalSurroundings, resolveLabelChunks } from './chunk-merge.ts';
+import { labelChunk, labelChunkContext, labelChunkCore, labelChunkGrid, type LabelChunkGrid, type LabelChunkRecord, type LabelledChunk } from './label-chunk.ts';
+
+/** A label chunk of a volume: slice z, label chunk column lx and row ly. */
+export interface LabelChunkRef {
+  z: number;
+  lx: number;
+  ly: number;
+}
+
+/** Where the large-image path keeps each label chunk's labels and record until they are joined. */
+export interface LabelChunkStore {
+  /** True when the chunk's labels and record were both written (by this or an earlier run of the job). */
+  has(ref: LabelChunkRef): Promise<boolean>;
+  /** Writes the labels, then the record, each completely or not at all. */
+  write(ref: LabelChunkRef, chunk: LabelledChunk): Promise<void>;
+  readRecord(ref: LabelChunkRef): Promise<LabelChunkRecord>;
+  readLabels(ref: LabelChunkRef): Promise<Uint32Array>;
+}
+
+/** A probability volume read by region (float32 slices): a VolumeSource, or the store the tiler wrote. */
+export interface ProbabilitySource {
+  readRegion(z: number, box: Box): Promise<{ readonly width: number; readonly height: number; readonly data: ArrayLike<number> }>;
+}
+
+/** The label chunks of a volume's slices, their grid, and which are one shard's. */
+export interface VolumeLabelPlan {
+  grid: LabelChunkGrid;
+  layout: ChunkLayout;
+  /** Every label chunk, slice by slice, row by row. */
+  all: LabelChunkRef[];
+  /** The label chunks of `shard`: those whose first output chunk is in the shard's share of the chunk order. */
+  mine: LabelChunkRef[];
+}
+
+/**
+ * The plan of a volume's label chunks over an output chunk layout (the probability store's and the
+ * output's, whose chunks must tile each label chunk): E_BAD_ARGUMENT when the label chunk size is
+ * not a multiple of the output chunk size.
+ */
+export function planVolumeLabels(layout: ChunkLayout, params: CellParams, shard: Shard = WHOLE_JOB, stripeChunks = 1): VolumeLabelPlan {
+  if (params.chunkSize % layout.chunkWidth !== 0 || params.chunkSize % layout.chunkHeight !== 0) {
+    throw new EmsegError('E_BAD_ARGUMENT', `cell parameters: chunkSize: expected a multiple of the output chunk size ${layout.chunkWidth}x${layout.chunkHeight}, found ${params.chunkSize}`);
+  }
+  const grid = labelChunkGrid(layout.width, layout.height, params);
+  const all: LabelChunkRef[] = [];
+  for (let z = 0; z < layout.depth; z++) for (let ly = 0; ly < grid.rows; ly++) for (let lx = 0; lx < grid.columns; lx++) all.push({ z, lx, ly });
+  const step = params.chunkSize / layout.chunkWidth;
+  const key = (chunk: ChunkIndex) => `${chunk.z}/${chunk.cx}/${chunk.cy}`;
+  const share = new Set(shardOf(chunkOrder(layout, stripeChunks), shard).map(key));
+  const mine = all.filter((ref) => share.has(key({ z: ref.z, cx: ref.lx * step, cy: ref.ly * (params.chunkSize / layout.chunkHeight) })));
+  return { grid, layout, all, mine };
+}
+
+/** The output chunks under a label chunk's context (its probability), or under its core. */
+export function chunksUnder(plan: VolumeLabelPlan, ref: LabelChunkRef, what: 'context' | 'core'): ChunkIndex[] {
+  const box = what === 'context' ? labelChunkContext(plan.grid, ref.lx, ref.ly) : labelChunkCore(plan.grid, ref.lx, ref.ly);
+  const { chunkWidth, chunkHeight } = plan.layout;
+  const chunks: ChunkIndex[] = [];
+  for (let cy = Math.floor(box.y / chunkHeight); cy <= Math.floor((box.y + box.height - 1) / chunkHeight); cy++) {
+    for (let cx = Math.floor(box.x / chunkWidth); cx <= Math.floor((box.x + box.width - 1) / chunkWidth); cx++) chunks.push({ z: ref.z, cx, cy });
+  }
+  return chunks;
+}
+
+async function readProbability(probability: ProbabilitySource, z: number, box: Box): Promise<Float32Array> {
+  const { data } = await probability.readRegion(z, box);
+  if (!(data instanceof Float32Array) || data.length !== box.width * box.height) {
+    throw new EmsegError('E_CORRUPT', `probability of slice ${z} at (${box.x}, ${box.y}): expected ${box.width * box.height} float32 values, found ${data.length} ${data.constructor.name} values`);
+  }
+  return data;
+}
+
+/** Labels one label chunk from the probability under its context, and stores it. */
+export async function labelVolumeChunk(probability: ProbabilitySource, store: LabelChunkStore, plan: VolumeLabelPlan, ref: LabelChunkRef, params: CellParams): Promise<void> {
+  const context = labelChunkContext(plan.grid, ref.lx, ref.ly);
+  const labelled = labelChunk(await readProbability(probability, ref.z, context), plan.grid, ref.lx, ref.ly, params);
+  await store.write(ref, labelled);
+}
+
+/** Labels and stores every chunk of `refs` not stored yet; returns how many it labelled. */
+export async function labelVolumeChunks(probability: ProbabilitySource, store: LabelChunkStore, plan: VolumeLabelPlan, refs: readonly LabelChunkRef[], params: CellParams, onChunk?: () => void): Promise<number> {
+  let labelled = 0;
+  for (const ref of refs) {
+    if (await store.has(ref)) continue;
+    await labelVolumeChunk(probability, store, plan, ref, params);
+    labelled++;
+    onChunk?.();
+  }
+  return labelled;
+}
+
+/**
+ * The probability store of a labels job, as the streaming tiler's sink: each chunk written goes to
+ * the store, then every label chunk of `refs` whose context is now all written is labelled and
+ * stored (so labelling overlaps the model's next batch, and reads what was just written).
+ */
+export class LabellingSink implements VolumeSink {
+  readonly width: number;
+  readonly height: number;
+  readonly depth: number;
+  readonly chunkWidth: number;
+  readonly chunkHeight: number;
+  readonly sampleType;
+  /** Label chunks labelled by this sink. */
+  labelled = 0;
+  /** Per label chunk still to do: probability chunks under its context not written yet. */
+  private readonly pending = new Map<string, { ref: LabelChunkRef; missing: number }>();
+  /** Per probability chunk: the label chunks waiting for it. */
+  private readonly waiting = new Map<string, string[]>();
+
+  private constructor(
+    private readonly store: VolumeSink & ProbabilitySource,
+    private readonly chunks: LabelChunkStore,
+    private readonly plan: VolumeLabelPlan,
+    private readonly params: CellParams,
+  ) {
+    this.width = store.width;
+    this.height = store.height;
+    this.depth = store.depth;
+    this.chunkWidth = store.chunkWidth;
+    this.chunkHeight = store.chunkHeight;
+    this.sampleType = store.sampleType;
+  }
+
+  /** Wraps `store`; `refs` are the label chunks to label as their probability arrives (those stored already are skipped). */
+  static async open(store: VolumeSink & ProbabilitySource, chunks: LabelChunkStore, plan: VolumeLabelPlan, refs: readonly LabelChunkRef[], params: CellParams): Promise<LabellingSink> {
+    const sink = new LabellingSink(store, chunks, plan, params);
+    const complete = new Map<string, boolean>();
+    for (const ref of refs) {
+      if (await chunks.has(ref)) continue;
+      const key = refKey(ref);
+      let missing = 0;
+      for (const chunk of chunksUnder(plan, ref, 'context')) {
+        const chunkKey = indexKey(chunk);
+        let done = complete.get(chunkKey);
+        if (done === undefined) complete.set(chunkKey, (done = await store.isChunkComplete(chunk)));
+        if (done) continue;
+        missing++;
+        const list = sink.waiting.get(chunkKey);
+        if (list) list.push(key);
+        else sink.waiting.set(chunkKey, [key]);
+      }
+      sink.pending.set(key, { ref, missing });
+    }
+    return sink;
+  }
+
+  async writeChunk(chunk: ChunkIndex, data: Uint8Array | Float32Array | Uint32Array): Promise<void> {
+    await this.store.writeChunk(chunk, data);
+    const chunkKey = indexKey(chunk);
+    const keys = this.waiting.get(chunkKey) ?? [];
+    this.waiting.delete(chunkKey);
+    for (const key of keys) {
+      const entry = this.pending.get(key)!;
+      if (--entry.missing > 0) continue;
+      this.pending.delete(key);
+      await labelVolumeChunk(this.store, this.chunks, this.plan, entry.ref, this.params);
+      this.labelled++;
+    }
+  }
+
+  /** Labels the chunks whose context is written now (by other processes too); returns those still waiting. */
+  async labelReady(): Promise<number> {
+    for (const [key, entry] of [...this.pending]) {
+      let ready = true;
+      for (const chunk of chunksUnder(this.plan, entry.ref, 'context')) {
+        if (!(await this.store.isChunkComplete(chunk))) {
+          ready = false;
+          break;
+        }
+      }
+      if (!ready) continue;
+      this.pending.delete(key);
+      if (await this.chunks.has(entry.ref)) continue;
+      await labelVolumeChunk(this.store, this.chunks, this.plan, entry.ref, this.params);
+      this.labelled++;
+    }
+    return this.pending.size;
+  }
+
+  isChunkComplete(chunk: ChunkIndex): Promise<boolean> {
+    return this.store.isChunkComplete(chunk);
+  }
+
+  finalize(): Promise<void> {
+    return this.store.finalize();
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+const refKey = (ref: LabelChunkRef) => `${ref.z}/${ref.lx}/${ref.ly}`;
+const indexKey = (chunk: ChunkIndex) => `${chunk.z}/${chunk.cx}/${chunk.cy}`;
+
+export interface WriteVolumeLabelsOptions {
+  /** The probability volume, to measure the cells for the table (border membrane probability); no table without it. */
+  measureWith?: ProbabilitySource;
+  /** Called after each label chunk is written (done, total). */
+  onChunk?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface VolumeLabels {
+  /** Cells per slice. */
+  counts: number[];
+  /** Every slice's cells in label order, slice after slice (with `measureWith`). */
+  cells?: CellMeasurement[];
+  /** Output chunks written by this run (the others were complete already). */
+  chunksWritten: number;
+}
+
+/**
+ * Joins the stored label chunks of every slice into cells and writes them to `sink` (uint32,
+ * chunks tiling the label chunks), skipping output chunks already complete. Every label chunk
+ * must be stored.
+ */
+export async function writeVolumeLabels(store: LabelChunkStore, sink: VolumeSink, plan: VolumeLabelPlan, options: WriteVolumeLabelsOptions = {}): Promise<VolumeLabels> {
+  if (sink.sampleType !== 'uint32') throw new EmsegError('E_BAD_ARGUMENT', `labels output: expected a uint32 output, found ${sink.sampleType}`);
+  const { grid, layout } = plan;
+  const counts: number[] = [];
+  const cells: CellMeasurement[] = [];
+  const measure = options.measureWith;
+  let chunksWritten = 0;
+  let done = 0;
+  const total = plan.all.length;
+  for (let z = 0; z < layout.depth; z++) {
+    const refs = plan.all.filter((ref) => ref.z === z);
+    const records: LabelChunkRecord[] = [];
+    for (const ref of refs) records.push(await store.readRecord(ref));
+    const resolution = resolveLabelChunks(grid, records);
+    counts.push(resolution.count);
+    const measurer = measure ? new CellMeasurer(resolution.count, layout.width, layout.height) : undefined;
+    for (const [i, ref] of refs.entries()) {
+      options.signal?.throwIfAborted();
+      const record = records[i]!;
+      const outputChunks = chunksUnder(plan, ref, 'core');
+      const todo: ChunkIndex[] = [];
+      for (const chunk of outputChunks) if (!(await sink.isChunkComplete(chunk))) todo.push(chunk);
+      if (todo.length > 0 || measurer) {
+        const labels = finalChunkLabels(resolution, record, await store.readLabels(ref));
+        const { core } = record;
+        for (const chunk of todo) {
+          const box = chunkBox(sink, chunk);
+          const data = new Uint32Array(box.width * box.height);
+          for (let y = 0; y < box.height; y++) {
+            const from = (box.y - core.y + y) * core.width + box.x - core.x;
+            data.set(labels.subarray(from, from + box.width), y * box.width);
+          }
+          await sink.writeChunk(chunk, data);
+          chunksWritten++;
+        }
+        if (measurer && measure) {
+          measurer.add({ box: core, labels, probability: await readProbability(measure, z, core), surroundings: finalSurroundings(resolution, records, ref.lx, ref.ly) });
+        }
+      }
+      options.onChunk?.(++done, total);
+    }
+    if (measurer) cells.push(...measurer.rows(z));
+  }
+  return { counts, chunksWritten, ...(measure ? { cells } : {}) };
+}
