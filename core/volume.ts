@@ -92,3 +92,10 @@ export function* allChunks(layout: ChunkLayout): Generator<ChunkIndex> {
     }
   }
 }
+
+/** Chunks of `sink` not written completely yet (another shard's, or an interrupted run's). */
+export async function countMissingChunks(sink: VolumeSink): Promise<number> {
+  let missing = 0;
+  for (const chunk of allChunks(sink)) if (!(await sink.isChunkComplete(chunk))) missing += 1;
+  return missing;
+}

@@ -19,7 +19,7 @@ import { rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WHOLE_JOB, type Shard } from '../core/chunk-plan.ts';
 import { EmsegError } from '../core/errors.ts';
-import { encodeVolumeChunk, segmentVolume, type VolumeOutput, type VolumeProgress } from '../core/stream-inference.ts';
+import { encodeVolumeChunk, segmentVolume, type SegmentVolumeOptions, type VolumeOutput, type VolumeProgress } from '../core/stream-inference.ts';
 import { resampledVolume } from '../core/resampled-volume.ts';
 import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions } from '../core/tiling.ts';
@@ -27,10 +27,13 @@ import { segmentOptionsFromCard, trainingPixelSizeOf } from '../core/card-option
 import { checkPolarity } from '../core/contrast-polarity.ts';
 import { choosePixelSize, outputPixelSize, scaledSize } from '../core/pixel-size.ts';
 import type { GreyImage } from '../core/image.ts';
-import { allChunks, chunkBox, type ChunkIndex, type VolumeSampleType, type VolumeSink, type VolumeSource } from '../core/volume.ts';
+import { allChunks, chunkBox, countMissingChunks, type ChunkIndex, type VolumeSampleType, type VolumeSink, type VolumeSource } from '../core/volume.ts';
 import { openVolume, openVolumeSink, volumeOutputFormat } from '../node/open-volume.ts';
 import { asWriteFailure } from '../node/write-failure.ts';
-import type { OutputKind } from '../core/segmentation-output.ts';
+import type { PredictOutputKind } from '../core/segmentation-output.ts';
+import { cellParamsFrom, type CellParams } from '../core/cells/cell-params.ts';
+import { assertNotAnInput } from '../node/atomic-write.ts';
+import { predictLargeLabels, type LargeLabelsJob } from './predict-large-labels.ts';
 import type { PredictModel } from './predict.ts';
 
 /** An image side above this many pixels takes the large path (and a .tif output becomes a tiled BigTIFF). */
@@ -79,8 +82,12 @@ export async function largePredictionReason(input: string, out: string, question
 }
 
 export interface LargePredictOptions {
-  /** mask (uint8 0/255) or probability. Default 'mask'. */
-  output?: OutputKind;
+  /** mask (uint8 0/255), probability, or labels (uint32 cells, serve/predict-large-labels.ts). Default 'mask'. */
+  output?: PredictOutputKind;
+  /** Also write a CSV table of the cells here (core/cells/cell-table.ts). Default: none. */
+  cells?: string;
+  /** Cell parameters over the model card's (core/cells/cell-params.ts), for labels and the cell table. */
+  cellParams?: Partial<CellParams>;
   /** Probabilities as float32 (default) or uint8, round(p * 255). */
   probabilityType?: VolumeSampleType;
   threshold?: number;
@@ -133,12 +140,6 @@ export async function fileSha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function missingChunks(sink: VolumeSink): Promise<number> {
-  let missing = 0;
-  for (const chunk of allChunks(sink)) if (!(await sink.isChunkComplete(chunk))) missing++;
-  return missing;
-}
-
 /** The middle of slice 0, at most 2048 x 2048 pixels: what the contrast check looks at. */
 async function centralRegion(source: VolumeSource): Promise<GreyImage> {
   const width = Math.min(2048, source.width);
@@ -179,7 +180,12 @@ async function writeBackToInputGrid(store: string, sink: VolumeSink, output: Vol
 export async function predictLarge(input: string, out: string, model: PredictModel, options: LargePredictOptions = {}): Promise<LargePredictResult> {
   const output = options.output ?? 'mask';
   if (output === 'overlay') {
-    throw new EmsegError('E_BAD_ARGUMENT', `--output overlay: an overlay is an RGB picture of a small image; for large images use --output mask or probability`);
+    throw new EmsegError('E_BAD_ARGUMENT', `--output overlay: an overlay is an RGB picture of a small image; for large images use --output mask, probability or labels`);
+  }
+  // The cells are labelled whenever a table is asked for; the output stays what --output says.
+  const cellsWanted = output === 'labels' || options.cells !== undefined;
+  if (options.cells !== undefined && output !== 'labels') {
+    throw new EmsegError('E_BAD_ARGUMENT', `--cells ${options.cells}: on the large-image path the cell table comes with --output labels (the cells are labelled from the whole job's probabilities); add --output labels`);
   }
   const shard = options.shard ?? WHOLE_JOB;
   const outputFormat = volumeOutputFormat(out);
@@ -201,8 +207,19 @@ export async function predictLarge(input: string, out: string, model: PredictMod
   const tiling = resolveTilingOptions(fromCard); // bad --tile / --halo fail before the input is opened
   const threshold = fromCard.threshold!;
   const tta = fromCard.tta === true;
-  const sampleType: VolumeSampleType = output === 'mask' ? 'uint8' : options.probabilityType ?? 'float32';
-  const kind: VolumeOutput = output;
+  const sampleType: VolumeSampleType = output === 'mask' ? 'uint8' : output === 'labels' ? 'uint32' : options.probabilityType ?? 'float32';
+  const chunkSize = options.chunkSize ?? 512;
+  const cellParams = cellsWanted ? cellParamsFrom(model.card.cells, options.cellParams) : undefined;
+  if (cellParams && cellParams.chunkSize % chunkSize !== 0) {
+    throw new EmsegError('E_BAD_ARGUMENT', `cell parameters: chunkSize: expected a multiple of the output chunk size ${chunkSize}, found ${cellParams.chunkSize}`);
+  }
+  if (options.cells !== undefined) {
+    if (resolve(options.cells) === resolve(out)) throw new EmsegError('E_BAD_ARGUMENT', `--cells ${options.cells}: is also the output (-o); give the table its own file`);
+    await assertNotAnInput(options.cells, [input]);
+    if (!options.force && !options.finalize && (await stat(options.cells).then(() => true, () => false))) {
+      throw new EmsegError('E_OUTPUT_EXISTS', `--cells ${options.cells}: exists; pass --force to replace it, or choose another file`);
+    }
+  }
 
   if (options.level && !(await stat(input).then((info) => info.isDirectory(), () => false))) {
     throw new EmsegError('E_BAD_ARGUMENT', `--level ${options.level}: only an OME-Zarr input has resolution levels; ${input} is a file`);
@@ -233,6 +250,7 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       output,
       sampleType,
       ...(output === 'mask' ? { threshold } : {}),
+      ...(output === 'labels' ? { cells: cellParams } : {}),
       tta,
       tile: tiling.tile,
       halo: tiling.halo,
@@ -245,15 +263,25 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       width: source.width,
       height: source.height,
       depth: source.depth,
-      chunkSize: options.chunkSize ?? 512,
+      chunkSize,
       sampleType,
-      kind,
+      kind: output,
       job,
       inputs: [input],
       ...(outputSize ? { pixelSize: outputSize } : {}),
     };
     sink = await openVolumeSink(out, geometry);
     const base = { input, output: out, width: source.width, height: source.height, depth: source.depth };
+    const labelsJob = (segmentOptions: SegmentVolumeOptions): LargeLabelsJob => ({
+      input, out, source, sink: sink!, job, params: cellParams!, shard, finalize: options.finalize === true, predictor: model.predictor, segmentOptions,
+      ...(options.cells !== undefined ? { table: { path: options.cells, pixelSize: pixelSize.pixelSize } } : {}),
+      ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    if (options.finalize && output === 'labels') {
+      const result = await predictLargeLabels(labelsJob(fromCard));
+      return { ...base, ...result, chunks: [...allChunks(sink)].length };
+    }
     if (options.finalize) {
       await sink.finalize(); // refuses a store with chunks missing, naming the first
       const chunks = [...allChunks(sink)].length;
@@ -287,6 +315,18 @@ export async function predictLarge(input: string, out: string, model: PredictMod
         await modelSink.close();
       }
       const tiles = first.tilesPredicted;
+      if (output === 'labels') {
+        // The cells are labelled on the input's grid, from the probabilities resampled back to it.
+        const back = resampledVolume(await openVolume(store), sink.width, sink.height);
+        let result;
+        try {
+          result = await predictLargeLabels({ ...labelsJob(segmentOptions), rescaled: { probability: back, tilesPredicted: tiles } });
+        } finally {
+          await back.close();
+        }
+        await rm(store, { recursive: true, force: true });
+        return { ...base, ...result, chunks: [...allChunks(sink)].length };
+      }
       const written = await writeBackToInputGrid(store, sink, output, threshold, (chunksDone, chunks) =>
         options.onProgress?.({ tilesDone: tiles, tiles, chunksDone, chunks, chunksSkipped: 0 }));
       await sink.finalize();
@@ -294,9 +334,13 @@ export async function predictLarge(input: string, out: string, model: PredictMod
       const chunks = [...allChunks(sink)].length;
       return { ...base, chunks, chunksWritten: written, chunksSkipped: chunks - written, tilesPredicted: tiles, finalized: true, chunksMissing: 0 };
     }
+    if (output === 'labels') {
+      const result = await predictLargeLabels(labelsJob(segmentOptions));
+      return { ...base, ...result };
+    }
     const result = await segmentVolume(source, sink, model.predictor, { ...segmentOptions, output, shard });
     // The last shard to finish (or the only process) writes the final levels and metadata.
-    const chunksMissing = shard.count === 1 ? 0 : await missingChunks(sink);
+    const chunksMissing = shard.count === 1 ? 0 : await countMissingChunks(sink);
     if (chunksMissing === 0) await sink.finalize();
     return { ...base, ...result, finalized: chunksMissing === 0, chunksMissing };
   } catch (error) {

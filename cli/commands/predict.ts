@@ -3,10 +3,9 @@
  * model from loadOnnxModel (serve/session.ts). onnxruntime is loaded only when this command runs.
  */
 import { defineCommand } from 'citty';
-import { EmsegError } from '../../core/errors.ts';
 import { parseShard, type Shard } from '../../core/chunk-plan.ts';
 import type { VolumeProgress } from '../../core/stream-inference.ts';
-import { OUTPUT_FORMATS, PREDICT_OUTPUT_KINDS, type OutputKind } from '../../core/segmentation-output.ts';
+import { OUTPUT_FORMATS, PREDICT_OUTPUT_KINDS, type PredictOutputKind } from '../../core/segmentation-output.ts';
 import type { PredictProgress } from '../../serve/predict.ts';
 import { formatDuration } from '../format-duration.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
@@ -73,10 +72,8 @@ const command = defineCommand({
     const invert = args.invert === true;
     const force = args.force === true;
     if (await largePredictionReason(String(args.input), String(args.out), { ...(shard ? { shard } : {}), finalize: args.finalize === true })) {
-      if (output === 'labels' || args.cells !== undefined) {
-        throw new EmsegError('E_BAD_ARGUMENT', `${output === 'labels' ? '--output labels' : '--cells'}: not supported on the large-image path (OME-Zarr, BigTIFF, --shard) yet; predict slices that fit in memory (TIFF or PNG output)`);
-      }
-      await runLarge(args, { output, threshold, tile, halo, tileBatch, shard, level, pixelSize, invert, force });
+      const cells = args.cells === undefined ? undefined : String(args.cells);
+      await runLarge(args, { output, cells, threshold, tile, halo, tileBatch, shard, level, pixelSize, invert, force });
       return;
     }
     const { planPrediction, predictPaths } = await import('../../serve/predict.ts');
@@ -133,7 +130,8 @@ const command = defineCommand({
 });
 
 interface LargeRunOptions {
-  output: OutputKind;
+  output: PredictOutputKind;
+  cells: string | undefined;
   threshold: number | undefined;
   tile: number | undefined;
   halo: number | undefined;
@@ -166,6 +164,7 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
     if (!quiet) process.stderr.write(`model ${model.card.name}@${model.card.version} on ${model.provider}: ${describeModelChoice(choice)}\n`);
     const result = await predictLarge(String(args.input), String(args.out), model, {
       output: options.output,
+      ...(options.cells === undefined ? {} : { cells: options.cells }),
       modelSha256: await fileSha256(modelPath),
       ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
       ...(args.tta === undefined ? {} : { tta: args.tta === true }),
@@ -202,7 +201,9 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
     const shard = options.shard && options.shard.count > 1 ? ` (shard ${options.shard.index}/${options.shard.count})` : '';
     const state = result.finalized
       ? 'complete'
-      : `${result.chunksMissing} chunks of other shards missing; the last shard to finish completes the store (or run the same command with --finalize)`;
+      : result.chunksMissing > 0
+        ? `${result.chunksMissing} chunks of other shards missing; the last shard to finish completes the store (or run the same command with --finalize)`
+        : 'every chunk written; another process runs the final step (if none does, run the same command with --finalize)';
     const size = `${result.depth > 1 ? `${result.depth} slices of ` : ''}${result.width}x${result.height}`;
     // --finalize writes no chunk: it checks them all and writes the levels and metadata.
     const work = args.finalize === true
