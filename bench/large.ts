@@ -1,7 +1,8 @@
 /**
  * `npm run bench:large [-- --side 40000 --slices 200 --slice-side 2048 --model m.onnx --ep cpu
- *  --tile-batch 4 --bare-seconds 30 --only tiff|zarr --keep]`: the large-image path
- * (serve/predict-large.ts) against bare `session.run` on the same tile size, in the same run.
+ *  --tile-batch 4 --bare-seconds 30 --only tiff|zarr --no-labels --keep]`: the large-image path
+ * (serve/predict-large.ts) against bare `session.run` on the same tile size, in the same run, and
+ * its cell labels (`--output labels`) against its masks.
  *
  * 1. Builds, in a temp folder (removed at the end unless --keep):
  *    - a side x side 8-bit tiled BigTIFF of ISBI slices mirrored (slice blocks of 512x512, every
@@ -16,11 +17,15 @@
  *      the statistics pass, reading, blending and writing on the main thread; it reports tiles,
  *      seconds, the share of the time the model was running, and its peak RSS (getrusage maxRSS:
  *      the whole child, model included);
- *    - the bare runs again, for the other half.
+ *    - the bare runs again, for the other half;
+ *    - unless --no-labels, `predictLarge --output labels` to an OME-Zarr labels group (the
+ *      probabilities to a hidden store, label chunks labelled as they arrive, then the final step
+ *      joining and writing the cells), reporting the same figures and the final step's seconds.
  * 3. Prints per input: tiles/s, the bare tiles/s (both bare children together), the ratio, the
- *    peak RSS and the load; targets:
- *    ratio >= 0.85 and peak RSS <= 1.5 GiB. The full sizes take hours on a 2-core CPU; pass
- *    smaller --side/--slices/--slice-side for a quick run.
+ *    peak RSS and the load; for labels, tiles/s against the mask run's; targets:
+ *    ratio >= 0.85 and peak RSS <= 1.5 GiB (masks), labels tiles/s >= 0.8 of the masks' and peak
+ *    RSS <= 1.5 GiB. The full sizes take hours on a 2-core CPU; pass smaller
+ *    --side/--slices/--slice-side for a quick run.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -46,19 +51,23 @@ interface BenchArgs {
   tileBatch: number;
   bareSeconds: number;
   only: 'tiff' | 'zarr' | undefined;
+  /** What the --child run writes. */
+  output: 'mask' | 'labels';
+  labels: boolean;
   keep: boolean;
 }
 
 function parseArgs(args: string[]): BenchArgs {
   const parsed: BenchArgs = {
     side: 40000, slices: 200, sliceSide: 2048, model: DEFAULT_MODEL, providers: process.env.EMSEG_EP ?? 'cpu',
-    tileBatch: 4, bareSeconds: 30, only: undefined, keep: false,
+    tileBatch: 4, bareSeconds: 30, only: undefined, output: 'mask', labels: true, keep: false,
   };
   const integer = (flag: string, value: string, min: number) => parseNumberText(value, flag, { integer: true, min });
   for (let i = 0; i < args.length; i += 1) {
     const flag = args[i]!;
-    if (flag === '--keep') {
-      parsed.keep = true;
+    if (flag === '--keep' || flag === '--no-labels') {
+      if (flag === '--keep') parsed.keep = true;
+      else parsed.labels = false;
       continue;
     }
     const value = args[i + 1];
@@ -71,7 +80,8 @@ function parseArgs(args: string[]): BenchArgs {
     else if (flag === '--tile-batch') parsed.tileBatch = integer(flag, value, 1);
     else if (flag === '--bare-seconds') parsed.bareSeconds = parseNumberText(value, flag, { min: 0, minExclusive: true });
     else if (flag === '--only' && (value === 'tiff' || value === 'zarr')) parsed.only = value;
-    else throw new Error(`unknown option ${flag} ${value}; expected --side, --slices, --slice-side, --model, --ep, --tile-batch, --bare-seconds, --only tiff|zarr or --keep`);
+    else if (flag === '--output' && (value === 'mask' || value === 'labels')) parsed.output = value;
+    else throw new Error(`unknown option ${flag} ${value}; expected --side, --slices, --slice-side, --model, --ep, --tile-batch, --bare-seconds, --only tiff|zarr, --no-labels or --keep`);
     i += 1;
   }
   return parsed;
@@ -118,6 +128,8 @@ interface PredictReport {
   modelBusySeconds: number;
   maxRssBytes: number;
   tile: number;
+  /** Labels: seconds from the start of the final step (labelling what is left, joining, writing) to the end. */
+  finalStepSeconds?: number;
 }
 
 interface BareReport {
@@ -169,8 +181,16 @@ async function predictChild(input: string, out: string, args: BenchArgs): Promis
   };
   await model.predictor(new Float32Array(model.card.tile * model.card.tile), 1, model.card.tile, model.card.tile); // warm-up
   const start = performance.now();
-  const result = await predictLarge(input, out, timed, { tileBatch: args.tileBatch });
-  const predictSeconds = (performance.now() - start) / 1000;
+  let finalStep: number | undefined;
+  const result = await predictLarge(input, out, timed, {
+    tileBatch: args.tileBatch,
+    output: args.output,
+    onNotice: (line) => {
+      if (line.startsWith('labels:')) finalStep ??= performance.now();
+    },
+  });
+  const end = performance.now();
+  const predictSeconds = (end - start) / 1000;
   await model.close();
   const report: PredictReport = {
     tiles: result.tilesPredicted,
@@ -178,6 +198,7 @@ async function predictChild(input: string, out: string, args: BenchArgs): Promis
     modelBusySeconds,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     tile: model.card.tile,
+    ...(finalStep === undefined ? {} : { finalStepSeconds: (end - finalStep) / 1000 }),
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
@@ -254,6 +275,17 @@ export async function runBench(argv: string[]): Promise<number> {
           `ratio ${ratio.toFixed(3)} (target >= 0.85); ` +
           `peak RSS ${(report.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; a bare session alone ${(Math.max(before.maxRssBytes, after.maxRssBytes) / GIB).toFixed(2)} GiB); load ${uptime().replace(/^.*load average: /, '')}`,
       );
+      if (args.labels) {
+        const labels = await runChild<PredictReport>(['--child', c.input, join(dir, `${c.name.replace(/\W+/g, '-')}-labels.ome.zarr`), ...passArgs(args.bareSeconds), '--output', 'labels']);
+        const labelsRate = labels.tiles / labels.predictSeconds;
+        worst = Math.max(worst, labels.maxRssBytes);
+        say(
+          `${c.name}, labels: ${labels.tiles} tiles in ${labels.predictSeconds.toFixed(1)} s = ${labelsRate.toFixed(2)} tiles/s ` +
+            `(model busy ${((100 * labels.modelBusySeconds) / labels.predictSeconds).toFixed(0)}% of the time; final step ${(labels.finalStepSeconds ?? 0).toFixed(1)} s); ` +
+            `${(labelsRate / rate).toFixed(3)} of the masks' ${rate.toFixed(2)} tiles/s (target >= 0.8); ` +
+            `peak RSS ${(labels.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5); load ${uptime().replace(/^.*load average: /, '')}`,
+        );
+      }
       if (!args.keep) rmSync(c.input, { recursive: true, force: true });
     }
   } finally {

@@ -133,6 +133,17 @@ export interface LargePredictResult {
   chunksMissing: number;
 }
 
+/**
+ * On the large-image path the cell table comes with the labels (the cells are labelled from the
+ * whole job's probabilities, serve/predict-large-labels.ts): `--cells` without `--output labels`
+ * is refused (E_BAD_ARGUMENT), by the CLI before the model loads.
+ */
+export function checkLargeCellTable(output: PredictOutputKind, cells: string | undefined): void {
+  if (cells !== undefined && output !== 'labels') {
+    throw new EmsegError('E_BAD_ARGUMENT', `--cells ${cells}: on the large-image path the cell table comes with the labels; add --output labels`);
+  }
+}
+
 /** sha256 of a file, streamed. */
 export async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -182,11 +193,8 @@ export async function predictLarge(input: string, out: string, model: PredictMod
   if (output === 'overlay') {
     throw new EmsegError('E_BAD_ARGUMENT', `--output overlay: an overlay is an RGB picture of a small image; for large images use --output mask, probability or labels`);
   }
-  // The cells are labelled whenever a table is asked for; the output stays what --output says.
-  const cellsWanted = output === 'labels' || options.cells !== undefined;
-  if (options.cells !== undefined && output !== 'labels') {
-    throw new EmsegError('E_BAD_ARGUMENT', `--cells ${options.cells}: on the large-image path the cell table comes with --output labels (the cells are labelled from the whole job's probabilities); add --output labels`);
-  }
+  checkLargeCellTable(output, options.cells);
+  const cellsWanted = output === 'labels';
   const shard = options.shard ?? WHOLE_JOB;
   const outputFormat = volumeOutputFormat(out);
   if (!outputFormat) {

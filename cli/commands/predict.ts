@@ -42,8 +42,8 @@ const command = defineCommand({
     input: { type: 'positional', description: 'Image file (PNG, JPEG, TIFF/BigTIFF with one or many pages), an OME-Zarr store, or a folder of images', required: true },
     out: { type: 'string', alias: 'o', description: 'Output file (.png, .tif) for one input, an OME-Zarr store (.zarr, .ome.zarr) for large images, else an output folder', required: true },
     model: { type: 'string', description: 'ONNX model following the emseg contract. Default: models/isbi2012-unet.onnx in the current folder, else the one shipped in the emseg package' },
-    output: enumArg(PREDICT_OUTPUT_KINDS, { description: 'What to write: mask (0/255), probability (float32 TIFF), overlay (RGB PNG) or labels (uint32 TIFF of cells, 0 = boundary)', default: 'mask' }),
-    cells: { type: 'string', description: 'Also write one CSV row per cell (label, slice, area, centroid, bounding box, equivalent diameter, border membrane probability) to this file' },
+    output: enumArg(PREDICT_OUTPUT_KINDS, { description: 'What to write: mask (0/255), probability (float32 TIFF), overlay (RGB PNG) or labels (cells, 0 = boundary: a uint32 TIFF, or for large images an OME-Zarr labels group or a tiled BigTIFF)', default: 'mask' }),
+    cells: { type: 'string', description: 'Also write one CSV row per cell (label, slice, area, centroid, bounding box, equivalent diameter, border membrane probability) to this file (large images: with --output labels)' },
     format: enumArg(OUTPUT_FORMATS, { description: 'png or tiff (default: from -o, else png for one-page masks and overlays, tiff for stacks and probabilities)' }),
     threshold: { type: 'string', description: "Mask threshold 0..1 (default: the model card's)" },
     tta: { type: 'boolean', description: '8-fold flip/rotation test-time augmentation (8x slower)' },
@@ -68,11 +68,12 @@ const command = defineCommand({
     const pixelSize = numberOption(args['pixel-size'], '--pixel-size', { min: 0, minExclusive: true });
     const shard = args.shard === undefined ? undefined : parseShard(String(args.shard));
     const level = numberOption(args.level, '--level', { integer: true, min: 0 });
-    const { largePredictionReason } = await import('../../serve/predict-large.ts');
+    const { checkLargeCellTable, largePredictionReason } = await import('../../serve/predict-large.ts');
     const invert = args.invert === true;
     const force = args.force === true;
     if (await largePredictionReason(String(args.input), String(args.out), { ...(shard ? { shard } : {}), finalize: args.finalize === true })) {
       const cells = args.cells === undefined ? undefined : String(args.cells);
+      checkLargeCellTable(output, cells); // before the model loads
       await runLarge(args, { output, cells, threshold, tile, halo, tileBatch, shard, level, pixelSize, invert, force });
       return;
     }

@@ -56,7 +56,7 @@ export function seededWatershed(
       openCount++;
     }
   }
-  const heap = new PixelHeap(Math.min(openCount, 1 << 20));
+  const heap = new PixelHeap(Math.min(openCount, 1 << 16));
   const queue = (q: number, label: number): void => {
     open[q] = 0;
     labels[q] = -label;
