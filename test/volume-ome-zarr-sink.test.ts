@@ -31,7 +31,14 @@ function probabilitySlice(width: number, height: number, z: number): GreyImage<F
   return { width, height, data };
 }
 
-function cut<D extends Uint8Array | Float32Array>(image: GreyImage<D>, layout: ChunkLayout, chunk: { z: number; cx: number; cy: number }): D {
+/** Cell labels: blocks of 9x7 pixels numbered in row-major order, 0 on every 9th column. */
+function labelSlice(width: number, height: number): { width: number; height: number; data: Uint32Array } {
+  const data = new Uint32Array(width * height);
+  for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) data[y * width + x] = x % 9 === 8 ? 0 : 1 + Math.floor(y / 7) * 100000 + Math.floor(x / 9);
+  return { width, height, data };
+}
+
+function cut<D extends Uint8Array | Float32Array | Uint32Array>(image: { width: number; height: number; data: D }, layout: ChunkLayout, chunk: { z: number; cx: number; cy: number }): D {
   const box = chunkBox(layout, chunk);
   const out = new (image.data.constructor as new (n: number) => D)(box.width * box.height);
   for (let y = 0; y < box.height; y += 1) {
@@ -40,7 +47,7 @@ function cut<D extends Uint8Array | Float32Array>(image: GreyImage<D>, layout: C
   return out;
 }
 
-function sha(data: Uint8Array | Float32Array): string {
+function sha(data: Uint8Array | Float32Array | Uint32Array): string {
   return createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
 }
 
@@ -58,7 +65,7 @@ function snapshot(root: string): Record<string, string> {
   return out;
 }
 
-async function writeAll<D extends Uint8Array | Float32Array>(options: OmeZarrSinkOptions, slices: GreyImage<D>[]): Promise<void> {
+async function writeAll<D extends Uint8Array | Float32Array | Uint32Array>(options: OmeZarrSinkOptions, slices: { width: number; height: number; data: D }[]): Promise<void> {
   const sink = await openOmeZarrSink(options);
   for (const chunk of allChunks(sink)) await sink.writeChunk(chunk, cut(slices[chunk.z]!, sink, chunk));
   await sink.finalize();
@@ -211,6 +218,32 @@ describe.skipIf(!pythonCanRun('zarr, numpy', 'volume-ome-zarr-sink', 'python3-za
       expect(got, `level ${index}`).toEqual({ shape: [3, level[0]!.height, level[0]!.width], dtype: 'uint8', sha: sha(joined), values: [0, 255] });
       level = level.map((s) => halveImage(s, 'majority'));
     }
+  });
+
+  it('reads cell labels as an NGFF labels group: uint32 levels, multiscales and image-label', async () => {
+    const path = join(folder, 'py-labels.ome.zarr');
+    const image = labelSlice(130, 75);
+    await writeAll({ path, width: 130, height: 75, depth: 1, chunkWidth: 32, chunkHeight: 32, sampleType: 'uint32', kind: 'labels', job }, [image]);
+    const labels = [
+      'import sys, json, hashlib, zarr, numpy as np',
+      'root = zarr.open_group(sys.argv[1], mode="r")',
+      'names = root["labels"].attrs["labels"]',
+      'g = root["labels"][names[0]]',
+      'ms = g.attrs["multiscales"][0]',
+      'levels = [g[d["path"]][...] for d in ms["datasets"]]',
+      'print(json.dumps({"names": names, "imageLabel": g.attrs["image-label"], "rootMultiscales": "multiscales" in root.attrs, "type": ms["type"],',
+      '  "levels": [{"shape": list(a.shape), "dtype": str(a.dtype), "sha": hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()} for a in levels]}))',
+    ].join('\n');
+    const info = runPythonJson(labels, [path]) as { names: string[]; imageLabel: unknown; rootMultiscales: boolean; type: string; levels: { shape: number[]; dtype: string; sha: string }[] };
+    expect(info.names).toEqual(['cells']);
+    expect(info.imageLabel).toEqual({ version: '0.4' });
+    expect(info.rootMultiscales).toBe(false); // a label image on its own, no image at the root
+    expect(info.type).toBe('nearest');
+    const half = halveImage(image, 'nearest');
+    expect(info.levels.map((l) => l.shape)).toEqual([[75, 130], [38, 65], [19, 33], [10, 17]]);
+    expect(info.levels.every((l) => l.dtype === 'uint32')).toBe(true);
+    expect(info.levels[0]!.sha).toBe(sha(image.data));
+    expect(info.levels[1]!.sha).toBe(sha(half.data));
   });
 
   it('reads a 2D float32 probability map and its mean-halved level', async () => {
