@@ -23,7 +23,8 @@ import { tempPathFor, writeFileAtomic } from './atomic-write.ts';
 
 const deflateAsync = promisify(deflate);
 const inflateAsync = promisify(inflate);
-const JOB_FILE = 'job.json';
+/** The job identity's file in the store: gone once the final step removed the store. */
+export const LABEL_CHUNK_JOB_FILE = 'job.json';
 
 export class FileLabelChunkStore implements LabelChunkStore {
   private constructor(readonly dir: string) {}
@@ -31,7 +32,7 @@ export class FileLabelChunkStore implements LabelChunkStore {
   /** Creates the store for `job`, or opens the one an earlier run of the same job left. */
   static async open(dir: string, job: unknown): Promise<FileLabelChunkStore> {
     await mkdir(dir, { recursive: true });
-    const jobPath = join(dir, JOB_FILE);
+    const jobPath = join(dir, LABEL_CHUNK_JOB_FILE);
     const text = `${canonicalJson(job)}\n`;
     const temp = tempPathFor(jobPath);
     await writeFile(temp, text, { flag: 'wx' });

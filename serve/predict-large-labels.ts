@@ -27,7 +27,7 @@ import { EmsegError } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
 import { countMissingChunks, type VolumeSink, type VolumeSource } from '../core/volume.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
-import { openLabelChunkStore } from '../node/label-chunk-store.ts';
+import { LABEL_CHUNK_JOB_FILE, openLabelChunkStore } from '../node/label-chunk-store.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 
 /** The hidden files of a labels job beside its output `out`. */
@@ -106,8 +106,15 @@ export async function predictLargeLabels(job: LargeLabelsJob): Promise<LargeLabe
     if (!job.finalize) {
       const labelling = await LabellingSink.open(store, chunkStore, plan, plan.mine, params);
       result = await segmentVolume(job.source, labelling, job.predictor, { ...job.segmentOptions, output: 'probability', shard });
-      await labelling.labelReady();
-      if (!(await exists(paths.chunks))) {
+      // Another shard may complete the job (and remove the hidden files) while this one labels.
+      const completedElsewhere = async () => !(await exists(join(paths.chunks, LABEL_CHUNK_JOB_FILE)));
+      try {
+        await labelling.labelReady();
+      } catch (error) {
+        if (!(await completedElsewhere())) throw error;
+      }
+      if (await completedElsewhere()) {
+        await rm(paths.chunks, { recursive: true, force: true }); // what a late write left
         job.onNotice?.(`${job.out}: another process completed the job while this one ran`, 'info');
         return { ...result, finalized: false, chunksMissing: 0 };
       }

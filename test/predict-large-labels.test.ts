@@ -183,6 +183,18 @@ describe('--output labels on the large-image path', () => {
     expectInMemoryLabels(readZarrLabels(store), 'resumed');
   }, 180_000);
 
+  it('rescaled (--pixel-size): the labels of the in-memory path at that pixel size, labelled on the input grid', async () => {
+    const fourNm: PredictModel = { ...model, card: { ...model.card, trainingPixelSize: 4 } };
+    await predictPaths(input, join(dir, 'memory-8nm.tif'), fourNm, { output: 'labels', cellParams, pixelSize: 8 });
+    const memory = await readTiffPages(join(dir, 'memory-8nm.tif'));
+    const store = join(dir, 'rescaled.ome.zarr');
+    expect((await predictLarge(input, store, fourNm, { output: 'labels', cellParams, pixelSize: 8 })).finalized).toBe(true);
+    const large = readZarrLabels(store);
+    memory.forEach((slice, z) => expect(Buffer.from(large[z]!.buffer).equals(Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength)), `slice ${z}`).toBe(true));
+    expect(memory[0]!.some((v, i) => v !== expected[0]![i])).toBe(true); // another pixel size, other cells
+    expect(readdirSync(dir).filter((name) => name.startsWith('.emseg-tmp-'))).toEqual([]);
+  }, 180_000);
+
   it('refuses a label chunk size that the output chunks do not tile, and --cells without labels', async () => {
     await expect(predictLarge(input, join(dir, 'bad.ome.zarr'), model, { output: 'labels', cellParams: { chunkSize: 768 } })).rejects.toThrow(
       'cell parameters: chunkSize: expected a multiple of the output chunk size 512, found 768',
