@@ -131,7 +131,7 @@ interface BareReport {
  * tile size (an ISBI slice normalized) per call, back to back for `seconds` after one warm-up call.
  */
 async function bareChild(args: BenchArgs, seconds: number): Promise<void> {
-  const { loadOnnxModel } = await import('../serve/session.ts');
+  const { loadOnnxModel } = await import('../node/onnx-model.ts');
   const model = await loadOnnxModel(args.model, { providers: args.providers });
   const tile = model.card.tile;
   const isbi = (await readImageFile('data/isbi2012/test-volume.tif')).pages[0]!;
@@ -152,8 +152,8 @@ async function bareChild(args: BenchArgs, seconds: number): Promise<void> {
 
 /** In a child: `predictLarge` as `emseg predict` runs it (the model in a worker thread); prints a JSON report. */
 async function predictChild(input: string, out: string, args: BenchArgs): Promise<void> {
-  const { loadOnnxModelInWorker } = await import('../serve/worker-model.ts');
-  const { predictLarge } = await import('../serve/predict-large.ts');
+  const { loadOnnxModelInWorker } = await import('../node/worker-model.ts');
+  const { predictLarge } = await import('../predict/predict-large.ts');
   const model = await loadOnnxModelInWorker(args.model, { providers: args.providers });
   let modelBusySeconds = 0;
   const timed = {

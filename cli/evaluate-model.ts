@@ -48,7 +48,7 @@ export async function openEvaluationModel(path: string, options: OpenModelOption
 }
 
 async function openOnnxFile(path: string, log: (message: string) => void, providers?: string): Promise<EvaluationModel> {
-  const { loadOnnxModel } = await import('../serve/session.ts');
+  const { loadOnnxModel } = await import('../node/onnx-model.ts');
   const model = await loadOnnxModel(path, { log, ...(providers ? { providers } : {}) });
   const { card } = model;
   return {

@@ -33,7 +33,7 @@ import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { DecodePool, type DecodeBudget } from './decode-pool.ts';
 import { closeOnUnreadBody, nodeIncoming } from './keep-alive.ts';
 import { multipartFile } from './multipart.ts';
-import { createBatchingPredictor, type BatchingPredictor } from './batcher.ts';
+import { createBatchingPredictor, type BatchingPredictor } from '../core/tile-batcher.ts';
 import { DEFAULT_SERVE_CONFIG, autoBatchSize } from './config.ts';
 import { createLifecycle, type Lifecycle } from './lifecycle.ts';
 import { requestBodyLimit, type ImageLimits } from './limits.ts';

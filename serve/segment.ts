@@ -26,7 +26,7 @@ import { segmentStack } from '../core/inference.ts';
 import { defaultOutputFormat, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
 import type { TilePredictor } from '../core/tiling.ts';
 import { decodeImageBytes } from '../node/image-files.ts';
-import { CONTENT_TYPES, encodeSegmentation } from './encode-output.ts';
+import { CONTENT_TYPES, encodeSegmentation } from '../node/encode-segmentation.ts';
 import { checkImageLimits, type ImageLimits } from './limits.ts';
 import type { SegmentQuery } from './openapi.ts';
 

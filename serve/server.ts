@@ -57,8 +57,8 @@ export function inferencePlan(
  * differs from one default worker, the pool is started with the plan, on that provider only.
  */
 export const loadConfiguredModel: ModelLoader = async (config, log, onCrash) => {
-  const { loadOnnxModelInWorker, loadOnnxModelPool } = await import('./worker-model.ts');
-  const { parseProviders } = await import('./providers.ts');
+  const { loadOnnxModelInWorker, loadOnnxModelPool } = await import('../node/worker-model.ts');
+  const { parseProviders } = await import('../node/onnx-providers.ts');
   const warn = (message: string) => log.warn(message);
   const requested = parseProviders(config.providers);
   const startPool = async (provider: string, plan: InferencePlan): Promise<ClosableModel> => {

@@ -23,9 +23,9 @@
 import { planTiles } from '../core/tiling.ts';
 import type { ModelCard } from '../core/contract.ts';
 import type { OutputKind } from '../core/segmentation-output.ts';
-import { LARGE_SIDE } from './predict-large.ts';
+import { LARGE_SIDE } from '../predict/predict-large.ts';
 import { ProblemError } from './problem.ts';
-import type { BatchReport } from './batcher.ts';
+import type { BatchReport } from '../core/tile-batcher.ts';
 
 /** What the estimate needs of a request (serve/segment.ts's UploadPlan has it). */
 export interface WorkRequest {

@@ -13,7 +13,7 @@ import { CELL_TABLE_COLUMNS } from '../core/cells/cell-table.ts';
 import { defaultModelCard } from '../core/model-card.ts';
 import { encodeTiff } from '../core/tiff.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
-import { planPrediction, predictPaths, type PredictModel } from '../serve/predict.ts';
+import { planPrediction, predictPaths, type PredictModel } from '../predict/predict.ts';
 import { runCli } from '../cli/run.ts';
 
 const side = 13;

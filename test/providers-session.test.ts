@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadOnnxModel } from '../serve/session.ts';
+import { loadOnnxModel } from '../node/onnx-model.ts';
 
 const { onnx } = onnxProto;
 const dir = mkdtempSync(join(tmpdir(), 'emseg-session-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBatchingPredictor } from '../serve/batcher.ts';
+import { createBatchingPredictor } from '../core/tile-batcher.ts';
 
 /** A predictor that records its calls and answers f(x) = 2x + tile index within the call. */
 function recordingPredictor(delayMs = 5) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TilePredictor } from '../core/tiling.ts';
-import { createSessionScheduler } from '../serve/session-scheduler.ts';
+import { createSessionScheduler } from '../node/session-scheduler.ts';
 
 interface FakeSession {
   predictor: TilePredictor;

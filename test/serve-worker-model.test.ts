@@ -4,9 +4,9 @@
  * concurrent calls over its workers, and the plan of workers and threads per provider.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOnnxModel } from '../serve/session.ts';
+import { loadOnnxModel } from '../node/onnx-model.ts';
 import { inferencePlan } from '../serve/server.ts';
-import { loadOnnxModelInWorker, loadOnnxModelPool, type WorkerModel, type WorkerPool } from '../serve/worker-model.ts';
+import { loadOnnxModelInWorker, loadOnnxModelPool, type WorkerModel, type WorkerPool } from '../node/worker-model.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
 let path: string;

@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isEmsegError } from '../core/errors.ts';
-import { loadOnnxModel, type LoadModelOptions } from './session.ts';
+import { loadOnnxModel, type LoadModelOptions } from './onnx-model.ts';
 
 export interface WorkerInput {
   path: string;

@@ -15,7 +15,7 @@
  * - Each caller gets its own slice of the output back. A call whose signal aborts before its
  *   batch starts leaves the queue and rejects with the signal's reason.
  */
-import type { TilePredictor } from '../core/tiling.ts';
+import type { TilePredictor } from './tiling.ts';
 
 export interface BatchingOptions {
   /** Most tiles in one session call. Default 4. */

@@ -12,10 +12,10 @@ import { Worker } from 'node:worker_threads';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError, type EmsegErrorCode } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
-import { workerEntrySource } from '../node/worker-entry.ts';
+import { workerEntrySource } from './worker-entry.ts';
 import type { SerializedError, WorkerInput } from './inference-worker.ts';
-import type { LoadModelOptions } from './session.ts';
-import type { ProviderFailure } from './providers.ts';
+import type { LoadModelOptions } from './onnx-model.ts';
+import type { ProviderFailure } from './onnx-providers.ts';
 import { createSessionScheduler, type SessionScheduler } from './session-scheduler.ts';
 
 export interface WorkerModel {

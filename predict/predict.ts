@@ -31,9 +31,9 @@ import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions, type TilePredictor } from '../core/tiling.ts';
 import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
 import { asWriteFailure } from '../node/write-failure.ts';
-import { createBatchingPredictor } from './batcher.ts';
+import { createBatchingPredictor } from '../core/tile-batcher.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { encodeSegmentation } from './encode-output.ts';
+import { encodeSegmentation } from '../node/encode-segmentation.ts';
 import { CellCollector, encodeCellLabels } from './predict-cells.ts';
 
 /** File extensions read from a folder (case-insensitive). */

@@ -21,8 +21,8 @@ import { DEFAULT_HALO, DEFAULT_THRESHOLD, DEFAULT_TILE, INPUT_NAME, MODEL_CARD_M
 import { defaultModelCard, type ModelCard } from '../core/model-card.ts';
 import { EmsegError } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
-import { cardPathFor, modelCardInOnnx, readModelCardFile } from '../node/model-card-file.ts';
-import { createSessionWithFallback, isAutoProviders, parseProviders, type ProviderFailure } from './providers.ts';
+import { cardPathFor, modelCardInOnnx, readModelCardFile } from './model-card-file.ts';
+import { createSessionWithFallback, isAutoProviders, parseProviders, type ProviderFailure } from './onnx-providers.ts';
 
 export interface LoadModelOptions {
   /** Execution providers in order of preference, `"cuda,cpu"`, `"auto"` or an array. Default EMSEG_EP, else `auto` (cuda, else cpu, without a warning about cuda). */
