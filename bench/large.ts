@@ -1,7 +1,7 @@
 /**
  * `npm run bench:large [-- --side 40000 --slices 200 --slice-side 2048 --model m.onnx --ep cpu
  *  --tile-batch 4 --bare-seconds 30 --only tiff|zarr --keep]`: the large-image path
- * (serve/predict-large.ts) against bare `session.run` on the same tile size, in the same run.
+ * (predict/predict-large.ts) against bare `session.run` on the same tile size, in the same run.
  *
  * 1. Builds, in a temp folder (removed at the end unless --keep):
  *    - a side x side 8-bit tiled BigTIFF of ISBI slices mirrored (slice blocks of 512x512, every
@@ -131,7 +131,7 @@ interface BareReport {
  * tile size (an ISBI slice normalized) per call, back to back for `seconds` after one warm-up call.
  */
 async function bareChild(args: BenchArgs, seconds: number): Promise<void> {
-  const { loadOnnxModel } = await import('../node/onnx-model.ts');
+  const { loadOnnxModel } = await import('../node/load-onnx-model.ts');
   const model = await loadOnnxModel(args.model, { providers: args.providers });
   const tile = model.card.tile;
   const isbi = (await readImageFile('data/isbi2012/test-volume.tif')).pages[0]!;

@@ -37,7 +37,7 @@ import { readImageFile } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
 import { resolveServeConfig } from '../serve/config.ts';
 import { startServer, type ClosableModel, type RunningServer } from '../serve/server.ts';
-import { loadOnnxModel } from '../node/onnx-model.ts';
+import { loadOnnxModel } from '../node/load-onnx-model.ts';
 import { ISBI_TEST_IMAGES } from '../core/isbi-data.ts';
 import { parseNumberText } from '../core/number-text.ts';
 

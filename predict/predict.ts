@@ -9,7 +9,7 @@
  *   `<out>/<stem>-<output>.<png|tif>`, e.g. `slice-07-mask.png`.
  * Formats: mask PNG (one page) or TIFF (any pages; the default for stacks and TIFF inputs);
  * probability float32 TIFF (or 8-bit PNG, round(p * 255), when asked); overlay RGB PNG of one page;
- * labels uint32 TIFF of instance labels, and with `cells` a CSV table of the cells (serve/predict-cells.ts).
+ * labels uint32 TIFF of instance labels, and with `cells` a CSV table of the cells (predict/predict-cells.ts).
  *
  * Safety: every output path is checked against every input before anything runs (an output that
  * is, or links to, an input is refused with E_OUTPUT_EXISTS), and an output that exists already is
@@ -39,7 +39,7 @@ import { CellCollector, encodeCellLabels } from './predict-cells.ts';
 /** File extensions read from a folder (case-insensitive). */
 export const INPUT_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff'];
 
-/** What predict needs of a model: serve/session.ts's loadOnnxModel result fits. */
+/** What predict needs of a model: node/load-onnx-model.ts's loadOnnxModel result fits. */
 export interface PredictModel {
   predictor: TilePredictor;
   card: ModelCard;
@@ -48,7 +48,7 @@ export interface PredictModel {
 export interface PredictOptions {
   /** What to write. Default 'mask'. */
   output?: PredictOutputKind;
-  /** Also write a CSV table of the cells of every input here (serve/predict-cells.ts). Default: none. */
+  /** Also write a CSV table of the cells of every input here (predict/predict-cells.ts). Default: none. */
   cells?: string;
   /** Cell parameters over the model card's (core/cells/cell-params.ts), for `labels` and `cells`. */
   cellParams?: Partial<CellParams>;
@@ -77,7 +77,7 @@ export interface PredictOptions {
   onNotice?: (line: string, kind: 'info' | 'warning') => void;
   /**
    * Pages of a stack segmented at the same time, their tiles merged into shared model calls of at
-   * most `tileBatch` tiles (serve/batcher.ts). Default: `tileBatch`. 1 turns merging off.
+   * most `tileBatch` tiles (core/tile-batcher.ts). Default: `tileBatch`. 1 turns merging off.
    */
   pagesAtOnce?: number;
   /** Called after every model call and every page. */

@@ -43,7 +43,7 @@ import { ProblemError, problemFrom, problemResponse } from './problem.ts';
 import { inspectUpload, segmentUpload, type UploadPlan } from './segment.ts';
 import { WorkAdmission } from './work-admission.ts';
 
-/** What the app needs of a loaded model (serve/session.ts's loadOnnxModel gives more). */
+/** What the app needs of a loaded model (node/load-onnx-model.ts's loadOnnxModel gives more). */
 export interface ServedModel {
   predictor: TilePredictor;
   /** Execution provider in use, e.g. 'cuda' or 'cpu'. */

@@ -7,7 +7,7 @@
  *    output format, before any slot is taken or any pixel decoded;
  * 2. `segmentUpload`: decodes, runs core/inference.ts's segmentStack on every page (through the
  *    request's predictor, i.e. the shared dynamic batcher) and encodes the answer the same way
- *    `emseg predict` does (serve/encode-output.ts);
+ *    `emseg predict` does (node/encode-segmentation.ts);
  * 3. the handler sends the bytes with the content type and timings returned.
  *
  * Which inputs are accepted (see serve/README.md, "Inputs"): PNG, JPEG, TIFF (one or many pages);

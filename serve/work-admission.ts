@@ -13,7 +13,7 @@
  *   seconds per model pixel. The calls of a request are counted one after the other: on the CPU a
  *   lone request runs on one session with all the cores, and side-by-side sessions each take
  *   about as much longer per call as there are of them, so the throughput is about the same
- *   (serve/session-scheduler.ts); counting them as parallel admitted an 8000x8000 upload on the
+ *   (node/session-scheduler.ts); counting them as parallel admitted an 8000x8000 upload on the
  *   loaded project machine that then timed out.
  * - A request whose work alone would take longer than `share` of the timeout gets 413 E_TOO_MUCH_WORK;
  *   one that would fit alone but not behind the work already admitted gets 503 E_WORK_FULL with

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmsegError } from '../core/errors.ts';
 import { createSessionWithFallback, knownProviders, parseProviders } from '../node/onnx-providers.ts';
-import { loadOnnxModel } from '../node/onnx-model.ts';
+import { loadOnnxModel } from '../node/load-onnx-model.ts';
 import { encodePng } from '../node/png.ts';
 import { patternImage } from './serve-fixtures.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';

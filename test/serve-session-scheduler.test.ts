@@ -1,5 +1,5 @@
 /**
- * serve/session-scheduler.ts with fake sessions: a lone call takes the wide session, concurrent
+ * node/session-scheduler.ts with fake sessions: a lone call takes the wide session, concurrent
  * calls the narrow ones, the core budget is never exceeded, calls start in arrival order, errors
  * free their session.
  */

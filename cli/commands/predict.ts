@@ -1,6 +1,6 @@
 /**
- * `emseg predict <file|folder> -o <out>`: a thin shell over predictPaths (serve/predict.ts) with a
- * model from loadOnnxModel (serve/session.ts). onnxruntime is loaded only when this command runs.
+ * `emseg predict <file|folder> -o <out>`: a thin shell over predictPaths (predict/predict.ts) with a
+ * model from loadOnnxModel (node/load-onnx-model.ts). onnxruntime is loaded only when this command runs.
  */
 import { defineCommand } from 'citty';
 import { EmsegError } from '../../core/errors.ts';
@@ -93,7 +93,7 @@ const command = defineCommand({
     const cells = args.cells === undefined ? undefined : String(args.cells);
     await planPrediction(String(args.input), String(args.out), { output, force, ...(format === undefined ? {} : { format }), ...(cells === undefined ? {} : { cells }) });
     const choice = chooseModel(args.model);
-    const { loadOnnxModel } = await import('../../node/onnx-model.ts');
+    const { loadOnnxModel } = await import('../../node/load-onnx-model.ts');
     const model = await loadOnnxModel(choice.path, {
       ...(args.ep === undefined ? {} : { providers: String(args.ep) }),
       log: (message) => process.stderr.write(`emseg: warning: ${message}\n`),
@@ -154,7 +154,7 @@ interface LargeRunOptions {
   force: boolean;
 }
 
-/** The large-image path (serve/predict-large.ts): streamed, resumable, shardable; progress with tiles/s and ETA. */
+/** The large-image path (predict/predict-large.ts): streamed, resumable, shardable; progress with tiles/s and ETA. */
 async function runLarge(args: Record<string, unknown>, options: LargeRunOptions): Promise<void> {
   const choice = chooseModel(args.model === undefined ? undefined : String(args.model));
   const modelPath = choice.path;

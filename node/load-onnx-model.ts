@@ -5,7 +5,7 @@
  *   const { mask } = await segmentImage(slice, model.predictor, { threshold: model.card.threshold });
  *   await model.close();
  *
- * - The execution provider comes from serve/providers.ts (tried in order, every failure logged
+ * - The execution provider comes from node/onnx-providers.ts (tried in order, every failure logged
  *   and kept in `failures`).
  * - The model is checked against the contract (core/contract.ts): one float32 input `image` and
  *   one float32 output `probability`, both of rank 4 with one channel. Anything else is an
