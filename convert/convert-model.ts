@@ -1,5 +1,6 @@
 /**
  * `emseg convert` as a function: tfjs Layers model folder -> models/<name>.onnx + models/<name>.json.
+ * The card takes the evaluation figures (`metricsPath`) and the cell parameters (`cellsPath`) when given.
  *
  *   load (tfjs, backend chosen by the caller) -> ONNX graph -> parity check (tfjs vs
  *   onnxruntime-node on a real ISBI slice and random inputs of two sizes; E_MODEL above the
@@ -30,7 +31,7 @@ import {
 } from './parity.ts';
 import { buildOnnxGraph } from './tfjs-to-onnx.ts';
 import { loadTfjsModelDir, modelJsonPath } from './tfjs-model-dir.ts';
-import { findTrainingConfig, findTrainingLog, readMetricsInfo, readTrainingInfo } from './training-info.ts';
+import { findTrainingConfig, findTrainingLog, readCellsSection, readMetricsInfo, readTrainingInfo } from './training-info.ts';
 
 export interface ConvertOptions {
   /** tfjs with its backend already chosen (the CLI picks one; tests use 'cpu'). */
@@ -47,6 +48,8 @@ export interface ConvertOptions {
   tta?: boolean;
   /** `emseg evaluate` JSON whose figures go into the card. Default: none. */
   metricsPath?: string;
+  /** JSON with the card's `cells` section (`npm run bench:seeds` writes one). Default: none (the built-in defaults apply). */
+  cellsPath?: string;
   /** The training run's config.json. Default: found next to the model folder, if any. */
   trainingConfigPath?: string;
   /** Real-data parity inputs (e.g. the normalized ISBI slice 0, see isbi-slice.ts). Default: none. */
@@ -125,6 +128,7 @@ export async function convertModel(options: ConvertOptions): Promise<ConvertResu
     const trainingConfig = options.trainingConfigPath ?? findTrainingConfig(options.modelDir);
     const training = trainingConfig ? readTrainingInfo(trainingConfig) : undefined;
     const metrics = options.metricsPath ? readMetricsInfo(options.metricsPath) : undefined;
+    const cells = options.cellsPath ? readCellsSection(options.cellsPath) : undefined;
     const graph = buildOnnxGraph(model);
     assertContract(model, graph, jsonPath);
     log(`ONNX graph: ${graph.nodes.length} nodes, ${graph.initializers.length} initializers`);
@@ -137,6 +141,7 @@ export async function convertModel(options: ConvertOptions): Promise<ConvertResu
       ...(options.tta !== undefined ? { tta: options.tta } : {}),
       ...(training ? { training } : {}),
       ...(metrics ? { metrics } : {}),
+      ...(cells ? { cells } : {}),
     };
     const draftCard = buildModelCard(model, cardBase);
 
@@ -196,7 +201,7 @@ export async function convertModel(options: ConvertOptions): Promise<ConvertResu
       await finalSession.release();
     }
     const sha256 = sha256Hex(bytes);
-    const inputsToProtect = [jsonPath, ...(options.metricsPath ? [options.metricsPath] : []), ...(trainingConfig ? [trainingConfig] : [])];
+    const inputsToProtect = [jsonPath, ...(options.metricsPath ? [options.metricsPath] : []), ...(options.cellsPath ? [options.cellsPath] : []), ...(trainingConfig ? [trainingConfig] : [])];
     await writeFileAtomic(output, bytes, { inputs: inputsToProtect });
     const cardWithHash: ModelCard = { ...card, sha256 };
     await writeFileAtomic(cardPath, `${JSON.stringify(cardWithHash, null, 2)}\n`, { inputs: inputsToProtect });
