@@ -17,6 +17,7 @@ import {
   textOption,
 } from '../bench/shared/args.ts';
 import { median, percentile } from '../bench/shared/figures.ts';
+import { EmsegError } from '../core/errors.ts';
 
 const DEMO = defineBench('demo', 'a bench that measures nothing', {
   duration: numberOption('seconds', 'seconds of load', 60, { min: 0, minExclusive: true, max: 600 }),
@@ -93,6 +94,13 @@ describe('runWithArgs', () => {
       'bench:demo: --duration: expected a number in (0, 600], found "x" (see npm run bench:demo -- --help)\n',
       'bench:demo: --model m.onnx: no such file (see npm run bench:demo -- --help)\n',
     ]);
+  });
+
+  it('turns a bad input of the bench (an EmsegError) into one line and exit code 1', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(await runWithArgs(DEMO, [], async () => { throw new EmsegError('E_NOT_FOUND', 'a.tif: no such file'); })).toBe(1);
+    expect(err.mock.calls.map(([text]) => text)).toEqual(['bench:demo: a.tif: no such file\n']);
+    await expect(runWithArgs(DEMO, [], async () => { throw new Error('a bug'); })).rejects.toThrow('a bug');
   });
 
   it("gives the bench its arguments and returns the bench's exit code", async () => {

@@ -13,9 +13,11 @@ const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: 
 const BENCHES = Object.entries(scripts)
   .filter(([name]) => name.startsWith('bench:'))
   .map(([name, command]) => ({ name: name.slice('bench:'.length), command }));
+/** bin/emseg-bench.js's table: bench name -> module. */
+const MODULES = new Map([...readFileSync('bin/emseg-bench.js', 'utf8').matchAll(/\b([\w-]+): '\.\.\/(bench\/[\w-]+\.ts)'/g)].map((m) => [m[1]!, m[2]!]));
 
 async function definitionOf(name: string): Promise<BenchDefinition<BenchOptions>> {
-  return ((await import(`../bench/${name}.ts`)) as { BENCH: BenchDefinition<BenchOptions> }).BENCH;
+  return ((await import(`../${MODULES.get(name)}`)) as { BENCH: BenchDefinition<BenchOptions> }).BENCH;
 }
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -34,7 +36,8 @@ function readmes(dir = '.'): string[] {
 
 describe('npm run bench:<name> -- --help', () => {
   it('has a bench for every bench script, each run by bin/emseg-bench.js', () => {
-    expect(BENCHES.length).toBeGreaterThanOrEqual(6);
+    expect(BENCHES.length).toBeGreaterThanOrEqual(7);
+    expect([...MODULES.keys()].sort()).toEqual(BENCHES.map((b) => b.name).sort());
     for (const { name, command } of BENCHES) expect(command, name).toBe(`node bin/emseg-bench.js ${name}`);
   });
 

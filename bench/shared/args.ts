@@ -2,7 +2,8 @@
  * The benchmarks' command line, `npm run bench:<name> -- [options]`: each bench defines its options
  * once (value, default, meaning, how the text is read), node:util parseArgs reads them, and
  * `--help` prints the usage generated from the same definitions. A bad argument is one line on
- * stderr, `bench:<name>: <what>`, exit code 2, no stack trace.
+ * stderr, `bench:<name>: <what>`, exit code 2; a bad input (an EmsegError: a missing file, a
+ * corrupt image) one line too, exit code 1; no stack trace.
  *
  *   const LOAD = defineBench('load', 'the server under mixed load', {
  *     duration: numberOption('seconds', 'seconds of load', 60, { min: 0, minExclusive: true, max: 600 }),
@@ -148,7 +149,7 @@ function parseArgsMessage(error: unknown, options: BenchOptions): string {
 /**
  * Runs a bench: `--help` or `-h` prints the usage (exit code 0) and nothing else runs; a bad
  * argument, found while parsing or thrown as BenchArgumentError by `run`, is one line on stderr
- * (exit code 2). Otherwise `run`'s exit code.
+ * (exit code 2), and so is an EmsegError thrown by `run` (exit code 1). Otherwise `run`'s exit code.
  */
 export async function runWithArgs<O extends BenchOptions>(
   definition: BenchDefinition<O>,
@@ -162,6 +163,10 @@ export async function runWithArgs<O extends BenchOptions>(
   try {
     return await run(parseBenchArgs(definition, argv));
   } catch (error) {
+    if (isEmsegError(error)) {
+      process.stderr.write(`bench:${definition.name}: ${error.message}\n`);
+      return 1;
+    }
     if (!(error instanceof BenchArgumentError)) throw error;
     process.stderr.write(`bench:${definition.name}: ${error.message} (see npm run bench:${definition.name} -- --help)\n`);
     return 2;
