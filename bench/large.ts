@@ -31,23 +31,10 @@ import { chunkBox, allChunks, type VolumeSink } from '../core/volume.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { openVolumeSink } from '../node/open-volume.ts';
-import { BenchArgumentError, defineBench, flagOption, integerOption, numberOption, parseBenchArgs, runWithArgs, textOption, type BenchArgs, type ValueOption } from './shared/args.ts';
+import { BenchArgumentError, choiceOption, defineBench, flagOption, integerOption, numberOption, parseBenchArgs, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
 import { uptime } from './shared/machine.ts';
 
 const GIB = 1024 ** 3;
-
-/** `--only tiff|zarr`: one of the two inputs. */
-const onlyOption: ValueOption<'tiff' | 'zarr' | undefined> = {
-  kind: 'value',
-  value: 'tiff|zarr',
-  description: 'only the BigTIFF or only the OME-Zarr input',
-  default: undefined,
-  shownDefault: 'both',
-  parse: (text, flag) => {
-    if (text === 'tiff' || text === 'zarr') return text;
-    throw new BenchArgumentError(`${flag}: expected tiff or zarr, found ${JSON.stringify(text)}`);
-  },
-};
 
 export const BENCH = defineBench('large', "the large-image path (emseg predict streamed) against bare session.run on the same tile size, in the same run; the full sizes take hours on a 2-core CPU", {
   side: integerOption('pixels', 'side of the BigTIFF montage', 40000, { min: 1 }),
@@ -57,7 +44,7 @@ export const BENCH = defineBench('large', "the large-image path (emseg predict s
   ep: textOption('providers', 'execution providers', process.env.EMSEG_EP ?? 'cpu', 'EMSEG_EP, else cpu'),
   'tile-batch': integerOption('n', 'tiles per model call', 4, { min: 1 }),
   'bare-seconds': numberOption('seconds', 'seconds of bare session.run per input, half before and half after the prediction', 30, { min: 0, minExclusive: true }),
-  only: onlyOption,
+  only: choiceOption('only the BigTIFF or only the OME-Zarr input', ['tiff', 'zarr'] as const, undefined, 'both'),
   keep: flagOption('keep the temp folder with the inputs and outputs'),
 });
 

@@ -35,16 +35,7 @@ import { commandLine } from '../cli/command-line.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { machineDescription } from '../train/machine.ts';
-import { defineBench, numberOption, runWithArgs, textOption, type BenchArgs, type ValueOption } from './shared/args.ts';
-
-/** `--grid default|small`: checked when read (core/cells/seed-rule-grid.ts). */
-const gridOption: ValueOption<string> = {
-  kind: 'value',
-  value: SEED_RULE_GRID_NAMES.join('|'),
-  description: 'parameter sets (core/cells/seed-rule-grid.ts)',
-  default: 'default',
-  parse: (text, flag) => (seedRuleGrid(text, flag), text),
-};
+import { choiceOption, defineBench, numberOption, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
 
 export const BENCH = defineBench('seeds', "choose the cell parameters of a model's card on labelled slices", {
   model: textOption('file', 'ONNX model (or tfjs Layers folder)', 'models/isbi2012-unet.onnx'),
@@ -52,7 +43,7 @@ export const BENCH = defineBench('seeds', "choose the cell parameters of a model
   labels: textOption('stack', 'label stack (255 = cell interior)', ISBI_TRAIN_LABELS),
   'select-slices': textOption('list', 'slices that choose', '23-26'),
   slices: textOption('list', 'test slices, scored once with the chosen set', '27-29'),
-  grid: gridOption,
+  grid: choiceOption('parameter sets (core/cells/seed-rule-grid.ts)', SEED_RULE_GRID_NAMES, 'default'),
   margin: numberOption('v', 'V_rand another set must gain over the current one', CELL_CHOICE_MARGIN, { min: 0 }),
   ep: textOption('list', 'onnxruntime execution providers, e.g. cpu', undefined, 'as emseg evaluate'),
   json: textOption('file', 'write every figure and the chosen `cells` section (for emseg convert --cells)', undefined),

@@ -10,25 +10,14 @@
  */
 import { cpus } from 'node:os';
 import { createTrainingEngine } from '../train/engine.ts';
-import { BACKEND_CHOICES, isBackendChoice, type BackendChoice } from '../train/backend.ts';
+import { BACKEND_CHOICES } from '../train/backend.ts';
 import { resolveUNetOptions } from '../train/unet.ts';
-import { BenchArgumentError, defineBench, flagOption, integerOption, runWithArgs, type BenchArgs, type ValueOption } from './shared/args.ts';
+import { BenchArgumentError, choiceOption, defineBench, flagOption, integerOption, runWithArgs, type BenchArgs } from './shared/args.ts';
 import { median } from './shared/figures.ts';
 import { loadAverage } from './shared/machine.ts';
 
-const backendOption: ValueOption<BackendChoice> = {
-  kind: 'value',
-  value: BACKEND_CHOICES.join('|'),
-  description: 'the compute backend (train/backend.ts)',
-  default: 'wasm',
-  parse: (text, flag) => {
-    if (isBackendChoice(text)) return text;
-    throw new BenchArgumentError(`${flag}: expected one of ${BACKEND_CHOICES.join(', ')}, found ${JSON.stringify(text)}`);
-  },
-};
-
 export const BENCH = defineBench('train', 'training speed of the compute engine for one configuration, on synthetic crops; ends with `crops/s: <number>`', {
-  backend: backendOption,
+  backend: choiceOption('the compute backend (train/backend.ts)', BACKEND_CHOICES, 'wasm'),
   filters: integerOption('n', 'base filters', 16, { min: 1 }),
   depth: integerOption('n', 'U-Net depth', 4, { min: 1 }),
   'batch-norm': flagOption('batch normalization'),

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   BenchArgumentError,
   benchUsage,
+  choiceOption,
   defineBench,
   flagOption,
   integerOption,
@@ -26,6 +27,7 @@ const DEMO = defineBench('demo', 'a bench that measures nothing', {
   model: textOption('file.onnx', 'ONNX model', undefined, "emseg serve's"),
   sizes: listOption('list', 'sizes', [1, 4], (text) => Number(text)),
   keep: flagOption('keep the files'),
+  only: choiceOption('one input', ['tiff', 'zarr'], undefined, 'both'),
 });
 
 function errorOf(argv: string[]): string {
@@ -42,18 +44,19 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('parseBenchArgs', () => {
   it('fills in the defaults', () => {
-    expect(parseBenchArgs(DEMO, [])).toEqual({ duration: 60, 'tile-batch': 4, workers: undefined, model: undefined, sizes: [1, 4], keep: false });
+    expect(parseBenchArgs(DEMO, [])).toEqual({ duration: 60, 'tile-batch': 4, workers: undefined, model: undefined, sizes: [1, 4], keep: false, only: undefined });
   });
 
   it('reads every kind of value, in both spellings', () => {
-    const args = parseBenchArgs(DEMO, ['--duration', '2.5', '--tile-batch=8', '--workers', '3', '--model', 'm.onnx', '--sizes', '2, 16', '--keep']);
-    expect(args).toEqual({ duration: 2.5, 'tile-batch': 8, workers: 3, model: 'm.onnx', sizes: [2, 16], keep: true });
+    const args = parseBenchArgs(DEMO, ['--duration', '2.5', '--tile-batch=8', '--workers', '3', '--model', 'm.onnx', '--sizes', '2, 16', '--keep', '--only', 'zarr']);
+    expect(args).toEqual({ duration: 2.5, 'tile-batch': 8, workers: 3, model: 'm.onnx', sizes: [2, 16], keep: true, only: 'zarr' });
   });
 
   it('says in one line which option is wrong and why', () => {
     expect(errorOf(['--duration', '0'])).toBe('--duration: expected a number in (0, 600], found "0"');
     expect(errorOf(['--tile-batch', '1.5'])).toBe('--tile-batch: expected an integer >= 1, found "1.5"');
-    expect(errorOf(['--bogus', '1'])).toBe('unknown option --bogus; expected one of --duration, --tile-batch, --workers, --model, --sizes, --keep or --help');
+    expect(errorOf(['--only', 'png'])).toBe('--only: expected one of tiff, zarr, found "png"');
+    expect(errorOf(['--bogus', '1'])).toBe('unknown option --bogus; expected one of --duration, --tile-batch, --workers, --model, --sizes, --keep, --only or --help');
     expect(errorOf(['--model'])).toMatch(/^--model: expected a value/);
     expect(errorOf(['--keep=yes'])).toBe('--keep: takes no value');
     expect(errorOf(['stray'])).toBe('unexpected argument stray; options only (--help lists them)');
@@ -71,6 +74,7 @@ describe('benchUsage', () => {
     expect(line('--model <file.onnx>')).toMatch(/ONNX model \(default emseg serve's\)$/);
     expect(line('--sizes <list>')).toMatch(/\(default 1,4\)$/);
     expect(line('--keep')).toMatch(/keep the files$/);
+    expect(line('--only <tiff|zarr>')).toMatch(/one input \(default both\)$/);
     expect(line('-h, --help')).toMatch(/print this text$/);
     expect(usage.filter((row) => /^ {2}-/.test(row))).toHaveLength(Object.keys(DEMO.options).length + 1);
   });

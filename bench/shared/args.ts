@@ -73,6 +73,21 @@ export function textOption<D extends string | undefined>(value: string, descript
   return { kind: 'value', value, description, default: fallback, shownDefault, parse: (text) => text };
 }
 
+/** One of `choices`, shown as `--name <a|b|c>`; `fallback` undefined with `shownDefault` for none of them. */
+export function choiceOption<C extends string, D extends C | undefined>(description: string, choices: readonly C[], fallback: D, shownDefault?: string): ValueOption<C | D> {
+  return {
+    kind: 'value',
+    value: choices.join('|'),
+    description,
+    default: fallback,
+    shownDefault,
+    parse: (text, flag) => {
+      if ((choices as readonly string[]).includes(text)) return text as C;
+      throw new BenchArgumentError(`${flag}: expected one of ${choices.join(', ')}, found ${JSON.stringify(text)}`);
+    },
+  };
+}
+
 /** A comma-separated list, each item read by `item`. */
 export function listOption<T>(value: string, description: string, fallback: T[], item: (text: string, flag: string) => T, shownDefault?: string): ValueOption<T[]> {
   return { kind: 'value', value, description, default: fallback, shownDefault: shownDefault ?? fallback.join(','), parse: (text, flag) => text.split(',').map((part) => item(part.trim(), flag)) };
