@@ -45,8 +45,10 @@ fi
 # 2. A first export, and the choice of the served default on the selection slices with the shift
 #    suite on them (core/serving-choice.ts): threshold 0.5 unless another wins by 0.005 in V_rand
 #    both there and in the suite's mean; TTA only if it wins by 0.01 on both.
-emseg convert "$RUN/model" -o "$RUN/draft.onnx" --quiet
-emseg evaluate "$RUN/draft.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$RUN/draft.metrics.json"
+#    Both are skipped when their outputs are newer than their inputs (a rerun after training
+#    repeats only what changed).
+[ "$RUN/draft.onnx" -nt "$RUN/model/model.json" ] || emseg convert "$RUN/model" -o "$RUN/draft.onnx" --quiet
+[ "$RUN/draft.metrics.json" -nt "$RUN/draft.onnx" ] || emseg evaluate "$RUN/draft.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$RUN/draft.metrics.json"
 variant=$(json "$RUN/draft.metrics.json" "j.selection.served")
 threshold=$(json "$RUN/draft.metrics.json" "j.selection.chosenThresholds['$variant']")
 tta=--no-tta
