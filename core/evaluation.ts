@@ -130,7 +130,8 @@ export function scoreProbabilities(
   };
 }
 
-const HEADERS = ['variant', 'V_rand best (thr)', 'V_info best (thr)', 'thr', 'V_rand', 'V_info', 'pixel error', 'Dice', 'IoU'];
+// Dice and IoU measure the cell-interior class (label 255, core/metrics/pixel.ts), not the membranes.
+const HEADERS = ['variant', 'V_rand best (thr)', 'V_info best (thr)', 'thr', 'V_rand', 'V_info', 'pixel error', 'Dice (cell interior)', 'IoU (cell interior)'];
 
 function rowCells(row: MetricsRow): string[] {
   const f = (v: number) => v.toFixed(4);
