@@ -56,6 +56,8 @@ export interface ModelCardOptions {
   training?: ModelCard['training'];
   metrics?: ModelCard['metrics'];
   conversion?: ModelCard['conversion'];
+  /** Pixel size in nm of the images the model learned on (the training run's). */
+  trainingPixelSize?: number;
 }
 
 export function buildModelCard(model: tfType.LayersModel, options: ModelCardOptions): ModelCard {
@@ -75,6 +77,7 @@ export function buildModelCard(model: tfType.LayersModel, options: ModelCardOpti
     ...(options.training !== undefined ? { training: options.training } : {}),
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     ...(options.conversion !== undefined ? { conversion: options.conversion } : {}),
+    ...(options.trainingPixelSize !== undefined ? { trainingPixelSize: options.trainingPixelSize } : {}),
   };
   return parseModelCard(withModelFacts(card), `model card of ${options.name}`);
 }

@@ -11,6 +11,7 @@
 # Training takes hours on a 2-core CPU. The script can be stopped at any time and run again:
 # training resumes from its latest checkpoint in $RUN (default runs/isbi2012-unet), and the
 # steps after training are quick (minutes). Usage: scripts/make-default-model.sh
+# The files above are this script's to make: its commands replace them (--force).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,8 +41,8 @@ fi
 # 2. A first export, and the choice of the served default on the selection slices with the shift
 #    suite on them (core/serving-choice.ts): threshold 0.5 unless another wins by 0.005 in V_rand
 #    both there and in the suite's mean; TTA only if it wins by 0.01 on both.
-emseg convert "$RUN/model" -o "$RUN/draft.onnx" --quiet
-emseg evaluate "$RUN/draft.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$RUN/draft.metrics.json"
+emseg convert "$RUN/model" -o "$RUN/draft.onnx" --quiet --force
+emseg evaluate "$RUN/draft.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$RUN/draft.metrics.json" --force
 variant=$(json "$RUN/draft.metrics.json" "j.selection.served")
 threshold=$(json "$RUN/draft.metrics.json" "j.selection.chosenThresholds['$variant']")
 tta=--no-tta
@@ -51,7 +52,7 @@ echo "card: threshold $threshold, $tta" >&2
 
 # 3. The final export with the figures in the card (test slices at the chosen threshold, selection
 #    slices beside them, labelled), checked by Python's onnx.
-emseg convert "$RUN/model" -o "$MODEL.onnx" --threshold "$threshold" "$tta" --metrics "$RUN/draft.metrics.json" --check
+emseg convert "$RUN/model" -o "$MODEL.onnx" --threshold "$threshold" "$tta" --metrics "$RUN/draft.metrics.json" --check --force
 
 # 4. The report, on the shipped file itself: test slices reported, selection slices named.
-emseg evaluate "$MODEL.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$MODEL.metrics.json" --report "$MODEL.report.md"
+emseg evaluate "$MODEL.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$MODEL.metrics.json" --report "$MODEL.report.md" --force

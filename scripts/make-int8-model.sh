@@ -5,10 +5,11 @@
 #      written beside the float model as <name>.int8.onnx and <name>.int8.json, checked by onnx's checker;
 #   2. npm run bench:int8: fp32 vs int8 latency (onnxruntime-node cpu, 512x512, batch 1, alternating),
 #      V_rand of both by emseg evaluate --ep cpu --slices 25-29, and the verdict line.
-# Needs a build (npm run build) and data/isbi2012. Extra arguments go to emseg quantize.
+# Needs a build (npm run build) and data/isbi2012. Extra arguments go to emseg quantize. It makes the
+# int8 files, so it replaces them (--force).
 set -eu
 model="${1:-models/isbi2012-unet.onnx}"
 [ "$#" -gt 0 ] && shift
 int8="${model%.onnx}.int8.onnx"
-node bin/emseg.js quantize "$model" -o "$int8" --check "$@"
+node bin/emseg.js quantize "$model" -o "$int8" --check --force "$@"
 npm run --silent bench:int8 -- --model "$model" --int8 "$int8"
