@@ -1,5 +1,6 @@
 /**
  * `emseg convert` as a function: tfjs Layers model folder -> models/<name>.onnx + models/<name>.json.
+ * The card takes the evaluation figures (`metricsPath`) and the cell parameters (`cellsPath`) when given.
  *
  *   load (tfjs, backend chosen by the caller) -> ONNX graph -> parity check (tfjs vs
  *   onnxruntime-node on a real ISBI slice and random inputs of two sizes; E_MODEL above the
@@ -32,7 +33,7 @@ import {
 import { buildOnnxGraph } from './tfjs-to-onnx.ts';
 import { loadTfjsModelDir, modelJsonPath } from './tfjs-model-dir.ts';
 import { cardServing } from './card-threshold.ts';
-import { findTrainingConfig, findTrainingLog, readMetricsInfo, readTrainingInfo } from './training-info.ts';
+import { findTrainingConfig, findTrainingLog, readCellsSection, readMetricsInfo, readTrainingInfo } from './training-info.ts';
 
 export interface ConvertOptions {
   /** tfjs with its backend already chosen (the CLI picks one; tests use 'cpu'). */
@@ -49,6 +50,8 @@ export interface ConvertOptions {
   tta?: boolean;
   /** `emseg evaluate` JSON whose figures go into the card. Default: none. */
   metricsPath?: string;
+  /** JSON with the card's `cells` section (`npm run bench:seeds` writes one). Default: none (the built-in defaults apply). */
+  cellsPath?: string;
   /** The training run's config.json. Default: found next to the model folder, if any. */
   trainingConfigPath?: string;
   /** Real-data parity inputs (e.g. the normalized ISBI slice 0, see isbi-slice.ts). Default: none. */
@@ -141,6 +144,7 @@ export async function convertModel(options: ConvertOptions): Promise<ConvertResu
     log(`threshold ${serving.threshold}${serving.tta !== undefined && options.tta === undefined ? `, ${serving.tta ? 'TTA' : 'plain'} served` : ''}: ${serving.source}`);
     const training = trainingRead && serving.trainingReason ? { ...trainingRead, thresholdChoice: serving.trainingReason } : trainingRead;
     const trainingPixelSize = trainingRead?.['trainingPixelSize'];
+    const cells = options.cellsPath ? readCellsSection(options.cellsPath) : undefined;
     const graph = buildOnnxGraph(model);
     assertContract(model, graph, jsonPath);
     log(`ONNX graph: ${graph.nodes.length} nodes, ${graph.initializers.length} initializers`);
@@ -154,6 +158,7 @@ export async function convertModel(options: ConvertOptions): Promise<ConvertResu
       ...(training ? { training } : {}),
       ...(typeof trainingPixelSize === 'number' ? { trainingPixelSize } : {}),
       ...(metrics ? { metrics } : {}),
+      ...(cells ? { cells } : {}),
     };
     const draftCard = buildModelCard(model, cardBase);
 
@@ -213,7 +218,7 @@ export async function convertModel(options: ConvertOptions): Promise<ConvertResu
       await finalSession.release();
     }
     const sha256 = sha256Hex(bytes);
-    const inputsToProtect = [jsonPath, ...(options.metricsPath ? [options.metricsPath] : []), ...(trainingConfig ? [trainingConfig] : [])];
+    const inputsToProtect = [jsonPath, ...(options.metricsPath ? [options.metricsPath] : []), ...(options.cellsPath ? [options.cellsPath] : []), ...(trainingConfig ? [trainingConfig] : [])];
     await writeFileAtomic(output, bytes, { inputs: inputsToProtect });
     const cardWithHash: ModelCard = { ...card, sha256 };
     await writeFileAtomic(cardPath, `${JSON.stringify(cardWithHash, null, 2)}\n`, { inputs: inputsToProtect });

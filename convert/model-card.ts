@@ -1,7 +1,7 @@
 /**
  * The model card (core/contract.ts ModelCard): built from the tfjs model (architecture read
  * from the U-Net's stable layer names), the training outputs when known, the evaluation figures
- * when given, and the parity figure of the conversion. It travels in two copies: models/<name>.json
+ * and the cell parameters when given, and the parity figure of the conversion. It travels in two copies: models/<name>.json
  * (with the sha256 of the ONNX file) and the ONNX metadata_props under `emseg.model_card`
  * (without the sha256: a file cannot contain its own hash).
  */
@@ -55,6 +55,8 @@ export interface ModelCardOptions {
   tta?: boolean;
   training?: ModelCard['training'];
   metrics?: ModelCard['metrics'];
+  /** Cell parameters (core/cells/cell-params.ts). Default: none (the built-in defaults apply). */
+  cells?: ModelCard['cells'];
   conversion?: ModelCard['conversion'];
   /** Pixel size in nm of the images the model learned on (the training run's). */
   trainingPixelSize?: number;
@@ -76,6 +78,7 @@ export function buildModelCard(model: tfType.LayersModel, options: ModelCardOpti
     ...(options.tta !== undefined ? { tta: options.tta } : {}),
     ...(options.training !== undefined ? { training: options.training } : {}),
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+    ...(options.cells !== undefined ? { cells: options.cells } : {}),
     ...(options.conversion !== undefined ? { conversion: options.conversion } : {}),
     ...(options.trainingPixelSize !== undefined ? { trainingPixelSize: options.trainingPixelSize } : {}),
   };

@@ -5,11 +5,14 @@
  *   wallTimeSeconds, cropsSeen, stepsDone, best) beside `<run>/model/`; the card takes it from
  *   the model folder or its parent.
  * - `emseg evaluate --json` writes the figures; given with `--metrics`, they go into the card.
+ * - `npm run bench:seeds -- --json` (bench/seed-rule.ts) writes the chosen cell parameters; given
+ *   with `--cells`, they become the card's `cells` section (a hand-written section works too).
  * Unknown or missing fields are left out, never guessed.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { MetricFigures, ModelCard } from '../core/contract.ts';
+import { cellsSectionFrom } from '../core/cells/cell-params.ts';
 import { EmsegError } from '../core/errors.ts';
 import { ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
 import { parseTrainingRun } from '../core/training-run.ts';
@@ -210,6 +213,11 @@ export function readMetricsInfo(path: string): NonNullable<ModelCard['metrics']>
     throw new EmsegError('E_BAD_ARGUMENT', `--metrics ${path}: no figures found (expected rows from emseg evaluate, or withoutTta/withTta)`);
   }
   return metrics;
+}
+
+/** The card's `cells` section from `--cells <file>` (core/cells/cell-params.ts cellsSectionFrom). */
+export function readCellsSection(path: string): NonNullable<ModelCard['cells']> {
+  return cellsSectionFrom(readJson(path, '--cells'), `--cells ${path}`);
 }
 
 /** The shift suite of `emseg evaluate --shift` (core/shift-suite.ts) as the card keeps it: V_rand and V_info at the threshold per shift and variant. */

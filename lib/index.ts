@@ -5,6 +5,7 @@
  *
  *   import { segmentImage, makeImage } from 'emseg';
  *   const { mask, probability } = await segmentImage(makeImage(512, 512, pixels), predictor, { threshold: 0.4 });
+ *   const cells = labelCells(probability.data, 512, 512, cellParamsFrom(card.cells));   // the card's cell parameters, else the defaults
  *
  * Only what is listed here is public; everything else in the package may change without notice.
  */

@@ -6,6 +6,11 @@
 #   models/isbi2012-unet.metrics.json   emseg evaluate's figures (plain and 8-fold TTA): test slices
 #                                       27-29 at the threshold chosen on the selection slices 23-26,
 #                                       and the shift suite (core/shift-suite.ts) on both
+#   models/isbi2012-unet.cells.json     npm run bench:seeds' measurement (bench/seed-rule.ts): the
+#                                       cell parameters (seed rule, thresholds, size filters of
+#                                       --output labels) chosen on the selection slices 23-26 with
+#                                       the draft model, test slices 27-29 scored once; its `cells`
+#                                       field is the card's `cells` section
 #   models/isbi2012-unet.report.md      the evaluation report (+ .validation.png, .test.png, .curve.svg)
 #
 # Training takes hours on a 2-core CPU. The script can be stopped at any time and run again:
@@ -41,8 +46,10 @@ fi
 # 2. A first export, and the choice of the served default on the selection slices with the shift
 #    suite on them (core/serving-choice.ts): threshold 0.5 unless another wins by 0.005 in V_rand
 #    both there and in the suite's mean; TTA only if it wins by 0.01 on both.
-emseg convert "$RUN/model" -o "$RUN/draft.onnx" --quiet --force
-emseg evaluate "$RUN/draft.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$RUN/draft.metrics.json" --force
+#    Both are skipped when their outputs are newer than their inputs (a rerun after training
+#    repeats only what changed).
+[ "$RUN/draft.onnx" -nt "$RUN/model/model.json" ] || emseg convert "$RUN/model" -o "$RUN/draft.onnx" --quiet --force
+[ "$RUN/draft.metrics.json" -nt "$RUN/draft.onnx" ] || emseg evaluate "$RUN/draft.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$RUN/draft.metrics.json" --force
 variant=$(json "$RUN/draft.metrics.json" "j.selection.served")
 threshold=$(json "$RUN/draft.metrics.json" "j.selection.chosenThresholds['$variant']")
 tta=--no-tta
@@ -50,9 +57,16 @@ tta=--no-tta
 json "$RUN/draft.metrics.json" "j.selection.reasons.join('\\n')" >&2
 echo "card: threshold $threshold, $tta" >&2
 
-# 3. The final export with the figures in the card (test slices at the chosen threshold, selection
-#    slices beside them, labelled), checked by Python's onnx.
-emseg convert "$RUN/model" -o "$MODEL.onnx" --threshold "$threshold" "$tta" --metrics "$RUN/draft.metrics.json" --check --force
+# 3. The cell parameters of the card on the draft model's probability maps (plain, the card's
+#    options): a grid of seed rules scored on the selection slices (core/cells/README.md); the
+#    built-in defaults stay unless another set wins by 0.001 in V_rand there
+#    (core/cells/seed-rule-choice.ts); the chosen set is scored once on the test slices.
+echo "+ npm run bench:seeds -- --model $RUN/draft.onnx ..." >&2
+npm run --silent bench:seeds -- --model "$RUN/draft.onnx" --ep cpu --select-slices "$SELECT" --slices "$TEST" --json "$MODEL.cells.json"
 
-# 4. The report, on the shipped file itself: test slices reported, selection slices named.
+# 4. The final export with the figures in the card (test slices at the chosen threshold, selection
+#    slices beside them, labelled) and the chosen cell parameters, checked by Python's onnx.
+emseg convert "$RUN/model" -o "$MODEL.onnx" --threshold "$threshold" "$tta" --metrics "$RUN/draft.metrics.json" --cells "$MODEL.cells.json" --check --force
+
+# 5. The report, on the shipped file itself: test slices reported, selection slices named.
 emseg evaluate "$MODEL.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$MODEL.metrics.json" --report "$MODEL.report.md" --force

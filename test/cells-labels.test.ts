@@ -83,4 +83,13 @@ describe('cell parameters', () => {
     expect(() => parseModelCard(card, 'm.json')).toThrow(/cells\.seedRule: expected one of probability, distance/);
     expect(parseModelCard({ ...defaultModelCard('m'), cells: { seedThreshold: 0.75 } }, 'm.json').cells?.seedThreshold).toBe(0.75);
   });
+
+  it("through the public API, a card's cells section sets the labels; a card without one gives the defaults", async () => {
+    const api = await import('../lib/index.ts');
+    const { probability, size } = cellGrid(2, 12, 3, true);
+    const cardJson = (cells?: object) => JSON.stringify({ ...defaultModelCard('m'), ...(cells ? { cells } : {}) });
+    const count = (json: string) => api.labelCells(probability, size, size, api.cellParamsFrom(api.parseModelCardJson(json, 'm.json').cells)).count;
+    expect(count(cardJson())).toBe(4); // the defaults: seeds at 0.75 stop at the gap of 0.6
+    expect(count(cardJson({ seedThreshold: 0.5, chosenBy: 'test' }))).toBe(3); // the card's seeds cross it: the first two cells join
+  });
 });

@@ -177,6 +177,47 @@ describe('emseg convert', () => {
     expect(existsSync(join(root, 'a.onnx'))).toBe(false);
   });
 
+  it('writes the card\'s cells section from --cells (the bench:seeds JSON or a bare section), schema-checked', async () => {
+    const chosen = { seedRule: 'distance', seedThreshold: 0.7, seedDistance: 2, minSeedArea: 10, maskThreshold: 0, minCellArea: 0, chosenBy: 'npm run bench:seeds -- --grid small' };
+    writeFileSync(join(root, 'seeds.json'), JSON.stringify({ benchmark: 'seed-rule', selection: { rows: [] }, cells: chosen }));
+    writeFileSync(join(root, 'bare-cells.json'), JSON.stringify({ seedThreshold: 0.6 }));
+    for (const [file, expected] of [
+      ['seeds.json', chosen],
+      ['bare-cells.json', { seedThreshold: 0.6 }],
+    ] as const) {
+      const output = join(root, 'cells', `${file.replace('.json', '')}.onnx`);
+      const { io, cli } = capture();
+      expect(await runCli(['convert', modelDir, '-o', output, '--cells', join(root, file), '--random-only', '--backend', 'cpu', '--quiet'], cli)).toBe(0);
+      expect(io.err).toBe('');
+      const { readModelCardFile } = await import('../node/model-card-file.ts');
+      const card = await readModelCardFile(output.replace(/\.onnx$/, '.json'));
+      expect(card?.cells).toEqual(expected);
+      expect(JSON.parse(readOnnxMetadata(new Uint8Array(readFileSync(output)))[MODEL_CARD_METADATA_KEY]!).cells).toEqual(expected);
+    }
+  });
+
+  it('refuses a bad --cells file with one line naming the field, before loading the model', async () => {
+    const bad = (name: string, doc: unknown) => {
+      writeFileSync(join(root, name), JSON.stringify(doc));
+      return join(root, name);
+    };
+    for (const [file, message] of [
+      [bad('high.json', { cells: { seedThreshold: 1.5 } }), 'high.json: cells.seedThreshold: expected a number in [0, 1], found 1.5'],
+      [bad('rule.json', { seedRule: 'magic' }), 'rule.json: seedRule: expected one of probability, distance, found "magic"'],
+      [bad('typo.json', { seedTreshold: 0.7 }), 'typo.json: expected only the fields seedRule, seedThreshold, seedDistance, minSeedArea, maskThreshold, minCellArea, chosenBy, found seedTreshold'],
+      [bad('empty.json', { cells: { chosenBy: 'x' } }), 'empty.json: expected cell parameters'],
+      [bad('list.json', [1]), 'list.json: expected a JSON object'],
+      [join(root, 'absent.json'), 'absent.json: no such file'],
+    ] as const) {
+      const { io, cli } = capture();
+      expect(await runCli(['convert', modelDir, '-o', join(root, 'c.onnx'), '--cells', file, '--random-only'], cli)).toBe(1);
+      expect(io.err).toContain(`--cells ${root}`);
+      expect(io.err).toContain(message);
+      expect(io.err.trim().split('\n')).toHaveLength(1);
+    }
+    expect(existsSync(join(root, 'c.onnx'))).toBe(false);
+  });
+
   it('documents every option in convert/README.md', async () => {
     const readme = readFileSync(new URL('../convert/README.md', import.meta.url), 'utf8');
     const { convertArgs } = await import('../cli/commands/convert.ts');

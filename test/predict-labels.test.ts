@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromArrayBuffer } from 'geotiff';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CellParams } from '../core/cells/cell-params.ts';
 import { CELL_TABLE_COLUMNS } from '../core/cells/cell-table.ts';
 import { defaultModelCard } from '../core/model-card.ts';
 import { encodeTiff } from '../core/tiff.ts';
@@ -93,6 +94,21 @@ describe('emseg predict --output labels --cells', () => {
       // the membrane probability on a cell's border is the model's 1 - p there: low inside bright cells, not 0
       for (const row of ofSlice) expect(Number(row[at('border_membrane_probability')])).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it("labels with the model card's cells section when it has one, with overrides over it", async () => {
+    const cellCounts = async (card: PredictModel['card'], cellParams?: Partial<CellParams>) => {
+      const out = join(dir, `card-${Math.random().toString(36).slice(2)}.tif`);
+      await predictPaths(input, out, { ...model, card }, { output: 'labels', ...(cellParams ? { cellParams } : {}) });
+      return (await readUint32Pages(out)).map((page) => new Set(page.filter((v) => v !== 0)).size);
+    };
+    const withCells = (cells: NonNullable<PredictModel['card']['cells']>) => ({ ...model.card, cells });
+    // The cells' probability is about 0.95 and each cell has 13 x 13 = 169 pixels.
+    expect(await cellCounts(model.card)).toEqual([grid * grid, grid * grid - 1]);
+    expect(await cellCounts(withCells({ seedThreshold: 0.99 }))).toEqual([0, 0]);
+    expect(await cellCounts(withCells({ minSeedArea: side * side + 1 }))).toEqual([0, 1]); // page 1: the merged cell is larger
+    expect(await cellCounts(withCells({ minSeedArea: side * side }))).toEqual([grid * grid, grid * grid - 1]);
+    expect(await cellCounts(withCells({ seedThreshold: 0.99 }), { seedThreshold: 0.75 })).toEqual([grid * grid, grid * grid - 1]);
   });
 
   it('refuses labels as PNG and a table written over an input', async () => {

@@ -17,6 +17,10 @@ export const convertArgs = {
   threshold: { type: 'string', description: 'Mask threshold stored in the card. Default 0.5' },
   tta: { type: 'boolean', description: 'Card default: serve, predict and the web demo use 8-fold test-time augmentation unless told otherwise (--no-tta: off). Default: not set (off)' },
   metrics: { type: 'string', description: 'JSON written by `emseg evaluate` whose figures go into the card' },
+  cells: {
+    type: 'string',
+    description: "JSON whose `cells` field (as `npm run bench:seeds -- --json` writes it), or the file itself, is the card's cells section: seed rule, thresholds, size filters (core/cells/cell-params.ts). Default: none (predict uses the built-in defaults)",
+  },
   'training-config': { type: 'string', description: "The training run's config.json. Default: found next to the model folder" },
   'parity-image': { type: 'string', description: `Image stack for the real-data parity check. Default ${ISBI_TRAIN_IMAGES}` },
   'parity-slice': { type: 'string', description: 'Slice of --parity-image used. Default 0' },
@@ -42,7 +46,8 @@ const command = defineCommand({
     };
 
     const { modelJsonPath } = await import('../../convert/tfjs-model-dir.ts');
-    modelJsonPath(args.model); // a missing model folder is reported before anything slow starts
+    modelJsonPath(args.model); // a missing model folder or a bad --cells file is reported before anything slow starts
+    if (args.cells !== undefined) (await import('../../convert/training-info.ts')).readCellsSection(args.cells);
     const tf = await (await import('../../node/tfjs.ts')).importTfjs();
     const { selectBackend } = await import('../../train/backend.ts');
     const backend = await selectBackend(tf, args.backend ?? 'auto', out);
@@ -59,6 +64,7 @@ const command = defineCommand({
       ...(tolerance !== undefined ? { tolerance } : {}),
       ...(args.tta !== undefined ? { tta: args.tta } : {}),
       ...(args.metrics !== undefined ? { metricsPath: args.metrics } : {}),
+      ...(args.cells !== undefined ? { cellsPath: args.cells } : {}),
       ...(args['training-config'] !== undefined ? { trainingConfigPath: args['training-config'] } : {}),
       ...(args['model-version'] !== undefined ? { version: args['model-version'] } : {}),
       realInputs,

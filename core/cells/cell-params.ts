@@ -2,7 +2,8 @@
  * The parameters that turn a probability map into cell labels (cell-labels.ts): the seed rule,
  * its thresholds, the size filters. Their one definition, their defaults (chosen on ISBI slices
  * 23-26: core/cells/README.md) and their check; the model card may carry them (`cells`, parsed by
- * core/model-card.ts with the schema below), otherwise the defaults apply. Platform-neutral.
+ * core/model-card.ts with the schema below; `emseg convert --cells` writes the choice of
+ * `npm run bench:seeds`), otherwise the defaults apply. Platform-neutral.
  */
 import { z } from 'zod';
 import { definedFields } from '../defined.ts';
@@ -73,6 +74,34 @@ export function validateCellParams(params: CellParams, what = 'cell parameters')
   }
   if (problems.length > 0) throw new EmsegError('E_BAD_ARGUMENT', `${what}: ${problems.join('; ')}`);
   return params;
+}
+
+export type CellsSection = z.infer<typeof cellParamsSchema>;
+
+/**
+ * The card's `cells` section from a parsed JSON document: its `cells` field when it has one (the
+ * JSON of `npm run bench:seeds`), else the document itself (a hand-written section). Checked
+ * against the schema, which holds the parameters' rules; at least one parameter must be there, and
+ * no unknown field (a misspelt parameter would otherwise be kept and ignored). Throws
+ * E_BAD_ARGUMENT naming `what`, each bad field, the expected and the found value.
+ */
+export function cellsSectionFrom(doc: unknown, what: string): CellsSection {
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(doc)) throw new EmsegError('E_BAD_ARGUMENT', `${what}: expected a JSON object, found ${Array.isArray(doc) ? 'an array' : JSON.stringify(doc)}`);
+  const inner = doc['cells'];
+  const value = isObject(inner) ? inner : doc;
+  const prefix = value === doc ? '' : 'cells.';
+  const result = cellParamsSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${prefix}${issue.path.map(String).join('.')}: ${issue.message}, found ${JSON.stringify(value[String(issue.path[0])])}`);
+    throw new EmsegError('E_BAD_ARGUMENT', `${what}: ${problems.join('; ')}`);
+  }
+  const unknown = Object.keys(value).filter((key) => !Object.hasOwn(cellParamsSchema.shape, key));
+  if (unknown.length > 0) throw new EmsegError('E_BAD_ARGUMENT', `${what}: expected only the fields ${Object.keys(cellParamsSchema.shape).join(', ')}, found ${unknown.map((key) => prefix + key).join(', ')}`);
+  if (!Object.keys(DEFAULT_CELL_PARAMS).some((key) => result.data[key] !== undefined)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `${what}: expected cell parameters (${Object.keys(DEFAULT_CELL_PARAMS).join(', ')}) in it or in its \`cells\` field, found none`);
+  }
+  return result.data;
 }
 
 /** The card's `cells` section over the defaults, then `overrides` over both; checked. */
