@@ -16,18 +16,18 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { checkPolarity } from '../core/contrast-polarity.ts';
 import { EmsegError } from '../core/errors.ts';
-import { formatComparisonText, formatShiftComparisonText, modelLabels } from '../core/evaluation-compare.ts';
-import { formatMetricsText, type EvaluationVariant } from '../core/evaluation.ts';
+import { definedFields } from '../core/defined.ts';
+import type { EvaluationVariant, LabelledSlice } from '../core/evaluation.ts';
 import type { ImageStack } from '../core/image.ts';
 import { choosePixelSize, type PixelSizeChoice } from '../core/pixel-size.ts';
-import { formatShiftSuiteText } from '../core/shift-suite.ts';
 import { formatSliceList, parseSliceList } from '../core/slice-list.ts';
 import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
 import { refuseExistingOutputs, type PlannedOutput } from '../node/existing-outputs.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { readLabelledData } from '../node/labelled-sources.ts';
+import { readLabelledData, type LabelledData } from '../node/labelled-sources.ts';
 import { machineDescription } from '../train/machine.ts';
 import { comparisonJson, modelEvaluationJson, type EvaluationRecord, type ModelFigures } from './evaluation-json.ts';
+import { comparisonText, singleModelShiftTable, singleModelTable } from './evaluation-text.ts';
 import { openEvaluationModel, type EvaluationModel } from './evaluation-model.ts';
 import { DEFAULT_EVALUATION_IMAGES, DEFAULT_EVALUATION_LABELS, DEFAULT_MONTAGE_SHRINK, DEFAULT_TEST_IMAGES, DEFAULT_TEST_SLICES } from './defaults.ts';
 import { chooseSlices, labelledSlices } from './labelled-slices.ts';
@@ -88,18 +88,8 @@ const processIO: EvaluateIO = {
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-/** The outputs one model's report implies, unless given explicitly. */
-function reportOutputs(options: EvaluateOptions) {
-  const reportBase = options.report ? options.report.replace(/\.md$/i, '') : undefined;
-  return {
-    reportBase,
-    montage: options.montage ?? (reportBase ? `${reportBase}.validation.png` : undefined),
-    testMontage: options.testMontage ?? (reportBase ? `${reportBase}.test.png` : undefined),
-  };
-}
-
-/** Runs the evaluation; returns each model's figures in the order given. */
-export async function runEvaluation(options: EvaluateOptions, io: EvaluateIO = processIO): Promise<ModelFigures[]> {
+/** Refuses what cannot run, before anything is read: no model, a missing one, one-model outputs with several, --threshold with --select-slices. */
+function checkArguments(options: EvaluateOptions): void {
   const { models } = options;
   if (models.length === 0) throw new EmsegError('E_BAD_ARGUMENT', '<model>: expected at least one .onnx file or tfjs model folder');
   for (const path of models) if (!existsSync(path)) throw new EmsegError('E_NOT_FOUND', `<model> ${path}: no such file or folder`);
@@ -113,27 +103,22 @@ export async function runEvaluation(options: EvaluateOptions, io: EvaluateIO = p
   if (options.selectSlices !== undefined && options.threshold !== undefined) {
     throw new EmsegError('E_BAD_ARGUMENT', '--threshold: not together with --select-slices, which chooses the threshold');
   }
-  const imagesPath = options.images ?? DEFAULT_EVALUATION_IMAGES;
-  const labelsPath = options.labels ?? DEFAULT_EVALUATION_LABELS;
-  const ignore = options.ignore ?? null;
-  const invert = options.invert === true;
-  const shrink = options.shrink ?? DEFAULT_MONTAGE_SHRINK;
-  const { reportBase, montage, testMontage } = reportOutputs(options);
+}
 
-  const data = await readLabelledData(imagesPath, labelsPath, { ignore });
-  const choice = chooseSlices({ images: imagesPath, pageCount: data.images.pages.length, ...(options.slices !== undefined ? { slices: options.slices } : {}), ...(options.selectSlices !== undefined ? { selectSlices: options.selectSlices } : {}) });
-  const { slices, selectSlices } = choice;
-  if (choice.note) io.stderr(`${choice.note}\n`);
-  const inputs = [...models, imagesPath, labelsPath];
-  const testImagesPath = options.testImages ?? DEFAULT_TEST_IMAGES;
-  let testImages: ImageStack | undefined;
-  let testSlices: number[] = [];
-  if (testMontage) {
-    testImages = await readImageFile(testImagesPath);
-    testSlices = parseSliceList(options.testSlices ?? DEFAULT_TEST_SLICES, testImages.pages.length, '--test-slices');
-    inputs.push(testImagesPath);
-  }
-  const run: TrainingRunFiles = options.report ? findTrainingRun(models[0]!, options.run) : {};
+/** The files the command writes: --json, and for one model the report with its pictures (each unless given explicitly) and the training run it reads. */
+interface OutputPlan {
+  reportBase?: string;
+  montage?: string;
+  testMontage?: string;
+  run: TrainingRunFiles;
+  planned: PlannedOutput[];
+}
+
+function planOutputs(options: EvaluateOptions): OutputPlan {
+  const reportBase = options.report ? options.report.replace(/\.md$/i, '') : undefined;
+  const montage = options.montage ?? (reportBase ? `${reportBase}.validation.png` : undefined);
+  const testMontage = options.testMontage ?? (reportBase ? `${reportBase}.test.png` : undefined);
+  const run: TrainingRunFiles = options.report ? findTrainingRun(options.models[0]!, options.run) : {};
   const planned: PlannedOutput[] = [
     ...(options.json ? [{ path: options.json, flag: '--json' }] : []),
     ...(options.report ? [{ path: options.report, flag: '--report' }] : []),
@@ -141,14 +126,58 @@ export async function runEvaluation(options: EvaluateOptions, io: EvaluateIO = p
     ...(testMontage ? [{ path: testMontage, flag: options.testMontage ? '--test-montage' : '--report (its test montage)' }] : []),
     ...(reportBase && run.log ? [{ path: curvePathFor(reportBase), flag: '--report (its training curve)' }] : []),
   ];
-  for (const output of planned) await assertNotAnInput(output.path, inputs);
-  await refuseExistingOutputs(planned, options.force === true);
+  return { ...(reportBase ? { reportBase } : {}), ...(montage ? { montage } : {}), ...(testMontage ? { testMontage } : {}), run, planned };
+}
+
+/** The unlabelled stack and slices of the test montage, read only when one is written. */
+interface TestStack {
+  path: string;
+  images?: ImageStack;
+  slices: number[];
+}
+
+async function readTestStack(options: EvaluateOptions, plan: OutputPlan): Promise<TestStack> {
+  const path = options.testImages ?? DEFAULT_TEST_IMAGES;
+  if (!plan.testMontage) return { path, slices: [] };
+  const images = await readImageFile(path);
+  return { path, images, slices: parseSliceList(options.testSlices ?? DEFAULT_TEST_SLICES, images.pages.length, '--test-slices') };
+}
+
+/** What every model of a run shares. */
+interface RunContext {
+  options: EvaluateOptions;
+  io: EvaluateIO;
+  data: LabelledData;
+  record: EvaluationRecord;
+  reported: LabelledSlice[];
+  selecting: LabelledSlice[] | undefined;
+  inputs: string[];
+  plan: OutputPlan;
+  test: TestStack;
+}
+
+/** Runs the evaluation; returns each model's figures in the order given. */
+export async function runEvaluation(options: EvaluateOptions, io: EvaluateIO = processIO): Promise<ModelFigures[]> {
+  checkArguments(options);
+  const { models } = options;
+  const imagesPath = options.images ?? DEFAULT_EVALUATION_IMAGES;
+  const labelsPath = options.labels ?? DEFAULT_EVALUATION_LABELS;
+  const ignore = options.ignore ?? null;
+  const invert = options.invert === true;
+  const data = await readLabelledData(imagesPath, labelsPath, { ignore });
+  const choice = chooseSlices({ images: imagesPath, pageCount: data.images.pages.length, ...definedFields({ slices: options.slices, selectSlices: options.selectSlices }) });
+  if (choice.note) io.stderr(`${choice.note}\n`);
+  const { slices, selectSlices } = choice;
+  const plan = planOutputs(options);
+  const test = await readTestStack(options, plan);
+  const inputs = [...models, imagesPath, labelsPath, ...(test.images ? [test.path] : [])];
+  for (const output of plan.planned) await assertNotAnInput(output.path, inputs);
+  await refuseExistingOutputs(plan.planned, options.force === true);
 
   const reported = labelledSlices(data, slices);
   const selecting = selectSlices ? labelledSlices(data, selectSlices) : undefined;
   const polarity = checkPolarity([...(selecting ?? []), ...reported].map((s) => s.image), imagesPath, { invert });
   if (polarity.warning) io.stderr(`emseg: warning: ${polarity.warning}\n`);
-
   const record: EvaluationRecord = {
     images: imagesPath,
     labels: labelsPath,
@@ -160,44 +189,50 @@ export async function runEvaluation(options: EvaluateOptions, io: EvaluateIO = p
     machine: machineDescription(),
     date: new Date().toISOString(),
   };
-  const single = models.length === 1;
+  const context: RunContext = { options, io, data, record, reported, selecting, inputs, plan, test };
   const figures: ModelFigures[] = [];
-  for (const path of models) {
-    const model = await openEvaluationModel(path, { backend: options.backend ?? 'auto', ...(options.providers !== undefined ? { providers: options.providers } : {}) });
-    try {
-      io.stderr(
-        `evaluating ${path} (${model.kind}) on ${basename(imagesPath)} slices ${formatSliceList(slices)}${selectSlices ? ` (threshold chosen on slices ${formatSliceList(selectSlices)})` : ''}${options.tta ? ', with and without TTA' : ''}\n`,
-      );
-      const pixel = choosePixelSize({ override: options.pixelSize, stated: data.images.pixelSize, trainingPixelSize: model.trainingPixelSize, name: basename(imagesPath) });
-      io.stderr(`${pixel.line}\n`);
-      const scoring = scoringOptions(options, io, { reported, selecting, ignore, pixel, invert });
-      const scores = await scoreSlices(model, scoring);
-      if (single) io.stdout(singleModelTable(scores, slices, selectSlices));
-      const shiftSuite = options.shift ? await scoreShiftSuite(model, scores, scoring) : undefined;
-      if (single && shiftSuite) io.stdout(`shift suite on slices ${formatSliceList(slices)}${scores.protocol ? ' (at the chosen thresholds)' : ''}:\n${formatShiftSuiteText(shiftSuite)}`);
-      const modelFigures: ModelFigures = {
-        model: path,
-        modelKind: model.kind,
-        ...(statSync(path).isFile() ? { sha256: sha256(path) } : {}),
-        scores,
-        ...(shiftSuite ? { shiftSuite } : {}),
-        pixel,
-      };
-      figures.push(modelFigures);
-      if (single) {
-        if (options.json) await writeFileAtomic(options.json, `${JSON.stringify(modelEvaluationJson(modelFigures, record), null, 2)}\n`, { inputs });
-        await writeOneModelFiles(options, io, { model, figures: modelFigures, data, record, montage, testMontage, testImages, testImagesPath, testSlices, reportBase, run, inputs, shrink, scoring });
-      }
-    } finally {
-      await model.dispose();
-    }
-  }
-  if (!single) {
+  for (const path of models) figures.push(await evaluateModel(path, context));
+  if (models.length > 1) {
     io.stdout(comparisonText(figures, slices, selectSlices));
     if (options.json) await writeFileAtomic(options.json, `${JSON.stringify(comparisonJson(figures, record), null, 2)}\n`, { inputs });
   }
-  for (const output of [options.json, options.report, montage, testMontage]) if (output) io.stderr(`wrote ${output}\n`);
+  for (const output of [options.json, options.report, plan.montage, plan.testMontage]) if (output) io.stderr(`wrote ${output}\n`);
   return figures;
+}
+
+/** One model: opened, its pixel size chosen, scored, and closed; with one model its table is printed at once and its files written. */
+async function evaluateModel(path: string, context: RunContext): Promise<ModelFigures> {
+  const { options, io, data, record } = context;
+  const single = options.models.length === 1;
+  const model = await openEvaluationModel(path, { backend: options.backend ?? 'auto', ...definedFields({ providers: options.providers }) });
+  try {
+    const { slices, selectSlices } = record;
+    io.stderr(
+      `evaluating ${path} (${model.kind}) on ${basename(record.images)} slices ${formatSliceList(slices)}${selectSlices ? ` (threshold chosen on slices ${formatSliceList(selectSlices)})` : ''}${options.tta ? ', with and without TTA' : ''}\n`,
+    );
+    const pixel = choosePixelSize({ override: options.pixelSize, stated: data.images.pixelSize, trainingPixelSize: model.trainingPixelSize, name: basename(record.images) });
+    io.stderr(`${pixel.line}\n`);
+    const scoring = scoringOptions(options, io, { reported: context.reported, selecting: context.selecting, ignore: record.ignore, pixel, invert: record.invert });
+    const scores = await scoreSlices(model, scoring);
+    if (single) io.stdout(singleModelTable(scores, slices, selectSlices));
+    const shiftSuite = options.shift ? await scoreShiftSuite(model, scores, scoring) : undefined;
+    if (single && shiftSuite) io.stdout(singleModelShiftTable(shiftSuite, slices, scores.protocol !== undefined));
+    const figures: ModelFigures = {
+      model: path,
+      modelKind: model.kind,
+      ...(statSync(path).isFile() ? { sha256: sha256(path) } : {}),
+      scores,
+      ...(shiftSuite ? { shiftSuite } : {}),
+      pixel,
+    };
+    if (single) {
+      if (options.json) await writeFileAtomic(options.json, `${JSON.stringify(modelEvaluationJson(figures, record), null, 2)}\n`, { inputs: context.inputs });
+      await writeOneModelFiles(context, model, figures, scoring);
+    }
+    return figures;
+  } finally {
+    await model.dispose();
+  }
 }
 
 function scoringOptions(
@@ -221,95 +256,42 @@ function scoringOptions(
   };
 }
 
-/** One model's tables as they are printed: with the protocol, the selection slices', the choices, then the test slices'. */
-function singleModelTable(scores: Awaited<ReturnType<typeof scoreSlices>>, slices: readonly number[], selectSlices: readonly number[] | undefined): string {
-  const { protocol, selectionShifts } = scores;
-  if (!protocol || !selectSlices) return formatMetricsText(scores.result);
-  return [
-    `selection slices ${formatSliceList(selectSlices)} (choose the threshold and plain or TTA):\n${formatMetricsText(protocol.selection)}`,
-    selectionShifts ? `shift suite on the selection slices ${formatSliceList(selectSlices)}:\n${formatShiftSuiteText(selectionShifts)}` : '',
-    protocol.choice.reasons.map((r) => `choice: ${r}\n`).join(''),
-    `test slices ${formatSliceList(slices)}, at the threshold chosen on the selection slices (columns thr, V_rand, V_info, ...; the "best" columns are chosen on the test slices themselves):\n`,
-    formatMetricsText(scores.result),
-  ].join('');
-}
-
-/** Several models side by side: with the protocol, the selection slices' table and each model's choices first. */
-function comparisonText(figures: readonly ModelFigures[], slices: readonly number[], selectSlices: readonly number[] | undefined): string {
-  const labels = modelLabels(figures.map((f) => f.model));
-  const named = <T>(pick: (f: ModelFigures) => T) => figures.map((f, i) => ({ label: labels[i]!, figures: pick(f) }));
-  const parts: string[] = [];
-  const selectionShifts = figures.every((f) => f.scores.selectionShifts);
-  if (selectSlices) {
-    parts.push(`selection slices ${formatSliceList(selectSlices)} (each model chooses its threshold and plain or TTA here):\n`);
-    parts.push(formatComparisonText(named((f) => f.scores.protocol!.selection.rows)));
-    if (selectionShifts) parts.push(`shift suite on the selection slices ${formatSliceList(selectSlices)} (V_rand at the threshold):\n${formatShiftComparisonText(named((f) => f.scores.selectionShifts!))}`);
-    for (const [i, f] of figures.entries()) parts.push(f.scores.protocol!.choice.reasons.map((r) => `choice (${labels[i]}): ${r}\n`).join(''));
-    parts.push(`test slices ${formatSliceList(slices)}, each model at the threshold it chose on the selection slices (rows thr, V_rand, V_info, ...; the "best" rows are chosen on the test slices themselves):\n`);
-  } else {
-    parts.push(`slices ${formatSliceList(slices)}, the models side by side:\n`);
-  }
-  parts.push(formatComparisonText(named((f) => f.scores.result.rows)));
-  if (figures.every((f) => f.shiftSuite)) {
-    parts.push(`shift suite on slices ${formatSliceList(slices)}${selectSlices ? ' (at the chosen thresholds)' : ''}, V_rand at the threshold:\n${formatShiftComparisonText(named((f) => f.shiftSuite!))}`);
-  }
-  return parts.join('');
-}
-
-interface OneModelJob {
-  model: EvaluationModel;
-  figures: ModelFigures;
-  data: { images: ImageStack; labels: ImageStack };
-  record: EvaluationRecord;
-  montage: string | undefined;
-  testMontage: string | undefined;
-  testImages: ImageStack | undefined;
-  testImagesPath: string;
-  testSlices: number[];
-  reportBase: string | undefined;
-  run: TrainingRunFiles;
-  inputs: string[];
-  shrink: number;
-  scoring: ScoringOptions;
-}
-
 /** The montages and the report of one model. Montage rows use the best variant run (TTA when asked), masks at the figures' threshold. */
-async function writeOneModelFiles(options: EvaluateOptions, io: EvaluateIO, job: OneModelJob): Promise<void> {
-  const { scores } = job.figures;
-  const { result, threshold } = scores;
-  if (job.montage) {
+async function writeOneModelFiles(context: RunContext, model: EvaluationModel, figures: ModelFigures, scoring: ScoringOptions): Promise<void> {
+  const { options, io, record, plan, test, inputs } = context;
+  const shrink = options.shrink ?? DEFAULT_MONTAGE_SHRINK;
+  const { result, threshold, protocol } = figures.scores;
+  if (plan.montage) {
     const shown = result.probabilities.tta ?? result.probabilities.plain!;
-    await writeValidationMontage(job.montage, { images: job.data.images, labels: job.data.labels, slices: job.record.slices, probabilities: shown, threshold, shrink: job.shrink, inputs: job.inputs });
+    await writeValidationMontage(plan.montage, { images: context.data.images, labels: context.data.labels, slices: record.slices, probabilities: shown, threshold, shrink, inputs });
   }
-  if (job.testMontage && job.testImages) {
-    const predictors = slicePredictors(job.model, job.scoring);
-    const predict = predictors.tta ?? predictors.plain;
-    await writeTestMontage(job.testMontage, { images: job.testImages, slices: job.testSlices, predict, threshold, shrink: job.shrink, inputs: job.inputs });
+  if (plan.testMontage && test.images) {
+    const predictors = slicePredictors(model, scoring);
+    await writeTestMontage(plan.testMontage, { images: test.images, slices: test.slices, predict: predictors.tta ?? predictors.plain, threshold, shrink, inputs });
   }
-  if (options.report && job.reportBase) {
-    const { protocol } = scores;
+  if (options.report && plan.reportBase) {
     await writeReport({
       report: options.report,
-      reportBase: job.reportBase,
-      modelPath: job.figures.model,
-      model: job.model,
-      ...(job.figures.sha256 ? { modelSha: job.figures.sha256 } : {}),
-      imagesPath: job.record.images,
-      labelsPath: job.record.labels,
-      slices: job.record.slices,
+      reportBase: plan.reportBase,
+      modelPath: figures.model,
+      model,
+      ...(figures.sha256 ? { modelSha: figures.sha256 } : {}),
+      imagesPath: record.images,
+      labelsPath: record.labels,
+      slices: record.slices,
       result,
-      command: job.record.command,
-      machine: job.record.machine,
-      date: job.record.date,
-      ...(job.montage ? { montagePath: job.montage } : {}),
-      ...(job.testMontage ? { testMontagePath: job.testMontage } : {}),
-      testImagesPath: job.testImagesPath,
-      testSlices: job.testSlices,
-      run: job.run,
-      inputs: job.inputs,
-      ...(job.record.selectSlices ? { selectSlices: job.record.selectSlices, chosenThreshold: threshold } : {}),
+      command: record.command,
+      machine: record.machine,
+      date: record.date,
+      ...(plan.montage ? { montagePath: plan.montage } : {}),
+      ...(plan.testMontage ? { testMontagePath: plan.testMontage } : {}),
+      testImagesPath: test.path,
+      testSlices: test.slices,
+      run: plan.run,
+      inputs,
+      ...(record.selectSlices ? { selectSlices: record.selectSlices, chosenThreshold: threshold } : {}),
       ...(protocol ? { reasons: protocol.choice.reasons } : {}),
-      ...(job.figures.shiftSuite ? { shiftSuite: job.figures.shiftSuite } : {}),
+      ...(figures.shiftSuite ? { shiftSuite: figures.shiftSuite } : {}),
       onWrite: (path) => io.stderr(`wrote ${path}\n`),
     });
   }
