@@ -26,7 +26,7 @@ import { writeFileAtomic } from '../node/atomic-write.ts';
 import { encodePng } from '../node/png.ts';
 import { readOnnxSignature } from './onnx-graph.ts';
 import { createCpuSession, maxAbsDifference, runOnnx } from './parity.ts';
-import { sha256Hex } from './convert-model.ts';
+import { sha256Hex } from '../node/sha256.ts';
 import { CITATIONS, ISBI2012_DATASET, packageDocumentation } from './bioimageio-docs.ts';
 import { trainedOnIsbi2012 } from './model-facts.ts';
 

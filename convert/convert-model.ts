@@ -8,7 +8,6 @@
  *   atomically, the card JSON with the sha256 of the ONNX file; the training run's config.json
  *   and train.log.jsonl copied beside them as <name>.train-config.json / <name>.train.log.jsonl.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, extname, join, dirname } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
@@ -17,6 +16,7 @@ import { EmsegError } from '../core/errors.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { refuseExistingOutputs, type PlannedOutput } from '../node/existing-outputs.ts';
 import { cardPathFor, siblingPath } from '../node/model-card-file.ts';
+import { sha256Hex } from '../node/sha256.ts';
 import { buildModelCard, modelCardMetadata } from './model-card.ts';
 import { encodeOnnxModel, type GraphBuilder } from './onnx-graph.ts';
 import {
@@ -85,11 +85,7 @@ export interface ConvertResult {
   bytes: Uint8Array;
 }
 
-export { cardPathFor, siblingPath };
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+export { cardPathFor, siblingPath, sha256Hex };
 
 const roundUp = (value: number, multiple: number) => Math.ceil(value / multiple) * multiple;
 

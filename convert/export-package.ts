@@ -3,17 +3,17 @@
  * a BioImage Model Zoo package (bioimageio.ts) and/or a Triton model repository (triton.ts).
  *
  * The card comes from models/<name>.json beside the file (its sha256 must match the file) or,
- * failing that, from the ONNX metadata.
+ * failing that, from the ONNX metadata (node/model-card-file.ts, the one reader of cards).
  */
 import { basename, extname } from 'node:path';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { readInputFile } from '../node/image-files.ts';
-import { cardPathFor, modelCardInOnnx, readModelCardFile } from '../node/model-card-file.ts';
+import { cardPathFor, findModelCard } from '../node/model-card-file.ts';
 import { refuseExistingOutputs, type PlannedOutput } from '../node/existing-outputs.ts';
 import { bioimageioPaths, writeBioimageioPackage, type BioimageioPackage, type Maintainer, type Person } from './bioimageio.ts';
 import { withModelFacts } from './model-facts.ts';
-import { sha256Hex } from './convert-model.ts';
+import { sha256Hex } from '../node/sha256.ts';
 import { defaultTestImage, normalizeForModel, readSlice } from './isbi-slice.ts';
 import { tritonRepositoryPaths, writeTritonRepository, type TritonOptions, type TritonRepository } from './triton.ts';
 
@@ -51,22 +51,17 @@ export interface ExportPackageResult {
   triton?: TritonRepository;
 }
 
+/**
+ * The card to package with `onnxPath`: `cardPath` if given, else the card file beside it, else the
+ * ONNX metadata (node/model-card-file.ts findModelCard, which checks it and the file's sha256),
+ * with the sha256 of `bytes`. E_MODEL when there is none.
+ */
 export async function readModelCard(onnxPath: string, bytes: Uint8Array, cardPath?: string): Promise<ModelCard> {
-  const sha256 = sha256Hex(bytes);
-  const path = cardPath ?? cardPathFor(onnxPath);
-  const card = await readModelCardFile(path);
-  if (card) {
-    if (card.sha256 && card.sha256 !== sha256) {
-      throw new EmsegError('E_MODEL', `${path}: the card's sha256 ${card.sha256.slice(0, 12)}... does not match ${onnxPath} (${sha256.slice(0, 12)}...); convert again or pass the right --card`);
-    }
-    return { ...card, sha256 };
+  const found = findModelCard(onnxPath, bytes, { prefer: 'file', ...(cardPath !== undefined ? { cardPath } : {}) });
+  if (!found) {
+    throw new EmsegError('E_MODEL', `${onnxPath}: no model card (neither ${cardPathFor(onnxPath)} nor emseg.model_card in the ONNX metadata); export it with emseg convert`);
   }
-  if (cardPath) throw new EmsegError('E_NOT_FOUND', `--card ${cardPath}: no such file`);
-  const fromMetadata = modelCardInOnnx(bytes, onnxPath);
-  if (!fromMetadata) {
-    throw new EmsegError('E_MODEL', `${onnxPath}: no model card (neither ${path} nor emseg.model_card in the ONNX metadata); export it with emseg convert`);
-  }
-  return { ...fromMetadata, name: fromMetadata.name || basename(onnxPath, extname(onnxPath)), sha256 };
+  return { ...found.card, name: found.card.name || basename(onnxPath, extname(onnxPath)), sha256: sha256Hex(bytes) };
 }
 
 /** The files exportPackages writes, each with the flag that asked for it. */

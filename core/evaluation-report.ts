@@ -74,7 +74,7 @@ export function renderEvaluationReport(input: ReportInput): string {
   out.push('');
   out.push('## Metrics', '');
   out.push(
-    'ISBI 2012 scores as CONVENTIONS.md defines them: foreground-restricted V_rand and V_info after border thinning, per slice, averaged over the slices. "best (thr)": the best value over the thresholds 0.0, 0.1, ..., 1.0 of the cell-interior probability, with its threshold (V_rand and V_info each at their own, as the challenge reports them); "thr": the model card\'s threshold, at which V_rand, V_info, pixel error, Dice and IoU follow. "TTA x8": the mean of the 8 flips/rotations of each tile.',
+    'ISBI 2012 scores as CONVENTIONS.md defines them: foreground-restricted V_rand and V_info after border thinning, per slice, averaged over the slices. "best (thr)": the best value over the thresholds 0.0, 0.1, ..., 1.0 of the cell-interior probability, with its threshold (V_rand and V_info each at their own, as the challenge reports them); "thr": the model card\'s threshold, at which V_rand, V_info, pixel error, Dice and IoU follow (Dice and IoU of the cell-interior class, label 255, not of the membranes). "TTA x8": the mean of the 8 flips/rotations of each tile.',
     '',
   );
   out.push(formatMetricsMarkdown(result));

@@ -131,8 +131,11 @@ export function scoreProbabilities(
   };
 }
 
-/** The columns of the metrics table: the variant, then one per figure (METRIC_NAMES). */
-const HEADERS = ['variant', 'V_rand best (thr)', 'V_info best (thr)', 'thr', 'V_rand', 'V_info', 'pixel error', 'Dice', 'IoU'];
+/**
+ * The columns of the metrics table: the variant, then one per figure (METRIC_NAMES). Dice and IoU
+ * measure the cell-interior class (label 255, core/metrics/pixel.ts), not the membranes.
+ */
+const HEADERS = ['variant', 'V_rand best (thr)', 'V_info best (thr)', 'thr', 'V_rand', 'V_info', 'pixel error', 'Dice (cell interior)', 'IoU (cell interior)'];
 
 /** The figures of a metrics row, in table order (the rows of a side-by-side table, core/evaluation-compare.ts). */
 export const METRIC_NAMES: readonly string[] = HEADERS.slice(1);

@@ -5,7 +5,7 @@
  *
  *   1. normalizeSlice (core/normalize.ts): zero mean, unit variance over the whole slice, before
  *      any padding or tiling, so that every tile sees the same statistics (the contract);
- *   2. slidingWindowInference (core/tiling.ts): mirror padding to the size multiple, overlapping
+ *   2. slidingWindowInference (core/stitch.ts): mirror padding to the size multiple, overlapping
  *      tiles with blending, cropped back to the slice's size; with `tta`, every tile goes through
  *      the 8 dihedral views (core/tta.ts) and the views are averaged;
  *   3. thresholdProbability (core/threshold.ts): probability >= threshold -> 255, else 0.
@@ -19,7 +19,8 @@ import { normalizeSlice } from './normalize.ts';
 import { scaledSize } from './pixel-size.ts';
 import { resampleBilinear } from './resample.ts';
 import { thresholdProbability, validateThreshold } from './threshold.ts';
-import { DEFAULT_TILING, resolveTilingOptions, slidingWindowInference, type TilePredictor, type TilingOptions } from './tiling.ts';
+import { slidingWindowInference } from './stitch.ts';
+import { DEFAULT_TILING, resolveTilingOptions, type TilePredictor, type TilingOptions } from './tiling.ts';
 import { withTta } from './tta.ts';
 
 export interface SegmentOptions extends TilingOptions {

@@ -36,6 +36,7 @@ export const metricFiguresSchema = z
     /** Threshold at which vRand was best (vInfo is its own best over the thresholds, possibly at another). */
     bestThreshold: z.number().optional(),
     pixelError: z.number().optional(),
+    /** Dice and IoU of the cell-interior class (label 255; core/metrics/pixel.ts) at the card's threshold: not of the membranes. */
     dice: z.number().optional(),
     iou: z.number().optional(),
   })

@@ -7,18 +7,19 @@
  *   1. a streaming pass per slice (two for float slices) computes its mean and variance with
  *      SliceStatistics (core/normalize.ts), fed full-width bands of rows in the slice's row-major
  *      order: the same float64 figures as normalizeSlice on the whole slice;
- *   2. the tiles are those of planTiles (core/tiling.ts) for the whole slice (the same global grid,
- *      mirror padding past the right and bottom edges read by extractTile from the region the tile
- *      covers); each output chunk adds the weighted predictions of the tiles that overlap it with
- *      addWeightedTile, in the tiler's tile order, and divides by the same summed weights;
+ *   2. the one tile stitcher (core/stitch.ts stitchTiles), which the in-memory path runs too, with
+ *      the output chunks as its regions: the tiles of planTiles for the whole slice (mirror padding
+ *      past the right and bottom edges read by extractTile from the region the tile covers), each
+ *      chunk blended from the tiles that overlap it, the same float32 values as in memory;
  *   3. the probability is thresholded (mask) or written as is (float32) or as round(p * 255).
  *
  * Memory is bounded: tiles are predicted in the order the chunks need them (core/chunk-plan.ts),
  * `tileBatch` per predictor call, and each predicted tile is dropped after the last chunk that
  * uses it; about two rows of tiles across one stripe (default 16384 pixels wide) are held,
  * whatever the size of the volume, and the decoded input blocks under them (core/block-cache.ts,
- * so that overlapping tiles decode each block once; at most MAX_BLOCK_CACHE_BYTES). The next call's tiles are read while the model runs: a predictor
- * that runs off this thread (serve/worker-model.ts) lets reading and writing overlap inference.
+ * so that overlapping tiles decode each block once; at most MAX_BLOCK_CACHE_BYTES). The next
+ * call's tiles are read while the model runs: a predictor that runs off this thread
+ * (serve/worker-model.ts) lets reading and writing overlap inference.
  *
  * Resuming and sharding: chunks the sink already holds (isChunkComplete) are skipped; only the
  * chunks of the given shard are computed. A chunk's pixels depend only on its own tiles, so a
@@ -35,16 +36,8 @@ import { applyNormalization, invertedNormalization, SliceStatistics, type SliceN
 import type { Box } from './padding.ts';
 import { quantizeProbability } from './segmentation-output.ts';
 import { thresholdProbability, validateThreshold } from './threshold.ts';
-import {
-  addWeightedTile,
-  blendingProfile,
-  coverage,
-  extractTile,
-  planTiles,
-  resolveTilingOptions,
-  tileSourceBox,
-  type TilePredictor,
-} from './tiling.ts';
+import { stitchTiles } from './stitch.ts';
+import { extractTile, planTiles, resolveTilingOptions, tileSourceBox, type TilePredictor } from './tiling.ts';
 import { chunkBox, type ChunkIndex, type ChunkLayout, type VolumeSink, type VolumeSource } from './volume.ts';
 
 export type VolumeOutput = 'mask' | 'probability';
@@ -140,13 +133,6 @@ export async function streamSliceNormalization(source: VolumeSource, z: number, 
   return statistics.normalization();
 }
 
-/** A tile of the plan: its slice and its position in the slice's tile grid. */
-interface TileRef {
-  key: number;
-  z: number;
-  box: Box;
-}
-
 /**
  * Segments every slice of `source` into `sink`, chunk by chunk (only the chunks of `options.shard`
  * that the sink does not hold yet). Does not finalize the sink: call sink.finalize() once every
@@ -173,15 +159,7 @@ export async function segmentVolume(
   const tiling = resolveTilingOptions(tilingOptions);
   const { predictor: tilePredictor, tileBatch } = tilePredictorFor(predictor, tiling.tileBatch, options.tta === true);
   const { width, height } = source;
-  const plan = planTiles(width, height, tiling);
-  const { tileWidth, tileHeight, xs, ys } = plan;
-  const tilePixels = tileWidth * tileHeight;
-  const tilesPerSlice = xs.length * ys.length;
-  const single = tilesPerSlice === 1;
-  const across = blendingProfile(tileWidth, tiling.blending, tiling.sigmaScale);
-  const down = blendingProfile(tileHeight, tiling.blending, tiling.sigmaScale);
-  const columnWeights = coverage(across, xs, width);
-  const rowWeights = coverage(down, ys, height);
+  const { tileHeight } = planTiles(width, height, tiling);
 
   const grid: ChunkLayout = { width, height, depth: source.depth, chunkWidth: sink.chunkWidth, chunkHeight: sink.chunkHeight };
   const stripeChunks = Math.max(1, Math.floor((options.stripeWidth ?? DEFAULT_STRIPE_WIDTH) / sink.chunkWidth));
@@ -190,35 +168,10 @@ export async function segmentVolume(
   for (const chunk of mine) if (!(await sink.isChunkComplete(chunk))) todo.push(chunk);
   const chunksSkipped = mine.length - todo.length;
 
-  // The tiles of each chunk, in the tiler's order (tile rows, then columns); the order the tiles
-  // are first needed in; the last chunk that needs each tile.
-  const overlapping = (starts: readonly number[], length: number, from: number, to: number) =>
-    starts.flatMap((start, i) => (start < to && start + length > from ? [i] : []));
-  const chunkTiles: TileRef[][] = [];
-  const schedule: TileRef[] = [];
-  const lastUse = new Map<number, number>();
-  todo.forEach((chunk, position) => {
-    const box = chunkBox(grid, chunk);
-    const rows = overlapping(ys, tileHeight, box.y, box.y + box.height);
-    const columns = overlapping(xs, tileWidth, box.x, box.x + box.width);
-    const refs: TileRef[] = [];
-    for (const i of rows) {
-      for (const j of columns) {
-        const key = chunk.z * tilesPerSlice + i * xs.length + j;
-        const ref = { key, z: chunk.z, box: { x: xs[j]!, y: ys[i]!, width: tileWidth, height: tileHeight } };
-        if (!lastUse.has(key)) schedule.push(ref);
-        lastUse.set(key, position);
-        refs.push(ref);
-      }
-    }
-    chunkTiles.push(refs);
-  });
-
+  let tiles = 0;
   let tilesDone = 0;
   let chunksDone = 0;
-  const report = () => onProgress?.({ tilesDone, tiles: schedule.length, chunksDone, chunks: todo.length, chunksSkipped });
-  report();
-  if (todo.length === 0) return { chunks: mine.length, chunksWritten: 0, chunksSkipped, tilesPredicted: 0 };
+  const report = () => onProgress?.({ tilesDone, tiles, chunksDone, chunks: todo.length, chunksSkipped });
 
   // Slice statistics, computed once per slice when its first tile is read.
   const normalizations = new Map<number, Promise<SliceNormalization>>();
@@ -231,99 +184,39 @@ export async function segmentVolume(
     }
     return found;
   };
-
   const blocks = withBlockCache(source, { maxBlocks: blockCacheSize(source, stripeChunks * sink.chunkWidth, sink.chunkHeight, tileHeight) });
-  const readTiles = async (batch: readonly TileRef[]): Promise<Float32Array> => {
-    const tiles = new Float32Array(batch.length * tilePixels);
-    await Promise.all(
-      batch.map(async (ref, k) => {
-        const normalization = await normalizationOf(ref.z);
-        const box = tileSourceBox(ref.box, width, height);
-        const raw = checkRegion(await blocks.readRegion(ref.z, box), box, source.name, ref.z);
-        const region = { data: applyNormalization(raw.data, normalization), box, sliceWidth: width, sliceHeight: height };
-        extractTile(region, ref.box, tiles, k * tilePixels);
-      }),
-    );
-    return tiles;
-  };
 
-  const predictions = new Map<number, Float32Array>();
-  const predict = async (batch: readonly TileRef[], tiles: Float32Array) => {
-    const result = await tilePredictor(tiles, batch.length, tileHeight, tileWidth);
-    if (!(result instanceof Float32Array) || result.length !== tiles.length) {
-      throw new EmsegError(
-        'E_MODEL',
-        `predictor: expected ${tiles.length} float32 values for ${batch.length} tile(s) of ${tileWidth}x${tileHeight}, found ${result instanceof Float32Array ? `${result.length} values` : typeof result}`,
-      );
-    }
-    // Each tile keeps its own copy: a shared batch buffer would stay alive as long as its last tile.
-    batch.forEach((ref, k) => predictions.set(ref.key, batch.length === 1 ? result : result.slice(k * tilePixels, (k + 1) * tilePixels)));
-    tilesDone += batch.length;
-  };
-
-  // One chunk's blended sums and probabilities, reused chunk after chunk (a chunk is written before
-  // the next one is assembled).
-  const chunkPixels = sink.chunkWidth * sink.chunkHeight;
-  const sums = new Float64Array(chunkPixels);
-  const probabilities = new Float32Array(chunkPixels);
-  const assemble = (position: number): Float32Array => {
-    const box = chunkBox(grid, todo[position]!);
-    const probability = probabilities.subarray(0, box.width * box.height);
-    const refs = chunkTiles[position]!;
-    if (single) {
-      const data = predictions.get(refs[0]!.key)!;
-      for (let row = 0; row < box.height; row++) {
-        const from = (box.y + row) * tileWidth + box.x;
-        probability.set(data.subarray(from, from + box.width), row * box.width);
-      }
-      return probability;
-    }
-    const sum = sums.subarray(0, box.width * box.height).fill(0);
-    const rowStart = (y: number) => (y - box.y) * box.width - box.x;
-    for (const ref of refs) {
-      addWeightedTile(sum, rowStart, box, predictions.get(ref.key)!, 0, ref.box, across, down);
-    }
-    for (let row = 0; row < box.height; row++) {
-      const rowWeight = rowWeights[box.y + row]!;
-      const base = row * box.width;
-      for (let col = 0; col < box.width; col++) probability[base + col] = sum[base + col]! / (columnWeights[box.x + col]! * rowWeight);
-    }
-    return probability;
-  };
-
-  const encode = (probability: Float32Array, box: Box): Uint8Array | Float32Array =>
-    encodeVolumeChunk({ width: box.width, height: box.height, data: probability }, output, threshold, sink.sampleType);
-
-  let nextChunk = 0;
-  const writeReadyChunks = async () => {
-    while (nextChunk < todo.length && chunkTiles[nextChunk]!.every((ref) => predictions.has(ref.key))) {
-      const chunk = todo[nextChunk]!;
-      const data = encode(assemble(nextChunk), chunkBox(grid, chunk));
-      for (const ref of chunkTiles[nextChunk]!) if (lastUse.get(ref.key) === nextChunk) predictions.delete(ref.key);
-      await sink.writeChunk(chunk, data);
-      nextChunk++;
-      chunksDone++;
-    }
-  };
-
-  // Pipeline: the next batch is read while the model runs; chunks are assembled and written
-  // while the model runs the batch after.
-  const batches: TileRef[][] = [];
-  for (let first = 0; first < schedule.length; first += tileBatch) batches.push(schedule.slice(first, first + tileBatch));
-  let running: Promise<void> | undefined = predict(batches[0]!, await readTiles(batches[0]!));
-  for (let b = 1; running; b++) {
-    options.signal?.throwIfAborted();
-    const reading = b < batches.length ? readTiles(batches[b]!) : undefined;
-    // A failed read is reported after the running batch settles, never left unhandled.
-    reading?.catch(() => {});
-    await running;
-    report();
-    running = reading ? predict(batches[b]!, await reading) : undefined;
-    running?.catch(() => {});
-    await writeReadyChunks();
-  }
-  await writeReadyChunks();
-  report();
-  if (nextChunk !== todo.length) throw new Error(`internal: ${todo.length - nextChunk} chunk(s) left unwritten`);
-  return { chunks: mine.length, chunksWritten: chunksDone, chunksSkipped, tilesPredicted: tilesDone };
+  const tilesPredicted = await stitchTiles(
+    {
+      width,
+      height,
+      regions: todo.map((chunk) => ({ z: chunk.z, box: chunkBox(grid, chunk), chunk })),
+      onPlanned: (count) => {
+        tiles = count;
+        report();
+      },
+      readTile: async (z, tile, out, offset) => {
+        const normalization = await normalizationOf(z);
+        const box = tileSourceBox(tile, width, height);
+        const raw = checkRegion(await blocks.readRegion(z, box), box, source.name, z);
+        extractTile({ data: applyNormalization(raw.data, normalization), box, sliceWidth: width, sliceHeight: height }, tile, out, offset);
+      },
+      writeRegion: async ({ chunk, box }, prediction) => {
+        await sink.writeChunk(chunk, encodeVolumeChunk({ width: box.width, height: box.height, data: prediction }, output, threshold, sink.sampleType));
+        chunksDone++;
+      },
+    },
+    tilePredictor,
+    {
+      ...tiling,
+      tileBatch,
+      onProgress: (done) => {
+        tilesDone = done;
+        report();
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
+  if (todo.length > 0) report();
+  return { chunks: mine.length, chunksWritten: chunksDone, chunksSkipped, tilesPredicted };
 }

@@ -1,6 +1,9 @@
 /**
- * Sliding-window inference, after MONAI's `sliding_window_inference`: the tiler takes the model as
- * a function (a TilePredictor) and knows nothing else about it.
+ * The tile plan of sliding-window inference, after MONAI's `sliding_window_inference`: the options
+ * and their defaults, where the tiles of a slice go, their blending window, and how a tile is read
+ * out of a slice with its mirror padding. core/stitch.ts puts the predicted tiles back together
+ * (`stitchTiles`, and `slidingWindowInference` for an image in memory); the model is a function
+ * (a TilePredictor) and the tiler knows nothing else about it.
  *
  * How an image of any size goes through a model that takes sizes that are multiples of 16:
  * - Each axis is mirror-padded (core/padding.ts) after its end to the next multiple of
@@ -35,22 +38,27 @@ export type TilePredictor = (tiles: Float32Array, n: number, height: number, wid
 
 export type Blending = 'gaussian' | 'constant';
 
+/**
+ * The options of sliding-window inference (core/stitch.ts), each with its default (DEFAULT_TILING)
+ * and MONAI's name for it where it has one. There is no padding mode: padding is always the
+ * contract's mirror (reflect) padding after the end of each axis, to a multiple of `sizeMultiple`.
+ */
 export interface TilingOptions {
-  /** Longest tile side given to the predictor, a multiple of `sizeMultiple`. Default 512 (contract). */
+  /** Longest tile side given to the predictor, a multiple of `sizeMultiple` (MONAI's roi_size). Default 512 (contract). */
   tile?: number;
-  /** Neighbouring tiles overlap by at least twice this many pixels; 0 <= halo <= (tile - sizeMultiple) / 2. Default 32 (contract). */
+  /** Neighbouring tiles overlap by at least twice this many pixels (MONAI's overlap, in pixels); 0 <= halo <= (tile - sizeMultiple) / 2. Default 32 (contract). */
   halo?: number;
-  /** Tiles per predictor call. Default 4. */
+  /** Tiles per predictor call (MONAI's sw_batch_size). Default 4. */
   tileBatch?: number;
-  /** How overlapping predictions are weighted. Default 'gaussian'. */
+  /** How overlapping predictions are weighted: 'gaussian' or 'constant', a plain average (MONAI's mode). Default 'gaussian'. */
   blending?: Blending;
   /** Gaussian sigma as a fraction of the tile length (MONAI's sigma_scale). Default 0.125. */
   sigmaScale?: number;
-  /** Heights and widths given to the predictor are multiples of this. Default 16 (2^depth, depth 4). */
+  /** Padding: each axis is mirror-padded after its end to a multiple of this, and heights and widths given to the predictor are multiples of it. Default 16 (2^depth, depth 4). */
   sizeMultiple?: number;
-  /** Called after each predictor call with the tiles done and the tiles in all. */
+  /** Called after each predictor call with the tiles done and the tiles in all. Default none. */
   onProgress?: (done: number, total: number) => void;
-  /** Stops between predictor calls when aborted (rejects with the signal's reason). */
+  /** Checked before each predictor call: when aborted, rejects with the signal's reason. Default none. */
   signal?: AbortSignal;
 }
 
@@ -202,123 +210,4 @@ export function extractTile(region: SliceRegion, tile: Box, out: Float32Array, o
     out.set(data.subarray(source + tile.x, source + tile.x + inside), target);
     for (let col = inside; col < tile.width; col++) out[target + col] = data[source + reflectIndex(tile.x + col, sliceWidth)]!;
   }
-}
-
-/** Per position along one axis, the summed window weights of the tiles covering it. */
-export function coverage(profile: Float64Array, starts: readonly number[], size: number): Float64Array {
-  const total = new Float64Array(size);
-  for (const start of starts) {
-    for (let i = 0; i < profile.length && start + i < size; i++) total[start + i]! += profile[i]!;
-  }
-  return total;
-}
-
-/**
- * Adds one tile's prediction, weighted by the blending window (across[col] * down[row]), to the
- * float64 sums of the slice pixels inside `clip`; `rowStart(y)` is the index in `sum` of slice
- * pixel (0, y). The in-memory tiler and the streaming one (core/stream-inference.ts) both add
- * tiles through this, in the same tile order, so they give the same sums.
- */
-export function addWeightedTile(
-  sum: Float64Array,
-  rowStart: (y: number) => number,
-  clip: Box,
-  prediction: Float32Array,
-  offset: number,
-  tile: Box,
-  across: Float64Array,
-  down: Float64Array,
-): void {
-  const firstRow = Math.max(0, clip.y - tile.y);
-  const endRow = Math.min(tile.height, clip.y + clip.height - tile.y);
-  const firstCol = Math.max(0, clip.x - tile.x);
-  const endCol = Math.min(tile.width, clip.x + clip.width - tile.x);
-  for (let row = firstRow; row < endRow; row++) {
-    const ring = rowStart(tile.y + row) + tile.x;
-    const b = down[row]!;
-    const from = offset + row * tile.width;
-    for (let col = firstCol; col < endCol; col++) sum[ring + col]! += across[col]! * b * prediction[from + col]!;
-  }
-}
-
-/**
- * Runs `predictor` over an image of any size (already normalized), tile by tile, and returns the
- * blended prediction at the image's own size.
- *
- * Memory: besides the image and the result, one float64 band of `tile` rows across the image
- * (tiles are accumulated row of tiles by row of tiles, and the rows no later tile touches are
- * written out), and the tiles of one predictor call. The padded image is never built: tiles read
- * the mirror padding from the image directly. The window is separable (w(x, y) = a(x) b(y)), so the
- * summed weights are the product of two 1D coverages.
- */
-export async function slidingWindowInference(
-  image: GreyImage<Float32Array>,
-  predictor: TilePredictor,
-  options: TilingOptions = {},
-): Promise<GreyImage<Float32Array>> {
-  const { tileBatch, blending, sigmaScale } = resolveTilingOptions(options);
-  const plan = planTiles(image.width, image.height, options);
-  const { width, height } = image;
-  const { tileWidth, tileHeight } = plan;
-  const tilePixels = tileWidth * tileHeight;
-  const origins: { x: number; y: number; row: number }[] = [];
-  plan.ys.forEach((y, row) => {
-    for (const x of plan.xs) origins.push({ x, y, row });
-  });
-  const single = origins.length === 1;
-  const region = wholeSlice(image);
-  const whole = region.box;
-  const bandRow = (y: number) => (y % tileHeight) * width;
-  const result = new Float32Array(width * height);
-
-  const across = blendingProfile(tileWidth, blending, sigmaScale);
-  const down = blendingProfile(tileHeight, blending, sigmaScale);
-  const columnWeights = coverage(across, plan.xs, width);
-  const rowWeights = coverage(down, plan.ys, height);
-  // Ring of tileHeight rows: image row y lives at (y % tileHeight).
-  const band = single ? undefined : new Float64Array(tileHeight * width);
-  let flushedRows = 0;
-  /** Writes out the finished rows [flushedRows, end) and clears their band rows. */
-  const flushUntil = (end: number) => {
-    for (let y = flushedRows; y < Math.min(end, height); y++) {
-      const ring = (y % tileHeight) * width;
-      const rowWeight = rowWeights[y]!;
-      for (let x = 0; x < width; x++) {
-        result[y * width + x] = band![ring + x]! / (columnWeights[x]! * rowWeight);
-        band![ring + x] = 0;
-      }
-    }
-    flushedRows = Math.max(flushedRows, Math.min(end, height));
-  };
-
-  let done = 0;
-  for (let first = 0; first < origins.length; first += tileBatch) {
-    options.signal?.throwIfAborted();
-    const batch = origins.slice(first, first + tileBatch);
-    const tiles = new Float32Array(batch.length * tilePixels);
-    batch.forEach((origin, k) => extractTile(region, { x: origin.x, y: origin.y, width: tileWidth, height: tileHeight }, tiles, k * tilePixels));
-    const output = await predictor(tiles, batch.length, tileHeight, tileWidth);
-    if (!(output instanceof Float32Array) || output.length !== tiles.length) {
-      throw new EmsegError(
-        'E_MODEL',
-        `predictor: expected ${tiles.length} float32 values for ${batch.length} tile(s) of ${tileWidth}x${tileHeight}, found ${output instanceof Float32Array ? `${output.length} values` : typeof output}`,
-      );
-    }
-    batch.forEach((origin, k) => {
-      const rows = Math.min(tileHeight, height - origin.y);
-      const cols = Math.min(tileWidth, width - origin.x);
-      const source = k * tilePixels;
-      if (single) {
-        for (let row = 0; row < rows; row++) result.set(output.subarray(source + row * tileWidth, source + row * tileWidth + cols), row * width);
-        return;
-      }
-      // Rows above this tile row are final: no later tile reaches them.
-      flushUntil(origin.y);
-      addWeightedTile(band!, bandRow, whole, output, source, { x: origin.x, y: origin.y, width: tileWidth, height: tileHeight }, across, down);
-    });
-    done += batch.length;
-    options.onProgress?.(done, origins.length);
-  }
-  if (!single) flushUntil(height);
-  return { width, height, data: result };
 }

@@ -11,7 +11,6 @@
  *   (core/evaluation-compare.ts) -> JSON (evaluate/evaluation-json.ts); for one model also the
  *   montages and the report (evaluate/report.ts).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { checkPolarity } from '../core/contrast-polarity.ts';
@@ -25,6 +24,7 @@ import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
 import { refuseExistingOutputs, type PlannedOutput } from '../node/existing-outputs.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { readLabelledData, type LabelledData } from '../node/labelled-sources.ts';
+import { sha256Hex } from '../node/sha256.ts';
 import { machineDescription } from '../train/machine.ts';
 import { comparisonJson, modelEvaluationJson, type EvaluationRecord, type ModelFigures } from './evaluation-json.ts';
 import { comparisonText, singleModelShiftTable, singleModelTable } from './evaluation-text.ts';
@@ -86,7 +86,7 @@ const processIO: EvaluateIO = {
   tty: process.stderr.isTTY === true,
 };
 
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const sha256 = (path: string) => sha256Hex(readFileSync(path));
 
 /** Refuses what cannot run, before anything is read: no model, a missing one, one-model outputs with several, --threshold with --select-slices. */
 function checkArguments(options: EvaluateOptions): void {

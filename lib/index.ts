@@ -11,7 +11,8 @@
  */
 export { segmentImage, segmentStack } from '../core/inference.ts';
 export type { SegmentOptions, Segmentation, SegmentStackOptions, StackSegmentation, StackProgress } from '../core/inference.ts';
-export { slidingWindowInference, planTiles, resolveTilingOptions, DEFAULT_TILING } from '../core/tiling.ts';
+export { slidingWindowInference } from '../core/stitch.ts';
+export { planTiles, resolveTilingOptions, DEFAULT_TILING } from '../core/tiling.ts';
 export type { TilePredictor, TilingOptions, TilePlan, Blending } from '../core/tiling.ts';
 export { withTta, DIHEDRAL_TRANSFORMS } from '../core/tta.ts';
 export type { TtaOptions, DihedralTransform } from '../core/tta.ts';

@@ -12,7 +12,8 @@
  * Only what is listed here is public; everything else in the package may change without notice.
  */
 export { loadOnnxModel } from '../serve/session.ts';
-export { readModelCardFile, modelCardInOnnx, cardPathFor } from '../node/model-card-file.ts';
+export { findModelCard, readModelCardFile, modelCardInOnnx, cardPathFor } from '../node/model-card-file.ts';
+export type { FindModelCardOptions, FoundModelCard, ModelCardCopy } from '../node/model-card-file.ts';
 export type { LoadModelOptions, LoadedModel, CardSource } from '../serve/session.ts';
 export { readImageFile, readInputFile, decodeImageBytes } from '../node/image-files.ts';
 export { encodePng } from '../node/png.ts';

@@ -11,5 +11,12 @@ set -eu
 model="${1:-models/isbi2012-unet.onnx}"
 [ "$#" -gt 0 ] && shift
 int8="${model%.onnx}.int8.onnx"
-node bin/emseg.js quantize "$model" -o "$int8" --check --force "$@"
-npm run --silent bench:int8 -- --model "$model" --int8 "$int8"
+report="${model%.onnx}.int8.report.txt"
+# Everything below is also written to $report (this script's output is the int8 model's record).
+{
+  echo "# Output of \`scripts/make-int8-model.sh $model\` ($(date -u '+%Y-%m-%d %H:%M UTC'); $(uname -m), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  echo
+  node bin/emseg.js quantize "$model" -o "$int8" --check --force "$@" 2>&1
+  npm run --silent bench:int8 -- --model "$model" --int8 "$int8" 2>&1
+} | tee "$report.tmp"
+mv "$report.tmp" "$report"

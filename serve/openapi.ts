@@ -1,7 +1,8 @@
 /**
  * The route table of the HTTP API: every route's method, path, parameters and responses, defined
- * once with @hono/zod-openapi. serve/app.ts registers its handlers against these definitions and
- * `/openapi.json` is generated from the same registry, so the document cannot drift from the routes.
+ * once with @hono/zod-openapi. The route groups (serve/routes/*.ts) register their handlers against
+ * these definitions and `/openapi.json` is generated from the same registry, so the document cannot
+ * drift from the routes.
  * The query of /v1/segment is validated by these schemas (a bad value answers 400 naming it); the
  * image body is declared but read by the handler itself (sniffed from its bytes).
  */
@@ -178,6 +179,9 @@ export const openapiRoute = createRoute({
     200: { description: 'OpenAPI 3.1 document of the API', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
   },
 });
+
+/** Every route of the API, in the order of the document. */
+export const API_ROUTES = [healthRoute, readyRoute, modelRoute, metricsRoute, openapiRoute, segmentRoute] as const;
 
 export const OPENAPI_INFO = {
   openapi: '3.1.0',

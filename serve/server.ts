@@ -7,7 +7,9 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp, stderrLog, type EmsegApp, type ServedModel, type ServerLog } from './app.ts';
+import { createApp, type EmsegApp } from './app.ts';
+import type { ServedModel } from './model-state.ts';
+import { stderrLog, type ServerLog } from './server-log.ts';
 import type { ServeConfig } from './config.ts';
 import { HTTP_TIMEOUTS, hardenHttpServer, type HttpTimeouts } from './http-hardening.ts';
 import { EmsegError } from '../core/errors.ts';

@@ -21,7 +21,7 @@ import { DEFAULT_HALO, DEFAULT_THRESHOLD, DEFAULT_TILE, INPUT_NAME, MODEL_CARD_M
 import { defaultModelCard, type ModelCard } from '../core/model-card.ts';
 import { EmsegError } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
-import { cardPathFor, modelCardInOnnx, readModelCardFile } from '../node/model-card-file.ts';
+import { cardPathFor, findModelCard } from '../node/model-card-file.ts';
 import { createSessionWithFallback, isAutoProviders, parseProviders, type ProviderFailure } from './providers.ts';
 
 export interface LoadModelOptions {
@@ -78,15 +78,11 @@ function checkValue(
   return undefined;
 }
 
-async function findCard(path: string, bytes: Uint8Array, log?: (message: string) => void): Promise<{ card: ModelCard; source: CardSource }> {
-  const fromMetadata = modelCardInOnnx(bytes, path);
-  if (fromMetadata) return { card: fromMetadata, source: 'metadata' };
-  const name = basename(path, extname(path));
-  const cardPath = cardPathFor(path);
-  const fromFile = await readModelCardFile(cardPath);
-  if (fromFile) return { card: fromFile, source: 'file' };
-  log?.(`${path}: no model card (no ${MODEL_CARD_METADATA_KEY} metadata, no ${cardPath}); using the contract defaults (threshold ${DEFAULT_THRESHOLD}, tile ${DEFAULT_TILE}, halo ${DEFAULT_HALO})`);
-  return { card: defaultModelCard(name), source: 'default' };
+function findCard(path: string, bytes: Uint8Array, log?: (message: string) => void): { card: ModelCard; source: CardSource } {
+  const found = findModelCard(path, bytes); // the metadata's, else the JSON beside the file; checked
+  if (found) return found;
+  log?.(`${path}: no model card (no ${MODEL_CARD_METADATA_KEY} metadata, no ${cardPathFor(path)}); using the contract defaults (threshold ${DEFAULT_THRESHOLD}, tile ${DEFAULT_TILE}, halo ${DEFAULT_HALO})`);
+  return { card: defaultModelCard(basename(path, extname(path))), source: 'default' };
 }
 
 /** Loads an ONNX model file on the first execution provider that works and checks it against the contract. */
@@ -103,7 +99,7 @@ export async function loadOnnxModel(path: string, options: LoadModelOptions = {}
     if (code === 'EISDIR') throw new EmsegError('E_MODEL', `${path}: is a folder, expected an .onnx file`);
     throw new EmsegError('E_MODEL', `${path}: cannot read the model (${(error as Error).message})`, { cause: error });
   }
-  const { card, source } = await findCard(path, bytes, options.log);
+  const { card, source } = findCard(path, bytes, options.log);
   const chosen = await createSessionWithFallback(bytes, providers, {
     what: path,
     quiet: isAutoProviders(asked),

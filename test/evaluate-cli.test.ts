@@ -61,7 +61,7 @@ describe('emseg evaluate', () => {
     const { code, stdout, stderr } = await run(['evaluate', tiny.path, '--slices', '25', '--tta', '--ep', 'cpu', '--json', json]);
     expect(stderr).not.toMatch(/emseg: /);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^variant\s+V_rand best \(thr\)\s+V_info best \(thr\)\s+thr\s+V_rand\s+V_info\s+pixel error\s+Dice\s+IoU\n/);
+    expect(stdout).toMatch(/^variant\s+V_rand best \(thr\)\s+V_info best \(thr\)\s+thr\s+V_rand\s+V_info\s+pixel error\s+Dice \(cell interior\)\s+IoU \(cell interior\)\n/);
     expect(stdout).toMatch(/\nplain\s+\d\.\d{4} \(\d\.\d\)/);
     expect(stdout).toMatch(/\nTTA x8\s+\d\.\d{4}/);
     const doc = JSON.parse(readFileSync(json, 'utf8')) as { rows: Row[]; slices: number[]; threshold: number; sha256: string; command: string };

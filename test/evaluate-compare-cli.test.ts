@@ -73,7 +73,7 @@ describe('emseg evaluate on a lab stack', () => {
     expect(result.stderr).not.toMatch(/emseg: /);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^slices 2-4, the models side by side:\nfigure +parent +child\nV_rand best \(thr\) +\d\.\d{4} \(\d\.\d\) +\d\.\d{4} \(\d\.\d\)\n/);
-    for (const figure of ['V_info best (thr)', 'thr', 'V_rand', 'V_info', 'pixel error', 'Dice', 'IoU']) expect(result.stdout).toMatch(new RegExp(`\\n${figure.replace(/[()]/g, '\\$&')} +[\\d.]+`));
+    for (const figure of ['V_info best (thr)', 'thr', 'V_rand', 'V_info', 'pixel error', 'Dice (cell interior)', 'IoU (cell interior)']) expect(result.stdout).toMatch(new RegExp(`\\n${figure.replace(/[()]/g, '\\$&')} +[\\d.]+`));
     const doc = readDoc<{ models: Doc[]; slices: number[]; command: string }>(both);
     expect(doc.slices).toEqual([2, 3, 4]);
     expect(doc.models.map((m) => m.model)).toEqual([parent.path, child.path]);

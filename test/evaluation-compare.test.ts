@@ -20,7 +20,7 @@ describe('models side by side', () => {
     ]);
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^figure +parent +child$/);
-    expect(lines.map((l) => l.split(/ {2,}/)[0])).toEqual(['figure', 'V_rand best (thr)', 'V_info best (thr)', 'thr', 'V_rand', 'V_info', 'pixel error', 'Dice', 'IoU']);
+    expect(lines.map((l) => l.split(/ {2,}/)[0])).toEqual(['figure', 'V_rand best (thr)', 'V_info best (thr)', 'thr', 'V_rand', 'V_info', 'pixel error', 'Dice (cell interior)', 'IoU (cell interior)']);
     expect(lines[4]).toMatch(/^V_rand +0\.8500 +0\.9200$/);
     expect(lines[1]).toMatch(/^V_rand best \(thr\) +0\.8600 \(0\.6\) +0\.9300 \(0\.6\)$/);
     // Each column holds the cells of that model's own table.

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreyImage } from '../core/image.ts';
 import { segmentImage } from '../core/inference.ts';
-import { slidingWindowInference, type Blending, type TilePredictor } from '../core/tiling.ts';
+import { slidingWindowInference } from '../core/stitch.ts';
+import type { Blending, TilePredictor } from '../core/tiling.ts';
 import { DIHEDRAL_TRANSFORMS, inverseTransformTiles, swapsAxes, transformTiles } from '../core/tta.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { loadOnnxModel, type LoadedModel } from '../serve/session.ts';

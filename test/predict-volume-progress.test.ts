@@ -3,7 +3,8 @@
  * elapsed time, the ETA from that rate, chunks, and chunks done by an earlier run.
  */
 import { describe, expect, it } from 'vitest';
-import { formatDuration, volumeProgressLine } from '../cli/commands/predict.ts';
+import { volumeProgressLine } from '../cli/commands/predict.ts';
+import { formatDuration } from '../cli/format-duration.ts';
 
 describe('volumeProgressLine', () => {
   it('shows tiles/s and the ETA that rate gives', () => {
@@ -17,6 +18,6 @@ describe('volumeProgressLine', () => {
   });
 
   it('formats durations in h/m/s', () => {
-    expect([formatDuration(7), formatDuration(187), formatDuration(3720), formatDuration(-1)]).toEqual(['7s', '3m 07s', '1h 02m', '0s']);
+    expect([formatDuration(7), formatDuration(187), formatDuration(3720), formatDuration(-1), formatDuration(Infinity), formatDuration(NaN)]).toEqual(['7s', '3m 07s', '1h 02m', '0s', '-', '-']);
   });
 });

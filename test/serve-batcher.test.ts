@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBatchingPredictor } from '../serve/batcher.ts';
 
-/** A predictor that records its calls and answers f(x) = 2x + tile index within the call. */
+/** A predictor that records its calls and answers f(x) = 2x + 1 for every value, so each caller can check it got its own tiles back. */
 function recordingPredictor(delayMs = 5) {
   const calls: { n: number; height: number; width: number }[] = [];
   const predictor = async (tiles: Float32Array, n: number, height: number, width: number) => {

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { GreyImage } from '../core/image.ts';
-import { planTiles, slidingWindowInference, type Blending, type TilePredictor } from '../core/tiling.ts';
+import { slidingWindowInference } from '../core/stitch.ts';
+import { planTiles, type Blending, type TilePredictor } from '../core/tiling.ts';
 import { withTta } from '../core/tta.ts';
 
 function randomImage(width: number, height: number, seed: number): GreyImage<Float32Array> {

@@ -43,7 +43,7 @@ describe('emseg train options', () => {
 
   it('draws a progress line with step, loss, crops/s and ETA', () => {
     const line = progressLine({ type: 'step', step: 50, totalSteps: 200, loss: 0.41234, lr: 1e-3, cropsSeen: 200, cropsPerSecond: 2.5, elapsedSeconds: 80, etaSeconds: 3725 }, 20);
-    expect(line).toBe('[#####...............] 50/200 loss 0.4123 lr 1.00e-3 2.50 crops/s elapsed 1:20 ETA 1h02m');
+    expect(line).toBe('[#####...............] 50/200 loss 0.4123 lr 1.00e-3 2.50 crops/s elapsed 1m 20s ETA 1h 02m');
     expect(trainCommandLine(['--out', 'runs/a b', '--steps', '10'])).toBe("emseg train --out 'runs/a b' --steps 10");
   });
 

@@ -10,20 +10,22 @@
  * number of `enc<l>_conv1_kernel`, base filters = output channels of `enc1_conv1_kernel`, batch
  * norm = `enc1_bn1_gamma` present) and must equal the one asked for; anything else (not ONNX,
  * not the contract's input/output names, a missing or misshapen weight) is one EmsegError line,
- * raised before the training loop writes anything.
+ * raised before the training loop writes anything. The parent's card is read and checked as every
+ * part reads a card (node/model-card-file.ts): a bad one is refused, naming the file and the field.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { trainingPixelSizeOf } from '../core/card-options.ts';
-import { INPUT_NAME, MODEL_CARD_METADATA_KEY, OUTPUT_NAME, type ModelCard } from '../core/contract.ts';
+import { INPUT_NAME, OUTPUT_NAME, type ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
+import { decodeOnnxModel } from '../core/onnx-model.ts';
 import { transposeArray } from '../core/transpose.ts';
+import { findModelCard } from '../node/model-card-file.ts';
+import { sha256Hex } from '../node/sha256.ts';
 import type { EngineState } from './engine.ts';
 import type { ResolvedUNetOptions } from './unet.ts';
 
-const { onnx } = onnxProto;
 const FLOAT = 1;
 
 /** The parent model as the child's card names it. */
@@ -75,12 +77,7 @@ export function readParentModel(path: string, asked: ResolvedUNetOptions): Paren
     if (code === 'EISDIR') throw new EmsegError('E_BAD_ARGUMENT', `${what}: is a folder, expected an .onnx file`);
     throw error;
   }
-  let model: onnxProto.onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(bytes);
-  } catch (error) {
-    throw new EmsegError('E_MODEL', `${what}: not an ONNX model (${(error as Error).message})`, { cause: error });
-  }
+  const model = decodeOnnxModel(bytes, what);
   const graph = model.graph;
   const tensors = graph?.initializer ?? [];
   if (!graph || tensors.length === 0) throw new EmsegError('E_MODEL', `${what}: not an ONNX model with weights (no graph initializers)`);
@@ -112,21 +109,14 @@ export function readParentModel(path: string, asked: ResolvedUNetOptions): Paren
       `${what}: the model has ${describe(architecture)}, but ${describe(wanted)} was asked; pass --depth ${architecture.depth} --filters ${architecture.baseFilters}${architecture.batchNorm ? ' --batch-norm' : ''}`,
     );
   }
-  const cardText = (model.metadataProps ?? []).find((entry) => entry.key === MODEL_CARD_METADATA_KEY)?.value;
-  let card: ModelCard | undefined;
-  if (cardText) {
-    try {
-      card = JSON.parse(cardText) as ModelCard;
-    } catch (error) {
-      throw new EmsegError('E_MODEL', `${what}: metadata ${MODEL_CARD_METADATA_KEY} is not valid JSON`, { cause: error });
-    }
-  }
+  // The parent's card as every part reads it (node/model-card-file.ts): the metadata's, else the JSON beside; checked.
+  const card = findModelCard(path, bytes)?.card;
   const info: ParentModelInfo = {
-    name: typeof card?.name === 'string' ? card.name : basename(path).replace(/\.onnx$/i, ''),
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    name: card?.name ?? basename(path).replace(/\.onnx$/i, ''),
+    sha256: sha256Hex(bytes),
     path,
   };
-  if (typeof card?.training?.data === 'string') info.data = card.training.data;
+  if (card?.training?.data !== undefined) info.data = card.training.data;
   // core's one reader of the field: top level, else under training (where the shipped card has it).
   const pixelSize = card ? trainingPixelSizeOf(card) : undefined;
   if (pixelSize !== undefined) info.trainingPixelSize = pixelSize;

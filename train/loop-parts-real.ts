@@ -10,7 +10,7 @@ import { EmsegError } from '../core/errors.ts';
 import { scoreProbabilities } from '../core/evaluation.ts';
 import { roundUpToMultiple } from '../core/padding.ts';
 import { createRng } from '../core/random.ts';
-import { slidingWindowInference } from '../core/tiling.ts';
+import { slidingWindowInference } from '../core/stitch.ts';
 import { readLabelledData, rescaleLabelledData } from '../node/labelled-sources.ts';
 import { pixelScale } from '../core/pixel-size.ts';
 import { fineTuneStepOptions } from './fine-tune.ts';

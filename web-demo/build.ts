@@ -21,7 +21,6 @@
  * place), so a server serving the old dist never sees a half-written one, and a killed build
  * leaves nothing the next build does not tidy.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -31,8 +30,9 @@ import type { ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { decodeTiff } from '../core/tiff.ts';
 import { recoverInterruptedWrites, replaceDirAtomic } from '../node/atomic-dir.ts';
-import { cardPathFor, readModelCardFile, siblingPath } from '../node/model-card-file.ts';
+import { cardPathFor, findModelCard, siblingPath } from '../node/model-card-file.ts';
 import { encodePng } from '../node/png.ts';
+import { sha256Hex } from '../node/sha256.ts';
 import { ISBI_TEST_IMAGES, ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -79,14 +79,14 @@ export interface BuildOptions {
   outDir?: string;
   /**
    * ONNX model to ship. Default: $EMSEG_WEB_MODEL, else models/isbi2012-unet.onnx. Its card is
-   * read from the JSON file of the same name beside it (see `card`).
+   * the JSON file of the same name beside it (see `card`), else the copy in its ONNX metadata.
    */
   model?: string;
   /** Model card JSON. Default: the model path with .json instead of .onnx. */
   card?: string;
   /**
    * The int8 variant of the model to ship too (`emseg quantize` output; its card is the JSON file
-   * of the same name beside it, and must name the model as its parent by sha256), or false to
+   * of the same name beside it, else its metadata's, and must name the model as its parent by sha256), or false to
    * leave it out. Default: $EMSEG_WEB_INT8 (`none`: leave it out), else `<model>.int8.onnx`
    * beside the model when that file exists, else none.
    */
@@ -130,15 +130,26 @@ export interface BuildResult {
   files: Record<string, number>;
 }
 
-async function readCard(cardPath: string, modelPath: string): Promise<ModelCard> {
-  const card = await readModelCardFile(cardPath);
-  if (!card) {
+/** An ONNX file to ship, read with its card (node/model-card-file.ts: the card file first, else the metadata; checked). */
+interface ModelToShip {
+  path: string;
+  bytes: Uint8Array;
+  sha256: string;
+  card: ModelCard;
+  /** Where the card was read. */
+  cardFrom: string;
+}
+
+async function readModelToShip(modelPath: string, cardPath?: string): Promise<ModelToShip> {
+  const bytes = new Uint8Array(await readFile(modelPath));
+  const found = findModelCard(modelPath, bytes, { prefer: 'file', ...(cardPath !== undefined ? { cardPath } : {}) });
+  if (!found) {
     throw new EmsegError(
       'E_NOT_FOUND',
-      `${cardPath}: no model card beside ${modelPath}; the demo needs its threshold, tile and halo (pass --card <file.json>)`,
+      `${cardPathFor(modelPath)}: no model card beside ${modelPath}, nor in its metadata; the demo needs its threshold, tile and halo (pass --card <file.json>)`,
     );
   }
-  return card;
+  return { path: modelPath, bytes, sha256: sha256Hex(bytes), card: found.card, cardFrom: found.path };
 }
 
 /**
@@ -158,24 +169,24 @@ function int8PathFor(modelPath: string, option: string | false | undefined): str
 }
 
 /**
- * The int8 variant's card, checked to be one of this model: it has a quantization section and its
- * parent's sha256 is the model's (a variant left from an older model would otherwise be shipped
- * as if it were this one).
+ * The int8 variant with its card, checked to be one of this model: it has a quantization section
+ * and its parent's sha256 is the model's (a variant left from an older model would otherwise be
+ * shipped as if it were this one).
  */
-async function readInt8Card(int8Path: string, modelPath: string, modelSha256: string): Promise<ModelCard> {
-  const card = await readCard(cardPathFor(int8Path), int8Path);
-  const parent = card.quantization?.parent;
+async function readInt8ToShip(int8Path: string, model: ModelToShip): Promise<ModelToShip> {
+  const int8 = await readModelToShip(int8Path);
+  const parent = int8.card.quantization?.parent;
   if (!parent) {
-    throw new EmsegError('E_MODEL', `${cardPathFor(int8Path)}: not an int8 variant (its card has no quantization section); make one with emseg quantize`);
+    throw new EmsegError('E_MODEL', `${int8.cardFrom}: not an int8 variant (its card has no quantization section); make one with emseg quantize`);
   }
-  if (parent.sha256 !== modelSha256) {
+  if (parent.sha256 !== model.sha256) {
     throw new EmsegError(
       'E_MODEL',
-      `${int8Path}: made from another model (parent sha256 ${parent.sha256.slice(0, 12)}…, ${modelPath} is ${modelSha256.slice(0, 12)}…); ` +
+      `${int8Path}: made from another model (parent sha256 ${parent.sha256.slice(0, 12)}…, ${model.path} is ${model.sha256.slice(0, 12)}…); ` +
         'make it again (scripts/make-int8-model.sh) or build without it (--no-int8)',
     );
   }
-  return card;
+  return int8;
 }
 
 async function ortVersion(): Promise<string> {
@@ -200,6 +211,9 @@ export async function buildWebDemo(options: BuildOptions = {}): Promise<BuildRes
   if (int8Path !== undefined && basename(int8Path) === basename(modelPath)) {
     throw new EmsegError('E_BAD_ARGUMENT', `${int8Path}: the int8 file needs another file name than the model (${basename(modelPath)})`);
   }
+  // Read and checked before anything is built: a bad card or a stale int8 variant fails at once.
+  const float = haveModel ? await readModelToShip(modelPath, options.card === undefined ? undefined : resolve(root, options.card)) : undefined;
+  const int8 = float && int8Path !== undefined ? await readInt8ToShip(int8Path, float) : undefined;
   const files: Record<string, number> = {};
   let manifest: DemoManifest | undefined;
   // Leftovers of a build that was killed (temp folders of node/atomic-dir.ts) go first.
@@ -242,7 +256,7 @@ export async function buildWebDemo(options: BuildOptions = {}): Promise<BuildRes
     }
 
     /** Copies an ONNX file and its card into model/. */
-    const shipModel = async (path: string, card: ModelCard, bytes: Uint8Array, sha256: string): Promise<ShippedModel> => {
+    const shipModel = async ({ path, card, bytes, sha256 }: ModelToShip): Promise<ShippedModel> => {
       const file = `model/${basename(path)}`;
       await put(file, bytes);
       await put(`model/${basename(path).replace(/\.onnx$/i, '')}.json`, `${JSON.stringify(card, null, 2)}\n`);
@@ -250,21 +264,12 @@ export async function buildWebDemo(options: BuildOptions = {}): Promise<BuildRes
       return { file, bytes: bytes.byteLength, sha256, card };
     };
     let model: DemoManifest['model'] = null;
-    if (haveModel) {
-      const cardPath = resolve(root, options.card ?? cardPathFor(modelPath));
-      const card = await readCard(cardPath, modelPath);
-      const bytes = new Uint8Array(await readFile(modelPath));
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      const float = await shipModel(modelPath, card, bytes, sha256);
-      let int8: ShippedModel | null = null;
-      if (int8Path !== undefined) {
-        const int8Card = await readInt8Card(int8Path, modelPath, sha256);
-        const int8Bytes = new Uint8Array(await readFile(int8Path));
-        int8 = await shipModel(int8Path, int8Card, int8Bytes, createHash('sha256').update(int8Bytes).digest('hex'));
-      } else {
+    if (float) {
+      const shipped = await shipModel(float);
+      if (!int8) {
         log(`no int8 variant shipped (none at ${siblingPath(modelPath, '.int8.onnx')}, or left out): the page runs the float model on every provider`);
       }
-      model = { ...float, int8 };
+      model = { ...shipped, int8: int8 ? await shipModel(int8) : null };
     } else {
       log(`no model at ${modelPath}: the page will say so (build with --model <file.onnx>)`);
     }

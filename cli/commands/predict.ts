@@ -8,6 +8,7 @@ import { parseShard, type Shard } from '../../core/chunk-plan.ts';
 import type { VolumeProgress } from '../../core/stream-inference.ts';
 import { OUTPUT_FORMATS, PREDICT_OUTPUT_KINDS, type OutputKind } from '../../core/segmentation-output.ts';
 import type { PredictProgress } from '../../serve/predict.ts';
+import { formatDuration } from '../format-duration.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
 import { chooseModel, describeModelChoice } from '../../node/shipped-model.ts';
 
@@ -20,16 +21,6 @@ export function predictProgressLine(progress: PredictProgress, width = 24): stri
   const filled = Math.round(fraction * width);
   const files = progress.files > 1 ? ` (file ${progress.fileIndex + 1}/${progress.files})` : '';
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progress.pagesDone}/${progress.pages} pages${files} ${progress.file}`;
-}
-
-/** `1h 02m`, `3m 07s`, `12s`. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
-  if (m > 0) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
 }
 
 /** `[#####.....] 120/900 tiles, 3.4 tiles/s, ETA 3m 49s, chunks 30/220 (12 done before)`, for large images. */

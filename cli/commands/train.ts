@@ -13,6 +13,7 @@ import { optionLabel, resolveTrainConfig, TRAIN_DEFAULTS, TRAIN_OPTIONS, type Tr
 import { enumArg, numberOption } from '../options.ts';
 import type { TrainEvent, TrainResult } from '../../train/loop.ts';
 import { commandLine } from '../command-line.ts';
+import { formatDuration } from '../format-duration.ts';
 
 /** The flags of `emseg train`: one per row of TRAIN_OPTIONS (train/config.ts), and --quiet. */
 export const trainArgs: ArgsDef = {
@@ -91,16 +92,7 @@ export function mergeWithSavedConfig(input: TrainConfigInput): TrainConfigInput 
   return merged;
 }
 
-const formatDuration = (seconds: number): string => {
-  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}:${String(sec).padStart(2, '0')}`;
-};
-
-/** One progress line: `[#####.....] 120/2500 loss 0.4123 2.1 crops/s ETA 1h15m`. */
+/** One progress line: `[#####.....] 120/2500 loss 0.4123 lr 1.00e-3 2.10 crops/s elapsed 3m 07s ETA 1h 15m`. */
 export function progressLine(event: Extract<TrainEvent, { type: 'step' }>, width = 24): string {
   const filled = Math.round((event.step / event.totalSteps) * width);
   const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
@@ -115,7 +107,7 @@ export function summaryText(result: TrainResult): string {
     const b = result.best;
     const parent = b.parent ? ', the --init model itself: every fine-tuned validation fell short of it by at least the selection margin on both V_rand and V_info' : '';
     lines.push(
-      `kept (step ${b.step}${parent}, the selection rule of train/selection-rule.ts): V_rand ${b.vRand.toFixed(4)} V_info ${b.vInfo.toFixed(4)} pixel error ${b.pixelError.toFixed(4)} Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.threshold}; best of the sweep V_rand ${b.vRandBest.toFixed(4)} at ${b.bestThreshold}`,
+      `kept (step ${b.step}${parent}, the selection rule of train/selection-rule.ts): V_rand ${b.vRand.toFixed(4)} V_info ${b.vInfo.toFixed(4)} pixel error ${b.pixelError.toFixed(4)} cell-interior Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.threshold}; best of the sweep V_rand ${b.vRandBest.toFixed(4)} at ${b.bestThreshold}`,
     );
   }
   lines.push(`model: ${result.files.model} (kept), ${result.files.lastModel} (last)`);
@@ -166,7 +158,7 @@ const command = defineCommand({
       } else if (event.type === 'validation') {
         const l = event.line;
         process.stderr.write(
-          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}${l.parent ? ' (the --init model, before fine-tuning)' : ''}: V_rand ${l.vRand.toFixed(4)} V_info ${l.vInfo.toFixed(4)} at ${l.threshold} (best V_rand ${l.vRandBest.toFixed(4)} at ${l.bestThreshold}) pixel error ${l.pixelError.toFixed(4)} Dice ${l.dice.toFixed(4)}${event.isBest ? ' (kept)' : ''} [${l.seconds.toFixed(1)} s]\n`,
+          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}${l.parent ? ' (the --init model, before fine-tuning)' : ''}: V_rand ${l.vRand.toFixed(4)} V_info ${l.vInfo.toFixed(4)} at ${l.threshold} (best V_rand ${l.vRandBest.toFixed(4)} at ${l.bestThreshold}) pixel error ${l.pixelError.toFixed(4)} cell-interior Dice ${l.dice.toFixed(4)}${event.isBest ? ' (kept)' : ''} [${l.seconds.toFixed(1)} s]\n`,
         );
       } else if (event.type === 'warning') {
         process.stderr.write(`warning: ${event.message}\n`);

@@ -32,7 +32,7 @@ import { writeFileAtomic } from '../../node/atomic-write.ts';
 import { refuseExistingOutputs } from '../../node/existing-outputs.ts';
 import { cardPathFor } from '../../node/model-card-file.ts';
 import { inferenceCores } from '../../node/inference-cores.ts';
-import { sha256Hex } from '../convert-model.ts';
+import { sha256Hex } from '../../node/sha256.ts';
 import { encodeOnnxModel } from '../onnx-graph.ts';
 import { importOnnxGraph, type ImportedGraph } from '../onnx-graph-import.ts';
 import { calibrateRanges, modelInput, type SliceSource } from './calibrate.ts';
