@@ -1,6 +1,6 @@
 /**
- * `npm run bench:load [-- --duration 60 --concurrency 16 --bad 0.05 --stalled 2 --model file.onnx]`:
- * the server under mixed load, over loopback only, bounded in time.
+ * `npm run bench:load -- [options]` (`--help` lists them, from BENCH): the server under mixed
+ * load, over loopback only, bounded in time.
  *
  * 1. Starts `emseg serve` as a child process (the settings from the environment, --ep default cpu)
  *    on 127.0.0.1 at a free port, and waits for /readyz.
@@ -18,56 +18,25 @@
  * 4. Prints requests sent, answered by status, lost (no answer: must be 0), p50/p99 latency of
  *    the good requests, RSS first/peak/last, and the machine load.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, createServer } from 'node:net';
-import { loadavg } from 'node:os';
-import { EmsegError, isEmsegError } from '../core/errors.ts';
-import { makeImage, type GreyImage } from '../core/image.ts';
-import { ISBI_TEST_IMAGES } from '../core/isbi-data.ts';
-import { parseNumberText } from '../core/number-text.ts';
-import { readImageFile } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
-import { buildTiff, greyPage } from '../test/helpers/hostile-inputs.ts';
+import { defineBench, integerOption, numberOption, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
+import { benchSlice } from './shared/bench-slice.ts';
+import { percentile } from './shared/figures.ts';
+import { uptime } from './shared/machine.ts';
+import { buildTiff, greyPage } from './shared/raw-tiff.ts';
 
-interface LoadArgs {
-  durationSeconds: number;
-  concurrency: number;
-  bad: number;
-  stalled: number;
-  model: string | undefined;
-}
-
-const USAGE = `npm run bench:load [-- --duration 60 --concurrency 16 --bad 0.05 --stalled 2 --model file.onnx]
-  --duration     seconds of load, at most 600 (default 60)
-  --concurrency  keep-alive clients sending back to back (default 16)
-  --bad          share of bad inputs, in (0, 1] (default 0.05)
-  --stalled      chunked uploads that send one chunk and stall, each holding the largest body of the
-                 body budget until its 408 (default 2; 0 = none)
-  --model        ONNX model (default: emseg serve's)`;
-
-function parseArgs(argv: readonly string[]): LoadArgs {
-  const args: LoadArgs = { durationSeconds: 60, concurrency: 16, bad: 0.05, stalled: 2, model: undefined };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new EmsegError('E_BAD_ARGUMENT', `${flag}: expected a value`);
-    if (flag === '--duration') args.durationSeconds = parseNumberText(value, '--duration', { min: 0, minExclusive: true, max: 600 });
-    else if (flag === '--concurrency') args.concurrency = parseNumberText(value, '--concurrency', { integer: true, min: 1 });
-    else if (flag === '--bad') args.bad = parseNumberText(value, '--bad', { min: 0, minExclusive: true, max: 1 });
-    else if (flag === '--stalled') args.stalled = parseNumberText(value, '--stalled', { integer: true, min: 0 });
-    else if (flag === '--model') args.model = value;
-    else throw new EmsegError('E_BAD_ARGUMENT', `unknown flag ${flag}; expected --duration, --concurrency, --bad, --stalled or --model`);
-  }
-  return args;
-}
-
-async function slice(): Promise<GreyImage> {
-  if (existsSync(ISBI_TEST_IMAGES)) return (await readImageFile(ISBI_TEST_IMAGES)).pages[0]!;
-  const data = new Uint8Array(512 * 512);
-  for (let i = 0; i < data.length; i += 1) data[i] = (i * 2654435761) >>> 24;
-  return makeImage(512, 512, data);
-}
+export const BENCH = defineBench('load', 'the server under mixed load (good slices, bad inputs, stalled uploads), over loopback only, bounded in time', {
+  duration: numberOption('seconds', 'seconds of load', 60, { min: 0, minExclusive: true, max: 600 }),
+  concurrency: integerOption('n', 'keep-alive clients sending back to back', 16, { min: 1 }),
+  bad: numberOption('share', 'share of bad inputs', 0.05, { min: 0, minExclusive: true, max: 1 }),
+  stalled: integerOption('n', 'chunked uploads that send one chunk and stall, each holding the largest body of the body budget until its 408 (0 = none)', 2, { min: 0 }),
+  model: textOption('file.onnx', 'ONNX model', undefined, "emseg serve's"),
+});
+type LoadArgs = BenchArgs<typeof BENCH.options>;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -105,16 +74,6 @@ function send(base: string, agent: Agent, shot: Shot): Promise<number> {
   });
 }
 
-function uptime(): string {
-  try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim();
-  } catch {
-    return `load average: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`;
-  }
-}
-
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-
 /**
  * A chunked upload that sends one chunk and then nothing, its socket kept half-open (it does not
  * close after the server's answer): resolves with the first status line the server sends (408
@@ -138,20 +97,12 @@ function stalledUpload(port: number, stop: AbortSignal): Promise<number> {
   });
 }
 
-export async function runBench(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  let args: LoadArgs;
-  try {
-    args = parseArgs(argv);
-  } catch (error) {
-    if (!isEmsegError(error)) throw error;
-    process.stderr.write(`bench:load: ${error.message}\n${USAGE}\n`);
-    return 1;
-  }
-  const png = await encodePng(await slice());
+export function runBench(argv: readonly string[]): Promise<number> {
+  return runWithArgs(BENCH, argv, load);
+}
+
+async function load(args: LoadArgs): Promise<number> {
+  const png = await encodePng(await benchSlice());
   const pixels = new Uint8Array(64 * 64).fill(90);
   const zlibBomb = await encodePng({ width: 8000, height: 8000, data: new Uint8Array(8000 * 8000) });
   const bad: Shot[] = [
@@ -194,7 +145,7 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     let badTurn = 0;
     const lostReasons = new Map<string, number>();
     const unexpectedShots = new Map<string, number>();
-    const endAt = performance.now() + args.durationSeconds * 1000;
+    const endAt = performance.now() + args.duration * 1000;
     // Stalled uploads beside the clients, one after the other in each of --stalled lanes.
     const stopStalling = new AbortController();
     const stalledAnswers = new Map<number, number>();

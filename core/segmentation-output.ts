@@ -1,7 +1,7 @@
 /**
  * What a segmentation is written as, for the predict CLI and the server alike: the kinds of output,
  * the file formats, the rule that picks a format when none is asked for, and the 8-bit form of a
- * probability map. Platform-neutral (the encoders are in serve/encode-output.ts).
+ * probability map. Platform-neutral (the encoders are in node/encode-segmentation.ts).
  */
 import type { GreyImage } from './image.ts';
 

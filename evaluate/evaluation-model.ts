@@ -1,6 +1,6 @@
 /**
  * Opens the model `emseg evaluate` scores as a slice predictor, whatever it is:
- * - an `.onnx` file: onnxruntime-node through serve/session.ts (its model card gives threshold,
+ * - an `.onnx` file: onnxruntime-node through node/load-onnx-model.ts (its model card gives threshold,
  *   tile, halo, size multiple and training pixel size);
  * - a tfjs Layers model folder (e.g. `runs/x/model`): TensorFlow.js on the chosen backend
  *   (train/backend.ts), loaded with convert/tfjs-model-dir.ts; depth from its pooling layers; the
@@ -43,7 +43,7 @@ export interface EvaluationModel {
 export interface OpenModelOptions {
   /** tfjs backend for a tfjs folder: auto, gpu, native, wasm or cpu. Default auto. */
   backend?: string;
-  /** onnxruntime execution providers for an .onnx file (serve/providers.ts). Default EMSEG_EP, else auto (cuda if it starts, else cpu). */
+  /** onnxruntime execution providers for an .onnx file (node/onnx-providers.ts). Default EMSEG_EP, else auto (cuda if it starts, else cpu). */
   providers?: string;
   /** Warnings (provider fallbacks, missing model card). Default: stderr. */
   log?: (message: string) => void;
@@ -61,7 +61,7 @@ export async function openEvaluationModel(path: string, options: OpenModelOption
 }
 
 async function openOnnxFile(path: string, log: (message: string) => void, providers?: string): Promise<EvaluationModel> {
-  const { loadOnnxModel } = await import('../serve/session.ts');
+  const { loadOnnxModel } = await import('../node/load-onnx-model.ts');
   const model = await loadOnnxModel(path, { log, ...(providers ? { providers } : {}) });
   const { card } = model;
   const trainingPixelSize = trainingPixelSizeOf(card);

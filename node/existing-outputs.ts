@@ -4,8 +4,6 @@
  * the first one that exists already, in one line naming the file, its flag and `--force`:
  *
  *   --json models/x.json: exists already; pass --force to replace it, or choose another path
- *
- * (`emseg predict` has its own wording for its -o outputs, serve/predict.ts.)
  */
 import { stat } from 'node:fs/promises';
 import { EmsegError } from '../core/errors.ts';

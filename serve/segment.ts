@@ -7,7 +7,7 @@
  *    output format, before any slot is taken or any pixel decoded;
  * 2. `segmentUpload`: decodes, runs core/inference.ts's segmentStack on every page (through the
  *    request's predictor, i.e. the shared dynamic batcher) and encodes the answer the same way
- *    `emseg predict` does (serve/encode-output.ts);
+ *    `emseg predict` does (node/encode-segmentation.ts);
  * 3. the handler sends the bytes with the content type and timings returned.
  *
  * Which inputs are accepted (see serve/README.md, "Inputs"): PNG, JPEG, TIFF (one or many pages);
@@ -26,7 +26,7 @@ import { segmentStack } from '../core/inference.ts';
 import { defaultOutputFormat, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
 import type { TilePredictor } from '../core/tiling.ts';
 import { decodeImageBytes } from '../node/image-files.ts';
-import { CONTENT_TYPES, encodeSegmentation } from './encode-output.ts';
+import { CONTENT_TYPES, encodeSegmentation } from '../node/encode-segmentation.ts';
 import { checkImageLimits, type ImageLimits } from './limits.ts';
 import type { SegmentQuery } from './openapi.ts';
 

@@ -13,7 +13,7 @@
  *   seconds per model pixel. The calls of a request are counted one after the other: on the CPU a
  *   lone request runs on one session with all the cores, and side-by-side sessions each take
  *   about as much longer per call as there are of them, so the throughput is about the same
- *   (serve/session-scheduler.ts); counting them as parallel admitted an 8000x8000 upload on the
+ *   (node/session-scheduler.ts); counting them as parallel admitted an 8000x8000 upload on the
  *   loaded project machine that then timed out.
  * - A request whose work alone would take longer than `share` of the timeout gets 413 E_TOO_MUCH_WORK;
  *   one that would fit alone but not behind the work already admitted gets 503 E_WORK_FULL with
@@ -23,9 +23,9 @@
 import { planTiles } from '../core/tiling.ts';
 import type { ModelCard } from '../core/contract.ts';
 import type { OutputKind } from '../core/segmentation-output.ts';
-import { LARGE_SIDE } from './predict-large.ts';
+import { LARGE_SIDE } from '../predict/predict-large.ts';
 import { ProblemError } from './problem.ts';
-import type { BatchReport } from './batcher.ts';
+import type { BatchReport } from '../core/tile-batcher.ts';
 
 /** What the estimate needs of a request (serve/segment.ts's UploadPlan has it). */
 export interface WorkRequest {

@@ -18,7 +18,7 @@ import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 import { encodeTiff } from '../core/tiff.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
-import { loadOnnxModel } from '../serve/session.ts';
+import { loadOnnxModel } from '../node/load-onnx-model.ts';
 import { runCliCaptured as run } from './helpers/run-cli-captured.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 

@@ -4,7 +4,7 @@
  * segmented by the streaming tiler (core/stream-inference.ts) and written chunk by chunk (OME-Zarr
  * through node/ome-zarr-sink.ts, tiled BigTIFF through node/tiff-sink.ts). The CLI
  * (cli/commands/predict.ts) takes this path when `largePredictionReason` gives a reason; every
- * other input keeps the in-memory path of serve/predict.ts.
+ * other input keeps the in-memory path of predict/predict.ts.
  *
  * - Resuming: the store records the job (input, model, options that change the pixels); the same
  *   command run again after a crash or kill skips the chunks already written.
