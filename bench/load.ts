@@ -12,11 +12,14 @@
  *    62 KB zlib-bomb PNG of 8000x8000 (413/503 by estimated cost, or 200 where the machine can
  *    finish it within the timeout). Beside them, `--stalled` uploads send one chunk of a chunked
  *    body and then nothing, keeping their sockets half-open: each holds the largest body of the
- *    body budget until the server's 408 (120 s), then a new one starts.
- * 3. Samples the server's RSS (/proc/<pid>/status) every second; after the load, waits 5 s and
- *    samples once more.
+ *    body budget until the server's 408 (120 s), then a new one starts. After the load the bench
+ *    waits (up to `--stalled-wait` seconds) for the uploads still open to get their answer, so
+ *    every stalled upload's 408 is counted. A prober sends GET /healthz every 200 ms on its own
+ *    connection during the load: the event loop's responsiveness.
+ * 3. Samples the server's RSS (/proc/<pid>/status) every second; after the load (and the stalled
+ *    uploads), waits `--settle` seconds and samples once more.
  * 4. Prints requests sent, answered by status, lost (no answer: must be 0), p50/p99 latency of
- *    the good requests, RSS first/peak/last, and the machine load.
+ *    the good requests and of /healthz, RSS first/peak/after settling, and the machine load.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -34,6 +37,8 @@ export const BENCH = defineBench('load', 'the server under mixed load (good slic
   concurrency: integerOption('n', 'keep-alive clients sending back to back', 16, { min: 1 }),
   bad: numberOption('share', 'share of bad inputs', 0.05, { min: 0, minExclusive: true, max: 1 }),
   stalled: integerOption('n', 'chunked uploads that send one chunk and stall, each holding the largest body of the body budget until its 408 (0 = none)', 2, { min: 0 }),
+  'stalled-wait': numberOption('seconds', 'after the load, how long to wait for the stalled uploads still open to be answered (the server answers 408 after its 120 s request timeout)', 130, { min: 0, max: 600 }),
+  settle: numberOption('seconds', 'after the load, seconds before the last RSS sample (memory given back?)', 60, { min: 0, max: 600 }),
   model: textOption('file.onnx', 'ONNX model', undefined, "emseg serve's"),
 });
 type LoadArgs = BenchArgs<typeof BENCH.options>;
@@ -150,14 +155,32 @@ async function load(args: LoadArgs): Promise<number> {
     const stopStalling = new AbortController();
     const stalledAnswers = new Map<number, number>();
     let stalledOpened = 0;
+    let stalledUnanswered = 0;
     const staller = async () => {
       while (performance.now() < endAt && !stopStalling.signal.aborted) {
         stalledOpened += 1;
         const status = await stalledUpload(port, stopStalling.signal);
         if (status) stalledAnswers.set(status, (stalledAnswers.get(status) ?? 0) + 1);
+        else stalledUnanswered += 1;
       }
     };
     const stallers = Array.from({ length: args.stalled }, staller);
+    // /healthz every 200 ms on its own connection while the clients run.
+    const healthLatencies: number[] = [];
+    let healthFailures = 0;
+    const prober = async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const probe: Shot = { method: 'GET', path: '/healthz', headers: {}, body: new Uint8Array(0), expect: [200] };
+      while (performance.now() < endAt) {
+        const sentAt = performance.now();
+        const status = await send(base, agent, probe).catch(() => 0);
+        if (status === 200) healthLatencies.push(performance.now() - sentAt);
+        else healthFailures += 1;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 200 - (performance.now() - sentAt))));
+      }
+      agent.destroy();
+    };
+    const probing = prober();
     const badEvery = Math.max(1, Math.round(1 / args.bad)); // every 20th request at 5 %: exactly the share asked
     const client = async () => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -184,25 +207,30 @@ async function load(args: LoadArgs): Promise<number> {
     const started = performance.now();
     await Promise.all(Array.from({ length: args.concurrency }, client));
     const seconds = (performance.now() - started) / 1000;
-    stopStalling.abort();
+    await probing;
+    // The uploads still stalled get their 408 within the server's request timeout: wait for it.
+    const stalledGiveUp = setTimeout(() => stopStalling.abort(), args['stalled-wait'] * 1000);
     await Promise.all(stallers);
+    clearTimeout(stalledGiveUp);
     clearInterval(sampler);
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await new Promise((resolve) => setTimeout(resolve, args.settle * 1000));
     const last = rssMb(child.pid!);
     latencies.sort((a, b) => a - b);
+    healthLatencies.sort((a, b) => a - b);
     const statuses = [...counts].sort().map(([status, n]) => `${status}: ${n}`).join(', ');
     const out = (line: string) => process.stdout.write(`${line}\n`);
     out(`bench:load, ${args.concurrency} keep-alive connections, ${(args.bad * 100).toFixed(0)} % bad inputs, ${seconds.toFixed(0)} s, loopback`);
     out(`requests sent: ${sent} (${(sent / seconds).toFixed(1)}/s); answered: ${statuses}; unexpected status: ${unexpected}${unexpected ? ` (${[...unexpectedShots].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}`);
-    const stalledStatuses = [...stalledAnswers].map(([status, n]) => `${status}: ${n}`).join(', ') || 'none before the end';
-    out(`stalled uploads: ${stalledOpened} opened in ${args.stalled} lane(s); answered: ${stalledStatuses}`);
+    const stalledStatuses = [...stalledAnswers].map(([status, n]) => `${status}: ${n}`).join(', ') || 'none';
+    out(`stalled uploads: ${stalledOpened} opened in ${args.stalled} lane(s); answered: ${stalledStatuses}; unanswered after waiting ${args['stalled-wait']} s: ${stalledUnanswered}`);
     out(`requests lost: ${lost}${lost ? ` (${[...lostReasons].map(([r, n]) => `${r}: ${n}`).join(', ')})` : ''}`);
     out(`good requests: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
-    out(`server RSS: first ${rss[0]!.toFixed(0)} MB, peak ${Math.max(...rss, last).toFixed(0)} MB, last ${last.toFixed(0)} MB (5 s after the load)`);
+    out(`/healthz during the load: ${healthLatencies.length} answered, p50 ${percentile(healthLatencies, 50).toFixed(0)} ms, p99 ${percentile(healthLatencies, 99).toFixed(0)} ms, max ${(healthLatencies.at(-1) ?? Number.NaN).toFixed(0)} ms; failed: ${healthFailures}`);
+    out(`server RSS: first ${rss[0]!.toFixed(0)} MB, peak ${Math.max(...rss, last).toFixed(0)} MB, ${last.toFixed(0)} MB ${args.settle} s after the load`);
     out(`machine: ${uptime()}`);
     const errors = serverLog.split('\n').filter((line) => / error /.test(line));
     if (errors.length) out(`server log errors: ${errors.length}, first: ${errors[0]}`);
-    return lost === 0 && unexpected === 0 ? 0 : 1;
+    return lost === 0 && unexpected === 0 && healthFailures === 0 ? 0 : 1;
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));

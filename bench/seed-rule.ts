@@ -4,7 +4,7 @@
  * filters: core/cells/cell-params.ts) the model's card should carry, measured on labelled slices.
  *
  * 1. The probability maps of the selection and test slices, once, as evaluate and predict compute
- *    them (cli/evaluate-model.ts: core/inference.ts segmentImage with the card's options), plain
+ *    them (evaluate/evaluation-model.ts: core/inference.ts segmentImage with the card's options), plain
  *    (no TTA).
  * 2. Every set of the grid (core/cells/seed-rule-grid.ts; `--grid small` for a quick check) labels
  *    the selection slices and is scored (core/cells/seed-rule-sweep.ts: labelCells, then
@@ -30,7 +30,7 @@ import { assertSameShape, type GreyImage } from '../core/image.ts';
 import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 import { scoreSlices } from '../core/metrics/score.ts';
 import { formatSliceList, parseSliceList } from '../core/slice-list.ts';
-import { openEvaluationModel } from '../cli/evaluate-model.ts';
+import { openEvaluationModel } from '../evaluate/evaluation-model.ts';
 import { commandLine } from '../cli/command-line.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { readImageFile } from '../node/image-files.ts';
@@ -111,7 +111,7 @@ async function measure(values: BenchArgs<typeof BENCH.options>, args: readonly s
   const probabilities = new Map<number, Float32Array>();
   try {
     for (const [k, slice] of [...selectSlices, ...testSlices].entries()) {
-      probabilities.set(slice, await model.predictSlice(images.pages[slice]!, false));
+      probabilities.set(slice, await model.predictSlice(images.pages[slice]!, { tta: false }));
       note(`probability map of slice ${slice} (${k + 1}/${selectSlices.length + testSlices.length})`);
     }
   } finally {

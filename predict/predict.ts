@@ -30,6 +30,7 @@ import type { CellParams } from '../core/cells/cell-params.ts';
 import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions, type TilePredictor } from '../core/tiling.ts';
 import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
+import { refuseExistingOutputs } from '../node/existing-outputs.ts';
 import { asWriteFailure } from '../node/write-failure.ts';
 import { createBatchingPredictor } from '../core/tile-batcher.ts';
 import { readImageFile } from '../node/image-files.ts';
@@ -193,15 +194,6 @@ export interface PredictionPlan {
   outputs: string[];
 }
 
-/** Refuses outputs that exist already (E_OUTPUT_EXISTS naming them), so no run replaces a file without --force. */
-export async function assertNoneExist(outputs: readonly string[]): Promise<void> {
-  const existing: string[] = [];
-  for (const path of outputs) if (await stat(path).then(() => true, () => false)) existing.push(path);
-  if (existing.length === 0) return;
-  const named = existing.slice(0, 3).join(', ') + (existing.length > 3 ? ` and ${existing.length - 3} more` : '');
-  throw new EmsegError('E_OUTPUT_EXISTS', `-o: ${existing.length === 1 ? 'the output exists' : `${existing.length} outputs exist`} (${named}); pass --force to replace ${existing.length === 1 ? 'it' : 'them'}, or choose another -o`);
-}
-
 /**
  * Checks the arguments and plans every output without loading a model or decoding an image: bad
  * option values, a missing input, an output that is an input, two inputs with one output. The CLI
@@ -235,7 +227,9 @@ export async function planPrediction(input: string, out: string, options: Pick<P
   if (new Set(outputs).size !== outputs.length) {
     throw new EmsegError('E_BAD_ARGUMENT', `${input}: two inputs would write the same output (files with the same name and different extensions); move one away`);
   }
-  if (!options.force) await assertNoneExist(options.cells === undefined ? outputs : [...outputs, options.cells]);
+  // No run replaces a file without --force (node/existing-outputs.ts names the first and counts the rest).
+  const planned = [...outputs.map((path) => ({ path, flag: '-o' })), ...(options.cells === undefined ? [] : [{ path: options.cells, flag: '--cells' }])];
+  await refuseExistingOutputs(planned, options.force === true);
   return { files, folder, outputs };
 }
 

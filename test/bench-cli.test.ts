@@ -55,7 +55,7 @@ describe('npm run bench:<name> -- --help', () => {
     expect([result.code, result.stdout, result.stderr]).toEqual([
       2,
       '',
-      'bench:load: unknown option --duratoin; expected one of --duration, --concurrency, --bad, --stalled, --model or --help (see npm run bench:load -- --help)\n',
+      'bench:load: unknown option --duratoin; expected one of --duration, --concurrency, --bad, --stalled, --stalled-wait, --settle, --model or --help (see npm run bench:load -- --help)\n',
     ]);
   });
 });
