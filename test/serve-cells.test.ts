@@ -151,6 +151,20 @@ describe('POST /v1/segment?output=labels and output=cells', () => {
     expect([...slices]).toEqual(['0', '1']);
   });
 
+  it('documents output=labels and output=cells, their formats and answers in /openapi.json', async () => {
+    const { app, ready } = createApp({ model, log: captureLog(), processMetrics: false });
+    await ready;
+    type Parameter = { name: string; schema: { enum?: string[] } };
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, { post?: { parameters: Parameter[]; responses: Record<string, { content?: Record<string, unknown> }> } }>;
+    };
+    const segment = document.paths['/v1/segment']!.post!;
+    const enumOf = (name: string) => segment.parameters.find((p) => p.name === name)!.schema.enum;
+    expect(enumOf('output')).toEqual(expect.arrayContaining(['labels', 'cells']));
+    expect(enumOf('format')).toEqual(expect.arrayContaining(['png', 'tiff', 'json', 'csv']));
+    expect(Object.keys(segment.responses['200']!.content!)).toEqual(expect.arrayContaining(['image/png', 'image/tiff', 'application/json', 'text/csv']));
+  });
+
   it('names the emseg predict command of labels and cells when the work is too much', () => {
     const request = { workWidth: 512, workHeight: 512, width: 512, height: 512, pages: 1, tta: false, threshold: 0.4 };
     expect(predictCommandFor({ ...request, output: 'labels' })).toBe('emseg predict <image> -o labels.tif --output labels');
