@@ -31,6 +31,7 @@ fi
 [ -f "$OUT/parent.onnx" ] || emseg convert "$PARENT_RUN/model" -o "$OUT/parent.onnx" --quiet
 emseg evaluate "$OUT/parent.onnx" --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$OUT/before.json" --force
 
+rm -rf "$OUT/fine-tune"   # the fine-tune run is this script's own output: each run starts it afresh
 start=$(date +%s)
 emseg train --init "$OUT/parent.onnx" --train-slices "$TRAIN" --validation-slices "$SELECT" --steps "$STEPS" --validate-every 20 --checkpoint-every 10 --out "$OUT/fine-tune" --quiet
 end=$(date +%s)
