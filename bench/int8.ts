@@ -1,6 +1,6 @@
 /**
- * `npm run bench:int8 [-- --model models/isbi2012-unet.onnx --int8 models/isbi2012-unet.int8.onnx
- *  --reps 40 --slices 25-29 --no-evaluate]`: is the int8 variant (emseg quantize) worth keeping?
+ * `npm run bench:int8 -- [options]` (`--help` lists them, from BENCH): is the int8 variant
+ * (emseg quantize) worth keeping?
  *
  * 1. Latency: both files in onnxruntime-node (CPU provider, graph optimization 'all') in this
  *    process, batch 1, 512x512 (a normalized ISBI test slice), for each `--threads` setting
@@ -15,7 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -25,48 +25,24 @@ import { parseNumberText } from '../core/number-text.ts';
 import { modelInput } from '../convert/quantize/calibrate.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { inferenceCores } from '../node/inference-cores.ts';
+import { defineBench, flagOption, integerOption, listOption, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
+import { mean, median } from './shared/figures.ts';
+import { loadAverage } from './shared/machine.ts';
 
 export const KEEP_SPEEDUP = 1.3;
 export const KEEP_VRAND_DROP = 0.003;
 
-interface Int8BenchArgs {
-  model: string;
-  int8: string;
-  reps: number;
-  slices: string;
-  evaluate: boolean;
-  /** Intra-op thread counts to measure; 0 = onnxruntime's default. */
-  threads: number[];
-}
+export const BENCH = defineBench('int8', 'is the int8 variant worth keeping: latency of both files in onnxruntime-node, V_rand of both by emseg evaluate', {
+  model: textOption('file.onnx', 'the float model', 'models/isbi2012-unet.onnx'),
+  int8: textOption('file.onnx', 'its int8 variant', 'models/isbi2012-unet.int8.onnx'),
+  reps: integerOption('n', 'alternating timed rounds of both models per thread setting', 40, { min: 1 }),
+  slices: textOption('list', 'slices emseg evaluate scores', '25-29'),
+  threads: listOption('list', "intra-op thread counts, comma-separated; 'default' = emseg's default (the physical cores)", [0, 1], (text, flag) => (text === 'default' ? 0 : parseNumberText(text, flag, { integer: true, min: 1 })), 'default,1'),
+  'no-evaluate': flagOption('latency only, no emseg evaluate'),
+});
+type Int8BenchArgs = BenchArgs<typeof BENCH.options>;
 
-function parseArgs(args: string[]): Int8BenchArgs {
-  const parsed: Int8BenchArgs = { model: 'models/isbi2012-unet.onnx', int8: 'models/isbi2012-unet.int8.onnx', reps: 40, slices: '25-29', evaluate: true, threads: [0, 1] };
-  for (let i = 0; i < args.length; i += 1) {
-    const flag = args[i]!;
-    if (flag === '--no-evaluate') {
-      parsed.evaluate = false;
-      continue;
-    }
-    const value = args[i + 1];
-    if (value === undefined) throw new Error(`${flag}: expected a value`);
-    if (flag === '--model') parsed.model = value;
-    else if (flag === '--int8') parsed.int8 = value;
-    else if (flag === '--reps') parsed.reps = parseNumberText(value, '--reps', { integer: true, min: 1 });
-    else if (flag === '--slices') parsed.slices = value;
-    else if (flag === '--threads') parsed.threads = value.split(',').map((part) => (part === 'default' ? 0 : parseNumberText(part, '--threads', { integer: true, min: 1 })));
-    else throw new Error(`unknown option ${flag}; expected --model, --int8, --reps, --slices, --threads or --no-evaluate`);
-    i += 1;
-  }
-  return parsed;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-const load = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(', ')} on ${cpus().length} cores`;
+const load = () => `load average ${loadAverage()} on ${cpus().length} cores`;
 
 async function latency(paths: [string, string], reps: number, threads: number): Promise<[number[], number[]]> {
   const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: threads > 0 ? threads : inferenceCores() };
@@ -107,8 +83,12 @@ function evaluate(model: string, slices: string, folder: string, label: string):
   return { vRandBest: plain.vRandBest, vRand: plain.vRand, threshold: plain.threshold };
 }
 
-export async function runBench(args: string[]): Promise<number> {
-  const options = parseArgs(args);
+export function runBench(argv: readonly string[]): Promise<number> {
+  return runWithArgs(BENCH, argv, bench);
+}
+
+async function bench(args: Int8BenchArgs): Promise<number> {
+  const options = { ...args, evaluate: !args['no-evaluate'] };
   const say = (line: string) => process.stdout.write(`${line}\n`);
   for (const path of [options.model, options.int8]) {
     if (!existsSync(path)) {

@@ -1,7 +1,6 @@
 /**
- * `npm run bench:large [-- --side 40000 --slices 200 --slice-side 2048 --model m.onnx --ep cpu
- *  --tile-batch 4 --bare-seconds 30 --only tiff|zarr --no-labels --keep]`: the large-image path
- * (serve/predict-large.ts) against bare `session.run` on the same tile size, in the same run, and
+ * `npm run bench:large -- [options]` (`--help` lists them, from BENCH): the large-image path
+ * (predict/predict-large.ts) against bare `session.run` on the same tile size, in the same run, and
  * its cell labels (`--output labels`) against its masks.
  *
  * 1. Builds, in a temp folder (removed at the end unless --keep):
@@ -20,80 +19,43 @@
  *    - the bare runs again, for the other half;
  *    - unless --no-labels, `predictLarge --output labels` to an OME-Zarr labels group (the
  *      probabilities to a hidden store, label chunks labelled as they arrive, then the final step
- *      joining and writing the cells), reporting the same figures and the final step's seconds.
+ *      joining and writing the cells; --child-labels), with the same figures and the final step's
+ *      seconds.
  * 3. Prints per input: tiles/s, the bare tiles/s (both bare children together), the ratio, the
  *    peak RSS and the load; for labels, tiles/s against the mask run's; targets:
  *    ratio >= 0.85 and peak RSS <= 1.5 GiB (masks), labels tiles/s >= 0.8 of the masks' and peak
  *    RSS <= 1.5 GiB. The full sizes take hours on a 2-core CPU; pass smaller
  *    --side/--slices/--slice-side for a quick run.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GreyImage } from '../core/image.ts';
-import { parseNumberText } from '../core/number-text.ts';
 import { normalizeSlice } from '../core/normalize.ts';
 import { chunkBox, allChunks, type VolumeSink } from '../core/volume.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { openVolumeSink } from '../node/open-volume.ts';
+import { BenchArgumentError, choiceOption, defineBench, flagOption, integerOption, numberOption, parseBenchArgs, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
+import { uptime } from './shared/machine.ts';
 
-const DEFAULT_MODEL = 'models/isbi2012-unet.onnx';
 const GIB = 1024 ** 3;
 
-interface BenchArgs {
-  side: number;
-  slices: number;
-  sliceSide: number;
-  model: string;
-  providers: string;
-  tileBatch: number;
-  bareSeconds: number;
-  only: 'tiff' | 'zarr' | undefined;
-  /** What the --child run writes. */
-  output: 'mask' | 'labels';
-  labels: boolean;
-  keep: boolean;
-}
+export const BENCH = defineBench('large', "the large-image path (emseg predict streamed) against bare session.run on the same tile size, in the same run; the full sizes take hours on a 2-core CPU", {
+  side: integerOption('pixels', 'side of the BigTIFF montage', 40000, { min: 1 }),
+  slices: integerOption('n', 'slices of the OME-Zarr volume', 200, { min: 1 }),
+  'slice-side': integerOption('pixels', 'side of an OME-Zarr slice', 2048, { min: 1 }),
+  model: textOption('file.onnx', 'ONNX model', 'models/isbi2012-unet.onnx'),
+  ep: textOption('providers', 'execution providers', process.env.EMSEG_EP ?? 'cpu', 'EMSEG_EP, else cpu'),
+  'tile-batch': integerOption('n', 'tiles per model call', 4, { min: 1 }),
+  'bare-seconds': numberOption('seconds', 'seconds of bare session.run per input, half before and half after the prediction', 30, { min: 0, minExclusive: true }),
+  only: choiceOption('only the BigTIFF or only the OME-Zarr input', ['tiff', 'zarr'] as const, undefined, 'both'),
+  'no-labels': flagOption('skip the cell labels run (--output labels) after each mask run'),
+  keep: flagOption('keep the temp folder with the inputs and outputs'),
+});
 
-function parseArgs(args: string[]): BenchArgs {
-  const parsed: BenchArgs = {
-    side: 40000, slices: 200, sliceSide: 2048, model: DEFAULT_MODEL, providers: process.env.EMSEG_EP ?? 'cpu',
-    tileBatch: 4, bareSeconds: 30, only: undefined, output: 'mask', labels: true, keep: false,
-  };
-  const integer = (flag: string, value: string, min: number) => parseNumberText(value, flag, { integer: true, min });
-  for (let i = 0; i < args.length; i += 1) {
-    const flag = args[i]!;
-    if (flag === '--keep' || flag === '--no-labels') {
-      if (flag === '--keep') parsed.keep = true;
-      else parsed.labels = false;
-      continue;
-    }
-    const value = args[i + 1];
-    if (value === undefined) throw new Error(`${flag}: expected a value`);
-    if (flag === '--side') parsed.side = integer(flag, value, 1);
-    else if (flag === '--slices') parsed.slices = integer(flag, value, 1);
-    else if (flag === '--slice-side') parsed.sliceSide = integer(flag, value, 1);
-    else if (flag === '--model') parsed.model = value;
-    else if (flag === '--ep') parsed.providers = value;
-    else if (flag === '--tile-batch') parsed.tileBatch = integer(flag, value, 1);
-    else if (flag === '--bare-seconds') parsed.bareSeconds = parseNumberText(value, flag, { min: 0, minExclusive: true });
-    else if (flag === '--only' && (value === 'tiff' || value === 'zarr')) parsed.only = value;
-    else if (flag === '--output' && (value === 'mask' || value === 'labels')) parsed.output = value;
-    else throw new Error(`unknown option ${flag} ${value}; expected --side, --slices, --slice-side, --model, --ep, --tile-batch, --bare-seconds, --only tiff|zarr, --no-labels or --keep`);
-    i += 1;
-  }
-  return parsed;
-}
-
-function uptime(): string {
-  try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim();
-  } catch {
-    return `load average: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`;
-  }
-}
+type LargeBenchArgs = BenchArgs<typeof BENCH.options>;
 
 /** Pixel (x, y) of slice z of the synthetic montage: ISBI slices in 512x512 blocks, every other block mirrored. */
 function montagePixel(isbi: readonly GreyImage[], x: number, y: number, z: number): number {
@@ -142,20 +104,20 @@ interface BareReport {
  * In a child: bare `session.run` in this process's main thread, `--tile-batch` tiles of the model's
  * tile size (an ISBI slice normalized) per call, back to back for `seconds` after one warm-up call.
  */
-async function bareChild(args: BenchArgs, seconds: number): Promise<void> {
-  const { loadOnnxModel } = await import('../serve/session.ts');
-  const model = await loadOnnxModel(args.model, { providers: args.providers });
+async function bareChild(args: LargeBenchArgs, seconds: number): Promise<void> {
+  const { loadOnnxModel } = await import('../node/load-onnx-model.ts');
+  const model = await loadOnnxModel(args.model, { providers: args.ep });
   const tile = model.card.tile;
   const isbi = (await readImageFile('data/isbi2012/test-volume.tif')).pages[0]!;
   const normalized = normalizeSlice(isbi);
-  const tiles = new Float32Array(args.tileBatch * tile * tile);
+  const tiles = new Float32Array(args['tile-batch'] * tile * tile);
   for (let i = 0; i < tiles.length; i++) tiles[i] = normalized[i % normalized.length]!;
-  await model.predictor(tiles, args.tileBatch, tile, tile); // warm-up
+  await model.predictor(tiles, args['tile-batch'], tile, tile); // warm-up
   let count = 0;
   const start = performance.now();
   do {
-    await model.predictor(tiles, args.tileBatch, tile, tile);
-    count += args.tileBatch;
+    await model.predictor(tiles, args['tile-batch'], tile, tile);
+    count += args['tile-batch'];
   } while (performance.now() - start < seconds * 1000);
   const report: BareReport = { tiles: count, seconds: (performance.now() - start) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
   await model.close();
@@ -163,10 +125,10 @@ async function bareChild(args: BenchArgs, seconds: number): Promise<void> {
 }
 
 /** In a child: `predictLarge` as `emseg predict` runs it (the model in a worker thread); prints a JSON report. */
-async function predictChild(input: string, out: string, args: BenchArgs): Promise<void> {
-  const { loadOnnxModelInWorker } = await import('../serve/worker-model.ts');
-  const { predictLarge } = await import('../serve/predict-large.ts');
-  const model = await loadOnnxModelInWorker(args.model, { providers: args.providers });
+async function predictChild(input: string, out: string, args: LargeBenchArgs, output: 'mask' | 'labels'): Promise<void> {
+  const { loadOnnxModelInWorker } = await import('../node/worker-model.ts');
+  const { predictLarge } = await import('../predict/predict-large.ts');
+  const model = await loadOnnxModelInWorker(args.model, { providers: args.ep });
   let modelBusySeconds = 0;
   const timed = {
     card: model.card,
@@ -183,8 +145,8 @@ async function predictChild(input: string, out: string, args: BenchArgs): Promis
   const start = performance.now();
   let finalStep: number | undefined;
   const result = await predictLarge(input, out, timed, {
-    tileBatch: args.tileBatch,
-    output: args.output,
+    tileBatch: args['tile-batch'],
+    output,
     onNotice: (line) => {
       if (line.startsWith('labels:')) finalStep ??= performance.now();
     },
@@ -217,21 +179,25 @@ function runChild<T>(childArgs: string[]): Promise<T> {
   });
 }
 
-export async function runBench(argv: string[]): Promise<number> {
-  if (argv[0] === '--child') {
-    await predictChild(argv[1]!, argv[2]!, parseArgs(argv.slice(3)));
+export async function runBench(argv: readonly string[]): Promise<number> {
+  // The children this bench starts (runChild): not options a person gives.
+  if (argv[0] === '--child' || argv[0] === '--child-labels') {
+    await predictChild(argv[1]!, argv[2]!, parseBenchArgs(BENCH, argv.slice(3)), argv[0] === '--child' ? 'mask' : 'labels');
     return 0;
   }
   if (argv[0] === '--child-bare') {
-    const args = parseArgs(argv.slice(1));
-    await bareChild(args, args.bareSeconds);
+    const args = parseBenchArgs(BENCH, argv.slice(1));
+    await bareChild(args, args['bare-seconds']);
     return 0;
   }
-  const args = parseArgs(argv);
+  return runWithArgs(BENCH, argv, bench);
+}
+
+async function bench(args: LargeBenchArgs): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  if (!existsSync(args.model)) throw new Error(`${args.model}: no such model`);
+  if (!existsSync(args.model)) throw new BenchArgumentError(`--model ${args.model}: no such file`);
   const dir = mkdtempSync(join(tmpdir(), 'emseg-bench-large-'));
-  const passArgs = (bareSeconds: number) => ['--model', args.model, '--ep', args.providers, '--tile-batch', String(args.tileBatch), '--bare-seconds', String(bareSeconds)];
+  const passArgs = (bareSeconds: number) => ['--model', args.model, '--ep', args.ep, '--tile-batch', String(args['tile-batch']), '--bare-seconds', String(bareSeconds)];
   let worst = 0;
   try {
     const isbi = (await readImageFile('data/isbi2012/train-volume.tif')).pages;
@@ -249,10 +215,10 @@ export async function runBench(argv: string[]): Promise<number> {
     if (args.only !== 'tiff') {
       const input = join(dir, 'volume.ome.zarr');
       cases.push({
-        name: `${args.slices} x ${args.sliceSide}x${args.sliceSide} 8-bit OME-Zarr`,
+        name: `${args.slices} x ${args['slice-side']}x${args['slice-side']} 8-bit OME-Zarr`,
         input,
         build: async () => fillSink(await openOmeZarrSink({
-          path: input, width: args.sliceSide, height: args.sliceSide, depth: args.slices, chunkWidth: 512, chunkHeight: 512, sampleType: 'uint8', kind: 'probability', job: 'bench:large input', levels: 0,
+          path: input, width: args['slice-side'], height: args['slice-side'], depth: args.slices, chunkWidth: 512, chunkHeight: 512, sampleType: 'uint8', kind: 'probability', job: 'bench:large input', levels: 0,
         }), isbi),
       });
     }
@@ -261,9 +227,9 @@ export async function runBench(argv: string[]): Promise<number> {
       const start = performance.now();
       await c.build();
       say(`${c.name}: built in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-      const before = await runChild<BareReport>(['--child-bare', ...passArgs(args.bareSeconds / 2)]);
-      const report = await runChild<PredictReport>(['--child', c.input, join(dir, `${c.name.replace(/\W+/g, '-')}-mask.ome.zarr`), ...passArgs(args.bareSeconds)]);
-      const after = await runChild<BareReport>(['--child-bare', ...passArgs(args.bareSeconds / 2)]);
+      const before = await runChild<BareReport>(['--child-bare', ...passArgs(args['bare-seconds'] / 2)]);
+      const report = await runChild<PredictReport>(['--child', c.input, join(dir, `${c.name.replace(/\W+/g, '-')}-mask.ome.zarr`), ...passArgs(args['bare-seconds'])]);
+      const after = await runChild<BareReport>(['--child-bare', ...passArgs(args['bare-seconds'] / 2)]);
       const rate = report.tiles / report.predictSeconds;
       const bareRate = (before.tiles + after.tiles) / (before.seconds + after.seconds);
       const ratio = rate / bareRate;
@@ -275,8 +241,8 @@ export async function runBench(argv: string[]): Promise<number> {
           `ratio ${ratio.toFixed(3)} (target >= 0.85); ` +
           `peak RSS ${(report.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; a bare session alone ${(Math.max(before.maxRssBytes, after.maxRssBytes) / GIB).toFixed(2)} GiB); load ${uptime().replace(/^.*load average: /, '')}`,
       );
-      if (args.labels) {
-        const labels = await runChild<PredictReport>(['--child', c.input, join(dir, `${c.name.replace(/\W+/g, '-')}-labels.ome.zarr`), ...passArgs(args.bareSeconds), '--output', 'labels']);
+      if (!args['no-labels']) {
+        const labels = await runChild<PredictReport>(['--child-labels', c.input, join(dir, `${c.name.replace(/\W+/g, '-')}-labels.ome.zarr`), ...passArgs(args['bare-seconds'])]);
         const labelsRate = labels.tiles / labels.predictSeconds;
         worst = Math.max(worst, labels.maxRssBytes);
         say(

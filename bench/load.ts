@@ -1,6 +1,6 @@
 /**
- * `npm run bench:load [-- --duration 60 --concurrency 16 --bad 0.05 --stalled 2 --model file.onnx]`:
- * the server under mixed load, over loopback only, bounded in time.
+ * `npm run bench:load -- [options]` (`--help` lists them, from BENCH): the server under mixed
+ * load, over loopback only, bounded in time.
  *
  * 1. Starts `emseg serve` as a child process (the settings from the environment, --ep default cpu)
  *    on 127.0.0.1 at a free port, and waits for /readyz.
@@ -12,62 +12,36 @@
  *    62 KB zlib-bomb PNG of 8000x8000 (413/503 by estimated cost, or 200 where the machine can
  *    finish it within the timeout). Beside them, `--stalled` uploads send one chunk of a chunked
  *    body and then nothing, keeping their sockets half-open: each holds the largest body of the
- *    body budget until the server's 408 (120 s), then a new one starts.
- * 3. Samples the server's RSS (/proc/<pid>/status) every second; after the load, waits 5 s and
- *    samples once more.
+ *    body budget until the server's 408 (120 s), then a new one starts. After the load the bench
+ *    waits (up to `--stalled-wait` seconds) for the uploads still open to get their answer, so
+ *    every stalled upload's 408 is counted. A prober sends GET /healthz every 200 ms on its own
+ *    connection during the load: the event loop's responsiveness.
+ * 3. Samples the server's RSS (/proc/<pid>/status) every second; after the load (and the stalled
+ *    uploads), waits `--settle` seconds and samples once more.
  * 4. Prints requests sent, answered by status, lost (no answer: must be 0), p50/p99 latency of
- *    the good requests, RSS first/peak/last, and the machine load.
+ *    the good requests and of /healthz, RSS first/peak/after settling, and the machine load.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, createServer } from 'node:net';
-import { loadavg } from 'node:os';
-import { EmsegError, isEmsegError } from '../core/errors.ts';
-import { makeImage, type GreyImage } from '../core/image.ts';
-import { ISBI_TEST_IMAGES } from '../core/isbi-data.ts';
-import { parseNumberText } from '../core/number-text.ts';
-import { readImageFile } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
-import { buildTiff, greyPage } from '../test/helpers/hostile-inputs.ts';
+import { defineBench, integerOption, numberOption, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
+import { benchSlice } from './shared/bench-slice.ts';
+import { percentile } from './shared/figures.ts';
+import { uptime } from './shared/machine.ts';
+import { buildTiff, greyPage } from './shared/raw-tiff.ts';
 
-interface LoadArgs {
-  durationSeconds: number;
-  concurrency: number;
-  bad: number;
-  stalled: number;
-  model: string | undefined;
-}
-
-const USAGE = `npm run bench:load [-- --duration 60 --concurrency 16 --bad 0.05 --stalled 2 --model file.onnx]
-  --duration     seconds of load, at most 600 (default 60)
-  --concurrency  keep-alive clients sending back to back (default 16)
-  --bad          share of bad inputs, in (0, 1] (default 0.05)
-  --stalled      chunked uploads that send one chunk and stall, each holding the largest body of the
-                 body budget until its 408 (default 2; 0 = none)
-  --model        ONNX model (default: emseg serve's)`;
-
-function parseArgs(argv: readonly string[]): LoadArgs {
-  const args: LoadArgs = { durationSeconds: 60, concurrency: 16, bad: 0.05, stalled: 2, model: undefined };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new EmsegError('E_BAD_ARGUMENT', `${flag}: expected a value`);
-    if (flag === '--duration') args.durationSeconds = parseNumberText(value, '--duration', { min: 0, minExclusive: true, max: 600 });
-    else if (flag === '--concurrency') args.concurrency = parseNumberText(value, '--concurrency', { integer: true, min: 1 });
-    else if (flag === '--bad') args.bad = parseNumberText(value, '--bad', { min: 0, minExclusive: true, max: 1 });
-    else if (flag === '--stalled') args.stalled = parseNumberText(value, '--stalled', { integer: true, min: 0 });
-    else if (flag === '--model') args.model = value;
-    else throw new EmsegError('E_BAD_ARGUMENT', `unknown flag ${flag}; expected --duration, --concurrency, --bad, --stalled or --model`);
-  }
-  return args;
-}
-
-async function slice(): Promise<GreyImage> {
-  if (existsSync(ISBI_TEST_IMAGES)) return (await readImageFile(ISBI_TEST_IMAGES)).pages[0]!;
-  const data = new Uint8Array(512 * 512);
-  for (let i = 0; i < data.length; i += 1) data[i] = (i * 2654435761) >>> 24;
-  return makeImage(512, 512, data);
-}
+export const BENCH = defineBench('load', 'the server under mixed load (good slices, bad inputs, stalled uploads), over loopback only, bounded in time', {
+  duration: numberOption('seconds', 'seconds of load', 60, { min: 0, minExclusive: true, max: 600 }),
+  concurrency: integerOption('n', 'keep-alive clients sending back to back', 16, { min: 1 }),
+  bad: numberOption('share', 'share of bad inputs', 0.05, { min: 0, minExclusive: true, max: 1 }),
+  stalled: integerOption('n', 'chunked uploads that send one chunk and stall, each holding the largest body of the body budget until its 408 (0 = none)', 2, { min: 0 }),
+  'stalled-wait': numberOption('seconds', 'after the load, how long to wait for the stalled uploads still open to be answered (the server answers 408 after its 120 s request timeout)', 130, { min: 0, max: 600 }),
+  settle: numberOption('seconds', 'after the load, seconds before the last RSS sample (memory given back?)', 60, { min: 0, max: 600 }),
+  model: textOption('file.onnx', 'ONNX model', undefined, "emseg serve's"),
+});
+type LoadArgs = BenchArgs<typeof BENCH.options>;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -105,16 +79,6 @@ function send(base: string, agent: Agent, shot: Shot): Promise<number> {
   });
 }
 
-function uptime(): string {
-  try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim();
-  } catch {
-    return `load average: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`;
-  }
-}
-
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-
 /**
  * A chunked upload that sends one chunk and then nothing, its socket kept half-open (it does not
  * close after the server's answer): resolves with the first status line the server sends (408
@@ -138,20 +102,12 @@ function stalledUpload(port: number, stop: AbortSignal): Promise<number> {
   });
 }
 
-export async function runBench(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  let args: LoadArgs;
-  try {
-    args = parseArgs(argv);
-  } catch (error) {
-    if (!isEmsegError(error)) throw error;
-    process.stderr.write(`bench:load: ${error.message}\n${USAGE}\n`);
-    return 1;
-  }
-  const png = await encodePng(await slice());
+export function runBench(argv: readonly string[]): Promise<number> {
+  return runWithArgs(BENCH, argv, load);
+}
+
+async function load(args: LoadArgs): Promise<number> {
+  const png = await encodePng(await benchSlice());
   const pixels = new Uint8Array(64 * 64).fill(90);
   const zlibBomb = await encodePng({ width: 8000, height: 8000, data: new Uint8Array(8000 * 8000) });
   const bad: Shot[] = [
@@ -194,19 +150,37 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     let badTurn = 0;
     const lostReasons = new Map<string, number>();
     const unexpectedShots = new Map<string, number>();
-    const endAt = performance.now() + args.durationSeconds * 1000;
+    const endAt = performance.now() + args.duration * 1000;
     // Stalled uploads beside the clients, one after the other in each of --stalled lanes.
     const stopStalling = new AbortController();
     const stalledAnswers = new Map<number, number>();
     let stalledOpened = 0;
+    let stalledUnanswered = 0;
     const staller = async () => {
       while (performance.now() < endAt && !stopStalling.signal.aborted) {
         stalledOpened += 1;
         const status = await stalledUpload(port, stopStalling.signal);
         if (status) stalledAnswers.set(status, (stalledAnswers.get(status) ?? 0) + 1);
+        else stalledUnanswered += 1;
       }
     };
     const stallers = Array.from({ length: args.stalled }, staller);
+    // /healthz every 200 ms on its own connection while the clients run.
+    const healthLatencies: number[] = [];
+    let healthFailures = 0;
+    const prober = async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const probe: Shot = { method: 'GET', path: '/healthz', headers: {}, body: new Uint8Array(0), expect: [200] };
+      while (performance.now() < endAt) {
+        const sentAt = performance.now();
+        const status = await send(base, agent, probe).catch(() => 0);
+        if (status === 200) healthLatencies.push(performance.now() - sentAt);
+        else healthFailures += 1;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 200 - (performance.now() - sentAt))));
+      }
+      agent.destroy();
+    };
+    const probing = prober();
     const badEvery = Math.max(1, Math.round(1 / args.bad)); // every 20th request at 5 %: exactly the share asked
     const client = async () => {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -233,25 +207,30 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     const started = performance.now();
     await Promise.all(Array.from({ length: args.concurrency }, client));
     const seconds = (performance.now() - started) / 1000;
-    stopStalling.abort();
+    await probing;
+    // The uploads still stalled get their 408 within the server's request timeout: wait for it.
+    const stalledGiveUp = setTimeout(() => stopStalling.abort(), args['stalled-wait'] * 1000);
     await Promise.all(stallers);
+    clearTimeout(stalledGiveUp);
     clearInterval(sampler);
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await new Promise((resolve) => setTimeout(resolve, args.settle * 1000));
     const last = rssMb(child.pid!);
     latencies.sort((a, b) => a - b);
+    healthLatencies.sort((a, b) => a - b);
     const statuses = [...counts].sort().map(([status, n]) => `${status}: ${n}`).join(', ');
     const out = (line: string) => process.stdout.write(`${line}\n`);
     out(`bench:load, ${args.concurrency} keep-alive connections, ${(args.bad * 100).toFixed(0)} % bad inputs, ${seconds.toFixed(0)} s, loopback`);
     out(`requests sent: ${sent} (${(sent / seconds).toFixed(1)}/s); answered: ${statuses}; unexpected status: ${unexpected}${unexpected ? ` (${[...unexpectedShots].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}`);
-    const stalledStatuses = [...stalledAnswers].map(([status, n]) => `${status}: ${n}`).join(', ') || 'none before the end';
-    out(`stalled uploads: ${stalledOpened} opened in ${args.stalled} lane(s); answered: ${stalledStatuses}`);
+    const stalledStatuses = [...stalledAnswers].map(([status, n]) => `${status}: ${n}`).join(', ') || 'none';
+    out(`stalled uploads: ${stalledOpened} opened in ${args.stalled} lane(s); answered: ${stalledStatuses}; unanswered after waiting ${args['stalled-wait']} s: ${stalledUnanswered}`);
     out(`requests lost: ${lost}${lost ? ` (${[...lostReasons].map(([r, n]) => `${r}: ${n}`).join(', ')})` : ''}`);
     out(`good requests: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
-    out(`server RSS: first ${rss[0]!.toFixed(0)} MB, peak ${Math.max(...rss, last).toFixed(0)} MB, last ${last.toFixed(0)} MB (5 s after the load)`);
+    out(`/healthz during the load: ${healthLatencies.length} answered, p50 ${percentile(healthLatencies, 50).toFixed(0)} ms, p99 ${percentile(healthLatencies, 99).toFixed(0)} ms, max ${(healthLatencies.at(-1) ?? Number.NaN).toFixed(0)} ms; failed: ${healthFailures}`);
+    out(`server RSS: first ${rss[0]!.toFixed(0)} MB, peak ${Math.max(...rss, last).toFixed(0)} MB, ${last.toFixed(0)} MB ${args.settle} s after the load`);
     out(`machine: ${uptime()}`);
     const errors = serverLog.split('\n').filter((line) => / error /.test(line));
     if (errors.length) out(`server log errors: ${errors.length}, first: ${errors[0]}`);
-    return lost === 0 && unexpected === 0 ? 0 : 1;
+    return lost === 0 && unexpected === 0 && healthFailures === 0 ? 0 : 1;
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));

@@ -4,7 +4,7 @@
  * filters: core/cells/cell-params.ts) the model's card should carry, measured on labelled slices.
  *
  * 1. The probability maps of the selection and test slices, once, as evaluate and predict compute
- *    them (cli/evaluate-model.ts: core/inference.ts segmentImage with the card's options), plain
+ *    them (evaluate/evaluation-model.ts: core/inference.ts segmentImage with the card's options), plain
  *    (no TTA).
  * 2. Every set of the grid (core/cells/seed-rule-grid.ts; `--grid small` for a quick check) labels
  *    the selection slices and is scored (core/cells/seed-rule-sweep.ts: labelCells, then
@@ -21,7 +21,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { cellParamsFrom, type CellParams } from '../core/cells/cell-params.ts';
 import { CELL_CHOICE_MARGIN, chooseCellParams } from '../core/cells/seed-rule-choice.ts';
 import { SEED_RULE_GRID_NAMES, describeCellParams, sameCellParams, seedRuleGrid } from '../core/cells/seed-rule-grid.ts';
@@ -30,38 +29,25 @@ import { EmsegError } from '../core/errors.ts';
 import { assertSameShape, type GreyImage } from '../core/image.ts';
 import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 import { scoreSlices } from '../core/metrics/score.ts';
-import { parseNumberText } from '../core/number-text.ts';
 import { formatSliceList, parseSliceList } from '../core/slice-list.ts';
-import { openEvaluationModel } from '../cli/evaluate-model.ts';
+import { openEvaluationModel } from '../evaluate/evaluation-model.ts';
 import { commandLine } from '../cli/command-line.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { machineDescription } from '../train/machine.ts';
+import { choiceOption, defineBench, numberOption, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
 
-const OPTIONS = {
-  model: { type: 'string', default: 'models/isbi2012-unet.onnx' },
-  images: { type: 'string', default: ISBI_TRAIN_IMAGES },
-  labels: { type: 'string', default: ISBI_TRAIN_LABELS },
-  'select-slices': { type: 'string', default: '23-26' },
-  slices: { type: 'string', default: '27-29' },
-  grid: { type: 'string', default: 'default' },
-  margin: { type: 'string', default: String(CELL_CHOICE_MARGIN) },
-  ep: { type: 'string' },
-  json: { type: 'string' },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-export const USAGE = `npm run bench:seeds -- [options]: choose the cell parameters of a model's card on labelled slices
-  --model <file>          ONNX model (or tfjs Layers folder). Default ${OPTIONS.model.default}
-  --images <stack>        image stack. Default ${OPTIONS.images.default}
-  --labels <stack>        label stack (255 = cell interior). Default ${OPTIONS.labels.default}
-  --select-slices <list>  slices that choose. Default ${OPTIONS['select-slices'].default}
-  --slices <list>         test slices, scored once with the chosen set. Default ${OPTIONS.slices.default}
-  --grid <name>           parameter sets: ${SEED_RULE_GRID_NAMES.join(' or ')} (core/cells/seed-rule-grid.ts). Default ${OPTIONS.grid.default}
-  --margin <v>            V_rand another set must gain over the current one. Default ${OPTIONS.margin.default}
-  --ep <list>             onnxruntime execution providers, e.g. cpu. Default as emseg evaluate
-  --json <file>           write every figure and the chosen \`cells\` section (for emseg convert --cells)
-`;
+export const BENCH = defineBench('seeds', "choose the cell parameters of a model's card on labelled slices", {
+  model: textOption('file', 'ONNX model (or tfjs Layers folder)', 'models/isbi2012-unet.onnx'),
+  images: textOption('stack', 'image stack', ISBI_TRAIN_IMAGES),
+  labels: textOption('stack', 'label stack (255 = cell interior)', ISBI_TRAIN_LABELS),
+  'select-slices': textOption('list', 'slices that choose', '23-26'),
+  slices: textOption('list', 'test slices, scored once with the chosen set', '27-29'),
+  grid: choiceOption('parameter sets (core/cells/seed-rule-grid.ts)', SEED_RULE_GRID_NAMES, 'default'),
+  margin: numberOption('v', 'V_rand another set must gain over the current one', CELL_CHOICE_MARGIN, { min: 0 }),
+  ep: textOption('list', 'onnxruntime execution providers, e.g. cpu', undefined, 'as emseg evaluate'),
+  json: textOption('file', 'write every figure and the chosen `cells` section (for emseg convert --cells)', undefined),
+});
 
 const f = (v: number) => v.toFixed(4);
 
@@ -100,30 +86,19 @@ function maskFigures(probabilities: Float32Array[], truths: GreyImage[], cardThr
 
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 
-/** Runs the measurement; a mistake in the arguments or inputs is one `bench:seeds:` line on stderr and exit code 1. */
-export async function runBench(args: string[]): Promise<number> {
-  try {
-    return await measure(args);
-  } catch (error) {
-    const argumentError = error instanceof EmsegError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    if (!argumentError) throw error;
-    process.stderr.write(`bench:seeds: ${(error as Error).message}\n`);
-    return 1;
-  }
+/** Runs the measurement; a mistake in the arguments (exit code 2) or the inputs (exit code 1) is one `bench:seeds:` line on stderr. */
+export function runBench(argv: readonly string[]): Promise<number> {
+  return runWithArgs(BENCH, argv, (values) => measure(values, argv));
 }
 
-async function measure(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+/** `args`: the command line as given, recorded in the JSON. */
+async function measure(values: BenchArgs<typeof BENCH.options>, args: readonly string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const note = (line: string) => process.stderr.write(`${line}\n`);
   const started = new Date();
   const loadAtStart = load();
   const grid = seedRuleGrid(values.grid);
-  const margin = parseNumberText(values.margin, '--margin', { min: 0 });
+  const margin = values.margin;
   const [images, labels] = await Promise.all([readImageFile(values.images), readImageFile(values.labels)]);
   assertSameShape(images, `--images ${values.images}`, labels, `--labels ${values.labels}`);
   const selectSlices = parseSliceList(values['select-slices'], images.pages.length, '--select-slices');
@@ -136,7 +111,7 @@ async function measure(args: string[]): Promise<number> {
   const probabilities = new Map<number, Float32Array>();
   try {
     for (const [k, slice] of [...selectSlices, ...testSlices].entries()) {
-      probabilities.set(slice, await model.predictSlice(images.pages[slice]!, false));
+      probabilities.set(slice, await model.predictSlice(images.pages[slice]!, { tta: false }));
       note(`probability map of slice ${slice} (${k + 1}/${selectSlices.length + testSlices.length})`);
     }
   } finally {

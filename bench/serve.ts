@@ -1,6 +1,6 @@
 /**
- * `npm run bench:serve [-- --model file.onnx --duration 16 --rounds 4 --concurrency 1,4,16 --ep cpu]`:
- * throughput of the segmentation server against the bare session of the same model, in the same
+ * `npm run bench:serve -- [options]` (`--help` lists them, from BENCH): throughput of the
+ * segmentation server against the bare session of the same model, in the same
  * process and run.
  *
  * 1. Loads the model in this thread for the bare runs (default models/isbi2012-unet.onnx; when
@@ -22,52 +22,36 @@
  * 6. Last lines: `latency ratio at concurrency 1: <bare / server>` and
  *    `throughput ratio at concurrency 4: <server / bare>`.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import type { ModelCard } from '../core/contract.ts';
 import { makeImage, type GreyImage } from '../core/image.ts';
 import { normalizeSlice } from '../core/normalize.ts';
 import { reflectIndex } from '../core/padding.ts';
 import { segmentImage } from '../core/inference.ts';
 import { segmentOptionsFromCard } from '../core/card-options.ts';
-import { readImageFile } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
-import { resolveServeConfig } from '../serve/config.ts';
-import { startServer, type ClosableModel, type RunningServer } from '../serve/server.ts';
-import { loadOnnxModel } from '../serve/session.ts';
-import { ISBI_TEST_IMAGES } from '../core/isbi-data.ts';
+import type { ClosableModel, RunningServer } from '../serve/server.ts';
 import { parseNumberText } from '../core/number-text.ts';
+import { BenchArgumentError, defineBench, integerOption, listOption, numberOption, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
+import { benchSlice } from './shared/bench-slice.ts';
+import { median, percentile } from './shared/figures.ts';
+import { uptime } from './shared/machine.ts';
 
-interface BenchArgs {
-  model: string | undefined;
-  durationSeconds: number;
-  rounds: number;
-  concurrency: number[];
-  providers: string;
-  largeRequests: number;
-}
+export const BENCH = defineBench('serve', 'throughput and latency of the segmentation server against the bare session of the same model, in the same process and run', {
+  model: textOption('file.onnx', 'ONNX model', undefined, 'models/isbi2012-unet.onnx; when absent, a default-size U-Net with random weights'),
+  duration: numberOption('seconds', 'seconds of measuring per concurrency, bare and server together', 16, { min: 0, minExclusive: true }),
+  rounds: integerOption('n', 'alternating pairs of a bare run and a server run per concurrency', 4, { min: 1 }),
+  concurrency: listOption('list', 'connections to measure at, comma-separated (1 and 4 are always added)', [1, 4, 16], (text, flag) => parseNumberText(text, flag, { integer: true, min: 1 })),
+  ep: textOption('providers', 'execution providers', process.env.EMSEG_EP ?? 'cpu', 'EMSEG_EP, else cpu'),
+  'large-requests': integerOption('n', '2048x2048 requests sent alone after the load (0 = none)', 3, { min: 0 }),
+});
+type ServeBenchArgs = BenchArgs<typeof BENCH.options>;
 
-function parseArgs(args: string[]): BenchArgs {
-  const parsed: BenchArgs = { model: undefined, durationSeconds: 16, rounds: 4, concurrency: [1, 4, 16], providers: process.env.EMSEG_EP ?? 'cpu', largeRequests: 3 };
-  for (let i = 0; i < args.length; i += 1) {
-    const flag = args[i]!;
-    const value = args[i + 1];
-    if (value === undefined) throw new Error(`${flag}: expected a value`);
-    if (flag === '--model') parsed.model = value;
-    else if (flag === '--duration') parsed.durationSeconds = parseNumberText(value, '--duration', { min: 0, minExclusive: true });
-    else if (flag === '--rounds') parsed.rounds = parseNumberText(value, '--rounds', { integer: true, min: 1 });
-    else if (flag === '--concurrency') parsed.concurrency = value.split(',').map((part) => parseNumberText(part, '--concurrency', { integer: true, min: 1 }));
-    else if (flag === '--ep') parsed.providers = value;
-    else if (flag === '--large-requests') parsed.largeRequests = parseNumberText(value, '--large-requests', { integer: true, min: 0 });
-    else throw new Error(`unknown option ${flag}; expected --model, --duration, --rounds, --concurrency, --ep or --large-requests`);
-    i += 1;
-  }
-  for (const needed of [1, 4]) if (!parsed.concurrency.includes(needed)) parsed.concurrency.push(needed);
-  parsed.concurrency.sort((a, b) => a - b);
-  return parsed;
+/** The concurrencies measured: those asked for, with 1 and 4 (the last lines' ratios), ascending. */
+function concurrencies(asked: readonly number[]): number[] {
+  return [...new Set([...asked, 1, 4])].sort((a, b) => a - b);
 }
 
 /** A default-size U-Net (train/unet.ts defaults) with random weights, exported by the converter. */
@@ -84,25 +68,6 @@ async function exportRandomUNet(): Promise<string> {
   writeFileSync(path, bytes);
   model.dispose();
   return path;
-}
-
-async function benchSlice(): Promise<GreyImage> {
-  const volume = ISBI_TEST_IMAGES;
-  if (existsSync(volume)) {
-    const stack = await readImageFile(volume);
-    return stack.pages[0]!;
-  }
-  const data = new Uint8Array(512 * 512);
-  for (let i = 0; i < data.length; i += 1) data[i] = (i * 2654435761) >>> 24;
-  return makeImage(512, 512, data);
-}
-
-function uptime(): string {
-  try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim();
-  } catch {
-    return `load average: ${loadavg().map((x) => x.toFixed(2)).join(', ')}`;
-  }
 }
 
 /** Back-to-back predictor calls on one prepared 512x512 tile for `seconds`: calls per second. */
@@ -134,10 +99,6 @@ function mirroredSlice(slice: GreyImage, size: number): GreyImage<Uint8Array> {
   return makeImage(size, size, data);
 }
 
-function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
-}
-
 /** Posts `png` alone `times` times (one after another); the latencies in ms. */
 async function loneRequests(url: string, png: Uint8Array, times: number): Promise<number[]> {
   const latencies: number[] = [];
@@ -163,7 +124,8 @@ interface LoadRound {
  * fixed-duration run would cut the requests still in flight at its end and count their work as
  * lost, a bias of up to one service time.)
  */
-function loadRound(url: string, png: Uint8Array, concurrency: number, amount: number): Promise<LoadRound> {
+async function loadRound(url: string, png: Uint8Array, concurrency: number, amount: number): Promise<LoadRound> {
+  const { default: autocannon } = await import('autocannon');
   const latenciesMs: number[] = [];
   const started = performance.now();
   // autocannon notices the end on its once-a-second ticker: the round ends at its last answer.
@@ -196,11 +158,6 @@ function loadRound(url: string, png: Uint8Array, concurrency: number, amount: nu
   });
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 /** Session calls made by the server so far: count, seconds in them, tiles through them (from its metrics). */
 async function sessionCalls(server: RunningServer): Promise<{ count: number; seconds: number; tiles: number }> {
   const inference = await server.emseg.metrics.inferenceSeconds.get();
@@ -214,15 +171,23 @@ async function sessionCalls(server: RunningServer): Promise<{ count: number; sec
   };
 }
 
-export async function runBench(args: string[]): Promise<number> {
-  const options = parseArgs(args);
+export function runBench(argv: readonly string[]): Promise<number> {
+  return runWithArgs(BENCH, argv, bench);
+}
+
+async function bench(args: ServeBenchArgs): Promise<number> {
+  // Loaded here, not at the top: `--help` stays quick.
+  const { loadOnnxModel } = await import('../node/load-onnx-model.ts');
+  const { resolveServeConfig } = await import('../serve/config.ts');
+  const { startServer } = await import('../serve/server.ts');
+  const options = { model: args.model, durationSeconds: args.duration, rounds: args.rounds, concurrency: concurrencies(args.concurrency), providers: args.ep, largeRequests: args['large-requests'] };
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`bench:serve on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}`);
   say(`load before: ${uptime()}`);
 
   let modelPath = options.model ?? 'models/isbi2012-unet.onnx';
   if (!existsSync(modelPath)) {
-    if (options.model) throw new Error(`--model ${options.model}: no such file`);
+    if (options.model) throw new BenchArgumentError(`--model ${options.model}: no such file`);
     say(`${modelPath} is absent: exporting a default-size U-Net with random weights through the converter (the throughput does not depend on the weights)`);
     modelPath = await exportRandomUNet();
   }

@@ -1,86 +1,56 @@
 /**
- * `npm run bench:train -- [options]`: training speed of the compute engine (train/engine.ts) for
- * one configuration, on synthetic crops (speed does not depend on the pixel values).
- *
- *   --backend auto|gpu|native|wasm|cpu   (default wasm)
- *   --filters N      base filters (16)        --depth N    (4)
- *   --batch-norm     batch normalization      --crop N     crop side (256)
- *   --batch N        crops per step (4)       --steps N    timed steps (10)
- *   --warmup N       untimed steps first (2)  --workers N  data-parallel workers (engine default)
- *   --seed N         (1)
- *   --profile        also time every kernel (forces --workers 1: kernels of worker threads are
- *                    not visible from here)
+ * `npm run bench:train -- [options]` (`--help` lists them, from BENCH): training speed of the
+ * compute engine (train/engine.ts) for one configuration, on synthetic crops (speed does not
+ * depend on the pixel values).
  *
  * GFLOP/s counts the convolutions only (Conv2D, Conv2DTranspose, the 1x1 head), 2 FLOPs per
  * multiply-add, forward plus backward, with backward = 2 x forward (input and filter gradients;
  * the usual convention, slightly more than the work really done since the first layer's input
  * gradient is not needed). Ends with `crops/s: <number>`.
  */
-import { parseArgs } from 'node:util';
-import { loadavg, cpus } from 'node:os';
+import { cpus } from 'node:os';
 import { createTrainingEngine } from '../train/engine.ts';
-import { isBackendChoice } from '../train/backend.ts';
+import { BACKEND_CHOICES } from '../train/backend.ts';
 import { resolveUNetOptions } from '../train/unet.ts';
-import { parseNumberText } from '../core/number-text.ts';
+import { BenchArgumentError, choiceOption, defineBench, flagOption, integerOption, runWithArgs, type BenchArgs } from './shared/args.ts';
+import { median } from './shared/figures.ts';
+import { loadAverage } from './shared/machine.ts';
 
-export async function runBench(args: string[]): Promise<number> {
-  try {
-    return await bench(args);
-  } catch (error) {
-    if (error instanceof BenchArgumentError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') || (error as { name?: string }).name === 'EmsegError') {
-      process.stderr.write(`bench:train: ${(error as Error).message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+export const BENCH = defineBench('train', 'training speed of the compute engine for one configuration, on synthetic crops; ends with `crops/s: <number>`', {
+  backend: choiceOption('the compute backend (train/backend.ts)', BACKEND_CHOICES, 'wasm'),
+  filters: integerOption('n', 'base filters', 16, { min: 1 }),
+  depth: integerOption('n', 'U-Net depth', 4, { min: 1 }),
+  'batch-norm': flagOption('batch normalization'),
+  crop: integerOption('n', 'crop side, a multiple of 2^depth', 256, { min: 1 }),
+  batch: integerOption('n', 'crops per step', 4, { min: 1 }),
+  steps: integerOption('n', 'timed steps', 10, { min: 1 }),
+  warmup: integerOption('n', 'untimed steps first', 2, { min: 0 }),
+  workers: integerOption('n', 'data-parallel workers', undefined, { min: 1 }, "the engine's"),
+  seed: integerOption('n', 'seed of the weights', 1, { min: 0 }),
+  profile: flagOption('also time every kernel (forces --workers 1: kernels of worker threads are not visible from here)'),
+});
+
+export function runBench(argv: readonly string[]): Promise<number> {
+  return runWithArgs(BENCH, argv, bench);
 }
 
-class BenchArgumentError extends Error {}
-
-async function bench(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      backend: { type: 'string', default: 'wasm' },
-      filters: { type: 'string', default: '16' },
-      depth: { type: 'string', default: '4' },
-      'batch-norm': { type: 'boolean', default: false },
-      crop: { type: 'string', default: '256' },
-      batch: { type: 'string', default: '4' },
-      steps: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '2' },
-      workers: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      profile: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  const int = (name: keyof typeof values, min: number): number => {
-    try {
-      return parseNumberText(String(values[name] ?? ''), `--${name}`, { integer: true, min });
-    } catch (error) {
-      throw new BenchArgumentError((error as Error).message);
-    }
-  };
-  const backend = values.backend!;
-  if (!isBackendChoice(backend)) throw new BenchArgumentError(`--backend: expected auto, gpu, native, wasm or cpu, found ${backend}`);
+async function bench(args: BenchArgs<typeof BENCH.options>): Promise<number> {
+  const backend = args.backend;
   let model: ReturnType<typeof resolveUNetOptions>;
   try {
-    model = resolveUNetOptions({ depth: int('depth', 1), baseFilters: int('filters', 1), batchNorm: values['batch-norm']! });
+    model = resolveUNetOptions({ depth: args.depth, baseFilters: args.filters, batchNorm: args['batch-norm'] });
   } catch (error) {
     throw error instanceof RangeError ? new BenchArgumentError(`--${error.message}`) : error;
   }
-  const crop = int('crop', 2 ** model.depth);
+  const crop = args.crop;
   if (crop % 2 ** model.depth !== 0) throw new BenchArgumentError(`--crop: must be a multiple of 2^depth = ${2 ** model.depth}, found ${crop}`);
-  const batch = int('batch', 1);
-  const steps = int('steps', 1);
-  const warmup = int('warmup', 0);
-  const workers = values.profile ? 1 : values.workers === undefined ? undefined : int('workers', 1);
+  const { batch, steps, warmup } = args;
+  const workers = args.profile ? 1 : args.workers;
   const print = (line: string) => process.stdout.write(`${line}\n`);
 
-  print(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const engine = await createTrainingEngine({ backend, workers, model, seed: int('seed', 0), log: (line) => print(line) });
-  const profile = values.profile ? await installKernelTimer(engine.backend) : undefined;
+  print(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${loadAverage()}`);
+  const engine = await createTrainingEngine({ backend, workers, model, seed: args.seed, log: (line) => print(line) });
+  const profile = args.profile ? await installKernelTimer(engine.backend) : undefined;
   const flopsPerCrop = 3 * convFlopsPerCrop(model.depth, model.baseFilters, crop, crop);
   print(`setup: backend ${engine.backend}, workers ${engine.workers}, U-Net depth ${model.depth}, filters ${model.baseFilters}, batch norm ${model.batchNorm ? 'on' : 'off'}, crop ${crop}x${crop}, batch ${batch}, ${warmup} warm-up + ${steps} timed steps`);
   print(`work: ${(flopsPerCrop / 1e9).toFixed(2)} GFLOP per crop (convolutions, forward + backward)`);
@@ -110,16 +80,14 @@ async function bench(args: string[]): Promise<number> {
       print(`step ${s + 1}: ${ms.toFixed(0)} ms, ${((batch * 1000) / ms).toFixed(2)} crops/s, loss ${loss.toFixed(4)}`);
     }
     const totalSeconds = times.reduce((a, b) => a + b, 0) / 1000;
-    const sorted = [...times].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
     const cropsPerSecond = (steps * batch) / totalSeconds;
     if (profile !== undefined) {
       print('kernel time over the timed steps (ms, calls):');
       for (const [name, { ms, calls }] of profile.table()) print(`  ${name.padEnd(24)} ${ms.toFixed(0).padStart(7)} ${String(calls).padStart(6)}`);
     }
-    print(`median step ${median.toFixed(0)} ms; mean ${((totalSeconds * 1000) / steps).toFixed(0)} ms`);
+    print(`median step ${median(times).toFixed(0)} ms; mean ${((totalSeconds * 1000) / steps).toFixed(0)} ms`);
     print(`GFLOP/s: ${((cropsPerSecond * flopsPerCrop) / 1e9).toFixed(1)}`);
-    print(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    print(`load average after: ${loadAverage()}`);
     print(`crops/s: ${cropsPerSecond.toFixed(3)}`);
     return 0;
   } finally {

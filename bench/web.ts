@@ -1,6 +1,6 @@
 /**
- * `npm run bench:web [-- --model file.onnx --int8 file.onnx|none --rounds 3 --runs 5 --threads 2 --configs a,b]`:
- * where the web demo's WASM time goes, by the page's own timings in headless Chromium.
+ * `npm run bench:web -- [options]` (`--help` lists them, from BENCH): where the web demo's WASM
+ * time goes, by the page's own timings in headless Chromium.
  *
  * 1. Builds the demo with the model (default models/isbi2012-unet.onnx) and its int8 variant
  *    (default: `<model>.int8.onnx` beside it when it exists, as web-demo/build.ts does) into a
@@ -31,7 +31,7 @@
  *    `emseg evaluate` gives), scored by core/evaluation.ts; the int8 kernels of WASM and x86 do not
  *    give the same output, so the native figure does not stand for the page's.
  */
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -41,11 +41,11 @@ import { segmentImage } from '../core/inference.ts';
 import { ISBI_SPLIT, ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 import type { TilePredictor } from '../core/tiling.ts';
 import { decodeTiff } from '../core/tiff.ts';
-import { parseNumberText } from '../core/number-text.ts';
-import { buildWebDemo } from '../web-demo/build.ts';
 import { DEFAULT_SESSION_OPTIONS, ortSessionOptions } from '../web-demo/src/page-options.ts';
 import { ORT_PLAIN_FILES } from '../web-demo/src/runtime.ts';
-import { actAndWait, launchChromium, serveStatic, waitForState } from '../test/browser/harness.ts';
+import { BenchArgumentError, defineBench, integerOption, listOption, runWithArgs, textOption, type BenchArgs, type ValueOption } from './shared/args.ts';
+import { median } from './shared/figures.ts';
+import { loadAverage } from './shared/machine.ts';
 
 const SAMPLE = 'samples/isbi2012-train-27.png';
 
@@ -70,43 +70,32 @@ export const WEB_BENCH_CONFIGS: Record<string, string> = {
 /** What runs without --configs: the page before issue 15, today's page (int8 on WASM), today's page on the float model (about 4 min on the idle machine). */
 export const DEFAULT_WEB_BENCH_CONFIGS = ['old', 'new', 'new/fp32'] as const;
 
-interface WebBenchArgs {
-  model: string;
-  /** The int8 variant to build with: a path, false for none, undefined for the build's default. */
-  int8: string | false | undefined;
-  rounds: number;
-  runs: number;
-  threads: number;
-  configs: string[];
-  /** Runs of the bare page per round (0: not measured). */
-  bareRuns: number;
-}
+/** The bare page's runs 3-7 stand beside the demo's warm runs: it needs at least 7 runs. */
+const MIN_BARE_RUNS = 7;
 
-function parseArgs(args: string[]): WebBenchArgs {
-  const parsed: WebBenchArgs = { model: 'models/isbi2012-unet.onnx', int8: undefined, rounds: 3, runs: 5, threads: 2, configs: [...DEFAULT_WEB_BENCH_CONFIGS], bareRuns: 16 };
-  for (let i = 0; i < args.length; i += 1) {
-    const flag = args[i]!;
-    const value = args[i + 1];
-    if (value === undefined) throw new Error(`${flag}: expected a value`);
-    if (flag === '--model') parsed.model = value;
-    else if (flag === '--int8') parsed.int8 = value === 'none' ? false : value;
-    else if (flag === '--rounds') parsed.rounds = parseNumberText(value, '--rounds', { integer: true, min: 1 });
-    else if (flag === '--runs') parsed.runs = parseNumberText(value, '--runs', { integer: true, min: 1 });
-    else if (flag === '--threads') parsed.threads = parseNumberText(value, '--threads', { integer: true, min: 1, max: 16 });
-    else if (flag === '--bare-runs') {
-      parsed.bareRuns = parseNumberText(value, '--bare-runs', { integer: true, min: 0 });
-      if (parsed.bareRuns > 0 && parsed.bareRuns < MIN_BARE_RUNS) throw new Error(`--bare-runs: expected 0 (not measured) or at least ${MIN_BARE_RUNS}, found ${parsed.bareRuns}`);
-    }
-    else if (flag === '--configs') {
-      parsed.configs = value.split(',').map((name) => name.trim());
-      const unknown = parsed.configs.filter((name) => !(name in WEB_BENCH_CONFIGS));
-      if (unknown.length > 0) throw new Error(`--configs: unknown ${unknown.map((n) => JSON.stringify(n)).join(', ')}; expected names from: ${Object.keys(WEB_BENCH_CONFIGS).join(', ')}`);
-    } else throw new Error(`unknown option ${flag}; expected --model, --int8, --rounds, --runs, --threads, --configs or --bare-runs`);
-    i += 1;
-  }
-  if (!existsSync(parsed.model)) throw new Error(`--model ${parsed.model}: no such file`);
-  return parsed;
-}
+/** `--int8 file.onnx|none`: the int8 variant to build with: a path, false for none, undefined for the build's default. */
+const int8Option: ValueOption<string | false | undefined> = {
+  kind: 'value',
+  value: 'file.onnx|none',
+  description: 'the int8 variant to build with; none: without one',
+  default: undefined,
+  shownDefault: '<model>.int8.onnx beside the model when it exists',
+  parse: (text) => (text === 'none' ? false : text),
+};
+
+export const BENCH = defineBench('web', "where the web demo's WASM time goes, by the page's own timings in headless Chromium; then the WASM kernels without a browser", {
+  model: textOption('file.onnx', 'the float model', 'models/isbi2012-unet.onnx'),
+  int8: int8Option,
+  rounds: integerOption('n', 'rounds over all configurations, each page in a fresh Chromium', 3, { min: 1 }),
+  runs: integerOption('n', 'warm runs per page', 5, { min: 1 }),
+  threads: integerOption('n', 'WASM threads', 2, { min: 1, max: 16 }),
+  configs: listOption('names', `configurations, comma-separated, from: ${Object.keys(WEB_BENCH_CONFIGS).join(', ')}`, [...DEFAULT_WEB_BENCH_CONFIGS], (name, flag) => {
+    if (name in WEB_BENCH_CONFIGS) return name;
+    throw new BenchArgumentError(`${flag}: unknown ${JSON.stringify(name)}; expected names from: ${Object.keys(WEB_BENCH_CONFIGS).join(', ')}`);
+  }),
+  'bare-runs': integerOption('n', `runs of the bare page per round; 0 = not measured, else at least ${MIN_BARE_RUNS}`, 16, { min: 0 }),
+});
+type WebBenchArgs = BenchArgs<typeof BENCH.options>;
 
 /** onnxruntime-web's WASM kernels in Node against onnxruntime-node, one thread each, alternating; CPU ms per run (median of rounds). */
 async function kernelComparison(modelPath: string, what: string, rounds: number, say: (line: string) => void): Promise<void> {
@@ -261,14 +250,9 @@ function descendantsCpuMs(): number {
   return (ticks * 1000) / USER_HZ;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 /** One configuration in a fresh browser: open, first run, warm runs. */
 async function measurePage(url: string, runs: number): Promise<PageFigures & { chromium: string }> {
+  const { actAndWait, launchChromium, waitForState } = await import('./shared/demo-browser.ts');
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -319,8 +303,6 @@ async function measurePage(url: string, runs: number): Promise<PageFigures & { c
 }
 
 const BARE_PAGE = 'bare-ort.html';
-/** The bare page's runs 3-7 stand beside the demo's warm runs: it needs at least 7 runs. */
-const MIN_BARE_RUNS = 7;
 
 /**
  * Writes the bare page: onnxruntime-web alone in a page of its own in the demo's folder (the plain
@@ -355,6 +337,7 @@ document.title = 'done';
 
 /** One bare page in a fresh Chromium: ms of each run. */
 async function measureBarePage(url: string): Promise<number[]> {
+  const { launchChromium } = await import('./shared/demo-browser.ts');
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -366,13 +349,22 @@ async function measureBarePage(url: string): Promise<number[]> {
   }
 }
 
-const load = () => loadavg().map((x) => x.toFixed(2)).join(', ');
 
-export async function runBench(args: string[]): Promise<number> {
-  const options = parseArgs(args);
+export function runBench(argv: readonly string[]): Promise<number> {
+  return runWithArgs(BENCH, argv, bench);
+}
+
+async function bench(args: WebBenchArgs): Promise<number> {
+  const bareRuns = args['bare-runs'];
+  if (bareRuns > 0 && bareRuns < MIN_BARE_RUNS) throw new BenchArgumentError(`--bare-runs: expected 0 (not measured) or at least ${MIN_BARE_RUNS}, found ${bareRuns}`);
+  if (!existsSync(args.model)) throw new BenchArgumentError(`--model ${args.model}: no such file`);
+  const options = { ...args, bareRuns };
+  // Loaded here, not at the top: `--help` stays quick.
+  const { buildWebDemo } = await import('../web-demo/build.ts');
+  const { serveStatic } = await import('./shared/demo-browser.ts');
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`bench:web on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${options.rounds} rounds, ${options.runs} warm runs per page, WASM ${options.threads} threads`);
-  say(`load average before: ${load()}`);
+  say(`load average before: ${loadAverage()}`);
   const folder = mkdtempSync(join(tmpdir(), 'emseg-bench-web-'));
   const server = { close: async () => undefined } as { url?: string; close: () => Promise<void> };
   try {
@@ -403,7 +395,7 @@ export async function runBench(args: string[]): Promise<number> {
         say(
           `round ${round + 1} ${name.padEnd(18)} first ${Math.round(figures.firstMs)} ms, warm ${figures.warmMs.map((v) => Math.round(v)).join('/')} ms, ` +
             `CPU ${Math.round(figures.firstCpuMs)} ms first, ${Math.round(figures.warmCpuMs)} ms per warm run; ` +
-            `again: session ${Math.round(figures.revisit.sessionMs)} ms, first ${Math.round(figures.revisit.firstMs)} ms  (${figures.model.precision}, ${figures.label}; load ${load()})`,
+            `again: session ${Math.round(figures.revisit.sessionMs)} ms, first ${Math.round(figures.revisit.firstMs)} ms  (${figures.model.precision}, ${figures.label}; load ${loadAverage()})`,
         );
       }
     }
@@ -456,7 +448,7 @@ export async function runBench(args: string[]): Promise<number> {
         const half = times.slice(times.length >> 1);
         early.push(median(times.slice(2, 7)));
         late.push(median(half));
-        say(`round ${round + 1} bare page: ${times.map((v) => Math.round(v)).join('/')} ms; runs 3-7 median ${Math.round(early.at(-1)!)}, last ${half.length} median ${Math.round(late.at(-1)!)} (load ${load()})`);
+        say(`round ${round + 1} bare page: ${times.map((v) => Math.round(v)).join('/')} ms; runs 3-7 median ${Math.round(early.at(-1)!)}, last ${half.length} median ${Math.round(late.at(-1)!)} (load ${loadAverage()})`);
       }
       say(`bare page, medians over ${options.rounds} rounds: runs 3-7 (as the page's warm runs) ${Math.round(median(early))} ms, the last half of the runs ${Math.round(median(late))} ms`);
     }
@@ -466,7 +458,7 @@ export async function runBench(args: string[]): Promise<number> {
       await kernelComparison(int8Path, `int8 model (${shipped.int8.file} of the build)`, options.rounds, say);
       await wasmAccuracy(options.model, int8Path, shipped.int8.card, say);
     }
-    say(`load average after: ${load()}`);
+    say(`load average after: ${loadAverage()}`);
     return 0;
   } finally {
     await server.close();

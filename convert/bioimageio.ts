@@ -133,6 +133,15 @@ function consumerNormalization(data: Float32Array, eps: number): Float32Array {
 
 export const ZERO_MEAN_UNIT_VARIANCE_EPS = 1e-6;
 
+/** The files of a package folder besides rdf.yaml. */
+export const BIOIMAGEIO_FILES = ['weights.onnx', 'test_input.npy', 'test_output.npy', 'cover.png', 'sample_input.png', 'sample_output.png', 'README.md', 'model_card.json'] as const;
+
+/** Every path writeBioimageioPackage writes for `dir`: the files, rdf.yaml, and with `zip` the archive `<dir>.zip`. */
+export function bioimageioPaths(dir: string, zip: boolean): { files: string[]; zipPath?: string } {
+  const files = [...BIOIMAGEIO_FILES, 'rdf.yaml'].map((name) => join(dir, name));
+  return zip ? { files, zipPath: `${dir.replace(/[\\/]+$/, '')}.zip` } : { files };
+}
+
 function probabilityImage(probability: Float32Array, width: number, height: number): GreyImage<Uint8Array> {
   const data = new Uint8Array(width * height);
   for (let index = 0; index < data.length; index++) data[index] = Math.round(Math.min(1, Math.max(0, probability[index]!)) * 255);
@@ -220,7 +229,7 @@ export async function writeBioimageioPackage(options: BioimageioOptions): Promis
   const docs = packageDocumentation({ card, testImageSource: options.testImageSource, reproduce, consumerDiff, inputShape: shape, eps: ZERO_MEAN_UNIT_VARIANCE_EPS });
   const license = options.license ?? card.licence?.model ?? 'MIT';
   const authors = options.authors ?? [{ name: 'emseg contributors' }];
-  const files: Record<string, Uint8Array | string> = {
+  const files: Record<(typeof BIOIMAGEIO_FILES)[number], Uint8Array | string> = {
     'weights.onnx': onnxBytes,
     'test_input.npy': inputNpy,
     'test_output.npy': outputNpy,
@@ -230,8 +239,8 @@ export async function writeBioimageioPackage(options: BioimageioOptions): Promis
     'README.md': docs,
     'model_card.json': cardJson,
   };
-  const sha = (name: string) => {
-    const content = files[name]!;
+  const sha = (name: keyof typeof files) => {
+    const content = files[name];
     return sha256Hex(typeof content === 'string' ? new TextEncoder().encode(content) : content);
   };
   const spaceAxes = (size: Record<string, unknown>, halo?: number) => [
@@ -320,7 +329,7 @@ export async function writeBioimageioPackage(options: BioimageioOptions): Promis
     const entries = Object.fromEntries(
       [...Object.entries(files), ['rdf.yaml', rdfText] as const].map(([name, content]) => [name, typeof content === 'string' ? encoder.encode(content) : content]),
     );
-    const zipPath = `${dir.replace(/[\\/]+$/, '')}.zip`;
+    const zipPath = bioimageioPaths(dir, true).zipPath!;
     await writeFileAtomic(zipPath, zipSync(entries, { level: 6 }), { inputs });
     result.zipPath = zipPath;
   }

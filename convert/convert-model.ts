@@ -14,6 +14,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { CONTRACT_PREPROCESSING, INPUT_NAME, MODEL_CARD_METADATA_KEY, OUTPUT_NAME, sizeMultipleFor, type ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
+import { refuseExistingOutputs, type PlannedOutput } from '../node/existing-outputs.ts';
 import { cardPathFor, siblingPath } from '../node/model-card-file.ts';
 import { sha256Hex } from '../node/sha256.ts';
 import { buildModelCard, modelCardMetadata } from './model-card.ts';
@@ -31,6 +32,7 @@ import {
 } from './parity.ts';
 import { buildOnnxGraph } from './tfjs-to-onnx.ts';
 import { loadTfjsModelDir, modelJsonPath } from './tfjs-model-dir.ts';
+import { cardServing } from './card-threshold.ts';
 import { findTrainingConfig, findTrainingLog, readCellsSection, readMetricsInfo, readTrainingInfo } from './training-info.ts';
 
 export interface ConvertOptions {
@@ -42,7 +44,7 @@ export interface ConvertOptions {
   output: string;
   /** Model name in the card. Default: the output file name without .onnx. */
   name?: string;
-  /** Mask threshold for the card. Default: the contract's 0.5. */
+  /** Mask threshold for the card. Default: chosen by the evaluation of `metricsPath`, else by the training run's validation, else the contract's 0.5 (convert/card-threshold.ts). */
   threshold?: number;
   /** Whether servers, predict and the web demo use 8-fold test-time augmentation by default. Default: not set (off). */
   tta?: boolean;
@@ -70,6 +72,8 @@ export interface ConvertOptions {
   description?: string;
   /** Progress lines. Default: silent. */
   log?: (line: string) => void;
+  /** Replace outputs that exist (the ONNX file, its card, the copies of the run's config and log); otherwise E_OUTPUT_EXISTS before anything is loaded. Default false. */
+  force?: boolean;
 }
 
 export interface ConvertResult {
@@ -117,13 +121,25 @@ export async function convertModel(options: ConvertOptions): Promise<ConvertResu
   const name = options.name ?? basename(output, extname(output));
   const cardPath = cardPathFor(output);
   const jsonPath = modelJsonPath(options.modelDir);
+  const trainingConfig = options.trainingConfigPath ?? findTrainingConfig(options.modelDir);
+  const trainingLog = trainingConfig ? findTrainingLog(trainingConfig) : undefined;
+  const planned: PlannedOutput[] = [
+    { path: output, flag: '-o' },
+    { path: cardPath, flag: '-o (its card)' },
+    ...(trainingConfig ? [{ path: siblingPath(output, '.train-config.json'), flag: "-o (the run's config, copied)" }] : []),
+    ...(trainingLog ? [{ path: siblingPath(output, '.train.log.jsonl'), flag: "-o (the run's log, copied)" }] : []),
+  ];
+  await refuseExistingOutputs(planned, options.force === true);
 
   log(`loading ${jsonPath}`);
   const model = await loadTfjsModelDir(tf, options.modelDir);
   try {
-    const trainingConfig = options.trainingConfigPath ?? findTrainingConfig(options.modelDir);
-    const training = trainingConfig ? readTrainingInfo(trainingConfig) : undefined;
+    const trainingRead = trainingConfig ? readTrainingInfo(trainingConfig) : undefined;
     const metrics = options.metricsPath ? readMetricsInfo(options.metricsPath) : undefined;
+    const serving = cardServing({ ...(options.threshold !== undefined ? { threshold: options.threshold } : {}), ...(options.tta !== undefined ? { tta: options.tta } : {}), ...(metrics ? { metrics } : {}), ...(trainingRead ? { training: trainingRead } : {}) });
+    log(`threshold ${serving.threshold}${serving.tta !== undefined && options.tta === undefined ? `, ${serving.tta ? 'TTA' : 'plain'} served` : ''}: ${serving.source}`);
+    const training = trainingRead && serving.trainingReason ? { ...trainingRead, thresholdChoice: serving.trainingReason } : trainingRead;
+    const trainingPixelSize = trainingRead?.['trainingPixelSize'];
     const cells = options.cellsPath ? readCellsSection(options.cellsPath) : undefined;
     const graph = buildOnnxGraph(model);
     assertContract(model, graph, jsonPath);
@@ -133,9 +149,10 @@ export async function convertModel(options: ConvertOptions): Promise<ConvertResu
       name,
       ...(options.version !== undefined ? { version: options.version } : {}),
       ...(options.description !== undefined ? { description: options.description } : {}),
-      ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
-      ...(options.tta !== undefined ? { tta: options.tta } : {}),
+      threshold: serving.threshold,
+      ...(options.tta !== undefined ? { tta: options.tta } : serving.tta !== undefined ? { tta: serving.tta } : {}),
       ...(training ? { training } : {}),
+      ...(typeof trainingPixelSize === 'number' ? { trainingPixelSize } : {}),
       ...(metrics ? { metrics } : {}),
       ...(cells ? { cells } : {}),
     };
@@ -205,7 +222,6 @@ export async function convertModel(options: ConvertOptions): Promise<ConvertResu
     // The run's config and log travel with the model (emseg evaluate finds them as <name>.train-*).
     if (trainingConfig) {
       const copies: [string, string][] = [[trainingConfig, siblingPath(output, '.train-config.json')]];
-      const trainingLog = findTrainingLog(trainingConfig);
       if (trainingLog) copies.push([trainingLog, siblingPath(output, '.train.log.jsonl')]);
       for (const [from, to] of copies) {
         await writeFileAtomic(to, readFileSync(from), { inputs: inputsToProtect });

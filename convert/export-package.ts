@@ -10,11 +10,12 @@ import type { ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import { readInputFile } from '../node/image-files.ts';
 import { cardPathFor, findModelCard } from '../node/model-card-file.ts';
-import { writeBioimageioPackage, type BioimageioPackage, type Maintainer, type Person } from './bioimageio.ts';
+import { refuseExistingOutputs, type PlannedOutput } from '../node/existing-outputs.ts';
+import { bioimageioPaths, writeBioimageioPackage, type BioimageioPackage, type Maintainer, type Person } from './bioimageio.ts';
 import { withModelFacts } from './model-facts.ts';
 import { sha256Hex } from '../node/sha256.ts';
 import { defaultTestImage, normalizeForModel, readSlice } from './isbi-slice.ts';
-import { writeTritonRepository, type TritonOptions, type TritonRepository } from './triton.ts';
+import { tritonRepositoryPaths, writeTritonRepository, type TritonOptions, type TritonRepository } from './triton.ts';
 
 export interface ExportPackageOptions {
   /** The ONNX file written by `emseg convert`. */
@@ -39,6 +40,8 @@ export interface ExportPackageOptions {
   /** Triton model name. Default: the card's name. */
   tritonName?: string;
   triton?: Omit<TritonOptions, 'name'>;
+  /** Replace files of the packages that exist already; otherwise E_OUTPUT_EXISTS before anything is written. Default false. */
+  force?: boolean;
 }
 
 export interface ExportPackageResult {
@@ -61,6 +64,21 @@ export async function readModelCard(onnxPath: string, bytes: Uint8Array, cardPat
   return { ...found.card, name: found.card.name || basename(onnxPath, extname(onnxPath)), sha256: sha256Hex(bytes) };
 }
 
+/** The files exportPackages writes, each with the flag that asked for it. */
+function plannedOutputs(options: ExportPackageOptions, card: ModelCard): PlannedOutput[] {
+  const planned: PlannedOutput[] = [];
+  if (options.bioimageioDir) {
+    const { files, zipPath } = bioimageioPaths(options.bioimageioDir, options.zip === true);
+    planned.push(...files.map((path) => ({ path, flag: '--bioimageio' })));
+    if (zipPath) planned.push({ path: zipPath, flag: '--zip' });
+  }
+  if (options.tritonDir) {
+    const { configPath, modelPath } = tritonRepositoryPaths(options.tritonDir, options.tritonName ?? card.name);
+    planned.push({ path: configPath, flag: '--triton' }, { path: modelPath, flag: '--triton' });
+  }
+  return planned;
+}
+
 export async function exportPackages(options: ExportPackageOptions): Promise<ExportPackageResult> {
   if (!options.bioimageioDir && !options.tritonDir) {
     throw new EmsegError('E_BAD_ARGUMENT', 'export-package: give --bioimageio <dir>, --triton <dir> or both');
@@ -69,6 +87,7 @@ export async function exportPackages(options: ExportPackageOptions): Promise<Exp
   // Cards of ISBI-trained models written before the licence, intended-use and limitation fields get them here.
   const card = withModelFacts(await readModelCard(options.onnxPath, bytes, options.cardPath));
   const inputs = [options.onnxPath, ...(options.cardPath ? [options.cardPath] : [])];
+  await refuseExistingOutputs(plannedOutputs(options, card), options.force === true);
   const result: ExportPackageResult = { card, sha256: card.sha256! };
   if (options.bioimageioDir) {
     const imagePath = options.testImage ?? defaultTestImage();

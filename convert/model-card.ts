@@ -58,6 +58,8 @@ export interface ModelCardOptions {
   /** Cell parameters (core/cells/cell-params.ts). Default: none (the built-in defaults apply). */
   cells?: ModelCard['cells'];
   conversion?: ModelCard['conversion'];
+  /** Pixel size in nm of the images the model learned on (the training run's). */
+  trainingPixelSize?: number;
 }
 
 export function buildModelCard(model: tfType.LayersModel, options: ModelCardOptions): ModelCard {
@@ -78,6 +80,7 @@ export function buildModelCard(model: tfType.LayersModel, options: ModelCardOpti
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     ...(options.cells !== undefined ? { cells: options.cells } : {}),
     ...(options.conversion !== undefined ? { conversion: options.conversion } : {}),
+    ...(options.trainingPixelSize !== undefined ? { trainingPixelSize: options.trainingPixelSize } : {}),
   };
   return parseModelCard(withModelFacts(card), `model card of ${options.name}`);
 }

@@ -15,6 +15,7 @@ import type { MetricFigures, ModelCard } from '../core/contract.ts';
 import { cellsSectionFrom } from '../core/cells/cell-params.ts';
 import { EmsegError } from '../core/errors.ts';
 import { ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
+import { parseTrainingRun } from '../core/training-run.ts';
 
 type Json = Record<string, unknown>;
 
@@ -74,6 +75,8 @@ export function findTrainingLog(configPath: string): string | undefined {
 /** ModelCard.training from a run's config.json (H4's train/loop.ts format), or undefined. */
 export function readTrainingInfo(configPath: string): ModelCard['training'] | undefined {
   const run = readJson(configPath, 'training config');
+  // Checked against the record's schema (one line naming the file and the field); `best` in today's names.
+  const record = parseTrainingRun(run, configPath);
   const config = isObject(run['config']) ? run['config'] : {};
   const split = isObject(run['split']) ? run['split'] : {};
   const train = sliceList(split['train'] ?? config['trainSlices']);
@@ -113,7 +116,7 @@ export function readTrainingInfo(configPath: string): ModelCard['training'] | un
     const value = str(run[key]);
     if (value) info[key] = value;
   }
-  if (isObject(run['best'])) info['bestValidation'] = run['best'];
+  if (record.best) info['bestValidation'] = record.best;
   // Fine-tuned models name their parent (emseg train --init: name, sha256, path, its data).
   const parent = run['parent'];
   if (isObject(parent) && str(parent['name']) && str(parent['sha256'])) info.parent = { ...parent, name: str(parent['name'])!, sha256: str(parent['sha256'])! };
@@ -159,6 +162,9 @@ function testFigures(row: Json): MetricFigures {
  */
 export function readMetricsInfo(path: string): NonNullable<ModelCard['metrics']> {
   const doc = readJson(path, '--metrics');
+  if (Array.isArray(doc['models'])) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--metrics ${path}: holds ${doc['models'].length} models side by side; give the JSON of one model (emseg evaluate <model> --json ...)`);
+  }
   const source = isObject(doc['metrics']) ? doc['metrics'] : doc;
   const command = str(source['command']) ?? str(source['evaluateCommand']) ?? `emseg evaluate (${path})`;
   const slices = source['slices'];
@@ -193,7 +199,8 @@ export function readMetricsInfo(path: string): NonNullable<ModelCard['metrics']>
   if (selection) {
     const selectSlices = Array.isArray(selection['slices']) ? selection['slices'].join(',') : str(selection['slices']);
     metrics['protocol'] = `test figures: slices ${sliceText ?? '?'} at the threshold chosen on the selection slices ${selectSlices ?? '?'}; nothing was chosen on the test slices`;
-    const selectionFigures: Json = { slices: selectSlices ?? null, chosenThresholds: selection['chosenThresholds'] ?? null };
+    const served = selection['served'] === 'tta' || selection['served'] === 'plain' ? { served: selection['served'] } : {};
+    const selectionFigures: Json = { slices: selectSlices ?? null, chosenThresholds: selection['chosenThresholds'] ?? null, ...served };
     for (const row of Array.isArray(selection['rows']) ? selection['rows'].filter(isObject) : []) {
       selectionFigures[row['variant'] === 'tta' ? 'withTta' : 'withoutTta'] = figuresFromRow(row);
     }

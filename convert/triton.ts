@@ -98,12 +98,16 @@ export function tritonConfig(onnxBytes: Uint8Array, options: TritonOptions): str
   return `${lines.join('\n')}\n`;
 }
 
+/** Where a model named `name` goes in the Triton repository `dir`. */
+export function tritonRepositoryPaths(dir: string, name: string): { modelDir: string; configPath: string; modelPath: string } {
+  const modelDir = join(dir, name);
+  return { modelDir, configPath: join(modelDir, 'config.pbtxt'), modelPath: join(modelDir, '1', 'model.onnx') };
+}
+
 /** Writes `<dir>/<name>/config.pbtxt` and `<dir>/<name>/1/model.onnx` (each atomically). */
 export async function writeTritonRepository(onnxBytes: Uint8Array, dir: string, options: TritonOptions & { inputs?: string[] }): Promise<TritonRepository> {
   const config = tritonConfig(onnxBytes, options);
-  const modelDir = join(dir, options.name);
-  const modelPath = join(modelDir, '1', 'model.onnx');
-  const configPath = join(modelDir, 'config.pbtxt');
+  const { modelDir, configPath, modelPath } = tritonRepositoryPaths(dir, options.name);
   const inputs = options.inputs ?? [];
   await writeFileAtomic(modelPath, onnxBytes, { inputs });
   await writeFileAtomic(configPath, config, { inputs });

@@ -12,6 +12,7 @@ import { DEFAULT_THRESHOLD } from './contract.ts';
 import type { GreyImage } from './image.ts';
 import { validateThreshold } from './threshold.ts';
 import { DEFAULT_SWEEP, scoreSlices } from './metrics/index.ts';
+import { formatTextTable } from './text-table.ts';
 
 /** A slice with its label (255 = cell interior, 0 = membrane) and its index in the stack. */
 export interface LabelledSlice {
@@ -130,13 +131,23 @@ export function scoreProbabilities(
   };
 }
 
-// Dice and IoU measure the cell-interior class (label 255, core/metrics/pixel.ts), not the membranes.
+/**
+ * The columns of the metrics table: the variant, then one per figure (METRIC_NAMES). Dice and IoU
+ * measure the cell-interior class (label 255, core/metrics/pixel.ts), not the membranes.
+ */
 const HEADERS = ['variant', 'V_rand best (thr)', 'V_info best (thr)', 'thr', 'V_rand', 'V_info', 'pixel error', 'Dice (cell interior)', 'IoU (cell interior)'];
 
-function rowCells(row: MetricsRow): string[] {
+/** The figures of a metrics row, in table order (the rows of a side-by-side table, core/evaluation-compare.ts). */
+export const METRIC_NAMES: readonly string[] = HEADERS.slice(1);
+
+/** How a variant is named in tables. */
+export const variantName = (variant: EvaluationVariant): string => (variant === 'tta' ? 'TTA x8' : 'plain');
+
+/** A metrics row's cells as the tables print them: the variant's name, then one per METRIC_NAMES. */
+export function metricsCells(row: MetricsRow): string[] {
   const f = (v: number) => v.toFixed(4);
   return [
-    row.variant === 'tta' ? 'TTA x8' : 'plain',
+    variantName(row.variant),
     `${f(row.vRandBest)} (${row.bestThreshold.toFixed(1)})`,
     `${f(row.vInfoBest)} (${row.vInfoBestThreshold.toFixed(1)})`,
     row.threshold.toFixed(2),
@@ -150,14 +161,12 @@ function rowCells(row: MetricsRow): string[] {
 
 /** The metrics as an aligned plain-text table for a terminal. */
 export function formatMetricsText(result: EvaluationResult): string {
-  const table = [HEADERS, ...result.rows.map(rowCells)];
-  const widths = HEADERS.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-  return `${table.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n')}\n`;
+  return formatTextTable([HEADERS, ...result.rows.map(metricsCells)]);
 }
 
 /** The metrics as a Markdown table. */
 export function formatMetricsMarkdown(result: EvaluationResult): string {
   const lines = [`| ${HEADERS.join(' | ')} |`, `| ${HEADERS.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
-  for (const row of result.rows) lines.push(`| ${rowCells(row).join(' | ')} |`);
+  for (const row of result.rows) lines.push(`| ${metricsCells(row).join(' | ')} |`);
   return `${lines.join('\n')}\n`;
 }

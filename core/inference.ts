@@ -90,7 +90,7 @@ export interface SegmentStackOptions extends Omit<SegmentOptions, 'onProgress'> 
   onProgress?: (progress: StackProgress) => void;
   /**
    * Pages segmented at the same time. Default 1. More only helps with a predictor that merges
-   * concurrent calls into one model run (serve/batcher.ts), e.g. to fill a GPU with the single
+   * concurrent calls into one model run (core/tile-batcher.ts), e.g. to fill a GPU with the single
    * tiles of several 512x512 slices.
    */
   pagesAtOnce?: number;

@@ -2,7 +2,7 @@
  * Label images as the project reads them: 255 = cell interior, 0 = membrane, and optionally one
  * more value for unlabelled pixels (`--ignore`), which count in neither the training loss nor the
  * metrics. Labels drawn the other way round (membrane = 255) are swapped with `invert`.
- * Platform-neutral: used by train/sources.ts and by evaluation.
+ * Platform-neutral: used by node/labelled-sources.ts (training and evaluation data).
  */
 import { EmsegError } from './errors.ts';
 import type { GreyImage } from './image.ts';

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { DEFAULT_DEPTH, DEFAULT_HALO, DEFAULT_THRESHOLD, DEFAULT_TILE, MODEL_CARD_METADATA_KEY, contractSection } from './contract.ts';
 import { cellParamsSchema } from './cells/cell-params.ts';
 import { EmsegError } from './errors.ts';
+import { schemaProblems } from './schema-problems.ts';
 
 const text = z.string({ error: 'expected a string' });
 const integerFrom = (min: number) =>
@@ -140,21 +141,6 @@ export const modelCardSchema = z.looseObject({
 export type ModelCard = z.infer<typeof modelCardSchema>;
 export type MetricFigures = z.infer<typeof metricFiguresSchema>;
 
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value);
-  return json.length > 40 ? `${json.slice(0, 37)}...` : json;
-}
-
 /**
  * Checks a parsed JSON value against the card schema. Throws one E_MODEL line naming `what` and
  * every bad field, e.g. `x.json: bad model card: threshold: expected a number in [0, 1], found 2`.
@@ -165,11 +151,7 @@ export function parseModelCard(value: unknown, what: string): ModelCard {
   }
   const result = modelCardSchema.safeParse(value);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const field = issue.path.map(String).join('.') || '(card)';
-    return `${field}: ${issue.message}, found ${describe(valueAt(value, issue.path))}`;
-  });
-  throw new EmsegError('E_MODEL', `${what}: bad model card: ${problems.join('; ')}`);
+  throw new EmsegError('E_MODEL', `${what}: bad model card: ${schemaProblems(result.error.issues, value, '(card)')}`);
 }
 
 /** Parses and checks a card's JSON text; E_MODEL when it is not JSON or not a valid card. */

@@ -2,7 +2,7 @@
  * A volume seen at another pixel size, region by region: each slice resampled bilinearly to
  * width x height exactly as core/resample.ts's resampleBilinear resamples it in memory (same
  * coordinates, same arithmetic, float32 out), reading only the source pixels a region needs. The
- * large-image path (serve/predict-large.ts) segments the source at the model's pixel size through
+ * large-image path (predict/predict-large.ts) segments the source at the model's pixel size through
  * it, then brings the probabilities back to the source's grid through it again.
  * Platform-neutral.
  */

@@ -66,6 +66,24 @@ export function transferableThreshold(variant: EvaluationVariant, selection: Swe
   return { threshold: top.threshold, reason: `${label}: threshold ${top.threshold}: gains ${f(gain)} over ${base} in V_rand on the selection slices (margin ${margin}; no shift suite given)` };
 }
 
+/**
+ * The threshold a training run's kept validation supports (the run's validation slices are its
+ * selection slices): the rule of transferableThreshold on the two points the validation line has,
+ * 0.5 and the sweep's best. Undefined when the line lacks them (older records) or was scored at
+ * another threshold than 0.5.
+ */
+export function thresholdFromValidation(
+  line: { step: number; threshold?: number; vRand?: number; bestThreshold?: number; vRandBest?: number },
+  margin = 0.005,
+): { threshold: number; reason: string } | undefined {
+  const { threshold, vRand, bestThreshold, vRandBest } = line;
+  if (threshold === undefined || vRand === undefined || bestThreshold === undefined || vRandBest === undefined) return undefined;
+  if (Math.abs(threshold - DEFAULT_THRESHOLD) > 1e-9) return undefined;
+  const sweep = Math.abs(bestThreshold - threshold) < 1e-9 ? [{ threshold, vRand: vRandBest }] : [{ threshold, vRand }, { threshold: bestThreshold, vRand: vRandBest }];
+  const choice = transferableThreshold('plain', sweep, undefined, margin);
+  return { threshold: choice.threshold, reason: `the training run's validation at step ${line.step} (its validation slices are the selection slices): ${choice.reason}` };
+}
+
 /** The served default from the selection slices' rows (plain, optionally tta) and the shift suite on the same slices. */
 export function chooseServing(selection: readonly MetricsRow[], shifts?: ShiftSuiteResult, options: ServingChoiceOptions = {}): ServingChoice {
   const { margin = 0.005, ttaMargin = 0.01 } = options;

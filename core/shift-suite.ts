@@ -24,6 +24,7 @@ import type { GreyImage } from './image.ts';
 import { gaussianBlur, jpegArtefacts } from './image-filters.ts';
 import { Rng } from './random.ts';
 import { resampleBilinear } from './resample.ts';
+import { formatTextTable } from './text-table.ts';
 
 /** A shift of the suite: the changed image, and how to bring probabilities back to the original grid when its size changed. */
 export interface ImageShift {
@@ -208,6 +209,5 @@ export function formatShiftSuiteText(result: ShiftSuiteResult): string {
   const md = formatShiftSuiteMarkdown(result).trim().split('\n').filter((_, i) => i !== 1);
   // The shift's name only (the Markdown table describes each).
   const table = md.map((line) => line.slice(2, -2).split(' | ').map((c, i) => (i === 0 ? c.replace(/\*\*/g, '').replace(/ \(.*\)$/, '') : c)));
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-  return `${table.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n')}\n`;
+  return formatTextTable(table);
 }

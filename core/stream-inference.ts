@@ -19,7 +19,7 @@
  * whatever the size of the volume, and the decoded input blocks under them (core/block-cache.ts,
  * so that overlapping tiles decode each block once; at most MAX_BLOCK_CACHE_BYTES). The next
  * call's tiles are read while the model runs: a predictor that runs off this thread
- * (serve/worker-model.ts) lets reading and writing overlap inference.
+ * (node/worker-model.ts) lets reading and writing overlap inference.
  *
  * Resuming and sharding: chunks the sink already holds (isChunkComplete) are skipped; only the
  * chunks of the given shard are computed. A chunk's pixels depend only on its own tiles, so a

@@ -11,10 +11,10 @@
  *
  * Only what is listed here is public; everything else in the package may change without notice.
  */
-export { loadOnnxModel } from '../serve/session.ts';
+export { loadOnnxModel } from '../node/load-onnx-model.ts';
 export { findModelCard, readModelCardFile, modelCardInOnnx, cardPathFor } from '../node/model-card-file.ts';
 export type { FindModelCardOptions, FoundModelCard, ModelCardCopy } from '../node/model-card-file.ts';
-export type { LoadModelOptions, LoadedModel, CardSource } from '../serve/session.ts';
+export type { LoadModelOptions, LoadedModel, CardSource } from '../node/load-onnx-model.ts';
 export { readImageFile, readInputFile, decodeImageBytes } from '../node/image-files.ts';
 export { encodePng } from '../node/png.ts';
 export type { EncodePngOptions } from '../node/png.ts';

@@ -156,7 +156,7 @@ export class BigTiffSink implements VolumeSink {
         throw new EmsegError('E_OUTPUT_EXISTS', `${options.path}: an unfinished output of another job lies beside it (${basename(files.partial)}, ${basename(files.journal)}); delete them or choose another output path`);
       }
       const handle = await open(files.partial, 'r+');
-      const journal = await open(files.journal, 'a');
+      const journal = await open(files.journal, 'a').catch(closingFirst(handle));
       const sink = new BigTiffSink(options, handle, journal, files);
       sink.end = Math.max(16, partialSize + (partialSize % 2));
       // The last element is '' after a complete line, or a torn line: either way not a tile.
@@ -170,8 +170,9 @@ export class BigTiffSink implements VolumeSink {
       return sink;
     }
     const handle = await open(files.partial, 'w+'); // read back by finalize() for the reduced levels
-    await writeFile(files.journal, `${identity}\n`);
-    const journal = await open(files.journal, 'a');
+    // On a full disk the journal's first line can fail: the partial file's handle is closed first.
+    await writeFile(files.journal, `${identity}\n`).catch(closingFirst(handle));
+    const journal = await open(files.journal, 'a').catch(closingFirst(handle));
     return new BigTiffSink(options, handle, journal, files);
   }
 
@@ -440,4 +441,12 @@ export class BigTiffSink implements VolumeSink {
 
 export function openBigTiffSink(options: BigTiffSinkOptions): Promise<BigTiffSink> {
   return BigTiffSink.open(options);
+}
+
+/** A rejection handler that closes `handle` (ignoring a failure to close) and rethrows the error. */
+function closingFirst(handle: FileHandle): (error: unknown) => Promise<never> {
+  return async (error: unknown) => {
+    await handle.close().catch(() => undefined);
+    throw error;
+  };
 }

@@ -5,12 +5,11 @@
  * `force`; each PNG is written atomically.
  */
 import { join } from 'node:path';
-import { stat } from 'node:fs/promises';
-import { EmsegError } from '../core/errors.ts';
 import { assertSameShape, type ImageStack } from '../core/image.ts';
 import { readImageFile } from './image-files.ts';
 import { encodePng } from './png.ts';
 import { assertNotAnInput, writeFileAtomic } from './atomic-write.ts';
+import { refuseExistingOutputs } from './existing-outputs.ts';
 import { ISBI_DIR } from '../core/isbi-data.ts';
 
 /** The stacks of the ISBI 2012 folder and where their slices go. */
@@ -34,13 +33,6 @@ export function sliceFileName(index: number, pageCount: number): string {
   return `${String(index).padStart(Math.max(2, String(pageCount - 1).length), '0')}.png`;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** Exports every slice; returns the paths written, in order. */
 export async function exportSlices(options: ExportSlicesOptions): Promise<string[]> {
   const dataDir = options.dataDir ?? ISBI_DIR;
@@ -53,14 +45,7 @@ export async function exportSlices(options: ExportSlicesOptions): Promise<string
   const jobs = ISBI_STACKS.flatMap((spec, s) =>
     stacks[s]!.pages.map((page, i) => ({ page, path: join(options.outDir, spec.folder, sliceFileName(i, stacks[s]!.pages.length)) })),
   );
-  if (!options.force) {
-    const existing = [];
-    for (const job of jobs) if (await exists(job.path)) existing.push(job.path);
-    if (existing.length > 0) {
-      const more = existing.length > 1 ? ` (and ${existing.length - 1} more)` : '';
-      throw new EmsegError('E_OUTPUT_EXISTS', `${existing[0]}: already exists${more}; use --force to overwrite`);
-    }
-  }
+  await refuseExistingOutputs(jobs.map((job) => ({ path: job.path, flag: '--out' })), options.force === true);
   for (const job of jobs) await assertNotAnInput(job.path, inputs);
   for (const job of jobs) await writeFileAtomic(job.path, await encodePng(job.page));
   return jobs.map((job) => job.path);

@@ -10,6 +10,7 @@ import type { RgbImage } from '../core/rgb-image.ts';
 import { readImageFile } from './image-files.ts';
 import { encodePng } from './png.ts';
 import { assertNotAnInput, writeFileAtomic } from './atomic-write.ts';
+import { refuseExistingOutputs } from './existing-outputs.ts';
 import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 
 export interface VisualizeOptions {
@@ -22,6 +23,8 @@ export interface VisualizeOptions {
   /** Integer shrink factor of every cell. Default 1. */
   shrink?: number;
   montage?: Omit<MontageOptions, 'shrink'>;
+  /** Replace the output PNG when it exists (otherwise refused, E_OUTPUT_EXISTS). Default false. */
+  force?: boolean;
 }
 
 export const DEFAULT_VISUALIZE = {
@@ -48,12 +51,13 @@ export async function renderSliceMontage(options: VisualizeOptions = {}): Promis
   return renderMontage(spec, { ...options.montage, shrink: options.shrink ?? DEFAULT_VISUALIZE.shrink });
 }
 
-/** Renders the montage and writes it as PNG to `outPath` (atomically, never onto an input). */
+/** Renders the montage and writes it as PNG to `outPath` (atomically, never onto an input, onto an existing file only with `force`). */
 export async function writeSliceMontage(outPath: string, options: VisualizeOptions = {}): Promise<RgbImage> {
   const inputs = [options.imagesPath ?? DEFAULT_VISUALIZE.imagesPath];
   const labelsPath = options.labelsPath === undefined ? DEFAULT_VISUALIZE.labelsPath : options.labelsPath;
   if (labelsPath !== null) inputs.push(labelsPath);
   await assertNotAnInput(outPath, inputs);
+  await refuseExistingOutputs([{ path: outPath, flag: '--out' }], options.force === true);
   const montage = await renderSliceMontage(options);
   await writeFileAtomic(outPath, await encodePng(montage), { inputs });
   return montage;

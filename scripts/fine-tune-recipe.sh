@@ -8,8 +8,10 @@
 #
 # Steps: (0) train the parent if $PARENT_RUN has no model yet (long: hours on 2 cores; reuse a
 # run with PARENT_RUN=...), (1) convert it to ONNX, (2) score it with the protocol (threshold
-# chosen on SELECT, TEST reported), (3) fine-tune it on TRAIN with `--init`, timed, (4) convert
-# and (5) score the fine-tuned model the same way. Prints the before/after table.
+# chosen on SELECT, TEST reported), (3) fine-tune it on TRAIN with `--init`, timed (its log starts
+# with the parent's validation at step 0), (4) convert (the card takes the threshold and pixel size
+# the run chose) and (5) score the fine-tuned model the same way, then both side by side. Prints the
+# before/after table. The outputs in $OUT are this script's to make: it replaces them (--force).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,13 +29,16 @@ if [ ! -f "$PARENT_RUN/model/model.json" ]; then
   emseg train --train-slices 15-26 --validation-slices 27-29 --steps 500 --warmup-steps 25 --validate-every 100 --checkpoint-every 25 --pixel-size 4 --out "$PARENT_RUN" --quiet "${resume[@]}"
 fi
 [ -f "$OUT/parent.onnx" ] || emseg convert "$PARENT_RUN/model" -o "$OUT/parent.onnx" --quiet
-emseg evaluate "$OUT/parent.onnx" --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$OUT/before.json"
+emseg evaluate "$OUT/parent.onnx" --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$OUT/before.json" --force
 
+rm -rf "$OUT/fine-tune"   # the fine-tune run is this script's own output: each run starts it afresh
 start=$(date +%s)
 emseg train --init "$OUT/parent.onnx" --train-slices "$TRAIN" --validation-slices "$SELECT" --steps "$STEPS" --validate-every 20 --checkpoint-every 10 --out "$OUT/fine-tune" --quiet
 end=$(date +%s)
-emseg convert "$OUT/fine-tune/model" -o "$OUT/fine-tuned.onnx" --quiet
-emseg evaluate "$OUT/fine-tuned.onnx" --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$OUT/after.json"
+emseg convert "$OUT/fine-tune/model" -o "$OUT/fine-tuned.onnx" --quiet --force
+emseg evaluate "$OUT/fine-tuned.onnx" --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$OUT/after.json" --force
+# Both on the same slices, side by side (the same figures as the two runs above, in one table).
+emseg evaluate "$OUT/parent.onnx" "$OUT/fine-tuned.onnx" --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$OUT/side-by-side.json" --force
 
 row() { json "$1" "(() => { const r = j.rows.find((x) => x.variant === 'plain'); return [r.threshold, r.vRand.toFixed(4), r.vInfo.toFixed(4), r.pixelError.toFixed(4)].join(' | '); })()"; }
 echo

@@ -16,6 +16,7 @@
 # Training takes hours on a 2-core CPU. The script can be stopped at any time and run again:
 # training resumes from its latest checkpoint in $RUN (default runs/isbi2012-unet), and the
 # steps after training are quick (minutes). Usage: scripts/make-default-model.sh
+# The files above are this script's to make: its commands replace them (--force).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,8 +48,8 @@ fi
 #    both there and in the suite's mean; TTA only if it wins by 0.01 on both.
 #    Both are skipped when their outputs are newer than their inputs (a rerun after training
 #    repeats only what changed).
-[ "$RUN/draft.onnx" -nt "$RUN/model/model.json" ] || emseg convert "$RUN/model" -o "$RUN/draft.onnx" --quiet
-[ "$RUN/draft.metrics.json" -nt "$RUN/draft.onnx" ] || emseg evaluate "$RUN/draft.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$RUN/draft.metrics.json"
+[ "$RUN/draft.onnx" -nt "$RUN/model/model.json" ] || emseg convert "$RUN/model" -o "$RUN/draft.onnx" --quiet --force
+[ "$RUN/draft.metrics.json" -nt "$RUN/draft.onnx" ] || emseg evaluate "$RUN/draft.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$RUN/draft.metrics.json" --force
 variant=$(json "$RUN/draft.metrics.json" "j.selection.served")
 threshold=$(json "$RUN/draft.metrics.json" "j.selection.chosenThresholds['$variant']")
 tta=--no-tta
@@ -65,7 +66,7 @@ npm run --silent bench:seeds -- --model "$RUN/draft.onnx" --ep cpu --select-slic
 
 # 4. The final export with the figures in the card (test slices at the chosen threshold, selection
 #    slices beside them, labelled) and the chosen cell parameters, checked by Python's onnx.
-emseg convert "$RUN/model" -o "$MODEL.onnx" --threshold "$threshold" "$tta" --metrics "$RUN/draft.metrics.json" --cells "$MODEL.cells.json" --check
+emseg convert "$RUN/model" -o "$MODEL.onnx" --threshold "$threshold" "$tta" --metrics "$RUN/draft.metrics.json" --cells "$MODEL.cells.json" --check --force
 
 # 5. The report, on the shipped file itself: test slices reported, selection slices named.
-emseg evaluate "$MODEL.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$MODEL.metrics.json" --report "$MODEL.report.md"
+emseg evaluate "$MODEL.onnx" --tta --shift --providers cpu --select-slices "$SELECT" --slices "$TEST" --json "$MODEL.metrics.json" --report "$MODEL.report.md" --force

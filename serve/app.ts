@@ -23,7 +23,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { AdmissionQueue } from './admission.ts';
 import { resolveAppOptions, type AppOptions } from './app-options.ts';
-import type { BatchingPredictor } from './batcher.ts';
+import type { BatchingPredictor } from '../core/tile-batcher.ts';
 import { createBodyBudget, type BodyBudget } from './body-budget.ts';
 import { DecodePool } from './decode-pool.ts';
 import { closeOnUnreadBody } from './keep-alive.ts';

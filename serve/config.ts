@@ -11,7 +11,7 @@ import { DEFAULT_MODEL } from '../node/shipped-model.ts';
 export interface ServeConfig {
   /** ONNX model file. */
   model: string;
-  /** Execution providers in order of preference, as EMSEG_EP (parsed by serve/providers.ts). */
+  /** Execution providers in order of preference, as EMSEG_EP (parsed by node/onnx-providers.ts). */
   providers: string;
   host: string;
   port: number;

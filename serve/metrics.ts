@@ -9,7 +9,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { BatchReport } from './batcher.ts';
+import type { BatchReport } from '../core/tile-batcher.ts';
 
 export interface ServerMetrics {
   registry: Registry;

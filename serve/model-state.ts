@@ -8,12 +8,12 @@
  */
 import type { ModelCard } from '../core/contract.ts';
 import type { TilePredictor } from '../core/tiling.ts';
-import { createBatchingPredictor, type BatchReport, type BatchingPredictor } from './batcher.ts';
+import { createBatchingPredictor, type BatchReport, type BatchingPredictor } from '../core/tile-batcher.ts';
 import { DEFAULT_SERVE_CONFIG, autoBatchSize } from './config.ts';
 import { ProblemError } from './problem.ts';
 import { stderrLog, type ServerLog } from './server-log.ts';
 
-/** What the app needs of a loaded model (serve/session.ts's loadOnnxModel gives more). */
+/** What the app needs of a loaded model (node/load-onnx-model.ts's loadOnnxModel gives more). */
 export interface ServedModel {
   predictor: TilePredictor;
   /** Execution provider in use, e.g. 'cuda' or 'cpu'. */

@@ -10,7 +10,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { DECIMAL_NUMBER_TEXT, describeNumberRule } from '../core/number-text.ts';
 import { MAX_PIXEL_SCALE } from '../core/pixel-size.ts';
 import { THRESHOLD_RULE } from '../core/threshold.ts';
-import { OUTPUT_FORMATS, OUTPUT_KINDS } from '../core/segmentation-output.ts';
+import { SERVED_FORMATS, SERVED_OUTPUT_KINDS } from '../core/segmentation-output.ts';
+import { CELL_TABLE_COLUMNS } from '../core/cells/cell-table.ts';
 
 export const ProblemSchema = z
   .object({
@@ -31,13 +32,19 @@ const binary = { type: 'string' as const, format: 'binary' };
 
 export const SegmentQuerySchema = z.object({
   output: z
-    .enum(OUTPUT_KINDS)
+    .enum(SERVED_OUTPUT_KINDS)
     .default('mask')
-    .openapi({ description: 'mask: 0/255 8-bit; probability: float32 cell-interior probability; overlay: RGB picture of the mask over the image' }),
+    .openapi({
+      description:
+        "mask: 0/255 8-bit; probability: float32 cell-interior probability; overlay: RGB picture of the mask over the image; labels: instance labels (0 = boundary, 1.. = cell, numbered per page) by the model card's cell parameters, as `emseg predict --output labels`; cells: the table of those cells, as `emseg predict --cells`",
+    }),
   format: z
-    .enum(OUTPUT_FORMATS)
+    .enum(SERVED_FORMATS)
     .optional()
-    .openapi({ description: 'default: tiff for TIFF input and for probability, png otherwise; a stack of several pages needs tiff' }),
+    .openapi({
+      description:
+        'png or tiff for images: default tiff for TIFF input, probability and labels (uint32), png otherwise; a stack of several pages needs tiff; labels as png are 16-bit, for up to 65535 cells. json (default) or csv for output=cells',
+    }),
   // Decimal text only, as every number typed by people (core/number-text.ts): '' (an empty value)
   // or '0x1' must not be read as 0 or 1, as Number() would.
   threshold: z
@@ -69,6 +76,19 @@ export const SegmentQuerySchema = z.object({
 
 export type SegmentQuery = z.infer<typeof SegmentQuerySchema>;
 
+const CellSchema = z
+  .object(Object.fromEntries(CELL_TABLE_COLUMNS.map((column) => [column, z.union([z.string(), z.number(), z.null()])])))
+  .openapi('Cell', { description: 'one cell: the columns of `emseg predict --cells` (core/cells/cell-table.ts); null where the CSV field is empty (no pixel size, no border)' });
+
+const CellTableSchema = z
+  .object({
+    image: z.string().openapi({ description: 'the upload\'s name' }),
+    pixelSize: z.number().nullable().openapi({ description: 'pixel size in nm used for the physical columns, null when unknown' }),
+    count: z.number().int().openapi({ description: 'cells in all pages' }),
+    cells: z.array(CellSchema),
+  })
+  .openapi('CellTable', { description: 'output=cells (format=json)' });
+
 const TIMING_HEADERS = {
   'Server-Timing': { description: 'read (the upload), queue, decode, infer and encode durations in ms', schema: { type: 'string' as const } },
   'X-Emseg-Provider': { description: 'execution provider that ran the model', schema: { type: 'string' as const } },
@@ -98,11 +118,16 @@ export const segmentRoute = createRoute({
   },
   responses: {
     200: {
-      description: 'the segmentation, same size (and page count) as the input',
+      description: 'the segmentation, same size (and page count) as the input; for output=cells the cell table',
       headers: TIMING_HEADERS,
-      content: { 'image/png': { schema: binary }, 'image/tiff': { schema: binary } },
+      content: {
+        'image/png': { schema: binary },
+        'image/tiff': { schema: binary },
+        'application/json': { schema: CellTableSchema },
+        'text/csv': { schema: { type: 'string' as const, description: `output=cells&format=csv: the columns ${CELL_TABLE_COLUMNS.join(', ')}` } },
+      },
     },
-    400: problem('empty body, bad query parameter or output/format combination'),
+    400: problem('empty body, bad query parameter, output/format combination, or labels as png with more than 65535 cells (use format=tiff)'),
     413: problem('body, pixels or pages over a limit (after pixelSize rescaling too), a multipart form of too many parts, a TIFF whose decoding needs more than its work budget, or more work than the server can finish within its time limit (E_TOO_MUCH_WORK, naming the emseg predict command)'),
     415: problem('not an image, or an image variant the server does not decode'),
     422: problem('a truncated or inconsistent image'),

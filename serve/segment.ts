@@ -7,7 +7,8 @@
  *    output format, before any slot is taken or any pixel decoded;
  * 2. `segmentUpload`: decodes, runs core/inference.ts's segmentStack on every page (through the
  *    request's predictor, i.e. the shared dynamic batcher) and encodes the answer the same way
- *    `emseg predict` does (serve/encode-output.ts);
+ *    `emseg predict` does (node/encode-segmentation.ts; for `labels` and `cells`, the instance
+ *    labels of core/cells with the card's cell parameters, node/encode-cells.ts);
  * 3. the handler sends the bytes with the content type and timings returned.
  *
  * Which inputs are accepted (see serve/README.md, "Inputs"): PNG, JPEG, TIFF (one or many pages);
@@ -23,10 +24,13 @@ import { segmentOptionsFromCard, trainingPixelSizeOf } from '../core/card-option
 import { checkPolarity } from '../core/contrast-polarity.ts';
 import { choosePixelSize, outputPixelSize, scaledSize, segmentationPixelScale } from '../core/pixel-size.ts';
 import { segmentStack } from '../core/inference.ts';
-import { defaultOutputFormat, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
+import { defaultOutputFormat, type ServedFormat, type ServedOutputKind } from '../core/segmentation-output.ts';
+import { cellParamsFrom } from '../core/cells/cell-params.ts';
+import { labelStackCells } from '../core/cells/stack-cells.ts';
 import type { TilePredictor } from '../core/tiling.ts';
 import { decodeImageBytes } from '../node/image-files.ts';
-import { CONTENT_TYPES, encodeSegmentation } from './encode-output.ts';
+import { CONTENT_TYPES, encodeSegmentation } from '../node/encode-segmentation.ts';
+import { encodeCellTable, encodeLabels, TABLE_CONTENT_TYPES } from '../node/encode-cells.ts';
 import { checkImageLimits, type ImageLimits } from './limits.ts';
 import type { SegmentQuery } from './openapi.ts';
 
@@ -37,8 +41,8 @@ export interface UploadPlan {
   width: number;
   height: number;
   pages: number;
-  output: OutputKind;
-  outputFormat: OutputFormat;
+  output: ServedOutputKind;
+  outputFormat: ServedFormat;
   threshold: number | undefined;
   tta: boolean | undefined;
   /** Pixels of all pages as the header declares them (the decode work budget is derived from it). */
@@ -77,7 +81,16 @@ export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQue
       `output: overlay is one RGB PNG picture of one page, but ${name} has ${probe.pages} page(s) and format=${query.format ?? 'png'} was asked; ask for output=mask or send one page`,
     );
   }
-  const outputFormat = query.format ?? defaultOutputFormat(output, { tiff: isTiff, pages: probe.pages });
+  const outputFormat = query.format ?? (output === 'cells' ? 'json' : defaultOutputFormat(output, { tiff: isTiff, pages: probe.pages }));
+  const isTable = outputFormat === 'json' || outputFormat === 'csv';
+  if ((output === 'cells') !== isTable) {
+    throw new EmsegError(
+      'E_BAD_ARGUMENT',
+      output === 'cells'
+        ? `format: output=cells is a table, json (the default) or csv, not ${outputFormat}; ask for output=labels for the label image`
+        : `format: ${outputFormat} is for output=cells (the cell table), but output=${output} is an image; use format=png or format=tiff`,
+    );
+  }
   if (outputFormat === 'png' && probe.pages > 1) {
     throw new EmsegError(
       'E_BAD_ARGUMENT',
@@ -163,14 +176,24 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
   });
   const inferMs = lap();
   // zlib level 1: an answer's PNG is written for one client, once; its encoding is on every request's latency.
-  const body = await encodeSegmentation(stack, result, plan.output, plan.outputFormat, plan.name, {
-    pngCompressionLevel: 1,
-    pixelSize: outputPixelSize(pixelSize, stack.pixelSize),
-  });
+  const statedPixelSize = outputPixelSize(pixelSize, stack.pixelSize);
+  let body: Uint8Array;
+  if (plan.output === 'labels' || plan.output === 'cells') {
+    // Instance labels of the probability with the card's cell parameters, as `emseg predict --output labels --cells` makes them.
+    const found = labelStackCells(result.probability, cellParamsFrom(deps.card.cells));
+    deps.signal?.throwIfAborted();
+    body =
+      plan.outputFormat === 'json' || plan.outputFormat === 'csv'
+        ? encodeCellTable({ image: plan.name, cells: found.cells, pixelSize: pixelSize.pixelSize }, plan.outputFormat)
+        : await encodeLabels(found, plan.outputFormat, plan.name, { compressionLevel: 1, pixelSize: statedPixelSize });
+  } else {
+    if (plan.outputFormat === 'json' || plan.outputFormat === 'csv') throw new RangeError(`plan.outputFormat: expected png or tiff for output=${plan.output}, found ${plan.outputFormat}`);
+    body = await encodeSegmentation(stack, result, plan.output, plan.outputFormat, plan.name, { pngCompressionLevel: 1, pixelSize: statedPixelSize });
+  }
   const encodeMs = lap();
   return {
     body,
-    contentType: CONTENT_TYPES[plan.outputFormat],
+    contentType: plan.outputFormat === 'json' || plan.outputFormat === 'csv' ? TABLE_CONTENT_TYPES[plan.outputFormat] : CONTENT_TYPES[plan.outputFormat],
     pages: stack.pages.length,
     timings: { decodeMs, inferMs, encodeMs },
     pixelSizeLine: pixelSize.line,

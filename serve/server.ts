@@ -1,6 +1,6 @@
 /**
  * Runs the app on @hono/node-server: listens at once (so /healthz answers while the model loads),
- * loads the model with the configured execution providers (serve/session.ts), and shuts down
+ * loads the model with the configured execution providers (node/load-onnx-model.ts), and shuts down
  * gracefully: on SIGTERM or SIGINT it refuses new requests with 503, lets in-flight requests finish
  * (at most `shutdownGraceMs`), closes the listener and the session, and resolves `closed`.
  */
@@ -15,7 +15,7 @@ import { HTTP_TIMEOUTS, hardenHttpServer, type HttpTimeouts } from './http-harde
 import { EmsegError } from '../core/errors.ts';
 import { inferenceCores } from '../node/inference-cores.ts';
 
-/** A loaded model the server can close when it stops (serve/session.ts's loadOnnxModel result). */
+/** A loaded model the server can close when it stops (node/load-onnx-model.ts's loadOnnxModel result). */
 export interface ClosableModel extends ServedModel {
   close?: () => Promise<void> | void;
 }
@@ -38,7 +38,7 @@ export interface InferencePlan {
  * lock-step stalls a multi-threaded session suffers when the server's own work takes a core), and
  * one worker with onnxruntime's default threads on GPU providers. On auto, the CPU provider also
  * gets a wide session with the threads of all workers together, which serves a request alone in
- * the server (serve/session-scheduler.ts); a wide session no wider than one worker's is left out.
+ * the server (node/session-scheduler.ts); a wide session no wider than one worker's is left out.
  */
 export function inferencePlan(
   provider: string,
@@ -53,14 +53,14 @@ export function inferencePlan(
 }
 
 /**
- * The default loader: serve/session.ts with the providers of EMSEG_EP / --ep, in worker threads
- * (serve/worker-model.ts: onnxruntime-node's session.run would otherwise block the event loop).
+ * The default loader: node/load-onnx-model.ts with the providers of EMSEG_EP / --ep, in worker threads
+ * (node/worker-model.ts: onnxruntime-node's session.run would otherwise block the event loop).
  * The first worker finds the provider (with the logged fallback); when the plan for that provider
  * differs from one default worker, the pool is started with the plan, on that provider only.
  */
 export const loadConfiguredModel: ModelLoader = async (config, log, onCrash) => {
-  const { loadOnnxModelInWorker, loadOnnxModelPool } = await import('./worker-model.ts');
-  const { parseProviders } = await import('./providers.ts');
+  const { loadOnnxModelInWorker, loadOnnxModelPool } = await import('../node/worker-model.ts');
+  const { parseProviders } = await import('../node/onnx-providers.ts');
   const warn = (message: string) => log.warn(message);
   const requested = parseProviders(config.providers);
   const startPool = async (provider: string, plan: InferencePlan): Promise<ClosableModel> => {

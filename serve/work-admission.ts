@@ -13,7 +13,7 @@
  *   seconds per model pixel. The calls of a request are counted one after the other: on the CPU a
  *   lone request runs on one session with all the cores, and side-by-side sessions each take
  *   about as much longer per call as there are of them, so the throughput is about the same
- *   (serve/session-scheduler.ts); counting them as parallel admitted an 8000x8000 upload on the
+ *   (node/session-scheduler.ts); counting them as parallel admitted an 8000x8000 upload on the
  *   loaded project machine that then timed out.
  * - A request whose work alone would take longer than `share` of the timeout gets 413 E_TOO_MUCH_WORK;
  *   one that would fit alone but not behind the work already admitted gets 503 E_WORK_FULL with
@@ -22,10 +22,10 @@
  */
 import { planTiles } from '../core/tiling.ts';
 import type { ModelCard } from '../core/contract.ts';
-import type { OutputKind } from '../core/segmentation-output.ts';
-import { LARGE_SIDE } from './predict-large.ts';
+import type { ServedOutputKind } from '../core/segmentation-output.ts';
+import { LARGE_SIDE } from '../predict/predict-large.ts';
 import { ProblemError } from './problem.ts';
-import type { BatchReport } from './batcher.ts';
+import type { BatchReport } from '../core/tile-batcher.ts';
 
 /** What the estimate needs of a request (serve/segment.ts's UploadPlan has it). */
 export interface WorkRequest {
@@ -36,7 +36,7 @@ export interface WorkRequest {
   width: number;
   height: number;
   pages: number;
-  output: OutputKind;
+  output: ServedOutputKind;
   tta: boolean;
   threshold?: number | undefined;
   pixelSize?: number | undefined;
@@ -44,8 +44,13 @@ export interface WorkRequest {
 
 /** The server's own work per image pixel and page (decode, normalize, blend, threshold, encode), in seconds. */
 export const HOST_SECONDS_PER_PIXEL = 1e-7;
-/** ... and how much more a float32 probability answer costs than a mask. */
-const OUTPUT_COST: Readonly<Record<OutputKind, number>> = { mask: 1, overlay: 1.5, probability: 2 };
+/**
+ * ... and how much more a float32 probability answer costs than a mask. Labels and the cell table
+ * add the seeded watershed and the measurements (core/cells): 1.0-1.3 s for a 512x512 slice
+ * under `nice -n 19` on the loaded 2-core project machine (load average 6.7, 2026-12-06), about
+ * 20 times the mask's whole host work there; counted as 20.
+ */
+const OUTPUT_COST: Readonly<Record<ServedOutputKind, number>> = { mask: 1, overlay: 1.5, probability: 2, labels: 20, cells: 20 };
 
 /** Model pixels of a request: tiles per page x tile area x pages x 8 with TTA. */
 export function modelPixelsOf(request: WorkRequest, card: ModelCard): number {
@@ -53,14 +58,20 @@ export function modelPixelsOf(request: WorkRequest, card: ModelCard): number {
   return plan.xs.length * plan.ys.length * plan.tileWidth * plan.tileHeight * request.pages * (request.tta ? 8 : 1);
 }
 
-/** The `emseg predict` command that does the job of a request without the server's time limit. */
+/**
+ * The `emseg predict` command that does the job of a request without the server's time limit.
+ * Labels and the cell table are made on the in-memory path only (a TIFF, not OME-Zarr).
+ */
 export function predictCommandFor(request: WorkRequest): string {
-  const large = request.width > LARGE_SIDE || request.height > LARGE_SIDE;
-  const out = large ? 'out.ome.zarr' : request.pages > 1 || request.output === 'probability' ? `${request.output}.tif` : `${request.output}.png`;
+  const cellular = request.output === 'labels' || request.output === 'cells';
+  const large = !cellular && (request.width > LARGE_SIDE || request.height > LARGE_SIDE);
+  const kind = request.output === 'cells' ? 'mask' : request.output;
+  const out = large ? 'out.ome.zarr' : request.pages > 1 || kind === 'probability' || kind === 'labels' ? `${kind}.tif` : `${kind}.png`;
   const flags = [
-    request.output !== 'mask' ? `--output ${request.output}` : '',
+    kind !== 'mask' ? `--output ${kind}` : '',
+    request.output === 'cells' ? '--cells cells.csv' : '',
     request.tta ? '--tta' : '',
-    request.threshold !== undefined ? `--threshold ${request.threshold}` : '',
+    request.threshold !== undefined && !cellular ? `--threshold ${request.threshold}` : '',
     request.pixelSize !== undefined && !large ? `--pixel-size ${request.pixelSize}` : '',
   ].filter(Boolean);
   return `emseg predict <image> -o ${out}${flags.length ? ` ${flags.join(' ')}` : ''}`;

@@ -57,15 +57,15 @@ describe('npm run bench:seeds', () => {
     for (const flag of ['--model', '--images', '--labels', '--select-slices', '--slices', '--grid', '--margin', '--ep', '--json']) expect(io.out()).toContain(flag);
   });
 
-  it('refuses an unknown option, an unknown grid and overlapping slices with one line each', async () => {
-    for (const [args, message] of [
-      [['--gird', 'small'], "bench:seeds: Unknown option '--gird'"],
-      [['--grid', 'huge'], 'bench:seeds: --grid: expected one of default, small, found "huge"'],
-      [['--images', join(dir, 'images.tif'), '--labels', join(dir, 'labels.tif'), '--select-slices', '0-1', '--slices', '1-2'], 'bench:seeds: --select-slices: 1 also in --slices'],
+  it('refuses an unknown option, an unknown grid (exit code 2) and overlapping slices (1) with one line each', async () => {
+    for (const [args, code, message] of [
+      [['--gird', 'small'], 2, 'bench:seeds: unknown option --gird'],
+      [['--grid', 'huge'], 2, 'bench:seeds: --grid: expected one of default, small, found "huge"'],
+      [['--images', join(dir, 'images.tif'), '--labels', join(dir, 'labels.tif'), '--select-slices', '0-1', '--slices', '1-2'], 1, 'bench:seeds: --select-slices: 1 also in --slices'],
     ] as const) {
       const io = captured();
       try {
-        expect(await runBench([...args])).toBe(1);
+        expect(await runBench([...args])).toBe(code);
       } finally {
         io.restore();
       }

@@ -28,7 +28,7 @@ const SECTIONS: Section[] = [
   { command: ['convert'], readme: 'convert/README.md', from: '## Convert a trained model', to: '## How the conversion works', table: true },
   { command: ['quantize'], readme: 'convert/README.md', from: '## int8 variant for CPU serving', to: '## Partner packages', table: true },
   { command: ['export-package'], readme: 'convert/README.md', from: '## Partner packages', to: '## Loading the file elsewhere', table: false },
-  { command: ['predict'], readme: 'serve/README.md', from: '## Inference and predict', to: '### The inference core', table: true },
+  { command: ['predict'], readme: 'predict/README.md', from: '## `emseg predict`', to: '## Large images', table: true },
   { command: ['serve'], readme: 'serve/README.md', from: '### Configuration', to: '### Throughput', table: true },
 ];
 

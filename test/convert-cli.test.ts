@@ -4,7 +4,7 @@
  * for parity; checks the ONNX file, the card beside it (sha256 of the file, training facts,
  * metrics, parity figure) and the card copy in the metadata. Also the errors a user can cause.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,64 @@ describe('emseg convert', () => {
     await session.release();
     expectCheckerPasses(checkOnnxFile(output));
     expect(io.out).toBe('');
+  });
+
+  it("carries the threshold the run's validation chose and its pixel size into the card; --metrics' choice wins", async () => {
+    // A fine-tuned run: its kept validation's best threshold 0.7 beats 0.5 by 0.02 (over the 0.005 margin).
+    const fineRun = join(root, 'fine-run');
+    await saveTfjsModelDir(tf, model, join(fineRun, 'model'));
+    writeFileSync(
+      join(fineRun, 'config.json'),
+      JSON.stringify({
+        command: 'emseg train --init parent.onnx --pixel-size 8',
+        split: { train: '0,7,14', validation: '3,11' },
+        config: { steps: 40, batchSize: 4, cropSize: 64 },
+        trainingPixelSize: 8,
+        parent: { name: 'parent', sha256: 'cd'.repeat(32) },
+        best: { type: 'validation', step: 40, crops: 160, vRandBest: 0.92, vInfoBest: 0.95, bestThreshold: 0.7, threshold: 0.5, vRand: 0.9, vInfo: 0.94, pixelError: 0.1, dice: 0.9, iou: 0.8 },
+      }),
+    );
+    const output = join(root, 'fine', 'fine.onnx');
+    expect(await runCli(['convert', join(fineRun, 'model'), '-o', output, '--random-only', '--backend', 'cpu', '--quiet'], capture().cli)).toBe(0);
+    const card = JSON.parse(readFileSync(join(root, 'fine', 'fine.json'), 'utf8')) as ModelCard;
+    expect(card.threshold).toBe(0.7);
+    expect(card.trainingPixelSize).toBe(8);
+    expect(card.training?.['thresholdChoice']).toBe(
+      "the training run's validation at step 40 (its validation slices are the selection slices): plain: threshold 0.7: gains 0.0200 over 0.5 in V_rand on the selection slices (margin 0.005; no shift suite given)",
+    );
+    expect(card.training?.parent?.name).toBe('parent');
+
+    // The evaluation's choice on its selection slices wins over the run's validation.
+    const metrics = join(root, 'selected.json');
+    writeFileSync(
+      metrics,
+      JSON.stringify({
+        model: output, slices: [1, 2], threshold: 0.6,
+        rows: [{ variant: 'plain', bestThreshold: 0.6, vRandBest: 0.91, vInfoBest: 0.95, threshold: 0.6, vRand: 0.9, vInfo: 0.94, pixelError: 0.08, dice: 0.93, iou: 0.87 }],
+        selection: { slices: [3, 11], chosenThresholds: { plain: 0.6 }, served: 'plain', reasons: ['plain: threshold 0.6: ...'], rows: [] },
+        command: 'emseg evaluate fine.onnx --select-slices 3,11 --slices 1-2',
+      }),
+    );
+    const selected = join(root, 'fine', 'selected.onnx');
+    expect(await runCli(['convert', join(fineRun, 'model'), '-o', selected, '--metrics', metrics, '--random-only', '--backend', 'cpu', '--quiet'], capture().cli)).toBe(0);
+    expect((JSON.parse(readFileSync(join(root, 'fine', 'selected.json'), 'utf8')) as ModelCard).threshold).toBe(0.6);
+  });
+
+  it('refuses to replace an existing model, card or copies without --force', async () => {
+    const output = join(root, 'again', 'again.onnx');
+    expect(await runCli(['convert', modelDir, '-o', output, '--random-only', '--backend', 'cpu', '--quiet'], capture().cli)).toBe(0);
+    const before = readFileSync(output);
+    const { io, cli } = capture();
+    expect(await runCli(['convert', modelDir, '-o', output, '--random-only', '--backend', 'cpu', '--quiet', '--name', 'other'], cli)).toBe(1);
+    expect(io.err).toBe(`emseg: -o ${output}: exists already (and 3 more of its outputs); pass --force to replace them, or choose another path\n`);
+    expect(readFileSync(output)).toEqual(before);
+    // Only the card in the way: named as the card.
+    rmSync(output);
+    const card = capture();
+    expect(await runCli(['convert', modelDir, '-o', output, '--random-only', '--backend', 'cpu', '--quiet'], card.cli)).toBe(1);
+    expect(card.io.err).toMatch(/^emseg: -o \(its card\) .*again\.json: exists already \(and 2 more of its outputs\)/);
+    expect(await runCli(['convert', modelDir, '-o', output, '--random-only', '--backend', 'cpu', '--quiet', '--name', 'other', '--force'], capture().cli)).toBe(0);
+    expect((JSON.parse(readFileSync(join(root, 'again', 'again.json'), 'utf8')) as ModelCard).name).toBe('other');
   });
 
   it('refuses a missing model folder, a non-.onnx output and a bad threshold with one line each', async () => {

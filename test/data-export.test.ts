@@ -51,7 +51,7 @@ describe('emseg data export', () => {
     const before = readFileSync(join(out, 'train', 'labels', '03.png'));
     const refused = await run(['data', 'export', '--data', data, '--out', out]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe(`emseg: ${join(out, 'train', 'images', '00.png')}: already exists (and 89 more); use --force to overwrite\n`);
+    expect(refused.stderr).toBe(`emseg: --out ${join(out, 'train', 'images', '00.png')}: exists already (and 89 more of its outputs); pass --force to replace them, or choose another path\n`);
     const forced = await run(['data', 'export', '--data', data, '--out', out, '--force']);
     expect(forced.code).toBe(0);
     expect(readFileSync(join(out, 'train', 'labels', '03.png'))).toEqual(before);

@@ -1,5 +1,5 @@
 /**
- * Documents that cannot drift from the shipped model: where README.md and serve/README.md quote the
+ * Documents that cannot drift from the shipped model: where README.md, serve/README.md and predict/README.md quote the
  * default model's threshold, it is the card's (models/isbi2012-unet.json), and the card inside the
  * ONNX file says the same; README.md's results table quotes the figures `emseg evaluate` and
  * `npm run bench:seeds` wrote beside the model (models/isbi2012-unet.metrics.json, .cells.json).
@@ -27,8 +27,8 @@ describe('documents quoting the shipped model', () => {
     for (const t of quoted) expect(t).toBe(card.threshold);
   });
 
-  it("serve/README.md names no other threshold for the shipped model", () => {
-    const text = readFileSync('serve/README.md', 'utf8');
+  it.each(['serve/README.md', 'predict/README.md'])('%s names no other threshold for the shipped model', (readme) => {
+    const text = readFileSync(readme, 'utf8');
     for (const m of text.matchAll(/(\d(?:\.\d+)?) for `models\/isbi2012-unet\.onnx`/g)) expect(Number(m[1])).toBe(card.threshold);
   });
 

@@ -14,7 +14,7 @@ import { scoreProbabilities } from '../core/evaluation.ts';
 import { segmentImage } from '../core/inference.ts';
 import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { loadOnnxModel } from '../serve/session.ts';
+import { loadOnnxModel } from '../node/load-onnx-model.ts';
 import { saveTfjsModelDir } from '../convert/tfjs-model-dir.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 

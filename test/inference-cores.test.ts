@@ -72,7 +72,7 @@ describe('CPU sessions get inferenceCores() intra-op threads', () => {
   const threadCount = () => readdirSync('/proc/self/task').length;
   it.runIf(existsSync('/proc/self/task'))('createSessionWithFallback on the CPU provider starts inferenceCores() - 1 pool threads, not onnxruntime\'s own count', async () => {
     const { tinyUNetOnnx } = await import('./helpers/tiny-unet-onnx.ts');
-    const { createSessionWithFallback } = await import('../serve/providers.ts');
+    const { createSessionWithFallback } = await import('../node/onnx-providers.ts');
     const model = await tinyUNetOnnx({ depth: 2, baseFilters: 4 });
     // A one-thread session first: whatever onnxruntime starts once per process is started by then.
     const first = await createSessionWithFallback(model.bytes, ['cpu'], { sessionOptions: { intraOpNumThreads: 1 } });

@@ -11,7 +11,7 @@ import { slidingWindowInference } from '../core/stitch.ts';
 import type { Blending, TilePredictor } from '../core/tiling.ts';
 import { DIHEDRAL_TRANSFORMS, inverseTransformTiles, swapsAxes, transformTiles } from '../core/tta.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { loadOnnxModel, type LoadedModel } from '../serve/session.ts';
+import { loadOnnxModel, type LoadedModel } from '../node/load-onnx-model.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
 /** tanh of a 7x7 Gaussian-ish convolution with zero padding, applied twice: receptive radius 6. */

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { EmsegError } from '../core/errors.ts';
 import { probeImage } from '../core/image-probe.ts';
 import { decodeTiff } from '../core/tiff.ts';
-import { buildTiff, greyPage, zerosZlibStream } from './helpers/hostile-inputs.ts';
+import { buildTiff, greyPage } from '../bench/shared/raw-tiff.ts';
+import { zerosZlibStream } from './helpers/hostile-inputs.ts';
 
 function errorOf(run: () => unknown): EmsegError {
   try {

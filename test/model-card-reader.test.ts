@@ -1,6 +1,6 @@
 /**
  * Every part reads a model card through one reader, node/model-card-file.ts findModelCard, over
- * core/model-card.ts's schema: the server and predict (serve/session.ts loadOnnxModel),
+ * core/model-card.ts's schema: the server and predict (node/load-onnx-model.ts loadOnnxModel),
  * export-package, the web demo build and `emseg train --init` each refuse a bad card, in the ONNX
  * metadata or in the JSON beside, with one E_MODEL line naming the file and the field. The reader
  * itself: which copy wins, a card of another file, a --card that does not exist.
@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_CARD_METADATA_KEY, type ModelCard } from '../core/contract.ts';
 import { readModelCard } from '../convert/export-package.ts';
 import { findModelCard } from '../node/model-card-file.ts';
-import { loadOnnxModel } from '../serve/session.ts';
+import { loadOnnxModel } from '../node/load-onnx-model.ts';
 import { readParentModel } from '../train/init-from-onnx.ts';
 import { resolveUNetOptions } from '../train/unet.ts';
 import { buildWebDemo } from '../web-demo/build.ts';

@@ -47,6 +47,19 @@ describe('npm pack', () => {
     expect(unexpected).toEqual([]);
     expect(pack.size).toBeLessThan(10 * 1024 * 1024);
   });
+
+  it("matches README.md's pack figures within 5 %", async () => {
+    const readme = await readFile(join(REPO, 'README.md'), 'utf8');
+    const quoted = /`npm pack`: (\d+(?:\.\d+)?) MB, (\d+) files \((\d+(?:\.\d+)?) MB unpacked/.exec(readme);
+    expect(quoted, 'README.md quotes "`npm pack`: X MB, N files (Y MB unpacked"').not.toBeNull();
+    if (quoted === null) return;
+    const [packedMb, files, unpackedMb] = [Number(quoted[1]), Number(quoted[2]), Number(quoted[3])];
+    const within5Percent = (actual: number, readmeValue: number): boolean => Math.abs(actual - readmeValue) <= 0.05 * actual;
+    const MB = 1_000_000;   // npm's own unit in `npm pack` output
+    expect(within5Percent(pack.size / MB, packedMb), `packed ${(pack.size / MB).toFixed(1)} MB, README ${packedMb}`).toBe(true);
+    expect(within5Percent(pack.files.length, files), `${pack.files.length} files, README ${files}`).toBe(true);
+    expect(within5Percent(pack.unpackedSize / MB, unpackedMb), `unpacked ${(pack.unpackedSize / MB).toFixed(1)} MB, README ${unpackedMb}`).toBe(true);
+  });
 });
 
 describe('the installed tarball', () => {

@@ -79,6 +79,20 @@ describe('Triton model repository', () => {
     expect(none.join('')).toContain('--bioimageio <dir>, --triton <dir> or both');
   });
 
+  it('refuses to replace a model already in the repository without --force', async () => {
+    const repo = join(root, 'again');
+    const quiet = { stdout: () => undefined, stderr: () => undefined };
+    expect(await runCli(['export-package', tiny.path, '--triton', repo], quiet)).toBe(0);
+    const errors: string[] = [];
+    expect(await runCli(['export-package', tiny.path, '--triton', repo, '--max-batch-size', '2'], { stdout: () => undefined, stderr: (t) => errors.push(t) })).toBe(1);
+    expect(errors.join('')).toBe(`emseg: --triton ${join(repo, 'tiny-triton', 'config.pbtxt')}: exists already (and 1 more of its outputs); pass --force to replace them, or choose another path\n`);
+    expect(readFileSync(join(repo, 'tiny-triton', 'config.pbtxt'), 'utf8')).toContain('max_batch_size: 8');
+    // Another model beside it is fine: the repository holds many.
+    expect(await runCli(['export-package', tiny.path, '--triton', repo, '--name', 'other'], quiet)).toBe(0);
+    expect(await runCli(['export-package', tiny.path, '--triton', repo, '--max-batch-size', '2', '--force'], quiet)).toBe(0);
+    expect(readFileSync(join(repo, 'tiny-triton', 'config.pbtxt'), 'utf8')).toContain('max_batch_size: 2');
+  });
+
   it('refuses a card whose sha256 does not match the file', async () => {
     const card = { ...buildModelCard(tiny.model, { name: 'mismatch' }), sha256: 'f'.repeat(64) };
     const onnx = join(root, 'mismatch.onnx');

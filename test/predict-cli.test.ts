@@ -15,7 +15,7 @@ import { readImageFile } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
 import { runCli } from '../cli/run.ts';
 import { predictProgressLine } from '../cli/commands/predict.ts';
-import { loadOnnxModel, type LoadedModel } from '../serve/session.ts';
+import { loadOnnxModel, type LoadedModel } from '../node/load-onnx-model.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
 let tiny: TinyUNetOnnx;

@@ -106,7 +106,7 @@ describe('emseg predict on a lab\'s own images', () => {
     writeFileSync(out, 'a file the user keeps');
     const refused = await predict(input, '-o', out);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^emseg: -o: the output exists \(.*original-mask\.tif\); pass --force to replace it, or choose another -o$/m);
+    expect(refused.stderr).toMatch(/^emseg: -o .*original-mask\.tif: exists already; pass --force to replace it, or choose another path$/m);
     expect(readFileSync(out, 'utf8')).toBe('a file the user keeps');
     expect((await predict(input, '-o', out, '--force')).code).toBe(0);
     expect(readFileSync(out).equals(before)).toBe(true);

@@ -1,6 +1,6 @@
 /**
- * `emseg predict --output labels` and `--cells` on the in-memory path (serve/predict.ts with
- * serve/predict-cells.ts), with a pointwise model on a synthetic stack of square cells: a uint32
+ * `emseg predict --output labels` and `--cells` on the in-memory path (predict/predict.ts with
+ * predict/predict-cells.ts), with a pointwise model on a synthetic stack of square cells: a uint32
  * TIFF with one label per cell and 0 on the boundaries, and a cell table whose areas sum to the
  * labelled pixels of each slice.
  */
@@ -14,7 +14,7 @@ import { CELL_TABLE_COLUMNS } from '../core/cells/cell-table.ts';
 import { defaultModelCard } from '../core/model-card.ts';
 import { encodeTiff } from '../core/tiff.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
-import { planPrediction, predictPaths, type PredictModel } from '../serve/predict.ts';
+import { planPrediction, predictPaths, type PredictModel } from '../predict/predict.ts';
 import { runCli } from '../cli/run.ts';
 
 const side = 13;

@@ -20,7 +20,7 @@ import { allChunks, chunkBox } from '../core/volume.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { openVolume, openVolumeSink } from '../node/open-volume.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { loadOnnxModel } from '../serve/session.ts';
+import { loadOnnxModel } from '../node/load-onnx-model.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 import { problemLines } from './helpers/stderr-lines.ts';
 

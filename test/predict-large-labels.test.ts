@@ -1,6 +1,6 @@
 /**
- * `--output labels` and `--cells` on the large-image path (serve/predict-large.ts,
- * serve/predict-large-labels.ts) give the in-memory path's labels (serve/predict.ts): a two-slice
+ * `--output labels` and `--cells` on the large-image path (predict/predict-large.ts,
+ * predict/predict-large-labels.ts) give the in-memory path's labels (predict/predict.ts): a two-slice
  * image of synthetic cells, label chunks of 512 pixels (so each slice is labelled in 3 x 3 chunks
  * and the cells are joined across their borders), a pointwise model. The same labels through a
  * BigTIFF output, an OME-Zarr output (an NGFF labels group), two shards with the final step
@@ -18,9 +18,9 @@ import type { CellParams } from '../core/cells/cell-params.ts';
 import { defaultModelCard } from '../core/model-card.ts';
 import { encodeTiff } from '../core/tiff.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
-import { predictPaths, type PredictModel } from '../serve/predict.ts';
-import { predictLarge } from '../serve/predict-large.ts';
-import { labelScratchPaths } from '../serve/predict-large-labels.ts';
+import { predictPaths, type PredictModel } from '../predict/predict.ts';
+import { predictLarge } from '../predict/predict-large.ts';
+import { labelScratchPaths } from '../predict/predict-large-labels.ts';
 import { syntheticCellProbability } from './helpers/synthetic-cells.ts';
 
 const [WIDTH, HEIGHT, DEPTH, CHUNK] = [1536, 1100, 2, 512];

@@ -22,7 +22,7 @@ import type { TilePredictor } from '../core/tiling.ts';
 import { openBigTiffSink } from '../node/bigtiff-sink.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { openVolume } from '../node/open-volume.ts';
-import { modelScaleStorePath, predictLarge } from '../serve/predict-large.ts';
+import { modelScaleStorePath, predictLarge } from '../predict/predict-large.ts';
 import { MemoryVolumeSource } from './helpers/memory-volume.ts';
 
 let dir: string;

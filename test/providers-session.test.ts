@@ -1,5 +1,5 @@
 /**
- * loadOnnxModel's checks (serve/session.ts): the model contract (input `image`, output
+ * loadOnnxModel's checks (node/load-onnx-model.ts): the model contract (input `image`, output
  * `probability`, float32 rank 4 with one channel), files that are not ONNX or missing, and where the
  * model card comes from (ONNX metadata, the JSON beside the file, or contract defaults with a warning).
  */
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadOnnxModel } from '../serve/session.ts';
+import { loadOnnxModel } from '../node/load-onnx-model.ts';
 
 const { onnx } = onnxProto;
 const dir = mkdtempSync(join(tmpdir(), 'emseg-session-'));

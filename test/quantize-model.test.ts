@@ -6,7 +6,7 @@
  * slices asked for, batch norms fold exactly, and bad input gets one clear line.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -182,8 +182,9 @@ describe('emseg quantize: bad input, one clear line', () => {
     tiny = await tinyUNetOnnx({ depth: 2, baseFilters: 4, seed: 9 });
   });
 
+  // One output path for every case (force: each replaces the last one's).
   const quantize = (model: string, slices: number[], extra: Partial<QuantizeOptions> = {}) =>
-    quantizeModel({ model, output: join(folder, 'out.int8.onnx'), source: countingSource().source, slices, ...extra });
+    quantizeModel({ model, output: join(folder, 'out.int8.onnx'), source: countingSource().source, slices, force: true, ...extra });
 
   it('refuses a model that is not an emseg U-Net of the contract, naming every difference', async () => {
     const graph = new GraphBuilder();
@@ -219,6 +220,21 @@ describe('emseg quantize: bad input, one clear line', () => {
 
   it('refuses an unknown --float-convs name, listing the real ones', async () => {
     await expect(quantize(tiny.path, [0], { floatConvs: ['nope'] })).rejects.toThrow(/--float-convs: no convolution named nope \(the model's: enc1_conv1_conv, /);
+  });
+
+  it('refuses to replace an existing output or card without force, before reading anything', async () => {
+    const output = join(folder, 'kept.int8.onnx');
+    writeFileSync(output, 'not written by emseg quantize');
+    const counting = countingSource();
+    await expect(quantizeModel({ model: tiny.path, output, source: counting.source, slices: [0] })).rejects.toThrow(
+      `-o ${output}: exists already; pass --force to replace it, or choose another path`,
+    );
+    expect(counting.reads).toEqual([]);
+    rmSync(output);
+    writeFileSync(join(folder, 'kept.int8.json'), '{}');
+    await expect(quantizeModel({ model: tiny.path, output, source: counting.source, slices: [0] })).rejects.toThrow(`-o (its card) ${join(folder, 'kept.int8.json')}: exists already`);
+    const forced = await quantizeModel({ model: tiny.path, output, source: counting.source, slices: [0], force: true });
+    expect(JSON.parse(readFileSync(join(folder, 'kept.int8.json'), 'utf8')).sha256).toBe(forced.sha256);
   });
 
   it('prints one line through the CLI', async () => {

@@ -122,7 +122,7 @@ const refused: [string, () => Promise<Response>, number, string | RegExp][] = [
     'E_TOO_LARGE',
   ],
   ['a body over the byte limit', () => post(new Uint8Array(2_000_001), 'image/tiff'), 413, 'E_TOO_LARGE'],
-  ['an unknown output', () => post(goodPng, 'image/png', '?output=labels'), 400, 'E_BAD_ARGUMENT'],
+  ['an unknown output', () => post(goodPng, 'image/png', '?output=outlines'), 400, 'E_BAD_ARGUMENT'],
   ['a threshold above 1', () => post(goodPng, 'image/png', '?threshold=1.5'), 400, 'E_BAD_ARGUMENT'],
   ['a stack asked as PNG', () => post(goodTiff, 'image/tiff', '?format=png'), 400, 'E_BAD_ARGUMENT'],
   ['an overlay of a stack', () => post(goodTiff, 'image/tiff', '?output=overlay'), 400, 'E_BAD_ARGUMENT'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBatchingPredictor } from '../serve/batcher.ts';
+import { createBatchingPredictor } from '../core/tile-batcher.ts';
 
 /** A predictor that records its calls and answers f(x) = 2x + 1 for every value, so each caller can check it got its own tiles back. */
 function recordingPredictor(delayMs = 5) {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTiff, encodeTiff } from '../core/tiff.ts';
 import { DecodePool, decodeBudgetMs } from '../serve/decode-pool.ts';
-import { buildTiff, greyPage, zerosZlibStream } from './helpers/hostile-inputs.ts';
+import { buildTiff, greyPage } from '../bench/shared/raw-tiff.ts';
+import { zerosZlibStream } from './helpers/hostile-inputs.ts';
 import { patternImage } from './serve-fixtures.ts';
 
 const pools: DecodePool[] = [];

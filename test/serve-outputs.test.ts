@@ -15,7 +15,7 @@ import { decodeImageBytes } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
 import sharp from 'sharp';
 import { createApp } from '../serve/app.ts';
-import { predictPaths } from '../serve/predict.ts';
+import { predictPaths } from '../predict/predict.ts';
 import { captureLog, fakeModel, patternImage } from './serve-fixtures.ts';
 
 /** A model whose "probability" runs from -0.5 to 1.5: only a clamp keeps the 8-bit PNG monotonic. */

@@ -12,7 +12,7 @@ import { decodeTiff, encodeTiff } from '../core/tiff.ts';
 import { decodeImageBytes, readImageFile } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
 import { createApp, type EmsegApp } from '../serve/app.ts';
-import { loadOnnxModel } from '../serve/session.ts';
+import { loadOnnxModel } from '../node/load-onnx-model.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 import { captureLog } from './serve-fixtures.ts';
 

@@ -1,11 +1,11 @@
 /**
- * serve/session-scheduler.ts with fake sessions: a lone call takes the wide session, concurrent
+ * node/session-scheduler.ts with fake sessions: a lone call takes the wide session, concurrent
  * calls the narrow ones, the core budget is never exceeded, calls start in arrival order, errors
  * free their session.
  */
 import { describe, expect, it } from 'vitest';
 import type { TilePredictor } from '../core/tiling.ts';
-import { createSessionScheduler } from '../serve/session-scheduler.ts';
+import { createSessionScheduler } from '../node/session-scheduler.ts';
 
 interface FakeSession {
   predictor: TilePredictor;

@@ -1,12 +1,12 @@
 /**
- * The model in worker threads (serve/worker-model.ts): the same outputs as the in-process session,
+ * The model in worker threads (node/worker-model.ts): the same outputs as the in-process session,
  * the event loop free during inference, errors carried back with their code, a pool spreading
  * concurrent calls over its workers, and the plan of workers and threads per provider.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOnnxModel } from '../serve/session.ts';
+import { loadOnnxModel } from '../node/load-onnx-model.ts';
 import { inferencePlan } from '../serve/server.ts';
-import { loadOnnxModelInWorker, loadOnnxModelPool, type WorkerModel, type WorkerPool } from '../serve/worker-model.ts';
+import { loadOnnxModelInWorker, loadOnnxModelPool, type WorkerModel, type WorkerPool } from '../node/worker-model.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
 let path: string;

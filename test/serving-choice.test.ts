@@ -1,7 +1,7 @@
 // core/serving-choice.ts: the served threshold is 0.5 unless another wins by a margin on the
 // selection slices and in the shift suite; TTA is served only if it wins by twice that.
 import { describe, expect, it } from 'vitest';
-import { chooseServing } from '../core/serving-choice.ts';
+import { chooseServing, thresholdFromValidation } from '../core/serving-choice.ts';
 import type { MetricsRow } from '../core/evaluation.ts';
 import type { ShiftSuiteResult } from '../core/shift-suite.ts';
 
@@ -51,5 +51,21 @@ describe('chooseServing', () => {
     const odd = { ...row('plain', 0.9), perThreshold: [{ threshold: 0.45, vRand: 0.9, vInfo: 0.9 }] };
     expect(() => chooseServing([odd])).toThrow(/expected the threshold 0.5 in it, found 0.45/);
     expect(() => chooseServing([row('plain', 0.9)], undefined, { margin: -1 })).toThrow(/margin: expected a finite number >= 0, found -1/);
+  });
+});
+
+describe('thresholdFromValidation', () => {
+  it("keeps 0.5 unless the validation's best threshold beats it by the margin", () => {
+    expect(thresholdFromValidation({ step: 40, threshold: 0.5, vRand: 0.92, bestThreshold: 0.7, vRandBest: 0.93 })).toEqual({
+      threshold: 0.7,
+      reason: "the training run's validation at step 40 (its validation slices are the selection slices): plain: threshold 0.7: gains 0.0100 over 0.5 in V_rand on the selection slices (margin 0.005; no shift suite given)",
+    });
+    expect(thresholdFromValidation({ step: 40, threshold: 0.5, vRand: 0.92, bestThreshold: 0.7, vRandBest: 0.923 })?.threshold).toBe(0.5);
+    expect(thresholdFromValidation({ step: 40, threshold: 0.5, vRand: 0.92, bestThreshold: 0.5, vRandBest: 0.92 })?.threshold).toBe(0.5);
+  });
+
+  it('says nothing for lines without the figures or scored at another threshold', () => {
+    expect(thresholdFromValidation({ step: 10, vRandBest: 0.6, bestThreshold: 0.4 })).toBeUndefined();
+    expect(thresholdFromValidation({ step: 10, threshold: 0.4, vRand: 0.5, bestThreshold: 0.6, vRandBest: 0.7 })).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ import { segmentImage } from '../core/inference.ts';
 import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 import { parseModelCardJson } from '../core/model-card.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { loadOnnxModel } from '../serve/session.ts';
+import { loadOnnxModel } from '../node/load-onnx-model.ts';
 
 const ONNX = 'models/isbi2012-unet.onnx';
 const CARD = 'models/isbi2012-unet.json';

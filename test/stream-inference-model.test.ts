@@ -9,7 +9,7 @@ import type { GreyImage } from '../core/image.ts';
 import { segmentImage } from '../core/inference.ts';
 import { segmentVolume } from '../core/stream-inference.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { loadOnnxModel, type LoadedModel } from '../serve/session.ts';
+import { loadOnnxModel, type LoadedModel } from '../node/load-onnx-model.ts';
 import { MemoryVolumeSink, MemoryVolumeSource } from './helpers/memory-volume.ts';
 
 describe('segmentVolume with the shipped model', () => {

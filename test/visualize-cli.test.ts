@@ -69,6 +69,16 @@ describe('emseg visualize', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses to replace an existing file without --force', async () => {
+    const out = join(folder, 'existing.png');
+    writeFileSync(out, 'a file the user keeps');
+    const refused = await run(['visualize', '--images', images, '--labels', 'none', '--out', out]);
+    expect(refused).toEqual({ code: 1, stderr: `emseg: --out ${out}: exists already; pass --force to replace it, or choose another path\n` });
+    expect(readFileSync(out, 'utf8')).toBe('a file the user keeps');
+    expect(await run(['visualize', '--images', images, '--labels', 'none', '--out', out, '--force'])).toEqual({ code: 0, stderr: '' });
+    expect((await sharp(readFileSync(out)).metadata()).format).toBe('png');
+  });
+
   it('refuses to write the montage onto one of its inputs', async () => {
     const copy = join(folder, 'input-copy.tif');
     writeFileSync(copy, readFileSync(images));

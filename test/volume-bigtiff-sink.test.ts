@@ -4,7 +4,7 @@
  * tifffile (an independent reader) with its OME-XML pixel size.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { openTiffVolume } from '../node/tiff-volume.ts';
 import { allChunks, chunkBox, type ChunkIndex } from '../core/volume.ts';
 import { pythonCanRun, runPythonJson } from './helpers/python.ts';
 import { halveImage } from '../core/downsample.ts';
+import { mountSmallTmpfs, tmpfsUnavailable } from './helpers/small-tmpfs.ts';
 
 const folder = mkdtempSync(join(tmpdir(), 'emseg-bigtiff-sink-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -171,5 +172,24 @@ describe.skipIf(!pythonCanRun('tifffile, numpy', 'volume-bigtiff-sink', 'python3
       hash.update(new Uint8Array(halved.data.buffer));
     }
     expect(info['l1']).toBe(hash.digest('hex'));
+  });
+});
+
+describe.skipIf(tmpfsUnavailable !== undefined)('BigTiffSink on a full disk', () => {
+  /** Open file descriptors of this process that point at a path under `dir`. */
+  const descriptorsUnder = (dir: string): string[] =>
+    readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(join('/proc/self/fd', fd)); } catch { return ''; } }).filter((target) => target.startsWith(dir));
+
+  it('closes the partial file when its journal cannot be written (no handle left to the garbage collector)', async () => {
+    const disk = mountSmallTmpfs('64k');
+    try {
+      let filled = false; // more than the disk holds: the filler takes every free block, then ENOSPC
+      try { writeFileSync(join(disk.path, 'filler'), new Uint8Array(256 * 1024)); } catch { filled = true; }
+      expect(filled).toBe(true);
+      await expect(openBigTiffSink(maskOptions(join(disk.path, 'mask.tif')))).rejects.toThrow(/ENOSPC/);
+      expect(descriptorsUnder(disk.path)).toEqual([]);
+    } finally {
+      disk.unmount();
+    }
   });
 });

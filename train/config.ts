@@ -40,7 +40,7 @@ export interface BorderWeightConfig {
 
 /** Fine-tuning (train/fine-tune.ts) and label/pixel options of the data (train/data-options.ts) are part of it. */
 export interface TrainConfig extends FineTuneConfig, DataOptions {
-  /** Training images: TIFF stacks and/or folders of images, comma-separated (train/sources.ts). Default data/isbi2012/train-volume.tif. */
+  /** Training images: TIFF stacks and/or folders of images, comma-separated (node/labelled-sources.ts). Default data/isbi2012/train-volume.tif. */
   images: string;
   /** Labels for each entry of `images`, in the same order; 255 = cell interior, 0 = membrane. Default data/isbi2012/train-labels.tif. */
   labels: string;
@@ -162,7 +162,7 @@ const d = TRAIN_DEFAULTS;
  * and error messages name the flag the user typed (`optionLabel`).
  */
 export const TRAIN_OPTIONS: readonly TrainOption[] = [
-  { flag: 'images', path: 'images', kind: 'string', description: `Training images: TIFF stacks or folders of PNG/TIFF images, comma-separated (train/sources.ts). Default ${d.images}` },
+  { flag: 'images', path: 'images', kind: 'string', description: `Training images: TIFF stacks or folders of PNG/TIFF images, comma-separated (node/labelled-sources.ts). Default ${d.images}` },
   { flag: 'labels', path: 'labels', kind: 'string', description: `Labels of each --images entry (stack or folder, files matched by name), 255 = cell interior. Default ${d.labels}` },
   { flag: 'train-slices', path: 'trainSlices', kind: 'slices', description: `Training slice indices, e.g. 0-24. Default ${formatSliceList(d.trainSlices)}` },
   { flag: 'validation-slices', path: 'validationSlices', kind: 'slices', description: `Validation slice indices. Default ${formatSliceList(d.validationSlices)}` },

@@ -4,14 +4,16 @@
  * - `{"type":"train", step, crops, loss, lr, cropsPerSecond, elapsedSeconds}`: one per window of
  *   `logEvery` steps (loss is the mean over the window, lr the rate of its last step);
  * - `{"type":"validation", step, crops, vRandBest, vInfoBest, bestThreshold, threshold, vRand, vInfo,
- *   pixelError, dice, iou, seconds, elapsedSeconds}` (core/evaluation.ts's names; readLog also reads
- *   the older names, where vRand was the best over the sweep);
+ *   pixelError, dice, iou, seconds, elapsedSeconds}` (core/evaluation.ts's names; with --init the
+ *   first one is the parent's at step 0, marked `parent: true`; readLog also reads
+ *   the older names, where vRand was the best over the sweep: core/training-run.ts normalizeValidationLine);
  * - `{"type":"event", event: "start"|"resume"|"stop"|"checkpoint", step, ...}`.
  *
  * A checkpoint stores the log's byte length; resuming truncates the log to it, so the log of a
  * resumed run holds the same train and validation lines as an uninterrupted run.
  */
 import type { ValidationScores } from './loop-parts.ts';
+import { normalizeValidationLine } from '../core/training-run.ts';
 import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 
 export interface TrainLogLine {
@@ -31,27 +33,8 @@ export interface ValidationLogLine extends ValidationScores {
   crops: number;
   seconds: number;
   elapsedSeconds: number;
-}
-
-/**
- * A validation line as written before the names were aligned with core/evaluation.ts (`vRand`
- * then meant the best over the sweep, `threshold` its threshold, and `*AtThreshold` the values at
- * `atThreshold`): logs and config.json files of earlier runs, such as the shipped model's.
- */
-interface LegacyValidationLine {
-  vRand: number;
-  vInfo: number;
-  threshold: number;
-  atThreshold: number;
-  vRandAtThreshold: number;
-  vInfoAtThreshold: number;
-}
-
-/** A validation line in today's names, whichever names it was written with. */
-export function normalizeValidationLine<T extends object>(line: T): T {
-  if ('vRandBest' in line || !('vRand' in line)) return line;
-  const { vRand, vInfo, threshold, atThreshold, vRandAtThreshold, vInfoAtThreshold, ...rest } = line as T & LegacyValidationLine;
-  return { ...rest, vRandBest: vRand, vInfoBest: vInfo, bestThreshold: threshold, threshold: atThreshold, vRand: vRandAtThreshold, vInfo: vInfoAtThreshold } as unknown as T;
+  /** True for the `--init` model's validation at step 0, before fine-tuning (train/loop.ts). */
+  parent?: true;
 }
 
 export interface EventLogLine {

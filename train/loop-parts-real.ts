@@ -11,7 +11,7 @@ import { scoreProbabilities } from '../core/evaluation.ts';
 import { roundUpToMultiple } from '../core/padding.ts';
 import { createRng } from '../core/random.ts';
 import { slidingWindowInference } from '../core/stitch.ts';
-import { readTrainingData, rescaleTrainingData } from './sources.ts';
+import { readLabelledData, rescaleLabelledData } from '../node/labelled-sources.ts';
 import { pixelScale } from '../core/pixel-size.ts';
 import { fineTuneStepOptions } from './fine-tune.ts';
 import { loadParentWeights, readParentModel } from './init-from-onnx.ts';
@@ -24,15 +24,15 @@ import type { TrainingParts, ValidationScores } from './loop-parts.ts';
 const VALIDATION_THRESHOLD = 0.5;
 
 export async function openRealTrainingParts(config: TrainConfig): Promise<TrainingParts> {
-  // Sources (train/sources.ts) and the parent model (train/init-from-onnx.ts) are read and checked
+  // Sources (node/labelled-sources.ts) and the parent model (train/init-from-onnx.ts) are read and checked
   // before the engine starts and before the loop writes anything.
-  const data = await readTrainingData(config.images, config.labels, { ignore: config.ignore, invert: config.invertLabels });
+  const data = await readLabelledData(config.images, config.labels, { ignore: config.ignore, invert: config.invertLabels });
   const parent = config.init === null ? undefined : readParentModel(config.init, config.model);
   // --pixel-size: the data is rescaled to the parent's training pixel size; without a parent the
   // model learns at the data's own pixel size.
   const trainingPixelSize = parent && config.pixelSize !== null ? parent.info.trainingPixelSize : config.pixelSize ?? parent?.info.trainingPixelSize;
   const scale = parent && config.pixelSize !== null ? pixelScale(config.pixelSize, trainingPixelSize, `the card of --init ${config.init}`) : 1;
-  const { images, labels } = scale === 1 ? data : rescaleTrainingData(data, scale);
+  const { images, labels } = scale === 1 ? data : rescaleLabelledData(data, scale);
   let dataset: SegmentationDataset;
   try {
     dataset = createDataset(images, labels, {

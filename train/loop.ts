@@ -92,6 +92,7 @@ export async function trainModel(config: TrainConfig, options: TrainRunOptions =
   const parts = options.parts ?? (await openParts(config));
   try {
     const run = await startRun(config, files, parts, resumed, options.command, onEvent);
+    if (!resumed && config.init !== null) await validateParent(run);
     const status = await runSteps(run, options.signal);
     return await finishRun(run, status);
   } finally {
@@ -263,6 +264,34 @@ async function saveRunCheckpoint(run: Run, name: 'latest' | 'best'): Promise<voi
   run.onEvent({ type: 'checkpoint', name, step: loop.step, dir });
 }
 
+/**
+ * Fine-tuning (`--init`): the parent's figures on the run's validation slices at step 0, before any
+ * training step, logged like every validation (with `parent: true`) and shown in the progress, so
+ * that the gain of fine-tuning reads off the log. The parent takes part in the selection rule like
+ * any validated checkpoint: it stays the kept model only if every later validation falls short of
+ * it by the margin on both scores (fine-tuning made it worse), and `model/` is then the parent's
+ * weights, which the summary says.
+ */
+async function validateParent(run: Run): Promise<void> {
+  const line: ValidationLogLine = { ...(await validate(run.parts, run.loop, run.elapsed)), parent: true };
+  run.log.append(line);
+  await keepIfSelected(run, line);
+}
+
+/** Applies the selection rule (train/selection-rule.ts) to a validation: saves the `best` checkpoint when it becomes the kept one, and reports it. */
+async function keepIfSelected(run: Run, line: ValidationLogLine): Promise<void> {
+  const { loop } = run;
+  // The kept checkpoint ('best', later model/) follows the selection rule (train/selection-rule.ts).
+  const isBest = replacesKept(run.best, line, run.config.selectionMargin);
+  if (isBest) {
+    loop.bestVRand = line.vRandBest;
+    loop.bestStep = loop.step;
+    run.best = line;
+    await saveRunCheckpoint(run, 'best');
+  }
+  run.onEvent({ type: 'validation', line, isBest });
+}
+
 /** The steps, with logging, validation and checkpoints, until the budget, the time limit or an abort. */
 async function runSteps(run: Run, signal: AbortSignal | undefined): Promise<TrainStatus> {
   const { config, loop, parts, rng, log, onEvent } = run;
@@ -332,15 +361,7 @@ async function runSteps(run: Run, signal: AbortSignal | undefined): Promise<Trai
     if (loop.step % config.validateEvery === 0 || loop.step === totalSteps) {
       const line = await validate(parts, loop, run.elapsed);
       log.append(line);
-      // The kept checkpoint ('best', later model/) follows the selection rule (train/selection-rule.ts).
-      const isBest = replacesKept(run.best, line, config.selectionMargin);
-      if (isBest) {
-        loop.bestVRand = line.vRandBest;
-        loop.bestStep = loop.step;
-        run.best = line;
-        await saveRunCheckpoint(run, 'best');
-      }
-      onEvent({ type: 'validation', line, isBest });
+      await keepIfSelected(run, line);
     }
     if (loop.step % config.checkpointEvery === 0 || loop.step === totalSteps) {
       await saveRunCheckpoint(run, 'latest');

@@ -29,6 +29,7 @@ export const convertArgs = {
   backend: enumArg(BACKEND_CHOICES, { description: 'tfjs backend of the parity oracle: auto (gpu, then native, then wasm, then cpu), gpu, native, wasm or cpu. Default auto' }),
   'model-version': { type: 'string', description: "Version in the card. Default '0.1.0'" },
   check: { type: 'boolean', description: "Also run Python onnx's checker (full_check) on the written file, if python3-onnx is installed" },
+  force: { type: 'boolean', description: "Replace the output, its card and the copies of the run's config and log if they exist (default: refuse them)" },
   quiet: { type: 'boolean', description: 'Print only the final line' },
 } as const;
 
@@ -68,6 +69,7 @@ const command = defineCommand({
       ...(args['model-version'] !== undefined ? { version: args['model-version'] } : {}),
       realInputs,
       command: commandLine(['emseg', 'convert', ...rawArgs]),
+      force: args.force === true,
       backendName: backend.name,
       log: out,
     });

@@ -1,12 +1,12 @@
 /**
- * `emseg predict <file|folder> -o <out>`: a thin shell over predictPaths (serve/predict.ts) with a
- * model from loadOnnxModel (serve/session.ts). onnxruntime is loaded only when this command runs.
+ * `emseg predict <file|folder> -o <out>`: a thin shell over predictPaths (predict/predict.ts) with a
+ * model from loadOnnxModel (node/load-onnx-model.ts). onnxruntime is loaded only when this command runs.
  */
 import { defineCommand } from 'citty';
 import { parseShard, type Shard } from '../../core/chunk-plan.ts';
 import type { VolumeProgress } from '../../core/stream-inference.ts';
 import { OUTPUT_FORMATS, PREDICT_OUTPUT_KINDS, type PredictOutputKind } from '../../core/segmentation-output.ts';
-import type { PredictProgress } from '../../serve/predict.ts';
+import type { PredictProgress } from '../../predict/predict.ts';
 import { formatDuration } from '../format-duration.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
 import { chooseModel, describeModelChoice } from '../../node/shipped-model.ts';
@@ -68,7 +68,7 @@ const command = defineCommand({
     const pixelSize = numberOption(args['pixel-size'], '--pixel-size', { min: 0, minExclusive: true });
     const shard = args.shard === undefined ? undefined : parseShard(String(args.shard));
     const level = numberOption(args.level, '--level', { integer: true, min: 0 });
-    const { checkLargeCellTable, largePredictionReason } = await import('../../serve/predict-large.ts');
+    const { checkLargeCellTable, largePredictionReason } = await import('../../predict/predict-large.ts');
     const invert = args.invert === true;
     const force = args.force === true;
     if (await largePredictionReason(String(args.input), String(args.out), { ...(shard ? { shard } : {}), finalize: args.finalize === true })) {
@@ -77,12 +77,12 @@ const command = defineCommand({
       await runLarge(args, { output, cells, threshold, tile, halo, tileBatch, shard, level, pixelSize, invert, force });
       return;
     }
-    const { planPrediction, predictPaths } = await import('../../serve/predict.ts');
+    const { planPrediction, predictPaths } = await import('../../predict/predict.ts');
     // Argument and path mistakes fail before the model loads.
     const cells = args.cells === undefined ? undefined : String(args.cells);
     await planPrediction(String(args.input), String(args.out), { output, force, ...(format === undefined ? {} : { format }), ...(cells === undefined ? {} : { cells }) });
     const choice = chooseModel(args.model);
-    const { loadOnnxModel } = await import('../../serve/session.ts');
+    const { loadOnnxModel } = await import('../../node/load-onnx-model.ts');
     const model = await loadOnnxModel(choice.path, {
       ...(args.ep === undefined ? {} : { providers: String(args.ep) }),
       log: (message) => process.stderr.write(`emseg: warning: ${message}\n`),
@@ -144,14 +144,14 @@ interface LargeRunOptions {
   force: boolean;
 }
 
-/** The large-image path (serve/predict-large.ts): streamed, resumable, shardable; progress with tiles/s and ETA. */
+/** The large-image path (predict/predict-large.ts): streamed, resumable, shardable; progress with tiles/s and ETA. */
 async function runLarge(args: Record<string, unknown>, options: LargeRunOptions): Promise<void> {
   const choice = chooseModel(args.model === undefined ? undefined : String(args.model));
   const modelPath = choice.path;
-  const { fileSha256, predictLarge } = await import('../../serve/predict-large.ts');
+  const { fileSha256, predictLarge } = await import('../../predict/predict-large.ts');
   // In a worker thread: onnxruntime-node's session.run blocks its thread, and reading, blending
   // and writing the chunks overlap with the inference only when that thread is not this one.
-  const { loadOnnxModelInWorker } = await import('../../serve/worker-model.ts');
+  const { loadOnnxModelInWorker } = await import('../../node/worker-model.ts');
   const model = await loadOnnxModelInWorker(modelPath, {
     ...(args.ep === undefined ? {} : { providers: String(args.ep) }),
     log: (message) => process.stderr.write(`emseg: warning: ${message}\n`),

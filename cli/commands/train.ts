@@ -105,8 +105,9 @@ export function summaryText(result: TrainResult): string {
   ];
   if (result.best) {
     const b = result.best;
+    const parent = b.parent ? ', the --init model itself: every fine-tuned validation fell short of it by at least the selection margin on both V_rand and V_info' : '';
     lines.push(
-      `kept (step ${b.step}, the selection rule of train/selection-rule.ts): V_rand ${b.vRand.toFixed(4)} V_info ${b.vInfo.toFixed(4)} pixel error ${b.pixelError.toFixed(4)} cell-interior Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.threshold}; best of the sweep V_rand ${b.vRandBest.toFixed(4)} at ${b.bestThreshold}`,
+      `kept (step ${b.step}${parent}, the selection rule of train/selection-rule.ts): V_rand ${b.vRand.toFixed(4)} V_info ${b.vInfo.toFixed(4)} pixel error ${b.pixelError.toFixed(4)} cell-interior Dice ${b.dice.toFixed(4)} IoU ${b.iou.toFixed(4)} at ${b.threshold}; best of the sweep V_rand ${b.vRandBest.toFixed(4)} at ${b.bestThreshold}`,
     );
   }
   lines.push(`model: ${result.files.model} (kept), ${result.files.lastModel} (last)`);
@@ -157,7 +158,7 @@ const command = defineCommand({
       } else if (event.type === 'validation') {
         const l = event.line;
         process.stderr.write(
-          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}: V_rand ${l.vRand.toFixed(4)} V_info ${l.vInfo.toFixed(4)} at ${l.threshold} (best V_rand ${l.vRandBest.toFixed(4)} at ${l.bestThreshold}) pixel error ${l.pixelError.toFixed(4)} cell-interior Dice ${l.dice.toFixed(4)}${event.isBest ? ' (kept)' : ''} [${l.seconds.toFixed(1)} s]\n`,
+          `${quiet ? '' : '\r\x1b[K'}validation step ${l.step}${l.parent ? ' (the --init model, before fine-tuning)' : ''}: V_rand ${l.vRand.toFixed(4)} V_info ${l.vInfo.toFixed(4)} at ${l.threshold} (best V_rand ${l.vRandBest.toFixed(4)} at ${l.bestThreshold}) pixel error ${l.pixelError.toFixed(4)} cell-interior Dice ${l.dice.toFixed(4)}${event.isBest ? ' (kept)' : ''} [${l.seconds.toFixed(1)} s]\n`,
         );
       } else if (event.type === 'warning') {
         process.stderr.write(`warning: ${event.message}\n`);

@@ -29,6 +29,7 @@ import { EmsegError } from '../../core/errors.ts';
 import { formatSliceList } from '../../core/slice-list.ts';
 import { modelCardFromMetadata, modelCardMetadata, parseModelCard } from '../../core/model-card.ts';
 import { writeFileAtomic } from '../../node/atomic-write.ts';
+import { refuseExistingOutputs } from '../../node/existing-outputs.ts';
 import { cardPathFor } from '../../node/model-card-file.ts';
 import { inferenceCores } from '../../node/inference-cores.ts';
 import { sha256Hex } from '../../node/sha256.ts';
@@ -60,6 +61,8 @@ export interface QuantizeOptions {
   /** The command line, recorded in the card. */
   command?: string;
   log?: (line: string) => void;
+  /** Replace the output and its card when they exist; otherwise E_OUTPUT_EXISTS before any work. Default false. */
+  force?: boolean;
 }
 
 /** Calibration slices when neither the caller nor the model card names the training slices (the default model's split since issue 15). */
@@ -140,6 +143,7 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
   const log = options.log ?? (() => undefined);
   const { output, model: what } = options;
   if (extname(output).toLowerCase() !== '.onnx') throw new EmsegError('E_BAD_ARGUMENT', `-o/--output ${output}: expected a path ending in .onnx`);
+  await refuseExistingOutputs([{ path: output, flag: '-o' }, { path: cardPathFor(output), flag: '-o (its card)' }], options.force === true);
   let parentBytes: Uint8Array;
   try {
     parentBytes = new Uint8Array(await readFile(what));

@@ -7,7 +7,8 @@
  *   equivalent_diameter_px, equivalent_diameter_um, border_membrane_probability
  *
  * Physical columns are empty without a pixel size, as is border_membrane_probability for a cell
- * without a border. Platform-neutral.
+ * without a border. `cellTableRecords` gives the same rows as objects keyed by the column names (the
+ * server's JSON cell table). Platform-neutral.
  */
 import { formatCsv, type CsvValue } from '../csv.ts';
 import type { CellMeasurement } from './cell-measurements.ts';
@@ -60,8 +61,8 @@ function row(image: string, cell: CellMeasurement, pixelSize: number | undefined
   ];
 }
 
-/** The CSV text of the cells of every image, in the given order. */
-export function cellTableCsv(images: readonly CellTableImage[]): string {
+/** The table's rows (values in the order of CELL_TABLE_COLUMNS) of the cells of every image, in the given order. */
+export function cellTableRows(images: readonly CellTableImage[]): CsvValue[][] {
   const rows: CsvValue[][] = [];
   for (const { image, cells, pixelSize } of images) {
     if (pixelSize !== undefined && !(pixelSize > 0 && Number.isFinite(pixelSize))) {
@@ -69,5 +70,17 @@ export function cellTableCsv(images: readonly CellTableImage[]): string {
     }
     for (const cell of cells) rows.push(row(image, cell, pixelSize));
   }
-  return formatCsv(CELL_TABLE_COLUMNS, rows);
+  return rows;
+}
+
+/** The CSV text of the cells of every image, in the given order. */
+export function cellTableCsv(images: readonly CellTableImage[]): string {
+  return formatCsv(CELL_TABLE_COLUMNS, cellTableRows(images));
+}
+
+export type CellTableRecord = Record<(typeof CELL_TABLE_COLUMNS)[number], string | number | null>;
+
+/** The same table as objects keyed by the CSV's column names; an empty CSV cell is null. */
+export function cellTableRecords(images: readonly CellTableImage[]): CellTableRecord[] {
+  return cellTableRows(images).map((values) => Object.fromEntries(CELL_TABLE_COLUMNS.map((column, i) => [column, values[i] ?? null])) as CellTableRecord);
 }

@@ -22,7 +22,8 @@ export function labelStackCells(probability: ImageStack<Float32Array>, params: C
   probability.pages.forEach((page, slice) => {
     const labelled = labelCells(page.data, page.width, page.height, params);
     pages.push({ width: page.width, height: page.height, data: labelled.labels });
-    cells.push(...measureCells(labelled, { slice, probability: page.data }));
+    // one by one: spreading a page of 100000+ cells into push() overflows the call stack
+    for (const cell of measureCells(labelled, { slice, probability: page.data })) cells.push(cell);
   });
   return { labels: { width: probability.width, height: probability.height, pages }, cells };
 }

@@ -1,6 +1,6 @@
 /**
- * POST /v1/segment: an image in, its mask, probability or overlay out (serve/segment.ts does the
- * work). Before the handler, in order: the request counter (lone requests get all the cores), the
+ * POST /v1/segment: an image in, its mask, probability, overlay, cell labels or cell table out
+ * (serve/segment.ts does the work). Before the handler, in order: the request counter (lone requests get all the cores), the
  * body budget (503 when the bodies in flight are at their cap) and the body limit (413). The
  * handler inspects the upload from its header, refuses work it cannot finish within the timeout at
  * once (serve/work-admission.ts), waits for a slot (serve/admission.ts) and answers with the

@@ -1,32 +1,24 @@
 /**
  * Shared pieces of the web demo's browser tests: whether Chromium is there (skip with a visible
- * reason outside CI, fail in CI), the demo built with a tiny test model into a temp folder, a
- * static file server with the COOP/COEP headers of the real server, the browser launch, and all of
- * these at once with a page open (openDemoPage).
+ * reason outside CI, fail in CI), the demo built with a tiny test model into a temp folder, and
+ * all of it at once with a page open (openDemoPage). The browser launch, the static server with
+ * the COOP/COEP headers and the page-state waits are bench/shared/demo-browser.ts (bench:web uses
+ * them too), re-exported here for the tests.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
 import { describe } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { ModelCard } from '../../core/contract.ts';
 import { buildWebDemo, type BuildResult } from '../../web-demo/build.ts';
+import { CHROMIUM_PATH, launchChromium, serveStatic, type StaticServer } from '../../bench/shared/demo-browser.ts';
 import { tinyInt8Variant, type TinyInt8Onnx } from '../helpers/tiny-int8-onnx.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from '../helpers/tiny-unet-onnx.ts';
 
-export const CHROMIUM_PATH = process.env.EMSEG_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+export { actAndWait, serveStatic, waitForState } from '../../bench/shared/demo-browser.ts';
+
 /** Where the test run saves screenshots (gitignored). */
 export const OUTPUT_DIR = resolve(import.meta.dirname, '../output');
 
@@ -73,60 +65,6 @@ export async function buildDemoWithTinyModel(options: TinyDemoOptions = {}): Pro
   const folder = mkdtempSync(join(tmpdir(), 'emseg-web-demo-'));
   const build = await buildWebDemo({ outDir: join(folder, 'dist'), model: model.path, minify: true });
   return { model, int8, build, dispose: () => rmSync(folder, { recursive: true, force: true }) };
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.png': 'image/png',
-  '.onnx': 'application/octet-stream',
-  '.map': 'application/json',
-};
-
-/** The headers that make the page cross-origin isolated (SharedArrayBuffer, WASM threads). */
-export const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
-
-export interface StaticServer {
-  url: string;
-  close: () => Promise<void>;
-}
-
-/** Serves `root` on 127.0.0.1 (random port), with or without the isolation headers. */
-export async function serveStatic(root: string, options: { isolate?: boolean } = {}): Promise<StaticServer> {
-  const server: Server = createServer(async (request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-    const headers: Record<string, string> = options.isolate === false ? {} : { ...ISOLATION_HEADERS };
-    if (!file.startsWith(root)) {
-      response.writeHead(403, headers).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      response.writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': body.byteLength });
-      response.end(body);
-    } catch {
-      response.writeHead(404, headers).end('not found');
-    }
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    close: () => new Promise((done) => server.close(() => done())),
-  };
-}
-
-export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 export interface DemoPageOptions extends TinyDemoOptions {
@@ -182,28 +120,9 @@ export function collectConsole(page: Page): string[] {
   return lines;
 }
 
-/** Waits until the page's state (body[data-state]) is one of `states`; returns it. */
-export async function waitForState(page: Page, states: string[], timeout = 60_000): Promise<string> {
-  await page.waitForFunction((wanted) => wanted.includes(document.body.dataset.state ?? ''), states, { timeout });
-  return (await page.evaluate(() => document.body.dataset.state)) ?? '';
-}
-
 /** Decodes a PNG that must be 1-channel 8-bit grey; returns its size and pixels. */
 export async function greyPngPixels(png: Uint8Array | string): Promise<{ width: number; height: number; channels: number; data: Uint8Array }> {
   const meta = await sharp(png).metadata();
   const { data, info } = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, channels: meta.channels ?? 0, data: new Uint8Array(data) };
-}
-
-/**
- * Runs `action` (an upload, a click) and waits for the page to settle in one of `states`. The
- * state is first set to 'test-pending', so that the previous run's 'done' cannot be mistaken for
- * the end of this one.
- */
-export async function actAndWait(page: Page, action: () => Promise<unknown>, states: string[], timeout = 60_000): Promise<string> {
-  await page.evaluate(() => {
-    document.body.dataset.state = 'test-pending';
-  });
-  await action();
-  return waitForState(page, states, timeout);
 }

@@ -5,6 +5,9 @@
  * JPEG becomes one grey slice; a file that is no image, and a truncated
  * TIFF, show the core's EmsegError message, word for word.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DemoManifest } from '../../web-demo/build.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -12,7 +15,7 @@ import { isEmsegError } from '../../core/errors.ts';
 import { makeImage, makeStack } from '../../core/image.ts';
 import { probeImage } from '../../core/image-probe.ts';
 import { decodeTiff, encodeTiff } from '../../core/tiff.ts';
-import { actAndWait, describeBrowser, openDemoPage, serveStatic, waitForState, type DemoPage } from './harness.ts';
+import { actAndWait, describeBrowser, openDemoPage, serveStatic, waitForState, type BuiltDemo, type DemoPage } from './harness.ts';
 
 /** A 3-page 8-bit stack, 60x44, each page a different pattern. */
 function threePageTiff(): Uint8Array {
@@ -40,7 +43,15 @@ describeBrowser('web demo file input', () => {
   let consoleLines: string[];
 
   beforeAll(async () => {
-    session = await openDemoPage({ serve: (demo) => serveStatic(demo.build.outDir, { isolate: false }), page: { viewport: { width: 1280, height: 800 } } });
+    // The card's cell parameters reach the page: with seeds at probability >= 0, a slice is one cell.
+    const serve = (demo: BuiltDemo) => {
+      const manifestPath = join(demo.build.outDir, 'demo.json');
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as DemoManifest;
+      manifest.model!.card.cells = { seedThreshold: 0, minSeedArea: 1 };
+      writeFileSync(manifestPath, JSON.stringify(manifest));
+      return serveStatic(demo.build.outDir, { isolate: false });
+    };
+    session = await openDemoPage({ serve, page: { viewport: { width: 1280, height: 800 } } });
     ({ page, consoleLines } = session);
     await page.goto(session.url);
     await waitForState(page, ['ready', 'error']);
@@ -63,6 +74,8 @@ describeBrowser('web demo file input', () => {
     await expect(page.getByRole('checkbox', { name: /Test-time augmentation/ }).count()).resolves.toBe(1);
     await expect(page.getByRole('checkbox', { name: 'Invert contrast' }).count()).resolves.toBe(1);
     await expect(page.getByRole('button', { name: 'Download mask (PNG)' }).count()).resolves.toBe(1);
+    await expect(page.getByRole('button', { name: 'Download cell table (CSV)' }).count()).resolves.toBe(1);
+    await expect(page.getByRole('img', { name: /^Cells, each in its own colour/ }).count()).resolves.toBe(1);
     await expect(page.getByRole('button', { name: 'Segment this slice' }).count()).resolves.toBe(1);
     await expect(page.getByRole('group', { name: /bundled ISBI 2012 slice/ }).getByRole('button').count()).resolves.toBe(3);
     await expect(page.getByRole('img', { name: /Probability of cell interior/ }).count()).resolves.toBe(1);
@@ -93,6 +106,18 @@ describeBrowser('web demo file input', () => {
     expect(third.base64).not.toBe(first.base64);
     expect(await page.evaluate(() => [document.getElementById('input-canvas') as HTMLCanvasElement].map((c) => [c.width, c.height])[0])).toEqual([60, 44]);
     expect(await page.isHidden('#error')).toBe(true);
+
+    // The cells view of the slice shown: a count and the CSV of emseg predict --cells, rows of slice 2.
+    const count = await page.textContent('#cell-count');
+    expect(count).toBe('1 cell');
+    expect(await page.isEnabled('#cells-download-button')).toBe(true);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#cells-download-button')]);
+    expect(download.suggestedFilename()).toBe('stack-slice003-cells.csv');
+    const csv = readFileSync((await download.path())!, 'utf8').trimEnd().split('\r\n');
+    expect(csv[0]).toMatch(/^image,label,slice,area_px,/);
+    expect(csv.length - 1).toBe(Number.parseInt(count!, 10));
+    expect(csv.slice(1).every((line) => line.startsWith('stack.tif,') && line.split(',')[2] === '2')).toBe(true);
+    expect(csv[1]!.split(',')[3]).toBe(String(60 * 44)); // area_px: the whole slice
   });
 
   it('opens a colour JPEG as one grey slice', async () => {

@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { segmentImage } from '../../core/inference.ts';
 import { decodeTiff } from '../../core/tiff.ts';
 import { readFileSync } from 'node:fs';
-import { loadOnnxModel } from '../../serve/session.ts';
+import { loadOnnxModel } from '../../node/load-onnx-model.ts';
 import { actAndWait, describeBrowser, openDemoPage, waitForState, type BuiltDemo, type DemoPage } from './harness.ts';
 
 const SAMPLE = 'samples/isbi2012-train-27.png';

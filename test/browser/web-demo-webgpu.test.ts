@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { makeImage } from '../../core/image.ts';
 import { segmentImage } from '../../core/inference.ts';
 import { encodePng } from '../../node/png.ts';
-import { loadOnnxModel } from '../../serve/session.ts';
+import { loadOnnxModel } from '../../node/load-onnx-model.ts';
 import { actAndWait, describeBrowser, openDemoPage, waitForState, type BuiltDemo, type DemoPage } from './harness.ts';
 
 describeBrowser('web demo on WebGPU', () => {

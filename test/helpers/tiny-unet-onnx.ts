@@ -31,6 +31,8 @@ export interface TinyUNetOptions {
   dropout?: number;
   /** Model name in the card and file name. Default `tiny-unet-d{depth}-f{baseFilters}[-bn]`. */
   name?: string;
+  /** The card's trainingPixelSize in nm. Default: none. */
+  trainingPixelSize?: number;
 }
 
 export interface TinyUNetOnnx {
@@ -73,6 +75,7 @@ export async function tinyUNetOnnx(options: TinyUNetOptions = {}): Promise<TinyU
   const card = buildModelCard(model, {
     name,
     description: 'Tiny U-Net with random weights, for tests only.',
+    ...(options.trainingPixelSize !== undefined ? { trainingPixelSize: options.trainingPixelSize } : {}),
   });
   const bytes = exportLayersModel(model, { graphName: name, metadata: modelCardMetadata(card) });
   const folder = mkdtempSync(join(tmpdir(), 'emseg-tiny-unet-'));

@@ -1,8 +1,9 @@
 /**
  * The web demo page: loads demo.json (model, card, bundled slices), downloads the model with
  * progress, creates an onnxruntime-web session (WebGPU, else WASM), and segments the slice the
- * user picks with core/inference.ts, the code the server runs. Re-thresholding and opacity only
- * redraw; they never re-run the model. Nothing the user opens leaves the browser.
+ * user picks with core/inference.ts, the code the server runs, and labels its cells with core/cells
+ * (web-demo/src/cells-view.ts). Re-thresholding and opacity only redraw; they never re-run the
+ * model or the labelling. Nothing the user opens leaves the browser.
  *
  * `document.body.dataset.state` tells where the page is ('loading', 'ready', 'running', 'done',
  * 'error', 'no-model'); the browser tests wait on it. `window.emsegDemo` is the test hook (see
@@ -16,7 +17,8 @@ import type { DemoManifest, ShippedModel } from '../build.ts';
 import { decodeImageFile } from './decode-image.ts';
 import { downloadWithProgress } from './model-download.ts';
 import { encodeGreyPng } from './png-grey.ts';
-import { clearCanvas, drawGrey, drawHeatMap, drawLegend, drawOverlay } from './render.ts';
+import { clearCanvas, drawGrey, drawHeatMap, drawLegend, drawOverlay, drawPicture } from './render.ts';
+import { colourCells, sliceCells, type SliceCells } from './cells-view.ts';
 import { chooseModel, describeModel, PRECISION_NAMES } from './model-choice.ts';
 import { parsePageOptions, withPrecision, withProvider, type PageOptions, type Precision } from './page-options.ts';
 import { configureRuntime, createSession, planProvider, sessionPredictor, type ChosenSession, type PredictorStats } from './runtime.ts';
@@ -90,6 +92,9 @@ function findElements() {
     inputCanvas: $<HTMLCanvasElement>('input-canvas'),
     probabilityCanvas: $<HTMLCanvasElement>('probability-canvas'),
     overlayCanvas: $<HTMLCanvasElement>('overlay-canvas'),
+    cellsCanvas: $<HTMLCanvasElement>('cells-canvas'),
+    cellCount: $<HTMLSpanElement>('cell-count'),
+    downloadCells: $<HTMLButtonElement>('cells-download-button'),
     legendCanvas: $<HTMLCanvasElement>('legend-canvas'),
     timings: $<HTMLTableElement>('timings'),
 
@@ -264,7 +269,10 @@ function showPage(): void {
   } else {
     clearCanvas(ui.probabilityCanvas, page.width, page.height);
     clearCanvas(ui.overlayCanvas, page.width, page.height);
+    clearCanvas(ui.cellsCanvas, page.width, page.height);
+    ui.cellCount.textContent = '';
     ui.download.disabled = true;
+    ui.downloadCells.disabled = true;
   }
 }
 
@@ -275,7 +283,9 @@ function forgetImage(): void {
   ui.imageInfo.textContent = '';
   ui.runProgressRow.hidden = true;
   ui.download.disabled = true;
-  for (const canvas of [ui.inputCanvas, ui.probabilityCanvas, ui.overlayCanvas]) clearCanvas(canvas, 1, 1);
+  ui.downloadCells.disabled = true;
+  ui.cellCount.textContent = '';
+  for (const canvas of [ui.inputCanvas, ui.probabilityCanvas, ui.overlayCanvas, ui.cellsCanvas]) clearCanvas(canvas, 1, 1);
   updateRunButton();
 }
 
@@ -378,18 +388,48 @@ function drawResult(result: SliceResult): void {
   drawHeatMap(ui.probabilityCanvas, result.probability);
   drawOverlay(ui.overlayCanvas, page, result.mask, Number(ui.opacity.value));
   ui.download.disabled = false;
+  const cells = cellsOf(result);
+  if (cells) {
+    drawPicture(ui.cellsCanvas, colourCells(page, cells.labels, Number(ui.opacity.value)));
+    ui.cellCount.textContent = `${cells.labels.count} ${cells.labels.count === 1 ? 'cell' : 'cells'}`;
+    ui.downloadCells.disabled = false;
+  }
+}
+
+/** The cells of a result, labelled once (they do not depend on the threshold slider). */
+const cellsCache = new WeakMap<SliceResult, SliceCells>();
+function cellsOf(result: SliceResult): SliceCells | undefined {
+  if (!model || !image) return undefined;
+  let cells = cellsCache.get(result);
+  if (!cells) {
+    cells = sliceCells(result.probability, model.card, { image: image.name, slice: image.page, pixelSize: result.pixelSize });
+    cellsCache.set(result, cells);
+  }
+  return cells;
 }
 
 function downloadMask(): void {
   const result = image?.results.get(image.page);
   if (!image || !result) return;
-  const png = encodeGreyPng(result.mask);
+  offerDownload(encodeGreyPng(result.mask), 'image/png', 'mask.png');
+}
+
+function downloadCells(): void {
+  const result = image?.results.get(image.page);
+  const cells = result && cellsOf(result);
+  if (!cells) return;
+  offerDownload(new TextEncoder().encode(cells.csv), 'text/csv', 'cells.csv');
+}
+
+/** Saves bytes as `<image name>[-sliceNNN]-<ending>`. */
+function offerDownload(bytes: Uint8Array, type: string, ending: string): void {
+  if (!image) return;
   const base = image.name.replace(/\.[^.]+$/, '');
   const suffix = image.stack.pages.length > 1 ? `-slice${String(image.page + 1).padStart(3, '0')}` : '';
-  const url = URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
   const link = document.createElement('a');
   link.href = url;
-  link.download = `${base}${suffix}-mask.png`;
+  link.download = `${base}${suffix}-${ending}`;
   document.body.append(link);
   link.click();
   link.remove();
@@ -445,6 +485,7 @@ function wire(manifest: DemoManifest): void {
     if (result) drawResult(result);
   });
   ui.download.addEventListener('click', downloadMask);
+  ui.downloadCells.addEventListener('click', downloadCells);
 }
 
 async function start(): Promise<void> {

@@ -20,6 +20,8 @@ export interface SliceResult {
   /** Mask at `threshold` (255 cell interior, 0 membrane). */
   mask: GreyImage<Uint8Array>;
   threshold: number;
+  /** The pixel size of the slice in nm (the field's, else the file's), undefined when unknown: the cell table's µm columns. */
+  pixelSize: number | undefined;
   /** Which pixel size was used and from where (core/pixel-size.ts choosePixelSize), shown on the page. */
   pixelSizeLine: string;
   /** The contrast looks inverted relative to the training data (core/contrast-polarity.ts), shown on the page. */
@@ -56,7 +58,7 @@ export async function runSegmentation(
     scale: pixelSize.scale,
     onProgress: options.onProgress,
   });
-  return { probability: result.probability, mask: result.mask, threshold: options.threshold, pixelSizeLine: pixelSize.line, warning: polarity.warning };
+  return { probability: result.probability, mask: result.mask, threshold: options.threshold, pixelSize: pixelSize.pixelSize, pixelSizeLine: pixelSize.line, warning: polarity.warning };
 }
 
 export function applyThreshold(probability: GreyImage<Float32Array>, threshold: number): GreyImage<Uint8Array> {

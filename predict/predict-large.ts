@@ -4,7 +4,7 @@
  * segmented by the streaming tiler (core/stream-inference.ts) and written chunk by chunk (OME-Zarr
  * through node/ome-zarr-sink.ts, tiled BigTIFF through node/tiff-sink.ts). The CLI
  * (cli/commands/predict.ts) takes this path when `largePredictionReason` gives a reason; every
- * other input keeps the in-memory path of serve/predict.ts.
+ * other input keeps the in-memory path of predict/predict.ts.
  *
  * - Resuming: the store records the job (input, model, options that change the pixels); the same
  *   command run again after a crash or kill skips the chunks already written.
@@ -82,7 +82,7 @@ export async function largePredictionReason(input: string, out: string, question
 }
 
 export interface LargePredictOptions {
-  /** mask (uint8 0/255), probability, or labels (uint32 cells, serve/predict-large-labels.ts). Default 'mask'. */
+  /** mask (uint8 0/255), probability, or labels (uint32 cells, predict/predict-large-labels.ts). Default 'mask'. */
   output?: PredictOutputKind;
   /** Also write a CSV table of the cells here (core/cells/cell-table.ts). Default: none. */
   cells?: string;
@@ -135,7 +135,7 @@ export interface LargePredictResult {
 
 /**
  * On the large-image path the cell table comes with the labels (the cells are labelled from the
- * whole job's probabilities, serve/predict-large-labels.ts): `--cells` without `--output labels`
+ * whole job's probabilities, predict/predict-large-labels.ts): `--cells` without `--output labels`
  * is refused (E_BAD_ARGUMENT), by the CLI before the model loads.
  */
 export function checkLargeCellTable(output: PredictOutputKind, cells: string | undefined): void {

@@ -1,36 +1,49 @@
 /**
  * Opens the model `emseg evaluate` scores as a slice predictor, whatever it is:
- * - an `.onnx` file: onnxruntime-node through serve/session.ts (its model card gives threshold,
- *   tile, halo and size multiple);
+ * - an `.onnx` file: onnxruntime-node through node/load-onnx-model.ts (its model card gives threshold,
+ *   tile, halo, size multiple and training pixel size);
  * - a tfjs Layers model folder (e.g. `runs/x/model`): TensorFlow.js on the chosen backend
- *   (train/backend.ts), loaded with convert/tfjs-model-dir.ts; depth from its pooling layers.
+ *   (train/backend.ts), loaded with convert/tfjs-model-dir.ts; depth from its pooling layers; the
+ *   training pixel size from its run's config.json (evaluate/training-run.ts), when it records one.
  * Both go through the same pipeline as every other part, core/inference.ts's segmentImage
- * (contract normalization, padding, tiling, optional 8-fold TTA), so the figures are those the
- * served model gives.
+ * (contract normalization, padding, tiling, optional 8-fold TTA, rescaling to the model's pixel
+ * size, inverted contrast), so the figures are those the served model gives.
  */
 import { statSync } from 'node:fs';
-import { segmentOptionsFromCard } from '../core/card-options.ts';
+import { segmentOptionsFromCard, trainingPixelSizeOf } from '../core/card-options.ts';
 import { DEFAULT_HALO, DEFAULT_THRESHOLD, DEFAULT_TILE, sizeMultipleFor, type ModelCard } from '../core/contract.ts';
 import { EmsegError } from '../core/errors.ts';
 import type { GreyImage } from '../core/image.ts';
 import { segmentImage } from '../core/inference.ts';
 import type { TilePredictor } from '../core/tiling.ts';
+import { findTrainingRun, readTrainingRun } from './training-run.ts';
+
+/** How a slice is run: plain or with TTA, rescaled by `scale` to the model's pixel size (default 1), contrast inverted (default no). */
+export interface SliceRun {
+  tta: boolean;
+  scale?: number;
+  invert?: boolean;
+}
 
 export interface EvaluationModel {
+  /** The path it was opened from. */
+  path: string;
   /** What runs the model, e.g. 'ONNX, onnxruntime-node cpu' or 'tfjs Layers model, wasm backend'. */
   kind: string;
   card?: ModelCard;
   /** The model card's threshold, else the contract's 0.5. */
   threshold: number;
-  /** Probability of cell interior per pixel of `image` (8-bit slice as read). */
-  predictSlice(image: GreyImage, tta: boolean): Promise<Float32Array>;
+  /** Pixel size in nm of the images the model learned on (its card's, or its run's), when recorded. */
+  trainingPixelSize?: number;
+  /** Probability of cell interior per pixel of `image` (a slice as read), at the image's size. */
+  predictSlice(image: GreyImage, run: SliceRun): Promise<Float32Array>;
   dispose(): Promise<void>;
 }
 
 export interface OpenModelOptions {
   /** tfjs backend for a tfjs folder: auto, gpu, native, wasm or cpu. Default auto. */
   backend?: string;
-  /** onnxruntime execution providers for an .onnx file (serve/providers.ts). Default EMSEG_EP, else auto (cuda if it starts, else cpu). */
+  /** onnxruntime execution providers for an .onnx file (node/onnx-providers.ts). Default EMSEG_EP, else auto (cuda if it starts, else cpu). */
   providers?: string;
   /** Warnings (provider fallbacks, missing model card). Default: stderr. */
   log?: (message: string) => void;
@@ -48,14 +61,18 @@ export async function openEvaluationModel(path: string, options: OpenModelOption
 }
 
 async function openOnnxFile(path: string, log: (message: string) => void, providers?: string): Promise<EvaluationModel> {
-  const { loadOnnxModel } = await import('../serve/session.ts');
+  const { loadOnnxModel } = await import('../node/load-onnx-model.ts');
   const model = await loadOnnxModel(path, { log, ...(providers ? { providers } : {}) });
   const { card } = model;
+  const trainingPixelSize = trainingPixelSizeOf(card);
   return {
+    path,
     kind: `ONNX, onnxruntime-node ${model.provider}${model.cardSource === 'default' ? ', no model card' : ''}`,
     card,
     threshold: card.threshold,
-    predictSlice: async (image, tta) => (await segmentImage(image, model.predictor, segmentOptionsFromCard(card, { tta }))).probability.data,
+    ...(trainingPixelSize !== undefined ? { trainingPixelSize } : {}),
+    predictSlice: async (image, run) =>
+      (await segmentImage(image, model.predictor, { ...segmentOptionsFromCard(card, { tta: run.tta, invert: run.invert === true }), scale: run.scale ?? 1 })).probability.data,
     dispose: () => model.close(),
   };
 }
@@ -76,10 +93,15 @@ async function openTfjsFolder(path: string, backend: string, log: (message: stri
     }
   };
   const tiling = { tile: DEFAULT_TILE, halo: DEFAULT_HALO, sizeMultiple: sizeMultipleFor(depth), tileBatch: 1 };
+  const runRecord = findTrainingRun(path).config;
+  const trainingPixelSize = runRecord ? readTrainingRun(runRecord).trainingPixelSize : undefined;
   return {
+    path,
     kind: `tfjs Layers model, ${selected.name} backend`,
     threshold: DEFAULT_THRESHOLD,
-    predictSlice: async (image, tta) => (await segmentImage(image, predictor, { ...tiling, tta, threshold: DEFAULT_THRESHOLD })).probability.data,
+    ...(trainingPixelSize !== undefined ? { trainingPixelSize } : {}),
+    predictSlice: async (image, run) =>
+      (await segmentImage(image, predictor, { ...tiling, tta: run.tta, scale: run.scale ?? 1, invert: run.invert === true, threshold: DEFAULT_THRESHOLD })).probability.data,
     dispose: async () => {
       model.dispose();
     },

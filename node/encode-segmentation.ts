@@ -11,7 +11,7 @@ import type { StackSegmentation } from '../core/inference.ts';
 import { MEMBRANE_OVERLAY, overlayMask } from '../core/overlay.ts';
 import { quantizeProbability, type OutputFormat, type OutputKind } from '../core/segmentation-output.ts';
 import { encodeTiff } from '../core/tiff.ts';
-import { encodePng } from '../node/png.ts';
+import { encodePng } from './png.ts';
 
 export const CONTENT_TYPES: Record<OutputFormat, string> = { png: 'image/png', tiff: 'image/tiff' };
 

@@ -18,7 +18,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { EmsegError } from '../core/errors.ts';
-import { inferenceCores } from '../node/inference-cores.ts';
+import { inferenceCores } from './inference-cores.ts';
 
 export const DEFAULT_PROVIDERS = 'auto';
 /** What `auto` tries, in order; its failures are not warned about (only a failure of the last is an error). */

@@ -1,10 +1,11 @@
 /**
- * The server's model: serve/session.ts's loadOnnxModel, run in a worker thread
- * (serve/inference-worker.ts). onnxruntime-node 1.30 runs `session.run` synchronously on the
- * calling thread (its promise only defers the start), so in the main thread every inference would
- * stop the event loop: no request could be read, decoded or answered meanwhile, and the server's own
- * work would add to the inference time instead of overlapping with it. In a worker, the event loop
- * stays free and a request's decoding and encoding overlap with another's inference.
+ * The model of the server and of the large-image path of `emseg predict`: node/load-onnx-model.ts's
+ * loadOnnxModel, run in a worker thread (node/inference-worker.ts). onnxruntime-node 1.30 runs
+ * `session.run` synchronously on the calling thread (its promise only defers the start), so in the
+ * main thread every inference would stop the event loop: no request could be read, decoded or
+ * answered meanwhile, and the server's own work would add to the inference time instead of
+ * overlapping with it. In a worker, the event loop stays free and a request's decoding and encoding
+ * (or predict's reading, blending and writing) overlap with another's inference.
  *
  * Tiles go to the worker as a copy (a caller may reuse its buffer); results come back transferred.
  */
@@ -12,10 +13,10 @@ import { Worker } from 'node:worker_threads';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError, type EmsegErrorCode } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
-import { workerEntrySource } from '../node/worker-entry.ts';
+import { workerEntrySource } from './worker-entry.ts';
 import type { SerializedError, WorkerInput } from './inference-worker.ts';
-import type { LoadModelOptions } from './session.ts';
-import type { ProviderFailure } from './providers.ts';
+import type { LoadModelOptions } from './load-onnx-model.ts';
+import type { ProviderFailure } from './onnx-providers.ts';
 import { createSessionScheduler, type SessionScheduler } from './session-scheduler.ts';
 
 export interface WorkerModel {
@@ -141,14 +142,14 @@ export interface WorkerPoolOptions extends WorkerModelOptions {
   workers: number;
   /**
    * Intra-op threads of one more session (worker) that runs a call when nothing else runs or waits
-   * and the server has one request (serve/session-scheduler.ts); 0 or absent: no such session.
+   * and the server has one request (node/session-scheduler.ts); 0 or absent: no such session.
    */
   wideThreads?: number;
 }
 
 /**
  * `workers` sessions of the same model, each in its own worker thread, and optionally a wide
- * session using all their cores; serve/session-scheduler.ts chooses the session of each call. On a
+ * session using all their cores; node/session-scheduler.ts chooses the session of each call. On a
  * CPU, several single-threaded sessions side by side avoid the lock-step stalls of one
  * multi-threaded session whose threads share the cores with the server's own work (decoding,
  * tiling, encoding); a request alone in the server runs on the wide session, as fast as a bare

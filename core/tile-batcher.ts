@@ -1,6 +1,8 @@
 /**
  * Dynamic batching, as Triton's dynamic batcher: wraps a TilePredictor as a TilePredictor, so that
- * tiles of the same shape sent by concurrent requests run through the session in one call.
+ * tiles of the same shape sent by concurrent callers run through the session in one call (the
+ * server's requests; the pages of a stack in `emseg predict`). Platform-neutral: timers and
+ * AbortSignal only.
  *
  * - Calls queue in arrival order. A batch takes the oldest call and every later call of the same
  *   tile shape while the batch holds at most `maxBatch` tiles (a single call larger than
@@ -15,7 +17,7 @@
  * - Each caller gets its own slice of the output back. A call whose signal aborts before its
  *   batch starts leaves the queue and rejects with the signal's reason.
  */
-import type { TilePredictor } from '../core/tiling.ts';
+import type { TilePredictor } from './tiling.ts';
 
 export interface BatchingOptions {
   /** Most tiles in one session call. Default 4. */

@@ -5,7 +5,7 @@
  *   const { mask } = await segmentImage(slice, model.predictor, { threshold: model.card.threshold });
  *   await model.close();
  *
- * - The execution provider comes from serve/providers.ts (tried in order, every failure logged
+ * - The execution provider comes from node/onnx-providers.ts (tried in order, every failure logged
  *   and kept in `failures`).
  * - The model is checked against the contract (core/contract.ts): one float32 input `image` and
  *   one float32 output `probability`, both of rank 4 with one channel. Anything else is an
@@ -21,8 +21,8 @@ import { DEFAULT_HALO, DEFAULT_THRESHOLD, DEFAULT_TILE, INPUT_NAME, MODEL_CARD_M
 import { defaultModelCard, type ModelCard } from '../core/model-card.ts';
 import { EmsegError } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
-import { cardPathFor, findModelCard } from '../node/model-card-file.ts';
-import { createSessionWithFallback, isAutoProviders, parseProviders, type ProviderFailure } from './providers.ts';
+import { cardPathFor, findModelCard } from './model-card-file.ts';
+import { createSessionWithFallback, isAutoProviders, parseProviders, type ProviderFailure } from './onnx-providers.ts';
 
 export interface LoadModelOptions {
   /** Execution providers in order of preference, `"cuda,cpu"`, `"auto"` or an array. Default EMSEG_EP, else `auto` (cuda, else cpu, without a warning about cuda). */

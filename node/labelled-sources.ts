@@ -1,5 +1,6 @@
 /**
- * The training data from several sources at once: `--images a.tif,imgs/ --labels a-labels.tif,labels/`
+ * Labelled images (for `emseg train` and `emseg evaluate`) from several sources at once:
+ * `--images a.tif,imgs/ --labels a-labels.tif,labels/`
  * pairs the two lists by position; each pair is
  * - two TIFF stacks (or single images) with the same page count and size, or
  * - two folders of PNG/TIFF images, matched by file name without extension (`imgs/s01.png` with
@@ -14,9 +15,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { EmsegError } from '../core/errors.ts';
-import { makeStack, type GreyImage, type ImageStack } from '../core/image.ts';
+import { makeStack, type GreyImage, type ImageStack, type PixelSize } from '../core/image.ts';
 import { prepareLabel, type LabelOptions } from '../core/labels.ts';
-import { readImageFile } from '../node/image-files.ts';
+import { readImageFile } from './image-files.ts';
 import { scaledSize } from '../core/pixel-size.ts';
 import { resampleBilinear, resampleNearest } from '../core/resample.ts';
 
@@ -28,8 +29,9 @@ export interface SourcePair {
   labels: string;
 }
 
-/** The training data: one stack of images and one of prepared labels, and where each slice came from. */
-export interface TrainingData {
+/** The labelled data: one stack of images and one of prepared labels, and where each slice came from. */
+export interface LabelledData {
+  /** The images; `pixelSize` is the one every image file states alike (none when they differ or state none). */
   images: ImageStack;
   labels: ImageStack<Uint8Array>;
   /** Per slice: `file` or `file#page`. */
@@ -42,6 +44,8 @@ interface RawPair {
   label: GreyImage;
   imageName: string;
   labelName: string;
+  /** The pixel size the image's file states. */
+  pixelSize?: PixelSize;
 }
 
 export type SourceReader = (pair: SourcePair) => Promise<RawPair[]>;
@@ -88,6 +92,7 @@ async function readStackPair(pair: SourcePair): Promise<RawPair[]> {
     label: labels.pages[k]!,
     imageName: page(pair.images, k, images.pages.length),
     labelName: page(pair.labels, k, labels.pages.length),
+    ...(images.pixelSize ? { pixelSize: images.pixelSize } : {}),
   }));
 }
 
@@ -138,7 +143,7 @@ export const SOURCE_READERS: Record<SourceKind, SourceReader> = {
 };
 
 /** The data rescaled by `factor` (core/pixel-size.ts): images bilinearly, labels nearest (values kept). */
-export function rescaleTrainingData(data: TrainingData, factor: number): TrainingData {
+export function rescaleLabelledData(data: LabelledData, factor: number): LabelledData {
   const width = scaledSize(data.images.width, factor);
   const height = scaledSize(data.images.height, factor);
   return {
@@ -148,8 +153,16 @@ export function rescaleTrainingData(data: TrainingData, factor: number): Trainin
   };
 }
 
+/** The pixel size all slices' files state alike (x, y and unit), else undefined. */
+function commonPixelSize(pairs: readonly RawPair[]): PixelSize | undefined {
+  const first = pairs[0]?.pixelSize;
+  if (!first) return undefined;
+  const same = (a: PixelSize | undefined) => a !== undefined && a.unit === first.unit && Math.abs(a.x - first.x) <= 1e-9 * first.x && Math.abs(a.y - first.y) <= 1e-9 * first.y;
+  return pairs.every((p) => same(p.pixelSize)) ? first : undefined;
+}
+
 /** Reads every source, checks sizes and label values, and stacks the slices in order. */
-export async function readTrainingData(images: string, labels: string, options: LabelOptions = {}): Promise<TrainingData> {
+export async function readLabelledData(images: string, labels: string, options: LabelOptions = {}): Promise<LabelledData> {
   const sources = parseSources(images, labels);
   const pairs: RawPair[] = [];
   for (const source of sources) pairs.push(...(await SOURCE_READERS[source.kind](source)));
@@ -166,8 +179,9 @@ export async function readTrainingData(images: string, labels: string, options: 
     }
   }
   const preparedLabels = pairs.map((p) => prepareLabel(p.label, options, p.labelName));
+  const pixelSize = commonPixelSize(pairs);
   return {
-    images: makeStack(pairs.map((p) => p.image), images),
+    images: { ...makeStack(pairs.map((p) => p.image), images), ...(pixelSize ? { pixelSize } : {}) },
     labels: makeStack(preparedLabels, labels),
     origins: pairs.map((p) => p.imageName),
     sources,

@@ -1,5 +1,5 @@
 /**
- * `emseg predict --output labels` (and `--cells`) on the large-image path (serve/predict-large.ts
+ * `emseg predict --output labels` (and `--cells`) on the large-image path (predict/predict-large.ts
  * calls it once the output is open): the probability goes to a hidden store beside the output,
  * label chunks are labelled from it as it arrives (core/cells/volume-labels.ts), and the process
  * that completes the job joins the cells, writes the labels to the output, the cell table, and

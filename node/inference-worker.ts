@@ -1,5 +1,5 @@
 /**
- * Worker-thread side of serve/worker-model.ts: loads the model with serve/session.ts and runs the
+ * Worker-thread side of node/worker-model.ts: loads the model with node/load-onnx-model.ts and runs the
  * tile predictor for the main thread. onnxruntime-node's `session.run` blocks the thread that calls
  * it for the whole inference, so the server keeps it off the event loop: here.
  *
@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isEmsegError } from '../core/errors.ts';
-import { loadOnnxModel, type LoadModelOptions } from './session.ts';
+import { loadOnnxModel, type LoadModelOptions } from './load-onnx-model.ts';
 
 export interface WorkerInput {
   path: string;

@@ -1,5 +1,5 @@
 /**
- * train/sources.ts: several sources at once (a TIFF stack, a folder of PNG pairs, a folder of
+ * node/labelled-sources.ts: several sources at once (a TIFF stack, a folder of PNG pairs, a folder of
  * TIFF pairs) load identically to the same slices as one stack, down to the training batches;
  * --invert-labels and --ignore; bad input is one EmsegError line and `emseg train` writes nothing.
  */
@@ -14,7 +14,7 @@ import { encodePng } from '../node/png.ts';
 import { runCli } from '../cli/run.ts';
 import { IGNORED_TARGET } from '../train/batch.ts';
 import { createDataset } from '../train/dataset.ts';
-import { readTrainingData } from '../train/sources.ts';
+import { readLabelledData } from '../node/labelled-sources.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'emseg-sources-'));
@@ -58,8 +58,8 @@ beforeAll(async () => {
 
 describe('training data from several sources', () => {
   it('loads mixed sources identically to the same data as one stack, down to the batches', async () => {
-    const one = await readTrainingData(path('all.tif'), path('all-labels.tif'));
-    const mixed = await readTrainingData(
+    const one = await readLabelledData(path('all.tif'), path('all-labels.tif'));
+    const mixed = await readLabelledData(
       [path('part.tif'), path('png-img'), path('tif-img')].join(','),
       [path('part-labels.tif'), path('png-lab'), path('tif-lab')].join(','),
     );
@@ -86,7 +86,7 @@ describe('training data from several sources', () => {
     const odd = Array.from({ length: 2 }, (_, k) => label(k, [0, 128, 255]));
     writeFileSync(path('odd-labels.tif'), encodeTiff(makeStack(odd)));
     writeFileSync(path('two.tif'), encodeTiff(makeStack(images.slice(0, 2))));
-    const data = await readTrainingData(path('two.tif'), path('odd-labels.tif'), { ignore: 128, invert: true });
+    const data = await readLabelledData(path('two.tif'), path('odd-labels.tif'), { ignore: 128, invert: true });
     const given = odd[0]!.data;
     data.labels.pages[0]!.data.forEach((v, i) => expect(v).toBe(given[i] === 128 ? 128 : 255 - given[i]!));
     const dataset = createDataset(data.images, data.labels, { trainSlices: [0], validationSlices: [1], cropSize: SIZE, batchSize: 1, augment: false, ignore: 128 });

@@ -9,7 +9,7 @@
  *   `<out>/<stem>-<output>.<png|tif>`, e.g. `slice-07-mask.png`.
  * Formats: mask PNG (one page) or TIFF (any pages; the default for stacks and TIFF inputs);
  * probability float32 TIFF (or 8-bit PNG, round(p * 255), when asked); overlay RGB PNG of one page;
- * labels uint32 TIFF of instance labels, and with `cells` a CSV table of the cells (serve/predict-cells.ts).
+ * labels uint32 TIFF of instance labels, and with `cells` a CSV table of the cells (predict/predict-cells.ts).
  *
  * Safety: every output path is checked against every input before anything runs (an output that
  * is, or links to, an input is refused with E_OUTPUT_EXISTS), and an output that exists already is
@@ -30,16 +30,17 @@ import type { CellParams } from '../core/cells/cell-params.ts';
 import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions, type TilePredictor } from '../core/tiling.ts';
 import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
+import { refuseExistingOutputs } from '../node/existing-outputs.ts';
 import { asWriteFailure } from '../node/write-failure.ts';
-import { createBatchingPredictor } from './batcher.ts';
+import { createBatchingPredictor } from '../core/tile-batcher.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { encodeSegmentation } from './encode-output.ts';
+import { encodeSegmentation } from '../node/encode-segmentation.ts';
 import { CellCollector, encodeCellLabels } from './predict-cells.ts';
 
 /** File extensions read from a folder (case-insensitive). */
 export const INPUT_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff'];
 
-/** What predict needs of a model: serve/session.ts's loadOnnxModel result fits. */
+/** What predict needs of a model: node/load-onnx-model.ts's loadOnnxModel result fits. */
 export interface PredictModel {
   predictor: TilePredictor;
   card: ModelCard;
@@ -48,7 +49,7 @@ export interface PredictModel {
 export interface PredictOptions {
   /** What to write. Default 'mask'. */
   output?: PredictOutputKind;
-  /** Also write a CSV table of the cells of every input here (serve/predict-cells.ts). Default: none. */
+  /** Also write a CSV table of the cells of every input here (predict/predict-cells.ts). Default: none. */
   cells?: string;
   /** Cell parameters over the model card's (core/cells/cell-params.ts), for `labels` and `cells`. */
   cellParams?: Partial<CellParams>;
@@ -77,7 +78,7 @@ export interface PredictOptions {
   onNotice?: (line: string, kind: 'info' | 'warning') => void;
   /**
    * Pages of a stack segmented at the same time, their tiles merged into shared model calls of at
-   * most `tileBatch` tiles (serve/batcher.ts). Default: `tileBatch`. 1 turns merging off.
+   * most `tileBatch` tiles (core/tile-batcher.ts). Default: `tileBatch`. 1 turns merging off.
    */
   pagesAtOnce?: number;
   /** Called after every model call and every page. */
@@ -193,15 +194,6 @@ export interface PredictionPlan {
   outputs: string[];
 }
 
-/** Refuses outputs that exist already (E_OUTPUT_EXISTS naming them), so no run replaces a file without --force. */
-export async function assertNoneExist(outputs: readonly string[]): Promise<void> {
-  const existing: string[] = [];
-  for (const path of outputs) if (await stat(path).then(() => true, () => false)) existing.push(path);
-  if (existing.length === 0) return;
-  const named = existing.slice(0, 3).join(', ') + (existing.length > 3 ? ` and ${existing.length - 3} more` : '');
-  throw new EmsegError('E_OUTPUT_EXISTS', `-o: ${existing.length === 1 ? 'the output exists' : `${existing.length} outputs exist`} (${named}); pass --force to replace ${existing.length === 1 ? 'it' : 'them'}, or choose another -o`);
-}
-
 /**
  * Checks the arguments and plans every output without loading a model or decoding an image: bad
  * option values, a missing input, an output that is an input, two inputs with one output. The CLI
@@ -235,7 +227,9 @@ export async function planPrediction(input: string, out: string, options: Pick<P
   if (new Set(outputs).size !== outputs.length) {
     throw new EmsegError('E_BAD_ARGUMENT', `${input}: two inputs would write the same output (files with the same name and different extensions); move one away`);
   }
-  if (!options.force) await assertNoneExist(options.cells === undefined ? outputs : [...outputs, options.cells]);
+  // No run replaces a file without --force (node/existing-outputs.ts names the first and counts the rest).
+  const planned = [...outputs.map((path) => ({ path, flag: '-o' })), ...(options.cells === undefined ? [] : [{ path: options.cells, flag: '--cells' }])];
+  await refuseExistingOutputs(planned, options.force === true);
   return { files, folder, outputs };
 }
 

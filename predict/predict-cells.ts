@@ -1,7 +1,7 @@
 /**
  * The cell outputs of `emseg predict` (in-memory path): `--output labels` (uint32 instance labels,
  * TIFF, one page per slice) and `--cells table.csv` (one row per cell of every input, written
- * once at the end). Called from serve/predict.ts, which knows nothing else about cells.
+ * once at the end). Called from predict/predict.ts, which knows nothing else about cells.
  */
 import type { ModelCard } from '../core/contract.ts';
 import { cellParamsFrom, type CellParams } from '../core/cells/cell-params.ts';

@@ -1,0 +1,46 @@
+/**
+ * core/training-run.ts: a training run's config.json read through one schema. The records emseg
+ * train writes (today's and the shipped model's) pass; a bad field is one line naming the file and
+ * the field; the kept validation is read in today's names whichever names it was written with.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseTrainingRun, parseTrainingRunJson, sliceListText } from '../core/training-run.ts';
+import { trainingSummary } from '../evaluate/training-run.ts';
+
+const shipped = 'models/isbi2012-unet.train-config.json';
+
+describe('the training run record', () => {
+  it("reads the shipped model's record, with its kept validation", () => {
+    const run = parseTrainingRunJson(readFileSync(shipped, 'utf8'), shipped);
+    expect(run.trainingPixelSize).toBe(4);
+    expect(run.config?.model).toMatchObject({ depth: 4, baseFilters: 16, batchNorm: false });
+    expect(run.best?.step).toBeGreaterThan(0);
+    expect(run.best?.vRandBest).toBeGreaterThanOrEqual(run.best?.vRand ?? 1);
+    const summary = trainingSummary(run);
+    expect(summary.split).toEqual({ train: '0-22', validation: '23-26' });
+    expect(summary.architecture).toBe('U-Net depth 4, 16 base filters, batch norm off, dropout 0');
+  });
+
+  it('names the file and every bad field in one line', () => {
+    const bad = { config: { model: { depth: '4', baseFilters: 16, batchNorm: false, dropout: 0 } }, stepsDone: -1, best: { vRand: 0.9 } };
+    expect(() => parseTrainingRun(bad, 'runs/x/config.json')).toThrow(
+      'runs/x/config.json: not a training run record of emseg train: stepsDone: expected an integer >= 0, found -1; best.step: expected a number, found nothing; config.model.depth: expected a number, found "4"',
+    );
+    expect(() => parseTrainingRunJson('{"status": ', 'runs/y/config.json')).toThrow(/^runs\/y\/config\.json: not valid JSON/);
+    expect(() => parseTrainingRun([1, 2], 'z.json')).toThrow('z.json: not a training run record of emseg train: expected a JSON object, found [1,2]');
+  });
+
+  it('reads a validation line of the older names in today\'s, keeping unknown fields', () => {
+    const run = parseTrainingRun({ best: { step: 10, vRand: 0.9, vInfo: 0.95, threshold: 0.7, atThreshold: 0.5, vRandAtThreshold: 0.88, vInfoAtThreshold: 0.94 }, extra: { kept: true } }, 'old.json');
+    expect(run.best).toEqual({ step: 10, vRandBest: 0.9, vInfoBest: 0.95, bestThreshold: 0.7, threshold: 0.5, vRand: 0.88, vInfo: 0.94 });
+    expect(run['extra']).toEqual({ kept: true });
+    const today = parseTrainingRun({ best: { step: 3, vRandBest: 0.9, bestThreshold: 0.6, threshold: 0.5, vRand: 0.8 } }, 'new.json');
+    expect(today.best).toEqual({ step: 3, vRandBest: 0.9, bestThreshold: 0.6, threshold: 0.5, vRand: 0.8 });
+  });
+
+  it('writes slice lists of either spelling as text', () => {
+    expect(sliceListText('0-24')).toBe('0-24');
+    expect(sliceListText([0, 1, 2, 5])).toBe('0-2,5');
+  });
+});
