@@ -12,7 +12,8 @@
  *   const { labels, count } = labelCells(probability, width, height, DEFAULT_CELL_PARAMS);
  */
 import type { Box } from '../padding.ts';
-import { validateCellParams, type CellParams } from './cell-params.ts';
+import type { CellParams } from './cell-params.ts';
+import { assertCellInput } from './cell-regions.ts';
 import { finalChunkLabels, resolveLabelChunks } from './chunk-merge.ts';
 import { labelChunk, labelChunkContext, labelChunkGrid, type LabelledChunk } from './label-chunk.ts';
 
@@ -36,12 +37,8 @@ function region(data: ArrayLike<number>, width: number, box: Box): ArrayLike<num
 
 /** Partitions one slice into cells (see the module comment). */
 export function labelCells(probability: ArrayLike<number>, width: number, height: number, params: CellParams): CellLabels {
+  assertCellInput(probability, width, height, params);
   const n = width * height;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new RangeError(`size: expected positive integers, found ${width}x${height}`);
-  }
-  if (probability.length !== n) throw new RangeError(`probability: expected ${n} pixels for ${width}x${height}, found ${probability.length}`);
-  validateCellParams(params);
   const grid = labelChunkGrid(width, height, params);
   const chunks: LabelledChunk[] = [];
   for (let ly = 0; ly < grid.rows; ly++) {

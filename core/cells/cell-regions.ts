@@ -43,14 +43,20 @@ function labelSizes(labels: Int32Array): Int32Array {
   return sizes;
 }
 
-/** The cells of one image (see the module comment), each numbered as its seed. */
-export function cellRegions(probability: ArrayLike<number>, width: number, height: number, params: CellParams): Int32Array {
-  const n = width * height;
+/** Checks the arguments every labelling entry point takes: the size, the probability's length, the parameters. */
+export function assertCellInput(probability: ArrayLike<number>, width: number, height: number, params: CellParams): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new RangeError(`size: expected positive integers, found ${width}x${height}`);
   }
+  const n = width * height;
   if (probability.length !== n) throw new RangeError(`probability: expected ${n} pixels for ${width}x${height}, found ${probability.length}`);
   validateCellParams(params);
+}
+
+/** The cells of one image (see the module comment), each numbered as its seed. */
+export function cellRegions(probability: ArrayLike<number>, width: number, height: number, params: CellParams): Int32Array {
+  assertCellInput(probability, width, height, params);
+  const n = width * height;
   const membrane = new Float32Array(n);
   for (let i = 0; i < n; i++) membrane[i] = 1 - probability[i]!;
   let mask: Uint8Array | null = null;
