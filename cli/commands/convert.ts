@@ -14,7 +14,7 @@ export const convertArgs = {
   model: { type: 'positional', required: true, description: 'tfjs Layers model folder (model.json + weights), e.g. runs/isbi2012-unet/model' },
   output: { type: 'string', alias: 'o', required: true, description: 'Output ONNX file, e.g. models/isbi2012-unet.onnx (the model card goes beside it as .json)' },
   name: { type: 'string', description: 'Model name in the card. Default: the output file name without .onnx' },
-  threshold: { type: 'string', description: 'Mask threshold stored in the card. Default 0.5' },
+  threshold: { type: 'string', description: "Mask threshold stored in the card. Default: the one --metrics chose on its selection slices, else the one the run's kept validation supports (0.5 unless its best threshold beats 0.5 by 0.005 in V_rand), else 0.5" },
   tta: { type: 'boolean', description: 'Card default: serve, predict and the web demo use 8-fold test-time augmentation unless told otherwise (--no-tta: off). Default: not set (off)' },
   metrics: { type: 'string', description: 'JSON written by `emseg evaluate` whose figures go into the card' },
   cells: {
@@ -29,7 +29,7 @@ export const convertArgs = {
   backend: enumArg(BACKEND_CHOICES, { description: 'tfjs backend of the parity oracle: auto (gpu, then native, then wasm, then cpu), gpu, native, wasm or cpu. Default auto' }),
   'model-version': { type: 'string', description: "Version in the card. Default '0.1.0'" },
   check: { type: 'boolean', description: "Also run Python onnx's checker (full_check) on the written file, if python3-onnx is installed" },
-  force: { type: 'boolean', description: "Replace the output, its card and the copies of the run's config and log if they exist (default: refuse them)" },
+  force: { type: 'boolean', description: "Replace the output, its card and the copies of the run's config and log if they exist (otherwise they are refused)" },
   quiet: { type: 'boolean', description: 'Print only the final line' },
 } as const;
 

@@ -60,7 +60,7 @@ export const evaluateArgs = {
     alias: 'providers',
     description: 'onnxruntime execution providers for an .onnx model, in order, e.g. cpu or cuda,cpu (--providers: the same, older spelling). Default EMSEG_EP, else auto (cuda if it starts, else cpu, without a warning)',
   },
-  force: { type: 'boolean', description: 'Replace outputs (--json, --report and its pictures, montages) that exist (default: refuse them)' },
+  force: { type: 'boolean', description: 'Replace outputs (--json, --report and its pictures, montages) that exist (otherwise they are refused)' },
 } as const;
 
 type Args = Record<string, string | boolean | string[] | undefined>;

@@ -24,7 +24,7 @@ export const exportPackageArgs = {
   'max-batch-size': { type: 'string', description: 'Triton max_batch_size. Default 8' },
   'queue-delay-us': { type: 'string', description: 'Triton dynamic batching max_queue_delay_microseconds. Default 2000' },
   'instance-kind': enumArg(INSTANCE_KINDS, { description: 'Triton instance_group kind: KIND_GPU (fails to load without a GPU) or KIND_CPU. Default KIND_GPU' }),
-  force: { type: 'boolean', description: 'Replace files of the packages that exist already (default: refuse them)' },
+  force: { type: 'boolean', description: 'Replace files of the packages that exist already (otherwise they are refused)' },
 } as const;
 
 const command = defineCommand({

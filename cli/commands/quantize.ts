@@ -22,7 +22,7 @@ export const quantizeArgs = {
   'conv-transpose': { type: 'boolean', description: 'Quantize the up-sampling ConvTranspose too (--no-conv-transpose: keep it float). Default on' },
   name: { type: 'string', description: 'Model name in the card. Default: the output file name without .onnx' },
   check: { type: 'boolean', description: "Also run Python onnx's checker (full_check) on the written file, if python3-onnx is installed" },
-  force: { type: 'boolean', description: 'Replace the output and its card if they exist (default: refuse them)' },
+  force: { type: 'boolean', description: 'Replace the output and its card if they exist (otherwise they are refused)' },
   quiet: { type: 'boolean', description: 'Print only the final line' },
 } as const;
 

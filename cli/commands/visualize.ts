@@ -21,7 +21,7 @@ const command = defineCommand({
     slices: { type: 'string', description: 'Slices to show, e.g. 0,5,25-29 (default: first, middle and last)' },
     shrink: { type: 'string', description: 'Shrink every picture by this integer factor', default: '1' },
     out: { type: 'string', description: 'Output PNG file', required: true },
-    force: { type: 'boolean', description: 'Replace the output PNG if it exists (default: refuse it)' },
+    force: { type: 'boolean', description: 'Replace the output PNG if it exists (otherwise it is refused)' },
   },
   async run({ args }) {
     const shrink = numberOption(args.shrink, '--shrink', { integer: true, min: 1, max: 64 })!;
