@@ -2,9 +2,10 @@
  * The one reader of a model's card on disk. A card has two copies: `models/<name>.json` beside
  * `models/<name>.onnx` (with the sha256 of the ONNX file), and the same JSON in the ONNX
  * metadata_props under `emseg.model_card`. `findModelCard` reads them for every part (server and
- * predict, export-package, the web demo build, `emseg train --init`), and every copy it returns has
- * passed core/model-card.ts's schema: a bad card is one E_MODEL line naming the file and each bad
- * field, e.g. `m.json: bad model card: threshold: expected a number in [0, 1], found 2`.
+ * predict, export-package, the web demo build, `emseg train --init`, `emseg quantize`), and every
+ * copy it returns has passed core/model-card.ts's schema: a bad card is one E_MODEL line naming the
+ * file and each bad field, e.g. `m.json: bad model card: threshold: expected a number in [0, 1],
+ * found 2`.
  *
  *   const found = findModelCard('models/m.onnx', bytes);                    // metadata, else m.json
  *   const found = findModelCard('models/m.onnx', bytes, { prefer: 'file' }); // m.json, else metadata

@@ -1,9 +1,9 @@
 /**
  * Every part reads a model card through one reader, node/model-card-file.ts findModelCard, over
  * core/model-card.ts's schema: the server and predict (node/load-onnx-model.ts loadOnnxModel),
- * export-package, the web demo build and `emseg train --init` each refuse a bad card, in the ONNX
- * metadata or in the JSON beside, with one E_MODEL line naming the file and the field. The reader
- * itself: which copy wins, a card of another file, a --card that does not exist.
+ * export-package, the web demo build, `emseg train --init` and `emseg quantize` each refuse a bad
+ * card, in the ONNX metadata or in the JSON beside, with one E_MODEL line naming the file and the
+ * field. The reader itself: which copy wins, a card of another file, a --card that does not exist.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_CARD_METADATA_KEY, type ModelCard } from '../core/contract.ts';
 import { readModelCard } from '../convert/export-package.ts';
+import { quantizeModel } from '../convert/quantize/quantize-model.ts';
 import { findModelCard } from '../node/model-card-file.ts';
 import { loadOnnxModel } from '../node/load-onnx-model.ts';
 import { readParentModel } from '../train/init-from-onnx.ts';
@@ -87,6 +88,16 @@ describe('the one model card reader', () => {
       const attempt = () => readParentModel(path, resolveUNetOptions({ depth: 2, baseFilters: 4 }));
       expect(attempt, path).toThrow(names);
       expect(attempt, path).toThrow(BAD_THRESHOLD);
+    }
+  });
+
+  it('is the reader of emseg quantize, which refuses before calibrating', async () => {
+    const source = { label: 'no slices', pageCount: 1, read: () => Promise.reject(new Error('read a slice before checking the card')) };
+    for (const { path, names } of badCopies()) {
+      const attempt = quantizeModel({ model: path, output: join(dir, 'q.int8.onnx'), source, slices: [0] });
+      await expect(attempt, path).rejects.toMatchObject({ code: 'E_MODEL' });
+      await expect(attempt, path).rejects.toThrow(names);
+      await expect(attempt, path).rejects.toThrow(BAD_THRESHOLD);
     }
   });
 

@@ -27,10 +27,10 @@ import {
 } from '../../core/contract.ts';
 import { EmsegError } from '../../core/errors.ts';
 import { formatSliceList } from '../../core/slice-list.ts';
-import { modelCardFromMetadata, modelCardMetadata, parseModelCard } from '../../core/model-card.ts';
+import { modelCardMetadata, parseModelCard } from '../../core/model-card.ts';
 import { writeFileAtomic } from '../../node/atomic-write.ts';
 import { refuseExistingOutputs } from '../../node/existing-outputs.ts';
-import { cardPathFor } from '../../node/model-card-file.ts';
+import { cardPathFor, findModelCard } from '../../node/model-card-file.ts';
 import { inferenceCores } from '../../node/inference-cores.ts';
 import { sha256Hex } from '../../node/sha256.ts';
 import { encodeOnnxModel } from '../onnx-graph.ts';
@@ -40,7 +40,7 @@ import { applyQuantization, calibrationTensors, floatOperations, foldBatchNorms,
 import type { ActivationType } from './quantize-math.ts';
 
 export interface QuantizeOptions {
-  /** The float ONNX file (an emseg U-Net with its card in the metadata). */
+  /** The float ONNX file (an emseg U-Net with its card: in the metadata, else <name>.json beside it). */
   model: string;
   /** Output ONNX path, e.g. models/isbi2012-unet.int8.onnx; the card goes beside it as .json. */
   output: string;
@@ -76,8 +76,12 @@ export interface QuantizeResult {
   bytes: Uint8Array;
 }
 
-/** One E_MODEL line naming everything in which the file is not a float emseg U-Net of the contract. */
-function checkContract(imported: ImportedGraph, what: string): { card: ModelCard; head: string } {
+/**
+ * One E_MODEL line naming everything in which the file is not a float emseg U-Net of the contract.
+ * Its card comes from the one reader, node/model-card-file.ts findModelCard (the metadata's, else
+ * the JSON beside the file; checked against the schema).
+ */
+function checkContract(imported: ImportedGraph, bytes: Uint8Array, what: string): { card: ModelCard; head: string } {
   const { graph } = imported;
   const problems: string[] = [];
   const input = graph.inputs.find((value) => value.name === INPUT_NAME);
@@ -96,11 +100,11 @@ function checkContract(imported: ImportedGraph, what: string): { card: ModelCard
   }
   let card: ModelCard | undefined;
   try {
-    card = modelCardFromMetadata(imported.metadata, what);
+    card = findModelCard(what, bytes)?.card;
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (!card && problems.length === 0) problems.push(`no model card in its metadata (${MODEL_CARD_METADATA_KEY})`);
+  if (!card && problems.length === 0) problems.push(`no model card (no ${MODEL_CARD_METADATA_KEY} metadata, no ${cardPathFor(what)})`);
   if (problems.length > 0 || !card || !head) {
     throw new EmsegError('E_MODEL', `${what}: not a float emseg U-Net of the model contract: ${problems.join('; ')}`);
   }
@@ -151,7 +155,7 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
     throw new EmsegError('E_NOT_FOUND', `${what}: cannot read the model (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   }
   const imported = importOnnxGraph(parentBytes, what);
-  const { card: parentCard, head } = checkContract(imported, what);
+  const { card: parentCard, head } = checkContract(imported, parentBytes, what);
   const trainSlices = parentCard.training?.split.train ?? [];
   const slices = options.slices ?? (trainSlices.length > 0 ? trainSlices : DEFAULT_CALIBRATION_SLICES);
   const validation = parentCard.training?.split.validation ?? [];
