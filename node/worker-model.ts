@@ -8,10 +8,14 @@
  * (or predict's reading, blending and writing) overlap with another's inference.
  *
  * Tiles go to the worker as a copy (a caller may reuse its buffer); results come back transferred.
+ * The card is the one loadOnnxModel found in the worker (node/model-card-file.ts findModelCard, or
+ * the contract defaults); it crosses the thread boundary as plain data and is checked against the
+ * card schema again on arrival (core/model-card.ts parseModelCard), not taken on trust.
  */
 import { Worker } from 'node:worker_threads';
 import type { ModelCard } from '../core/contract.ts';
 import { EmsegError, type EmsegErrorCode } from '../core/errors.ts';
+import { parseModelCard } from '../core/model-card.ts';
 import type { TilePredictor } from '../core/tiling.ts';
 import { workerEntrySource } from './worker-entry.ts';
 import type { SerializedError, WorkerInput } from './inference-worker.ts';
@@ -92,6 +96,14 @@ export function loadOnnxModelInWorker(path: string, options: WorkerModelOptions 
           break;
         }
         case 'loaded': {
+          let card: ModelCard;
+          try {
+            card = parseModelCard(message.card, `${path} (the card its inference worker loaded)`);
+          } catch (error) {
+            reject(error);
+            void worker.terminate();
+            break;
+          }
           loaded = true;
           const predictor: TilePredictor = (tiles, n, height, width) => {
             if (stopped) return Promise.reject(stopped);
@@ -108,7 +120,7 @@ export function loadOnnxModelInWorker(path: string, options: WorkerModelOptions 
             predictor,
             provider: message.provider as string,
             failures: message.failures as ProviderFailure[],
-            card: message.card as ModelCard,
+            card,
             close: async () => {
               if (stopped) return;
               stopped = new EmsegError('E_BACKEND', `${path}: the model was closed`);
