@@ -15,7 +15,7 @@ import type { MetricFigures, ModelCard } from '../core/contract.ts';
 import { cellsSectionFrom } from '../core/cells/cell-params.ts';
 import { EmsegError } from '../core/errors.ts';
 import { ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
-import { parseTrainingRun } from '../core/training-run.ts';
+import { readTrainingRun } from '../node/training-run-file.ts';
 
 type Json = Record<string, unknown>;
 
@@ -50,7 +50,11 @@ function sliceList(value: unknown): number[] | undefined {
   return out;
 }
 
-/** Whether a JSON file looks like the config.json `emseg train` writes (so a stray config.json is ignored). */
+/**
+ * Whether a JSON file looks like the config.json `emseg train` writes, so that a stray config.json
+ * beside a model folder is ignored: a look at its shape only; the one found is then read and
+ * checked by readTrainingInfo (a malformed record of a run is an error, not skipped).
+ */
 function isTrainingRunConfig(path: string): boolean {
   try {
     const run = JSON.parse(readFileSync(path, 'utf8')) as unknown;
@@ -72,15 +76,16 @@ export function findTrainingLog(configPath: string): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-/** ModelCard.training from a run's config.json (H4's train/loop.ts format), or undefined. */
+/**
+ * ModelCard.training from a run's config.json (train/loop.ts's format), or undefined. The file is
+ * read and checked by the one reader of run records (node/training-run-file.ts: one line naming
+ * the file and the bad field); fields the schema does not name are kept as written.
+ */
 export function readTrainingInfo(configPath: string): ModelCard['training'] | undefined {
-  const run = readJson(configPath, 'training config');
-  // Checked against the record's schema (one line naming the file and the field); `best` in today's names.
-  const record = parseTrainingRun(run, configPath);
-  const config = isObject(run['config']) ? run['config'] : {};
-  const split = isObject(run['split']) ? run['split'] : {};
-  const train = sliceList(split['train'] ?? config['trainSlices']);
-  const validation = sliceList(split['validation'] ?? config['validationSlices']);
+  const run = readTrainingRun(configPath);
+  const config: Json = run.config ?? {};
+  const train = sliceList(run.split?.train ?? config['trainSlices']);
+  const validation = sliceList(run.split?.validation ?? config['validationSlices']);
   if (!train && !validation && !str(run['command'])) return undefined;
   const images = str(config['images']) ?? ISBI_TRAIN_IMAGES;
   const labels = str(config['labels']);
@@ -116,7 +121,7 @@ export function readTrainingInfo(configPath: string): ModelCard['training'] | un
     const value = str(run[key]);
     if (value) info[key] = value;
   }
-  if (record.best) info['bestValidation'] = record.best;
+  if (run.best) info['bestValidation'] = run.best;
   // Fine-tuned models name their parent (emseg train --init: name, sha256, path, its data).
   const parent = run['parent'];
   if (isObject(parent) && str(parent['name']) && str(parent['sha256'])) info.parent = { ...parent, name: str(parent['name'])!, sha256: str(parent['sha256'])! };

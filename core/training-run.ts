@@ -1,10 +1,12 @@
 /**
  * The record of a training run: the `config.json` that `emseg train` writes into its output folder
  * (train/loop.ts) and `emseg convert` copies beside the model as `<name>.train-config.json`. One
- * schema for its readers (`emseg evaluate`'s report and pixel size, `emseg convert`'s card): every
- * field they use is checked, a bad one is one line naming the file and the field
- * (`runs/x/config.json: not a training run record of emseg train: config.model.depth: expected an
- * integer >= 1, found "4"`); fields they do not use are kept as they are. Every field is optional:
+ * schema for its readers (`emseg evaluate`'s report and pixel size, `emseg convert`'s card,
+ * `emseg train --resume`'s saved options, which are then checked as train options too), all of
+ * them reading the file through node/training-run-file.ts: every field they use is checked, a bad
+ * one is one line naming the file and the field (`runs/x/config.json: not a training run record of
+ * emseg train: config.model.depth: expected a number, found "4"`); fields they do not use are kept
+ * as they are. Every field is optional:
  * a run in progress has no `stepsDone` yet, and records of earlier versions lack newer fields.
  *
  * Validation lines (`best`) are read in today's names whichever names they were written with

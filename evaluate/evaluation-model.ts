@@ -4,7 +4,7 @@
  *   tile, halo, size multiple and training pixel size);
  * - a tfjs Layers model folder (e.g. `runs/x/model`): TensorFlow.js on the chosen backend
  *   (train/backend.ts), loaded with convert/tfjs-model-dir.ts; depth from its pooling layers; the
- *   training pixel size from its run's config.json (evaluate/training-run.ts), when it records one.
+ *   training pixel size from its run's config.json (node/training-run-file.ts), when it records one.
  * Both go through the same pipeline as every other part, core/inference.ts's segmentImage
  * (contract normalization, padding, tiling, optional 8-fold TTA, rescaling to the model's pixel
  * size, inverted contrast), so the figures are those the served model gives.
@@ -16,7 +16,8 @@ import { EmsegError } from '../core/errors.ts';
 import type { GreyImage } from '../core/image.ts';
 import { segmentImage } from '../core/inference.ts';
 import type { TilePredictor } from '../core/tiling.ts';
-import { findTrainingRun, readTrainingRun } from './training-run.ts';
+import { readTrainingRun } from '../node/training-run-file.ts';
+import { findTrainingRun } from './training-run.ts';
 
 /** How a slice is run: plain or with TTA, rescaled by `scale` to the model's pixel size (default 1), contrast inverted (default no). */
 export interface SliceRun {

@@ -19,8 +19,9 @@ import { sliceMontageSpec } from '../core/slice-montage.ts';
 import { thresholdProbability } from '../core/threshold.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { encodePng } from '../node/png.ts';
+import { readTrainingRun } from '../node/training-run-file.ts';
 import type { ValidationLogLine } from '../train/log.ts';
-import { readTrainingRun, trainingFromCard, trainingSummary, type TrainingRunFiles } from './training-run.ts';
+import { trainingFromCard, trainingSummary, type TrainingRunFiles } from './training-run.ts';
 
 const toMask = (p: Float32Array, width: number, height: number, threshold: number): GreyImage<Uint8Array> =>
   thresholdProbability(makeImage(width, height, p), threshold);

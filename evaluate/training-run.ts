@@ -1,17 +1,17 @@
 /**
  * The training run behind an evaluated model, for the report and the model's pixel size: where its
- * record (config.json) and log are, the record read and checked (core/training-run.ts's schema:
- * a bad field is one line naming the file and the field), and the summary the report shows
- * (core/evaluation-report.ts), from the record or, when the run is not at hand, from the card.
+ * record (config.json) and log are (the record is read and checked by node/training-run-file.ts
+ * readTrainingRun: a bad field is one line naming the file and the field), and the summary the
+ * report shows (core/evaluation-report.ts), from the record or, when the run is not at hand, from
+ * the card.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EmsegError } from '../core/errors.ts';
 import type { TrainingSummary } from '../core/evaluation-report.ts';
 import type { ModelCard } from '../core/model-card.ts';
 import { formatSliceList } from '../core/slice-list.ts';
-import { parseTrainingRunJson, sliceListText, type TrainingRun } from '../core/training-run.ts';
-import { inputFileError } from '../node/image-files.ts';
+import { sliceListText, type TrainingRun } from '../core/training-run.ts';
 
 /** The run's record and log, each when it exists. */
 export interface TrainingRunFiles {
@@ -36,17 +36,6 @@ export function findTrainingRun(model: string, run?: string): TrainingRunFiles {
   };
   if (run && !found.config && !found.log) throw new EmsegError('E_NOT_FOUND', `--run ${run}: no config.json or train.log.jsonl in it`);
   return found;
-}
-
-/** Reads and checks a run's config.json (E_CORRUPT naming the file and the field). */
-export function readTrainingRun(path: string): TrainingRun {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw inputFileError(path, error);
-  }
-  return parseTrainingRunJson(text, path);
 }
 
 /** What the report says of the training run, from its record. */

@@ -1,12 +1,20 @@
 /**
- * core/training-run.ts: a training run's config.json read through one schema. The records emseg
- * train writes (today's and the shipped model's) pass; a bad field is one line naming the file and
- * the field; the kept validation is read in today's names whichever names it was written with.
+ * core/training-run.ts: a training run's config.json read through one schema, by one reader
+ * (node/training-run-file.ts) for `emseg train --resume`, `emseg convert` and `emseg evaluate`. The
+ * records emseg train writes (today's and the shipped model's) pass; a bad field is one line naming
+ * the file and the field; the kept validation is read in today's names whichever names it was
+ * written with.
  */
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mergeWithSavedConfig } from '../cli/commands/train.ts';
+import { readTrainingInfo } from '../convert/training-info.ts';
 import { parseTrainingRun, parseTrainingRunJson, sliceListText } from '../core/training-run.ts';
 import { trainingSummary } from '../evaluate/training-run.ts';
+import { readTrainingRun } from '../node/training-run-file.ts';
+import { resolveTrainConfig } from '../train/config.ts';
 
 const shipped = 'models/isbi2012-unet.train-config.json';
 
@@ -42,5 +50,48 @@ describe('the training run record', () => {
   it('writes slice lists of either spelling as text', () => {
     expect(sliceListText('0-24')).toBe('0-24');
     expect(sliceListText([0, 1, 2, 5])).toBe('0-2,5');
+  });
+
+  describe('read from disk by one reader, for train --resume and convert', () => {
+    const root = mkdtempSync(join(tmpdir(), 'emseg-run-record-'));
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    const good = () => ({ command: 'emseg train --steps 20', split: { train: '0-3', validation: '4-5' }, config: resolveTrainConfig({ steps: 20, model: { baseFilters: 8 } }) });
+    /** A run folder whose config.json is `record` (an object, or raw text). */
+    const runWith = (name: string, record: unknown) => {
+      const outDir = join(root, name);
+      mkdirSync(outDir, { recursive: true });
+      writeFileSync(join(outDir, 'config.json'), typeof record === 'string' ? record : JSON.stringify(record));
+      return { outDir, path: join(outDir, 'config.json') };
+    };
+    const resume = (outDir: string) => () => mergeWithSavedConfig({ outDir, resume: true });
+    const convert = (path: string) => () => readTrainingInfo(path);
+
+    it('reads a good record for both', () => {
+      const { outDir, path } = runWith('good', good());
+      expect(resolveTrainConfig(mergeWithSavedConfig({ outDir, resume: true })).model.baseFilters).toBe(8);
+      expect(readTrainingInfo(path)).toMatchObject({ command: 'emseg train --steps 20', split: { train: [0, 1, 2, 3], validation: [4, 5] }, steps: 20 });
+      expect(readTrainingRun(path).config?.steps).toBe(20);
+    });
+
+    it('refuses a malformed record in one line naming the file and the bad field', () => {
+      const record = good();
+      const bad = runWith('bad-depth', { ...record, config: { ...record.config, model: { ...record.config.model, depth: '4' } } });
+      const field = `${bad.path}: not a training run record of emseg train: config.model.depth: expected a number, found "4"`;
+      for (const read of [resume(bad.outDir), convert(bad.path), () => readTrainingRun(bad.path)]) {
+        expect(read).toThrow(field);
+        expect(read).toThrow(expect.objectContaining({ code: 'E_CORRUPT' }));
+      }
+      const text = runWith('not-json', '{"config": ');
+      for (const read of [resume(text.outDir), convert(text.path)]) expect(read).toThrow(`${text.path}: not valid JSON`);
+    });
+
+    it('refuses, on resume, saved options that are not train options, and a record without options', () => {
+      const record = good();
+      const loss = runWith('bad-loss', { ...record, config: { ...record.config, loss: { bce: 'x', dice: 1 } } });
+      expect(resume(loss.outDir)).toThrow(`${loss.path}: not a training run record of emseg train: config.loss.bce (--bce-weight): expected a number`);
+      const none = runWith('no-config', { command: 'emseg train' });
+      expect(resume(none.outDir)).toThrow(`${none.path}: not a training run record of emseg train: config: expected the run's options, found nothing`);
+      expect(() => readTrainingRun(join(root, 'absent', 'config.json'))).toThrow(`${join(root, 'absent', 'config.json')}: no such file`);
+    });
   });
 });

@@ -16,7 +16,7 @@
  *   last-model/        tfjs Layers model of the last step trained
  *   checkpoints/latest, checkpoints/best   (train/checkpoint.ts)
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EmsegError } from '../core/errors.ts';
 import { formatSliceList } from '../core/slice-list.ts';
@@ -30,6 +30,7 @@ import { machineDescription } from './machine.ts';
 import type { LoopRng, TrainingParts } from './loop-parts.ts';
 import { recoverInterruptedWrites } from '../node/atomic-dir.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
+import { readTrainingRun } from '../node/training-run-file.ts';
 
 export type TrainStatus = 'completed' | 'time-budget' | 'interrupted';
 
@@ -423,10 +424,10 @@ async function validate(parts: TrainingParts, loop: LoopState, elapsed: () => nu
   };
 }
 
+/** The invocations a resumed run's config.json records; none when it is missing or unreadable (the checkpoint, not the record, carries the run). */
 function readPreviousInvocations(configPath: string): Array<Record<string, unknown>> {
   try {
-    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { invocations?: Array<Record<string, unknown>> };
-    return Array.isArray(saved.invocations) ? saved.invocations : [];
+    return readTrainingRun(configPath).invocations ?? [];
   } catch {
     return [];
   }

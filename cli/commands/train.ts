@@ -3,13 +3,14 @@
  * TrainConfigInput, shows a one-line progress bar on stderr, turns Ctrl-C into an AbortSignal
  * (the loop saves a checkpoint and stops), and prints a summary.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineCommand, type ArgsDef } from 'citty';
 import { definedFields } from '../../core/defined.ts';
 import { EmsegError } from '../../core/errors.ts';
 import { parseSliceList } from '../../core/slice-list.ts';
 import { optionLabel, resolveTrainConfig, TRAIN_DEFAULTS, TRAIN_OPTIONS, type TrainConfig, type TrainConfigInput } from '../../train/config.ts';
+import { readTrainingRun } from '../../node/training-run-file.ts';
 import { enumArg, numberOption } from '../options.ts';
 import type { TrainEvent, TrainResult } from '../../train/loop.ts';
 import { commandLine } from '../command-line.ts';
@@ -59,6 +60,22 @@ export function configInputFromArgs(raw: RawArgs): TrainConfigInput {
 }
 
 /**
+ * The options a run was started with: the `config` of its config.json, read by the one reader of
+ * run records (node/training-run-file.ts, core/training-run.ts's schema) and then checked as train
+ * options (train/config.ts resolveTrainConfig), each problem one E_CORRUPT line naming the file
+ * and the field.
+ */
+function savedTrainConfig(path: string): TrainConfig {
+  const saved = readTrainingRun(path).config;
+  if (saved === undefined) throw new EmsegError('E_CORRUPT', `${path}: not a training run record of emseg train: config: expected the run's options, found nothing`);
+  try {
+    return resolveTrainConfig(saved as TrainConfigInput);
+  } catch (error) {
+    throw new EmsegError('E_CORRUPT', `${path}: not a training run record of emseg train: config.${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
  * With --resume, the options not given on the command line come from the run's config.json, so
  * `emseg train --out runs/x --resume --max-minutes 60` continues run x as it was started.
  */
@@ -69,12 +86,7 @@ export function mergeWithSavedConfig(input: TrainConfigInput): TrainConfigInput 
   if (!existsSync(path)) {
     throw new EmsegError('E_NOT_FOUND', `--resume: ${path} does not exist (no run to continue in --out ${outDir})`);
   }
-  let saved: TrainConfig;
-  try {
-    saved = (JSON.parse(readFileSync(path, 'utf8')) as { config: TrainConfig }).config;
-  } catch (error) {
-    throw new EmsegError('E_CORRUPT', `${path}: not a valid emseg training config`, { cause: error });
-  }
+  const saved = savedTrainConfig(path);
   // The time budget belongs to one invocation: never inherited.
   const { maxMinutes: _ignored, ...inherited } = saved;
   const merged: TrainConfigInput = {
