@@ -178,160 +178,230 @@ function displayScale(image: GreyImage): number {
   return max > 255 ? 255 / max : 1;
 }
 
-export async function writeBioimageioPackage(options: BioimageioOptions): Promise<BioimageioPackage> {
-  const { card, onnxBytes, dir, testImage } = options;
-  const signature = readOnnxSignature(onnxBytes);
+/** The names of the model's one input and one output tensor, as the rdf and onnxruntime use them. */
+interface TensorNames {
+  input: string;
+  output: string;
+}
+
+/** The ONNX file's first input and output; E_MODEL when it has none. */
+function tensorNames(signature: ReturnType<typeof readOnnxSignature>): TensorNames {
   const input = signature.inputs[0];
   const output = signature.outputs[0];
   if (!input || !output) throw new EmsegError('E_MODEL', 'the ONNX model has no input or no output');
-  const multiple = sizeMultipleFor(card.architecture.depth);
+  return { input: input.name, output: output.name };
+}
+
+/** The shape of a test tensor: [1, 1, H, W]. */
+type TensorShape = [number, number, number, number];
+
+/** The test slice's tensor shape; E_BAD_ARGUMENT when its sides are not multiples of the model's size multiple. */
+function testTensorShape(testImage: GreyImage, multiple: number, source: string): TensorShape {
   const { width, height } = testImage;
   if (width % multiple !== 0 || height % multiple !== 0) {
-    throw new EmsegError('E_BAD_ARGUMENT', `test image ${options.testImageSource}: ${width}x${height} is not a multiple of ${multiple}`);
+    throw new EmsegError('E_BAD_ARGUMENT', `test image ${source}: ${width}x${height} is not a multiple of ${multiple}`);
   }
-  const shape: [number, number, number, number] = [1, 1, height, width];
-  const raw = Float32Array.from(testImage.data as ArrayLike<number>);
-  const normalized = options.normalize(testImage);
+  return [1, 1, height, width];
+}
 
-  const session = await createCpuSession(onnxBytes);
-  let probability: Float32Array;
-  let reproduce: number;
-  let consumerDiff: number;
+/** The test tensors and how well they reproduce. */
+interface TestTensors {
+  /** test_input.npy: the raw slice. */
+  inputNpy: Uint8Array;
+  /** test_output.npy: onnxruntime's output for the normalized slice. */
+  outputNpy: Uint8Array;
+  probability: Float32Array;
+  /** Largest |onnxruntime(normalize(test_input)) - test_output| after reading the .npy files back. */
+  reproduce: number;
+  /** Largest difference when the input is normalized as bioimage.io tools do (with eps). */
+  consumerDiff: number;
+}
+
+/**
+ * Runs the model on the test slice in onnxruntime-node (CPU), writes the raw input and the output as
+ * .npy, then reads both back as a consumer would and runs again: they must reproduce; and once more
+ * with bioimage.io's own normalization, to measure how far a consumer's result is.
+ */
+async function computeTestTensors(
+  onnxBytes: Uint8Array,
+  names: TensorNames,
+  testImage: GreyImage,
+  normalize: BioimageioOptions['normalize'],
+  shape: TensorShape,
+): Promise<TestTensors> {
+  const { width, height } = testImage;
+  const raw = Float32Array.from(testImage.data as ArrayLike<number>);
   const inputNpy = npyBytes(raw, shape);
-  let outputNpy: Uint8Array;
+  const session = await createCpuSession(onnxBytes);
   try {
-    probability = Float32Array.from((await runOnnx(session, { label: 'test', data: normalized, shape }, { input: input.name, output: output.name })).data);
-    outputNpy = npyBytes(probability, shape);
-    // Read the tensors back as a consumer would and run again: they must reproduce.
+    const run = async (label: string, data: Float32Array) => (await runOnnx(session, { label, data, shape }, names)).data;
+    const probability = Float32Array.from(await run('test', normalize(testImage)));
+    const outputNpy = npyBytes(probability, shape);
     const readInput = parse(inputNpy.slice().buffer);
     const readOutput = parse(outputNpy.slice().buffer);
-    const again = await runOnnx(
-      session,
-      { label: 'reproduce', data: options.normalize(makeImage(width, height, Float32Array.from(readInput.data as Float32Array))), shape },
-      { input: input.name, output: output.name },
-    );
-    reproduce = maxAbsDifference(again.data, readOutput.data as Float32Array);
-    const consumer = await runOnnx(
-      session,
-      { label: 'consumer', data: consumerNormalization(raw, ZERO_MEAN_UNIT_VARIANCE_EPS), shape },
-      { input: input.name, output: output.name },
-    );
-    consumerDiff = maxAbsDifference(consumer.data, probability);
+    const again = await run('reproduce', normalize(makeImage(width, height, Float32Array.from(readInput.data as Float32Array))));
+    const reproduce = maxAbsDifference(again, readOutput.data as Float32Array);
+    const consumer = await run('consumer', consumerNormalization(raw, ZERO_MEAN_UNIT_VARIANCE_EPS));
+    return { inputNpy, outputNpy, probability, reproduce, consumerDiff: maxAbsDifference(consumer, probability) };
   } finally {
     await session.release();
   }
+}
 
-  const probabilityPng = probabilityImage(probability, width, height);
-  const coverPng = await encodePng(sideBySideCover(testImage, probabilityPng));
-  const sampleInputPng = await encodePng(testImage);
-  const sampleOutputPng = await encodePng(probabilityPng);
-  const cardJson = `${JSON.stringify(card, null, 2)}\n`;
-  const docs = packageDocumentation({ card, testImageSource: options.testImageSource, reproduce, consumerDiff, inputShape: shape, eps: ZERO_MEAN_UNIT_VARIANCE_EPS });
-  const license = options.license ?? card.licence?.model ?? 'MIT';
-  const authors = options.authors ?? [{ name: 'emseg contributors' }];
-  const files: Record<(typeof BIOIMAGEIO_FILES)[number], Uint8Array | string> = {
-    'weights.onnx': onnxBytes,
-    'test_input.npy': inputNpy,
-    'test_output.npy': outputNpy,
-    'cover.png': coverPng,
-    'sample_input.png': sampleInputPng,
-    'sample_output.png': sampleOutputPng,
-    'README.md': docs,
-    'model_card.json': cardJson,
+type PackageFiles = Record<(typeof BIOIMAGEIO_FILES)[number], Uint8Array | string>;
+
+/** The contents of the package's files besides rdf.yaml: weights, test tensors, pictures, documentation, card. */
+async function packageFiles(options: BioimageioOptions, tensors: TestTensors, shape: TensorShape): Promise<PackageFiles> {
+  const { card, testImage } = options;
+  const probabilityPng = probabilityImage(tensors.probability, testImage.width, testImage.height);
+  return {
+    'weights.onnx': options.onnxBytes,
+    'test_input.npy': tensors.inputNpy,
+    'test_output.npy': tensors.outputNpy,
+    'cover.png': await encodePng(sideBySideCover(testImage, probabilityPng)),
+    'sample_input.png': await encodePng(testImage),
+    'sample_output.png': await encodePng(probabilityPng),
+    'README.md': packageDocumentation({
+      card,
+      testImageSource: options.testImageSource,
+      reproduce: tensors.reproduce,
+      consumerDiff: tensors.consumerDiff,
+      inputShape: shape,
+      eps: ZERO_MEAN_UNIT_VARIANCE_EPS,
+    }),
+    'model_card.json': `${JSON.stringify(card, null, 2)}\n`,
   };
-  const sha = (name: keyof typeof files) => {
-    const content = files[name];
-    return sha256Hex(typeof content === 'string' ? new TextEncoder().encode(content) : content);
-  };
-  const spaceAxes = (size: Record<string, unknown>, halo?: number) => [
+}
+
+function contentBytes(content: Uint8Array | string): Uint8Array {
+  return typeof content === 'string' ? new TextEncoder().encode(content) : content;
+}
+
+/** The y and x axes of a tensor in the rdf, with the output's halo when given. */
+function spaceAxes(size: Record<string, unknown>, halo?: number) {
+  return [
     { type: 'space', id: 'y', size: size['y'], ...(halo ? { halo } : {}) },
     { type: 'space', id: 'x', size: size['x'], ...(halo ? { halo } : {}) },
   ];
-  const minimum = minimumInputSize(multiple, card.halo);
-  const rdf = {
+}
+
+/** The rdf's input: the raw slice, any size from the smallest allowed in steps of the size multiple, normalized by the declared preprocessing. */
+function rdfInput(name: string, multiple: number, halo: number, sha: (file: keyof PackageFiles) => string) {
+  const minimum = minimumInputSize(multiple, halo);
+  return {
+    id: name,
+    description: 'Greyscale EM slice (8-bit intensities); normalized per slice by the preprocessing.',
+    axes: [
+      { type: 'batch' },
+      { type: 'channel', channel_names: ['intensity'] },
+      ...spaceAxes({ y: { min: minimum, step: multiple }, x: { min: minimum, step: multiple } }),
+    ],
+    test_tensor: { source: 'test_input.npy', sha256: sha('test_input.npy') },
+    sample_tensor: { source: 'sample_input.png', sha256: sha('sample_input.png') },
+    data: { type: 'float32' },
+    preprocessing: [
+      { id: 'ensure_dtype', kwargs: { dtype: 'float32' } },
+      { id: 'zero_mean_unit_variance', kwargs: { axes: ['y', 'x'], eps: ZERO_MEAN_UNIT_VARIANCE_EPS } },
+    ],
+  };
+}
+
+/** The rdf's output: the cell-interior probability, the input's size, with the card's halo. */
+function rdfOutput(names: TensorNames, card: ModelCard, sha: (file: keyof PackageFiles) => string) {
+  return {
+    id: names.output,
+    description: `Probability of cell interior (white in the ISBI labels); mask = probability >= ${card.threshold}.`,
+    axes: [
+      { type: 'batch' },
+      { type: 'channel', channel_names: ['cell_interior'] },
+      // The halo is to be cropped from the output by tools that tile (the card's halo).
+      ...spaceAxes({ y: { tensor_id: names.input, axis_id: 'y' }, x: { tensor_id: names.input, axis_id: 'x' } }, card.halo),
+    ],
+    test_tensor: { source: 'test_output.npy', sha256: sha('test_output.npy') },
+    sample_tensor: { source: 'sample_output.png', sha256: sha('sample_output.png') },
+    data: { type: 'float32', range: [0, 1] },
+  };
+}
+
+/** The rdf's `config.emseg`: what inference needs from the card, and where the whole card is. */
+function emsegConfig(card: ModelCard) {
+  return {
+    threshold: card.threshold,
+    tile: card.tile,
+    halo: card.halo,
+    model_card: 'model_card.json',
+    ...(card.intendedUse ? { intended_use: card.intendedUse } : {}),
+    ...(card.limitations ? { limitations: card.limitations } : {}),
+    ...(card.licence ? { licence: card.licence } : {}),
+  };
+}
+
+/** The resource description (rdf.yaml's content), with the sha256 of every file it names. */
+function bioimageioRdf(options: BioimageioOptions, names: TensorNames, opset: number, files: PackageFiles): Record<string, unknown> {
+  const { card } = options;
+  const sha = (name: keyof PackageFiles) => sha256Hex(contentBytes(files[name]));
+  return {
     format_version: BIOIMAGEIO_FORMAT_VERSION,
     type: 'model',
     name: card.name,
     description: card.description ?? 'U-Net segmentation of cell interior vs membrane in serial-section EM of neural tissue (ISBI 2012).',
     version: options.version ?? card.version,
     timestamp: new Date().toISOString(),
-    authors,
+    authors: options.authors ?? [{ name: 'emseg contributors' }],
     ...(options.maintainers && options.maintainers.length > 0 ? { maintainers: options.maintainers } : {}),
     cite: CITATIONS,
-    license,
+    license: options.license ?? card.licence?.model ?? 'MIT',
     documentation: 'README.md',
     covers: ['cover.png'],
     tags: BIOIMAGEIO_TAGS,
     ...(options.gitRepo ? { git_repo: options.gitRepo } : {}),
     attachments: [{ source: 'model_card.json', sha256: sha('model_card.json') }],
-    inputs: [
-      {
-        id: input.name,
-        description: 'Greyscale EM slice (8-bit intensities); normalized per slice by the preprocessing.',
-        axes: [
-          { type: 'batch' },
-          { type: 'channel', channel_names: ['intensity'] },
-          ...spaceAxes({ y: { min: minimum, step: multiple }, x: { min: minimum, step: multiple } }),
-        ],
-        test_tensor: { source: 'test_input.npy', sha256: sha('test_input.npy') },
-        sample_tensor: { source: 'sample_input.png', sha256: sha('sample_input.png') },
-        data: { type: 'float32' },
-        preprocessing: [
-          { id: 'ensure_dtype', kwargs: { dtype: 'float32' } },
-          { id: 'zero_mean_unit_variance', kwargs: { axes: ['y', 'x'], eps: ZERO_MEAN_UNIT_VARIANCE_EPS } },
-        ],
-      },
-    ],
-    outputs: [
-      {
-        id: output.name,
-        description: `Probability of cell interior (white in the ISBI labels); mask = probability >= ${card.threshold}.`,
-        axes: [
-          { type: 'batch' },
-          { type: 'channel', channel_names: ['cell_interior'] },
-          // The halo is to be cropped from the output by tools that tile (the card's halo).
-          ...spaceAxes({ y: { tensor_id: input.name, axis_id: 'y' }, x: { tensor_id: input.name, axis_id: 'x' } }, card.halo),
-        ],
-        test_tensor: { source: 'test_output.npy', sha256: sha('test_output.npy') },
-        sample_tensor: { source: 'sample_output.png', sha256: sha('sample_output.png') },
-        data: { type: 'float32', range: [0, 1] },
-      },
-    ],
+    inputs: [rdfInput(names.input, sizeMultipleFor(card.architecture.depth), card.halo, sha)],
+    outputs: [rdfOutput(names, card, sha)],
     ...(trainedOnIsbi2012(card) ? { training_data: ISBI2012_DATASET } : {}),
-    weights: {
-      onnx: { source: 'weights.onnx', sha256: sha('weights.onnx'), opset_version: signature.opset },
-    },
-    config: {
-      emseg: {
-        threshold: card.threshold,
-        tile: card.tile,
-        halo: card.halo,
-        model_card: 'model_card.json',
-        ...(card.intendedUse ? { intended_use: card.intendedUse } : {}),
-        ...(card.limitations ? { limitations: card.limitations } : {}),
-        ...(card.licence ? { licence: card.licence } : {}),
-      },
-    },
+    weights: { onnx: { source: 'weights.onnx', sha256: sha('weights.onnx'), opset_version: opset } },
+    config: { emseg: emsegConfig(card) },
   };
+}
+
+/** Writes the files, then rdf.yaml, each atomically; returns their paths in that order. */
+async function writePackageFolder(dir: string, files: PackageFiles, rdfText: string, inputs: string[]): Promise<string[]> {
   const written: string[] = [];
-  const inputs = options.inputs ?? [];
-  for (const [name, content] of Object.entries(files)) {
+  for (const [name, content] of [...Object.entries(files), ['rdf.yaml', rdfText] as const]) {
     await writeFileAtomic(join(dir, name), content, { inputs });
     written.push(join(dir, name));
   }
-  const rdfPath = join(dir, 'rdf.yaml');
+  return written;
+}
+
+/** Writes `<dir>.zip` with the same files and rdf.yaml at its root; returns its path. */
+async function writePackageZip(dir: string, files: PackageFiles, rdfText: string, inputs: string[]): Promise<string> {
+  const entries = Object.fromEntries([...Object.entries(files), ['rdf.yaml', rdfText] as const].map(([name, content]) => [name, contentBytes(content)]));
+  const zipPath = bioimageioPaths(dir, true).zipPath!;
+  await writeFileAtomic(zipPath, zipSync(entries, { level: 6 }), { inputs });
+  return zipPath;
+}
+
+/** Writes the package folder (and with `zip` its archive) for the ONNX file and its card; see the top of this file. */
+export async function writeBioimageioPackage(options: BioimageioOptions): Promise<BioimageioPackage> {
+  const { card, onnxBytes, dir, testImage } = options;
+  const signature = readOnnxSignature(onnxBytes);
+  const names = tensorNames(signature);
+  const shape = testTensorShape(testImage, sizeMultipleFor(card.architecture.depth), options.testImageSource);
+  const tensors = await computeTestTensors(onnxBytes, names, testImage, options.normalize, shape);
+  const files = await packageFiles(options, tensors, shape);
+  const rdf = bioimageioRdf(options, names, signature.opset, files);
   const rdfText = stringify(rdf, { lineWidth: 0 });
-  await writeFileAtomic(rdfPath, rdfText, { inputs });
-  written.push(rdfPath);
-  const result: BioimageioPackage = { dir, rdfPath, files: written, reproduceMaxAbsDiff: reproduce, consumerMaxAbsDiff: consumerDiff, rdf };
-  if (options.zip) {
-    const encoder = new TextEncoder();
-    const entries = Object.fromEntries(
-      [...Object.entries(files), ['rdf.yaml', rdfText] as const].map(([name, content]) => [name, typeof content === 'string' ? encoder.encode(content) : content]),
-    );
-    const zipPath = bioimageioPaths(dir, true).zipPath!;
-    await writeFileAtomic(zipPath, zipSync(entries, { level: 6 }), { inputs });
-    result.zipPath = zipPath;
-  }
+  const inputs = options.inputs ?? [];
+  const written = await writePackageFolder(dir, files, rdfText, inputs);
+  const result: BioimageioPackage = {
+    dir,
+    rdfPath: join(dir, 'rdf.yaml'),
+    files: written,
+    reproduceMaxAbsDiff: tensors.reproduce,
+    consumerMaxAbsDiff: tensors.consumerDiff,
+    rdf,
+  };
+  if (options.zip) result.zipPath = await writePackageZip(dir, files, rdfText, inputs);
   return result;
 }
