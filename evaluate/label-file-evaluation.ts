@@ -6,7 +6,7 @@
  *
  * The ground truth (`--labels`, default the ISBI training labels) is one stack, checked like every
  * label (core/labels.ts: 0, 255 and the --ignore value). The labels file is read by
- * node/open-volume.ts (TIFF or OME-Zarr; 32-bit integers arrive as float32, exact up to 2^24). Its
+ * node/open-volume.ts (a TIFF; 32-bit integers arrive as float32, exact up to 2^24). Its
  * pages are the ground truth's slices one for one when it has as many; otherwise it must have one
  * page per reported slice, in the order of `--slices`. Scored by core/cells/cell-evaluation.ts
  * like the labels `emseg evaluate` makes from a model: V_rand and V_info of the labels as segments,
