@@ -47,6 +47,8 @@ export interface ServeConfig {
   shutdownGraceMs: number;
   /** 1: serve the web demo's source maps (*.map); 0: answer 404 for them. */
   serveSourceMaps: number;
+  /** 1: onnxruntime's CPU memory arena keeps the largest call's buffers; 0: they are freed after each call (serve/memory-return.ts). */
+  memoryArena: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -82,6 +84,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'webRoot', env: 'EMSEG_WEB_ROOT', flag: 'web-root', default: 'web-demo/dist', description: 'folder of the web demo served at /' },
   { key: 'shutdownGraceMs', env: 'EMSEG_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 30_000, description: 'on SIGTERM, how long in-flight requests may take to finish' },
   { key: 'serveSourceMaps', env: 'EMSEG_SERVE_SOURCE_MAPS', flag: 'serve-source-maps', default: 0, description: "1 = serve the web demo's source maps (*.map), 0 = answer 404 for them" },
+  { key: 'memoryArena', env: 'EMSEG_MEMORY_ARENA', flag: 'memory-arena', default: 0, description: "1 = onnxruntime's CPU memory arena keeps the buffers of the largest session call for the next one (memory not given back); 0 = buffers freed after each call" },
 ];
 
 /** Tiles per session call when EMSEG_BATCH_SIZE is 0 (auto), by execution provider. */
@@ -100,8 +103,8 @@ function parseValue(setting: AnySetting, raw: string, source: string): string | 
     if (raw.trim() === '') throw new EmsegError('E_BAD_ARGUMENT', `${source}: expected a non-empty value, found ''`);
     return raw;
   }
-  const zeroAllowed: readonly (keyof ServeConfig)[] = ['port', 'batchWaitMs', 'queueSize', 'batchSize', 'inferenceWorkers', 'intraOpThreads', 'loneRequestThreads', 'serveSourceMaps'];
-  const max = setting.key === 'port' ? 65535 : setting.key === 'serveSourceMaps' ? 1 : undefined;
+  const zeroAllowed: readonly (keyof ServeConfig)[] = ['port', 'batchWaitMs', 'queueSize', 'batchSize', 'inferenceWorkers', 'intraOpThreads', 'loneRequestThreads', 'serveSourceMaps', 'memoryArena'];
+  const max = setting.key === 'port' ? 65535 : setting.key === 'serveSourceMaps' || setting.key === 'memoryArena' ? 1 : undefined;
   const rule: NumberRule = { integer: true, min: zeroAllowed.includes(setting.key) ? 0 : 1, ...(max !== undefined ? { max } : {}) };
   return parseNumberText(raw, source, rule);
 }
