@@ -2,8 +2,9 @@
  * `npm run bench:load -- [options]` (`--help` lists them, from BENCH): the server under mixed
  * load, over loopback only, bounded in time.
  *
- * 1. Starts `emseg serve` as a child process (the settings from the environment, --ep default cpu)
- *    on 127.0.0.1 at a free port, and waits for /readyz.
+ * 1. Starts `emseg serve` as a child process (the settings from the environment, --ep default cpu,
+ *    and glibc's MALLOC_MMAP_THRESHOLD_ as the image sets it unless the environment has one) on
+ *    127.0.0.1 at a free port, and waits for /readyz.
  * 2. `--concurrency` clients, each on its own keep-alive connection (node:http Agent, one socket),
  *    send requests back to back for `--duration` seconds: a 512x512 ISBI slice as PNG, or (every
  *    1/`--bad`-th request of all) a bad input in turn from the hostile corpus's quick kinds (415 before
@@ -31,6 +32,7 @@ import { benchSlice } from './shared/bench-slice.ts';
 import { percentile } from './shared/figures.ts';
 import { uptime } from './shared/machine.ts';
 import { buildTiff, greyPage } from './shared/raw-tiff.ts';
+import { GLIBC_MEMORY_RETURN_ENV } from '../serve/memory-return.ts';
 
 export const BENCH = defineBench('load', 'the server under mixed load (good slices, bad inputs, stalled uploads), over loopback only, bounded in time', {
   duration: numberOption('seconds', 'seconds of load', 60, { min: 0, minExclusive: true, max: 600 }),
@@ -126,7 +128,8 @@ async function load(args: LoadArgs): Promise<number> {
 
   const port = await freePort();
   const child = spawn(process.execPath, ['bin/emseg.js', 'serve', '--host', '127.0.0.1', '--port', String(port), ...(args.model ? ['--model', args.model] : [])], {
-    env: { ...process.env, EMSEG_EP: process.env.EMSEG_EP ?? 'cpu' },
+    // As the image runs it (Dockerfile ENV): glibc gives big freed buffers back (serve/memory-return.ts).
+    env: { ...GLIBC_MEMORY_RETURN_ENV, ...process.env, EMSEG_EP: process.env.EMSEG_EP ?? 'cpu' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let serverLog = '';
@@ -226,7 +229,8 @@ async function load(args: LoadArgs): Promise<number> {
     out(`requests lost: ${lost}${lost ? ` (${[...lostReasons].map(([r, n]) => `${r}: ${n}`).join(', ')})` : ''}`);
     out(`good requests: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
     out(`/healthz during the load: ${healthLatencies.length} answered, p50 ${percentile(healthLatencies, 50).toFixed(0)} ms, p99 ${percentile(healthLatencies, 99).toFixed(0)} ms, max ${(healthLatencies.at(-1) ?? Number.NaN).toFixed(0)} ms; failed: ${healthFailures}`);
-    out(`server RSS: first ${rss[0]!.toFixed(0)} MB, peak ${Math.max(...rss, last).toFixed(0)} MB, ${last.toFixed(0)} MB ${args.settle} s after the load`);
+    const memorySettings = ['EMSEG_MEMORY_ARENA', ...Object.keys(GLIBC_MEMORY_RETURN_ENV)].map((name) => `${name}=${process.env[name] ?? GLIBC_MEMORY_RETURN_ENV[name] ?? '(default)'}`);
+    out(`server RSS: first ${rss[0]!.toFixed(0)} MB, peak ${Math.max(...rss, last).toFixed(0)} MB, ${last.toFixed(0)} MB ${args.settle} s after the load (${memorySettings.join(', ')})`);
     out(`machine: ${uptime()}`);
     const errors = serverLog.split('\n').filter((line) => / error /.test(line));
     if (errors.length) out(`server log errors: ${errors.length}, first: ${errors[0]}`);

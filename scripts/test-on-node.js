@@ -3,7 +3,8 @@
 //
 //   npm exec --yes --package=node@26 -- node scripts/test-on-node.js 26 <vitest filters>...
 //
-// `npm run test:node26` (and .ci/run) uses it for the parts that the image runs on Node 26 while
+// `npm run test:node26` (part of README.md's test command, so of .ci/run) and `test:node26:all`
+// use it for the parts that the image runs on Node 26 while
 // `npm test` runs on the project's Node 20: the server, the package and the streaming inference.
 // npm exec puts node@26's binary first on PATH, so vitest's workers and any `node`/`npm` the tests
 // spawn run on it too; the npm package `node` fetches the binary from the npm registry once, then

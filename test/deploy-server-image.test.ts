@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, matchesGlob } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SERVE_CONFIG, SERVE_SETTINGS } from '../serve/config.ts';
+import { GLIBC_MEMORY_RETURN_ENV } from '../serve/memory-return.ts';
 import { DEFAULT_SAMPLES } from '../web-demo/build.ts';
 import { REPO, runIn, withBuiltDist } from './helpers/offline-install.ts';
 
@@ -90,8 +91,11 @@ describe('Dockerfile', () => {
     const health = one('HEALTHCHECK')[0]!.args;
     expect(health).toMatch(/CMD \["node", "-e", .*\/healthz/);
     const envNames = [...one('ENV')[0]!.args.matchAll(/(\w+)=/g)].map((m) => m[1]);
-    const known = new Set(['NODE_ENV', ...SERVE_SETTINGS.map((s) => s.env)]);
+    const known = new Set(['NODE_ENV', ...Object.keys(GLIBC_MEMORY_RETURN_ENV), ...SERVE_SETTINGS.map((s) => s.env)]);
     expect(envNames.filter((name) => !known.has(name!))).toEqual([]);
+    // The image gives memory back as the server expects (serve/memory-return.ts).
+    const env = Object.fromEntries([...one('ENV')[0]!.args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    for (const [name, value] of Object.entries(GLIBC_MEMORY_RETURN_ENV)) expect(env[name], name).toBe(value);
   });
 
   it('installs the server dependencies with deploy/server-install.sh and verifies the CUDA provider', () => {
