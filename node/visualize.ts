@@ -66,7 +66,7 @@ export async function renderSliceMontage(options: VisualizeOptions = {}): Promis
   if (labels) assertSameShape(images, imagesPath, labels, labelsPath ?? 'labels');
   const cellsPath = options.cellsPath;
   const cells = cellsPath === undefined ? undefined : await readLabelStack(cellsPath);
-  if (cells) assertSameShape(images, imagesPath, cells, cellsPath ?? 'cells');
+  if (cells && cellsPath !== undefined) assertSameShape(images, imagesPath, cells, cellsPath);
   const last = images.pages.length - 1;
   const slices = options.slices === undefined ? [...new Set([0, Math.floor(last / 2), last])] : parseSliceList(options.slices, images.pages.length);
   const spec = sliceMontageSpec({

@@ -8,7 +8,7 @@ import type { GreyImage } from '../image.ts';
 import { toDisplayBytes, type Rgb, type RgbImage } from '../rgb-image.ts';
 import type { CellLabels } from './cell-labels.ts';
 
-/** Opacity of the cell colours where no other is chosen (`emseg visualize --cells`; the demo's slider starts here too). */
+/** Opacity of the cell colours in `emseg visualize --cells` (the web demo's opacity slider, web-demo/index.html, also starts at 0.5). */
 export const DEFAULT_CELL_OPACITY = 0.5;
 
 /**
