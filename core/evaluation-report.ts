@@ -26,6 +26,7 @@ export interface TrainingSummary {
 }
 
 import { formatShiftSuiteMarkdown, type ShiftSuiteResult } from './shift-suite.ts';
+import { cellLabelsCaption, formatCellLabelsMarkdown, type CellLabelEvaluation } from './cells/cell-evaluation.ts';
 
 export interface ReportInput {
   title: string;
@@ -53,6 +54,8 @@ export interface ReportInput {
   notes?: string[];
   /** The shift suite on the same slices (core/shift-suite.ts). */
   shiftSuite?: ShiftSuiteResult;
+  /** The cell labels of the same probabilities, beside the masks (core/cells/cell-evaluation.ts). */
+  cellLabels?: CellLabelEvaluation;
 }
 
 const duration = (seconds: number): string => {
@@ -88,6 +91,11 @@ export function renderEvaluationReport(input: ReportInput): string {
       out.push(`| ${t.threshold.toFixed(2)} | ${cells.join(' | ')} |`);
     });
     out.push('', '</details>', '');
+  }
+  if (input.cellLabels) {
+    out.push('## Cell labels', '');
+    out.push(`The ${cellLabelsCaption(input.cellLabels)}; each variant's mask at the threshold above for comparison (its regions: 4-connected components).`, '');
+    out.push(formatCellLabelsMarkdown(input.cellLabels));
   }
   if (input.shiftSuite) {
     out.push('## Shift suite', '');

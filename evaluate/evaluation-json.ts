@@ -4,11 +4,17 @@
  * `selection.chosenThresholds`, `selection.reasons`).
  *
  * - One model: `{ model, modelKind, sha256, images, labels, slices, threshold, ignore?, pixelSize?,
- *   invert?, rows, shiftSuite?, selection?, protocol?, command, machine, date }`.
+ *   invert?, rows, cellLabels?, shiftSuite?, selection?, protocol?, command, machine, date }`.
+ *   `cellLabels` (core/cells/cell-evaluation.ts CellLabelEvaluation; absent with --no-cell-labels):
+ *   `{ slices, params, paramsFrom, rows: [{ source: 'plain' | 'tta', vRand, vInfo, cellsPerSlice,
+ *   truthRegionsPerSlice, perSlice: [{ slice, vRand, vInfo, cells, truthRegions, maskRegions }],
+ *   mask: { threshold, vRand, vInfo, regionsPerSlice }, seconds }] }`, the labels the card's `cells`
+ *   parameters give on the reported slices, beside each variant's mask at its threshold.
  * - Several models (`emseg evaluate a.onnx b.onnx`): `{ images, labels, slices, models: [...],
  *   command, machine, date }`, each entry of `models` the one-model document of that model, so any
  *   of them can be given to `emseg convert --metrics` on its own.
  */
+import type { CellLabelEvaluation } from '../core/cells/cell-evaluation.ts';
 import type { PixelSizeChoice } from '../core/pixel-size.ts';
 import type { SliceScores } from './score-model.ts';
 import type { ShiftSuiteResult } from '../core/shift-suite.ts';
@@ -32,6 +38,8 @@ export interface ModelFigures {
   modelKind: string;
   sha256?: string;
   scores: SliceScores;
+  /** The cell labels of the reported slices, beside the masks (unless turned off). */
+  cellLabels?: CellLabelEvaluation;
   shiftSuite?: ShiftSuiteResult;
   /** The pixel size the images were taken at, for this model (core/pixel-size.ts). */
   pixel: PixelSizeChoice;
@@ -66,6 +74,7 @@ export function modelEvaluationJson(figures: ModelFigures, record: EvaluationRec
     ...(figures.pixel.pixelSize !== undefined ? { pixelSize: { nm: figures.pixel.pixelSize, from: figures.pixel.source, scale: figures.pixel.scale } } : {}),
     ...(record.invert ? { invert: true } : {}),
     rows: scores.result.rows,
+    ...(figures.cellLabels ? { cellLabels: figures.cellLabels } : {}),
     ...(figures.shiftSuite ? { shiftSuite: figures.shiftSuite } : {}),
     ...selection,
     command: record.command,

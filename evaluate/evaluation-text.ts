@@ -1,9 +1,11 @@
 /**
  * What `emseg evaluate` prints on stdout: one model's tables (core/evaluation.ts; with the
  * protocol, the selection slices' table, the choices and the test slices' table), or several
- * models side by side (core/evaluation-compare.ts), each with the shift suite when run.
+ * models side by side (core/evaluation-compare.ts), each with the shift suite when run, and each
+ * model's cell labels beside its masks (core/cells/cell-evaluation.ts).
  */
 import { formatComparisonText, formatShiftComparisonText, modelLabels } from '../core/evaluation-compare.ts';
+import { formatCellLabelsText } from '../core/cells/cell-evaluation.ts';
 import { formatMetricsText } from '../core/evaluation.ts';
 import { formatShiftSuiteText, type ShiftSuiteResult } from '../core/shift-suite.ts';
 import { formatSliceList } from '../core/slice-list.ts';
@@ -44,6 +46,7 @@ export function comparisonText(figures: readonly ModelFigures[], slices: readonl
     parts.push(`slices ${formatSliceList(slices)}, the models side by side:\n`);
   }
   parts.push(formatComparisonText(named((f) => f.scores.result.rows)));
+  for (const [i, f] of figures.entries()) if (f.cellLabels) parts.push(`${labels[i]}: ${formatCellLabelsText(f.cellLabels)}`);
   if (figures.every((f) => f.shiftSuite)) {
     parts.push(`shift suite on slices ${formatSliceList(slices)}${selectSlices ? ' (at the chosen thresholds)' : ''}, V_rand at the threshold:\n${formatShiftComparisonText(named((f) => f.shiftSuite!))}`);
   }

@@ -3,14 +3,15 @@
  * them, node/labelled-sources.ts: TIFF stacks or folders of image/label pairs, comma-separated
  * lists of them, labels 0/255 and the --ignore value), chosen to fit the stack.
  *
- * Default slices: on the ISBI training stack (data/isbi2012/train-volume.tif) its validation split
+ * Default slices: on the ISBI training stack (data/isbi2012/train-volume.tif, or its labels
+ * train-labels.tif when a labels file is scored without images) its validation split
  * 25-29; on any other stack all its slices. Either way without the --select-slices, which choose
  * and must not report. A one-line note says which slices the default gave.
  */
 import { resolve } from 'node:path';
 import { EmsegError } from '../core/errors.ts';
 import type { LabelledSlice } from '../core/evaluation.ts';
-import { ISBI_TRAIN_IMAGES, ISBI_VALIDATION_SLICES } from '../core/isbi-data.ts';
+import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS, ISBI_VALIDATION_SLICES } from '../core/isbi-data.ts';
 import { formatSliceList, parseSliceList } from '../core/slice-list.ts';
 import type { LabelledData } from '../node/labelled-sources.ts';
 
@@ -23,8 +24,8 @@ export interface SliceChoice {
   note?: string;
 }
 
-/** Whether `images` is the ISBI training stack, whose validation split is the default. */
-const isIsbiTrainingStack = (images: string) => resolve(images) === resolve(ISBI_TRAIN_IMAGES);
+/** Whether `images` is the ISBI training stack (its images, or its labels when only they are read), whose validation split is the default. */
+const isIsbiTrainingStack = (images: string) => [ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS].some((path) => resolve(images) === resolve(path));
 
 /**
  * The reported and selecting slices of a stack of `pageCount` slices: `--slices` and

@@ -6,6 +6,7 @@
  * atomically and never onto an input.
  */
 import { basename, dirname, relative, resolve } from 'node:path';
+import type { CellLabelEvaluation } from '../core/cells/cell-evaluation.ts';
 import type { ModelCard } from '../core/contract.ts';
 import type { EvaluationResult } from '../core/evaluation.ts';
 import { renderEvaluationReport } from '../core/evaluation-report.ts';
@@ -85,6 +86,8 @@ export interface ReportJob {
   reasons?: string[];
   /** With --shift: the suite on the reported slices. */
   shiftSuite?: ShiftSuiteResult;
+  /** The cell labels beside the masks (core/cells/cell-evaluation.ts). */
+  cellLabels?: CellLabelEvaluation;
   /** Says which file was written (the curve). */
   onWrite?: (path: string) => void;
 }
@@ -143,6 +146,7 @@ export async function writeReport(job: ReportJob): Promise<void> {
     ...(training ? { training } : {}),
     notes,
     ...(job.shiftSuite ? { shiftSuite: job.shiftSuite } : {}),
+    ...(job.cellLabels ? { cellLabels: job.cellLabels } : {}),
   });
   await writeFileAtomic(job.report, markdown, { inputs: job.inputs });
 }

@@ -6,13 +6,17 @@
  *   read the labelled images (evaluate/labelled-slices.ts: stacks or folders, slices that fit the
  *   stack) -> check every output before any work (never onto an input, never onto an existing
  *   file without `force`) -> per model: open it (evaluate/evaluation-model.ts), take the images'
- *   pixel size to the model's (core/pixel-size.ts choosePixelSize), score (evaluate/score-model.ts)
- *   -> print: one model, its table (core/evaluation.ts); several, one table side by side
+ *   pixel size to the model's (core/pixel-size.ts choosePixelSize), score (evaluate/score-model.ts;
+ *   the masks, then the cell labels of the same probabilities unless `cellLabels` is false) -> print: one model, its table (core/evaluation.ts); several, one table side by side
  *   (core/evaluation-compare.ts) -> JSON (evaluate/evaluation-json.ts); for one model also the
  *   montages and the report (evaluate/report.ts).
+ *
+ * With `predictedLabels` it scores a labels file instead, without a model
+ * (evaluate/label-file-evaluation.ts).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { formatCellLabelsText } from '../core/cells/cell-evaluation.ts';
 import { checkPolarity } from '../core/contrast-polarity.ts';
 import { EmsegError } from '../core/errors.ts';
 import { definedFields } from '../core/defined.ts';
@@ -30,9 +34,10 @@ import { comparisonJson, modelEvaluationJson, type EvaluationRecord, type ModelF
 import { comparisonText, singleModelShiftTable, singleModelTable } from './evaluation-text.ts';
 import { openEvaluationModel, type EvaluationModel } from './evaluation-model.ts';
 import { DEFAULT_EVALUATION_IMAGES, DEFAULT_EVALUATION_LABELS, DEFAULT_MONTAGE_SHRINK, DEFAULT_TEST_IMAGES, DEFAULT_TEST_SLICES } from './defaults.ts';
+import { runLabelFileEvaluation } from './label-file-evaluation.ts';
 import { chooseSlices, labelledSlices } from './labelled-slices.ts';
 import { curvePathFor, writeReport, writeTestMontage, writeValidationMontage } from './report.ts';
-import { scoreShiftSuite, scoreSlices, slicePredictors, type ScoringOptions } from './score-model.ts';
+import { scoreCellLabels, scoreShiftSuite, scoreSlices, slicePredictors, type ScoringOptions } from './score-model.ts';
 import { findTrainingRun, type TrainingRunFiles } from './training-run.ts';
 
 export interface EvaluateOptions {
@@ -49,6 +54,8 @@ export interface EvaluateOptions {
   ignore?: number | null;
   tta?: boolean;
   shift?: boolean;
+  /** Also label the reported slices with the model card's `cells` parameters and score the labels beside the masks. Default true. */
+  cellLabels?: boolean;
   /** Threshold of the "at threshold" figures (not with selectSlices). Default each model's. */
   threshold?: number;
   /** The images' pixel size in nm (else the one their files state, else none): rescaled to each model's training pixel size. */
@@ -69,6 +76,8 @@ export interface EvaluateOptions {
   providers?: string;
   /** Replace outputs that exist. Default false (refused before any work). */
   force?: boolean;
+  /** Score this labels file (e.g. of `emseg predict --output labels`) against `labels` instead of models (evaluate/label-file-evaluation.ts); no model and no model option then. */
+  predictedLabels?: string;
   /** The command line, recorded in the JSON and the report. */
   command: string;
 }
@@ -91,7 +100,7 @@ const sha256 = (path: string) => sha256Hex(readFileSync(path));
 /** Refuses what cannot run, before anything is read: no model, a missing one, one-model outputs with several, --threshold with --select-slices. */
 function checkArguments(options: EvaluateOptions): void {
   const { models } = options;
-  if (models.length === 0) throw new EmsegError('E_BAD_ARGUMENT', '<model>: expected at least one .onnx file or tfjs model folder');
+  if (models.length === 0) throw new EmsegError('E_BAD_ARGUMENT', '<model>: expected at least one .onnx file or tfjs model folder (or --predicted-labels FILE to score a labels file)');
   for (const path of models) if (!existsSync(path)) throw new EmsegError('E_NOT_FOUND', `<model> ${path}: no such file or folder`);
   if (models.length > 1) {
     const single = (['report', 'montage', 'testMontage', 'run'] as const).find((key) => options[key] !== undefined);
@@ -156,8 +165,13 @@ interface RunContext {
   test: TestStack;
 }
 
-/** Runs the evaluation; returns each model's figures in the order given. */
+/** Runs the evaluation; returns each model's figures in the order given (none when a labels file was scored). */
 export async function runEvaluation(options: EvaluateOptions, io: EvaluateIO = processIO): Promise<ModelFigures[]> {
+  const { predictedLabels } = options;
+  if (predictedLabels !== undefined) {
+    await runLabelFileEvaluation({ ...options, predictedLabels }, io);
+    return [];
+  }
   checkArguments(options);
   const { models } = options;
   const imagesPath = options.images ?? DEFAULT_EVALUATION_IMAGES;
@@ -215,6 +229,8 @@ async function evaluateModel(path: string, context: RunContext): Promise<ModelFi
     const scoring = scoringOptions(options, io, { reported: context.reported, selecting: context.selecting, ignore: record.ignore, pixel, invert: record.invert });
     const scores = await scoreSlices(model, scoring);
     if (single) io.stdout(singleModelTable(scores, slices, selectSlices));
+    const cellLabels = options.cellLabels === false ? undefined : scoreCellLabels(model, scores, scoring);
+    if (single && cellLabels) io.stdout(formatCellLabelsText(cellLabels));
     const shiftSuite = options.shift ? await scoreShiftSuite(model, scores, scoring) : undefined;
     if (single && shiftSuite) io.stdout(singleModelShiftTable(shiftSuite, slices, scores.protocol !== undefined));
     const figures: ModelFigures = {
@@ -222,6 +238,7 @@ async function evaluateModel(path: string, context: RunContext): Promise<ModelFi
       modelKind: model.kind,
       ...(statSync(path).isFile() ? { sha256: sha256(path) } : {}),
       scores,
+      ...(cellLabels ? { cellLabels } : {}),
       ...(shiftSuite ? { shiftSuite } : {}),
       pixel,
     };
@@ -292,6 +309,7 @@ async function writeOneModelFiles(context: RunContext, model: EvaluationModel, f
       ...(record.selectSlices ? { selectSlices: record.selectSlices, chosenThreshold: threshold } : {}),
       ...(protocol ? { reasons: protocol.choice.reasons } : {}),
       ...(figures.shiftSuite ? { shiftSuite: figures.shiftSuite } : {}),
+      ...(figures.cellLabels ? { cellLabels: figures.cellLabels } : {}),
       onWrite: (path) => io.stderr(`wrote ${path}\n`),
     });
   }

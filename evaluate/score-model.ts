@@ -5,8 +5,12 @@
  * protocol (core/evaluation-protocol.ts: the threshold and the served variant chosen on the
  * selection slices, with the shift suite on them when asked, the test slices reported at it), and
  * the shift suite on the reported slices (core/shift-suite.ts) as a second step, so that a caller
- * can print the table before the suite's longer run.
+ * can print the table before the suite's longer run; and the instance labels of the reported
+ * slices' probability maps with the model card's `cells` parameters, scored beside the masks
+ * (core/cells/cell-evaluation.ts).
  */
+import { evaluateCellLabels, type CellLabelEvaluation } from '../core/cells/cell-evaluation.ts';
+import { cellParamsFrom } from '../core/cells/cell-params.ts';
 import { evaluateSlices, type EvaluationResult, type EvaluationVariant, type LabelledSlice, type SlicePredictor } from '../core/evaluation.ts';
 import { selectThenTest, type SelectThenTestResult } from '../core/evaluation-protocol.ts';
 import { runShiftSuite, type ImageShift, type ShiftSuiteResult } from '../core/shift-suite.ts';
@@ -76,6 +80,13 @@ export async function scoreShiftSuite(model: EvaluationModel, scores: SliceScore
     ignore: options.ignore,
     ...onShift(options, 'reported'),
   });
+}
+
+/** The cell labels of the reported slices' probability maps (each variant's), made with the card's `cells` (else the defaults) and scored beside each variant's mask. */
+export function scoreCellLabels(model: Pick<EvaluationModel, 'card'>, scores: SliceScores, options: Pick<ScoringOptions, 'slices' | 'ignore'>): CellLabelEvaluation {
+  const section = model.card?.cells;
+  const paramsFrom = section ? "the model card's cells" : 'the defaults of core/cells/cell-params.ts, the model card has no cells section';
+  return evaluateCellLabels(options.slices, scores.result, cellParamsFrom(section), { ignore: options.ignore, paramsFrom });
 }
 
 function onShift(options: ScoringOptions, where: 'selection' | 'reported') {

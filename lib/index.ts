@@ -32,10 +32,11 @@ export { DEFAULT_CELL_PARAMS, SEED_RULES, cellParamsFrom, validateCellParams } f
 export type { CellParams, SeedRule } from '../core/cells/cell-params.ts';
 export { measureCells } from '../core/cells/cell-measurements.ts';
 export type { CellMeasurement, MeasureOptions } from '../core/cells/cell-measurements.ts';
-export { cellTableCsv, CELL_TABLE_COLUMNS } from '../core/cells/cell-table.ts';
-export type { CellTableImage } from '../core/cells/cell-table.ts';
+export { cellTableCsv, CELL_TABLE_COLUMNS, LINKED_CELL_TABLE_COLUMNS } from '../core/cells/cell-table.ts';
+export type { CellTableImage, CellTableOptions } from '../core/cells/cell-table.ts';
 export { labelStackCells } from '../core/cells/stack-cells.ts';
-export type { StackCells } from '../core/cells/stack-cells.ts';
+export type { StackCells, StackCellsOptions } from '../core/cells/stack-cells.ts';
+export { DEFAULT_MIN_OVERLAP, SectionLinker, linkSections, relabelSection } from '../core/cells/section-links.ts';
 export { seededWatershed } from '../core/cells/watershed.ts';
 export type { WatershedOptions } from '../core/cells/watershed.ts';
 export { distanceTransform } from '../core/cells/distance-transform.ts';

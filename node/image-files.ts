@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { EmsegError, isEmsegError } from '../core/errors.ts';
-import { interleavedToGrey } from '../core/grey.ts';
+import { interleavedToGreyInSteps } from '../core/grey.ts';
 import { makeStack, type ImageStack } from '../core/image.ts';
 import { probeImage } from '../core/image-probe.ts';
 import { decodeTiff } from '../core/tiff.ts';
@@ -40,10 +40,15 @@ async function decodeWithSharp(bytes: Uint8Array, name: string, format: string):
       .toColourspace(colourspace)
       .raw({ depth: sixteen ? 'ushort' : 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    const samples = sixteen
-      ? new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return makeStack([interleavedToGrey(samples, info.width, info.height, info.channels)], name);
+    // A view when the 16-bit samples are aligned (no copy of a big buffer on the event loop).
+    const samples = !sixteen
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : data.byteOffset % 2 === 0
+        ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
+        : new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    // In steps with pauses: a big colour image converts without stopping the event loop.
+    const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+    return makeStack([await interleavedToGreyInSteps(samples, info.width, info.height, info.channels, pause)], name);
   } catch (error) {
     if (isEmsegError(error)) throw error;
     const reason = (error as Error).message.split('\n')[0]!.trim();

@@ -6,15 +6,18 @@
  * Messages in:  { type: 'run', id, tiles, n, height, width } | { type: 'close' }
  * Messages out: { type: 'log', message } | { type: 'loaded', provider, card, failures }
  *             | { type: 'result', id, output } | { type: 'failed', id, error } | { type: 'error', error }
+ *             | { type: 'released' } (the idle session was released and made again)
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isEmsegError } from '../core/errors.ts';
-import { loadOnnxModel, type LoadModelOptions } from './load-onnx-model.ts';
+import { loadOnnxModel, type LoadModelOptions, type LoadedModel } from './load-onnx-model.ts';
 
 export interface WorkerInput {
   path: string;
   providers?: LoadModelOptions['providers'];
   sessionOptions?: LoadModelOptions['sessionOptions'];
+  /** Release the session and make it again after this many ms without a call; 0 or absent: never. */
+  idleReleaseMs?: number;
 }
 
 export interface SerializedError {
@@ -30,19 +33,50 @@ function serialize(error: unknown): SerializedError {
 const port = parentPort;
 if (port) {
   const input = workerData as WorkerInput;
-  try {
-    const model = await loadOnnxModel(input.path, {
-      ...(input.providers !== undefined ? { providers: input.providers } : {}),
+  const load = (providers: LoadModelOptions['providers'] | undefined, log: (message: string) => void) =>
+    loadOnnxModel(input.path, {
+      ...(providers !== undefined ? { providers } : {}),
       ...(input.sessionOptions !== undefined ? { sessionOptions: input.sessionOptions } : {}),
-      log: (message) => port.postMessage({ type: 'log', message }),
+      log,
     });
+  try {
+    const first = await load(input.providers, (message) => port.postMessage({ type: 'log', message }));
+    // The session runs one call at a time; `current` is the session of the next call. After
+    // idleReleaseMs without a call, the session is released and made again on the provider found
+    // at start: what its memory arena kept for the largest call goes back to the system.
+    let current: Promise<LoadedModel> = Promise.resolve(first);
+    let running = 0;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const releaseWhenIdle = () => {
+      if (!input.idleReleaseMs || running > 0) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        if (running > 0) return;
+        // The new session first: if it cannot be made (the file is gone), the old one stays.
+        current = current.then(async (old) => {
+          const fresh = await load([first.provider], () => {}).catch((error: unknown) => {
+            port.postMessage({ type: 'log', message: `the idle session was kept: making a new one failed: ${serialize(error).message}` });
+            return undefined;
+          });
+          if (!fresh) return old;
+          await old.close();
+          port.postMessage({ type: 'released' });
+          return fresh;
+        });
+      }, input.idleReleaseMs);
+      idleTimer.unref();
+    };
     port.on('message', async (message: { type: 'run'; id: number; tiles: Float32Array; n: number; height: number; width: number } | { type: 'close' }) => {
       if (message.type === 'close') {
-        await model.close();
+        clearTimeout(idleTimer);
+        await (await current).close();
         port.close();
         return;
       }
+      running++;
+      clearTimeout(idleTimer);
       try {
+        const model = await current;
         const output = await model.predictor(message.tiles, message.n, message.height, message.width);
         // Hand the buffer over without a copy when it is ours alone, else copy it.
         const own = output.byteOffset === 0 && output.byteLength === output.buffer.byteLength ? output : output.slice();
@@ -53,9 +87,12 @@ if (port) {
         }
       } catch (error) {
         port.postMessage({ type: 'failed', id: message.id, error: serialize(error) });
+      } finally {
+        running--;
+        releaseWhenIdle();
       }
     });
-    port.postMessage({ type: 'loaded', provider: model.provider, card: model.card, failures: model.failures });
+    port.postMessage({ type: 'loaded', provider: first.provider, card: first.card, failures: first.failures });
   } catch (error) {
     port.postMessage({ type: 'error', error: serialize(error) });
   }

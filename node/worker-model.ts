@@ -36,6 +36,13 @@ export interface WorkerModelOptions {
   sessionOptions?: LoadModelOptions['sessionOptions'];
   /** Told when a loaded worker dies without being closed (every later call then fails). */
   onCrash?: (error: Error) => void;
+  /**
+   * After this many ms without a call, the worker releases its session and makes it again (on the
+   * provider it found), so what the session's memory arena kept goes back; 0 or absent: never.
+   */
+  idleReleaseMs?: number;
+  /** Told each time an idle session was released and made again. */
+  onIdleRelease?: () => void;
 }
 
 function revive(error: SerializedError): Error {
@@ -48,6 +55,7 @@ export function loadOnnxModelInWorker(path: string, options: WorkerModelOptions 
     path,
     ...(options.providers !== undefined ? { providers: options.providers } : {}),
     ...(options.sessionOptions !== undefined ? { sessionOptions: options.sessionOptions } : {}),
+    ...(options.idleReleaseMs ? { idleReleaseMs: options.idleReleaseMs } : {}),
   };
   const worker = new Worker(workerEntrySource(import.meta.url, './inference-worker'), { eval: true, workerData: input });
   const pending = new Map<number, { resolve: (output: Float32Array) => void; reject: (error: unknown) => void }>();
@@ -77,6 +85,9 @@ export function loadOnnxModelInWorker(path: string, options: WorkerModelOptions 
       switch (message.type) {
         case 'log':
           options.log?.(message.message as string);
+          break;
+        case 'released':
+          options.onIdleRelease?.();
           break;
         case 'error':
           reject(revive(message.error as SerializedError));

@@ -1,7 +1,9 @@
 /**
  * The cell outputs of `emseg predict` (in-memory path): `--output labels` (uint32 instance labels,
  * TIFF, one page per slice) and `--cells table.csv` (one row per cell of every input, written
- * once at the end). Called from predict/predict.ts, which knows nothing else about cells.
+ * once at the end); with `linkSections` the pages of each input are linked into 3D objects
+ * (core/cells/section-links.ts: object ids in the labels, an `object_id` column in the table).
+ * Called from predict/predict.ts, which knows nothing else about cells.
  */
 import type { ModelCard } from '../core/contract.ts';
 import { cellParamsFrom, type CellParams } from '../core/cells/cell-params.ts';
@@ -15,20 +17,24 @@ export class CellCollector {
   readonly params: CellParams;
   private readonly images: CellTableImage[] = [];
 
-  /** `overrides` over the model card's `cells` over the defaults (core/cells/cell-params.ts). */
-  constructor(card: ModelCard, overrides: Partial<CellParams> = {}) {
+  /**
+   * `overrides` over the model card's `cells` over the defaults (core/cells/cell-params.ts);
+   * `linkSections`: the minimum overlap of a link between pages (core/cells/section-links.ts),
+   * undefined for no linking.
+   */
+  constructor(card: ModelCard, overrides: Partial<CellParams> = {}, readonly linkSections?: number) {
     this.params = cellParamsFrom(card.cells, overrides);
   }
 
   /** Labels and measures the cells of one input's probability stack, and keeps them for the table. */
   add(image: string, probability: ImageStack<Float32Array>, pixelSize: number | undefined): StackCells {
-    const found = labelStackCells(probability, this.params);
+    const found = labelStackCells(probability, this.params, { linkSections: this.linkSections });
     this.images.push({ image, cells: found.cells, pixelSize });
     return found;
   }
 
   csv(): string {
-    return cellTableCsv(this.images);
+    return cellTableCsv(this.images, { linked: this.linkSections !== undefined });
   }
 }
 

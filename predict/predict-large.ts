@@ -144,6 +144,19 @@ export function checkLargeCellTable(output: PredictOutputKind, cells: string | u
   }
 }
 
+/**
+ * `--link-sections` (cells linked across sections, core/cells/section-links.ts) is done on the
+ * in-memory path only: on the large-image path, taken for `reason` (largePredictionReason), it is
+ * refused (E_BAD_ARGUMENT), by the CLI before the model loads, rather than left unused.
+ */
+export function refuseLargeLinking(linkSections: number | undefined, reason: string): void {
+  if (linkSections === undefined) return;
+  throw new EmsegError(
+    'E_BAD_ARGUMENT',
+    `--link-sections: cells are linked across sections only for stacks that fit in memory, not on the large-image path (taken for ${reason}); write a TIFF stack of at most ${LARGE_SIDE} pixels a side and ${LARGE_PIXELS} pixels in all to a .tif, or leave --link-sections out`,
+  );
+}
+
 /** sha256 of a file, streamed. */
 export async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');

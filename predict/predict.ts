@@ -9,7 +9,8 @@
  *   `<out>/<stem>-<output>.<png|tif>`, e.g. `slice-07-mask.png`.
  * Formats: mask PNG (one page) or TIFF (any pages; the default for stacks and TIFF inputs);
  * probability float32 TIFF (or 8-bit PNG, round(p * 255), when asked); overlay RGB PNG of one page;
- * labels uint32 TIFF of instance labels, and with `cells` a CSV table of the cells (predict/predict-cells.ts).
+ * labels uint32 TIFF of instance labels, and with `cells` a CSV table of the cells (predict/predict-cells.ts);
+ * with `linkSections` the cells of each stack's pages are linked into 3D objects.
  *
  * Safety: every output path is checked against every input before anything runs (an output that
  * is, or links to, an input is refused with E_OUTPUT_EXISTS), and an output that exists already is
@@ -53,6 +54,12 @@ export interface PredictOptions {
   cells?: string;
   /** Cell parameters over the model card's (core/cells/cell-params.ts), for `labels` and `cells`. */
   cellParams?: Partial<CellParams>;
+  /**
+   * Link the cells of each stack's consecutive pages into 3D objects (core/cells/section-links.ts):
+   * the minimum overlap of a link, a fraction of the smaller cell's area in (0, 1]. Needs `labels`
+   * or `cells`. Default: not linked (labels numbered per page).
+   */
+  linkSections?: number;
   /** Output format. Default: the extension of `out` when it names a file; else png for a one-page mask or overlay, tiff otherwise. */
   format?: OutputFormat;
   /** Mask threshold 0..1. Default the model card's. */
@@ -194,12 +201,22 @@ export interface PredictionPlan {
   outputs: string[];
 }
 
+/** `--link-sections`: a fraction in (0, 1], and cells to link (`--output labels` or `--cells`). */
+function checkLinkSections(minOverlap: number, output: PredictOutputKind, cells: string | undefined): void {
+  if (!(minOverlap > 0 && minOverlap <= 1)) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--link-sections: expected the minimum overlap as a fraction of the smaller cell's area in (0, 1], e.g. 0.5, found ${minOverlap}`);
+  }
+  if (output !== 'labels' && cells === undefined) {
+    throw new EmsegError('E_BAD_ARGUMENT', `--link-sections: links cells across pages; add --output labels or --cells <table.csv>`);
+  }
+}
+
 /**
  * Checks the arguments and plans every output without loading a model or decoding an image: bad
  * option values, a missing input, an output that is an input, two inputs with one output. The CLI
  * calls it before loading the model, so mistakes fail at once.
  */
-export async function planPrediction(input: string, out: string, options: Pick<PredictOptions, 'output' | 'format' | 'force' | 'cells'> = {}): Promise<PredictionPlan> {
+export async function planPrediction(input: string, out: string, options: Pick<PredictOptions, 'output' | 'format' | 'force' | 'cells' | 'linkSections'> = {}): Promise<PredictionPlan> {
   const output = options.output ?? 'mask';
   if (!PREDICT_OUTPUT_KINDS.includes(output)) {
     throw new EmsegError('E_BAD_ARGUMENT', `--output: expected one of ${PREDICT_OUTPUT_KINDS.join(', ')}, found ${JSON.stringify(output)}`);
@@ -213,6 +230,7 @@ export async function planPrediction(input: string, out: string, options: Pick<P
   if (output === 'labels' && options.format === 'png') {
     throw new EmsegError('E_BAD_ARGUMENT', '--format png: labels are a uint32 TIFF; use --format tiff or an output ending in .tif');
   }
+  if (options.linkSections !== undefined) checkLinkSections(options.linkSections, output, options.cells);
   const { files, folder } = await listInputs(input);
   const outputs = planOutputs(files, folder, out, output, options.format);
   const outKind = await stat(out).then((info) => (info.isDirectory() ? 'folder' : 'file'), () => 'absent');
@@ -261,7 +279,7 @@ export async function predictPaths(input: string, out: string, model: PredictMod
   const batching = createBatchingPredictor(model.predictor, { maxBatch: tileBatch, maxWaitMs: 5 });
 
   const cellsWanted = output === 'labels' || options.cells !== undefined;
-  const cells = cellsWanted ? new CellCollector(model.card, options.cellParams) : undefined;
+  const cells = cellsWanted ? new CellCollector(model.card, options.cellParams, options.linkSections) : undefined;
   const written: PredictedFile[] = [];
   const failures: PredictFailure[] = [];
   for (const [fileIndex, file] of files.entries()) {

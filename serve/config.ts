@@ -49,6 +49,8 @@ export interface ServeConfig {
   serveSourceMaps: number;
   /** 1: onnxruntime's CPU memory arena keeps the largest call's buffers; 0: they are freed after each call (serve/memory-return.ts). */
   memoryArena: number;
+  /** Sessions idle this long (ms) are released and made again, giving their arena's memory back; 0 = never. */
+  idleReleaseMs: number;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -84,7 +86,8 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'webRoot', env: 'EMSEG_WEB_ROOT', flag: 'web-root', default: 'web-demo/dist', description: 'folder of the web demo served at /' },
   { key: 'shutdownGraceMs', env: 'EMSEG_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 30_000, description: 'on SIGTERM, how long in-flight requests may take to finish' },
   { key: 'serveSourceMaps', env: 'EMSEG_SERVE_SOURCE_MAPS', flag: 'serve-source-maps', default: 0, description: "1 = serve the web demo's source maps (*.map), 0 = answer 404 for them" },
-  { key: 'memoryArena', env: 'EMSEG_MEMORY_ARENA', flag: 'memory-arena', default: 0, description: "1 = onnxruntime's CPU memory arena keeps the buffers of the largest session call for the next one (memory not given back); 0 = buffers freed after each call" },
+  { key: 'memoryArena', env: 'EMSEG_MEMORY_ARENA', flag: 'memory-arena', default: 1, description: "1 = onnxruntime's CPU memory arena keeps the buffers of the largest session call for the next one (given back when the session is idle, see EMSEG_IDLE_RELEASE_MS); 0 = buffers freed after each call (slower)" },
+  { key: 'idleReleaseMs', env: 'EMSEG_IDLE_RELEASE_MS', flag: 'idle-release-ms', default: 10_000, description: 'a session idle this long (no call) is released and made again, which gives back the memory its arena kept; 0 = never' },
 ];
 
 /** Tiles per session call when EMSEG_BATCH_SIZE is 0 (auto), by execution provider. */
@@ -103,7 +106,7 @@ function parseValue(setting: AnySetting, raw: string, source: string): string | 
     if (raw.trim() === '') throw new EmsegError('E_BAD_ARGUMENT', `${source}: expected a non-empty value, found ''`);
     return raw;
   }
-  const zeroAllowed: readonly (keyof ServeConfig)[] = ['port', 'batchWaitMs', 'queueSize', 'batchSize', 'inferenceWorkers', 'intraOpThreads', 'loneRequestThreads', 'serveSourceMaps', 'memoryArena'];
+  const zeroAllowed: readonly (keyof ServeConfig)[] = ['port', 'batchWaitMs', 'queueSize', 'batchSize', 'inferenceWorkers', 'intraOpThreads', 'loneRequestThreads', 'serveSourceMaps', 'memoryArena', 'idleReleaseMs'];
   const max = setting.key === 'port' ? 65535 : setting.key === 'serveSourceMaps' || setting.key === 'memoryArena' ? 1 : undefined;
   const rule: NumberRule = { integer: true, min: zeroAllowed.includes(setting.key) ? 0 : 1, ...(max !== undefined ? { max } : {}) };
   return parseNumberText(raw, source, rule);

@@ -14,7 +14,7 @@ import type { ServeConfig } from './config.ts';
 import { HTTP_TIMEOUTS, hardenHttpServer, type HttpTimeouts } from './http-hardening.ts';
 import { EmsegError } from '../core/errors.ts';
 import { inferenceCores } from '../node/inference-cores.ts';
-import { memoryReturnNote, sessionMemoryOptions } from './memory-return.ts';
+import { memoryReturnNotes, sessionMemoryOptions } from './memory-return.ts';
 
 /** A loaded model the server can close when it stops (node/load-onnx-model.ts's loadOnnxModel result). */
 export interface ClosableModel extends ServedModel {
@@ -65,8 +65,7 @@ export const loadConfiguredModel: ModelLoader = async (config, log, onCrash) => 
   const warn = (message: string) => log.warn(message);
   const requested = parseProviders(config.providers);
   const memory = sessionMemoryOptions(config.memoryArena);
-  const memoryNote = memoryReturnNote(config.memoryArena);
-  if (memoryNote) log.info(memoryNote);
+  for (const note of memoryReturnNotes(config)) log.info(note);
   const startPool = async (provider: string, plan: InferencePlan): Promise<ClosableModel> => {
     const pool = await loadOnnxModelPool(config.model, {
       workers: plan.workers,
@@ -75,6 +74,7 @@ export const loadConfiguredModel: ModelLoader = async (config, log, onCrash) => 
       log: warn,
       onCrash,
       sessionOptions: { ...memory, ...(plan.intraOpThreads > 0 ? { intraOpNumThreads: plan.intraOpThreads } : {}) },
+      idleReleaseMs: config.idleReleaseMs,
     });
     const wide = plan.wideThreads > 0 ? `, and a ${plan.wideThreads}-thread session for a request alone in the server` : '';
     log.info(`inference: ${plan.workers} worker(s) on ${provider}, ${plan.intraOpThreads || 'default'} intra-op thread(s) each${wide}`);
@@ -82,7 +82,7 @@ export const loadConfiguredModel: ModelLoader = async (config, log, onCrash) => 
   };
   if (requested.length === 1) return startPool(requested[0]!, inferencePlan(requested[0]!, config));
   // The list as configured (`auto` stays `auto`: its CUDA fallback is quiet).
-  const first = await loadOnnxModelInWorker(config.model, { providers: config.providers, log: warn, onCrash, sessionOptions: memory });
+  const first = await loadOnnxModelInWorker(config.model, { providers: config.providers, log: warn, onCrash, sessionOptions: memory, idleReleaseMs: config.idleReleaseMs });
   const plan = inferencePlan(first.provider, config);
   if (plan.workers === 1 && plan.intraOpThreads === 0 && plan.wideThreads === 0) {
     log.info(`inference: 1 worker on ${first.provider}, default intra-op threads`);

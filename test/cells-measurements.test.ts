@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { labelCells } from '../core/cells/cell-labels.ts';
 import { measureCells } from '../core/cells/cell-measurements.ts';
 import { DEFAULT_CELL_PARAMS } from '../core/cells/cell-params.ts';
-import { CELL_TABLE_COLUMNS, cellTableCsv } from '../core/cells/cell-table.ts';
+import { CELL_TABLE_COLUMNS, LINKED_CELL_TABLE_COLUMNS, cellTableCsv } from '../core/cells/cell-table.ts';
 import { formatCsv } from '../core/csv.ts';
 import { createRng } from '../core/random.ts';
 
@@ -63,6 +63,21 @@ describe('the cell table', () => {
     expect(fields[CELL_TABLE_COLUMNS.indexOf('area_um2')]).toBe('');
     expect(fields[CELL_TABLE_COLUMNS.indexOf('equivalent_diameter_um')]).toBe('');
     expect(() => cellTableCsv([{ image: 'x.png', cells: measured, pixelSize: 0 }])).toThrow('pixelSize of x.png: expected a size in nm greater than 0, found 0');
+  });
+
+  it('puts object_id after slice in a table of linked cells, and refuses a cell without one there', () => {
+    const measured = measureCells({ width: 3, height: 1, labels: Uint32Array.of(1, 0, 2), count: 2 }, { slice: 4 });
+    const linked = measured.map((cell) => ({ ...cell, object: cell.label + 10 }));
+    const lines = cellTableCsv([{ image: 'x.tif', cells: linked }], { linked: true }).trimEnd().split('\r\n');
+    expect(lines[0]).toBe(LINKED_CELL_TABLE_COLUMNS.join(','));
+    expect(LINKED_CELL_TABLE_COLUMNS.slice(0, 5)).toEqual(['image', 'label', 'slice', 'object_id', 'area_px']);
+    expect(lines.slice(1).map((line) => line.split(',').slice(0, 5))).toEqual([
+      ['x.tif', '1', '4', '11', '1'],
+      ['x.tif', '2', '4', '12', '1'],
+    ]);
+    // unlinked tables are unchanged, with or without objects on the cells
+    expect(cellTableCsv([{ image: 'x.tif', cells: linked }])).toBe(cellTableCsv([{ image: 'x.tif', cells: measured }]));
+    expect(() => cellTableCsv([{ image: 'x.tif', cells: measured }], { linked: true })).toThrow('cell 1 of slice 4 of x.tif: expected an object id in a table of linked cells, found none');
   });
 
   it('quotes CSV fields that need it', () => {

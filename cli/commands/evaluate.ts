@@ -6,6 +6,7 @@
  *
  *   emseg evaluate models/isbi2012-unet.onnx --tta --report models/isbi2012-unet.report.md
  *   emseg evaluate runs/lab/parent.onnx runs/lab/fine-tuned.onnx --images lab/images --labels lab/labels
+ *   emseg evaluate --predicted-labels predicted-labels.tif --slices 27-29   # a labels file, no model
  *
  * With --report, the montages and the curve are written beside the report
  * (`<report>.validation.png`, `<report>.test.png`, `<report>.curve.svg`) unless given explicitly.
@@ -21,8 +22,8 @@ import { enumArg, numberOption, thresholdOption } from '../options.ts';
 export const evaluateArgs = {
   model: {
     type: 'positional',
-    required: true,
-    description: 'An .onnx model, or a tfjs Layers model folder (with model.json); several (e.g. a parent and its fine-tuned child) are scored on the same slices and printed side by side',
+    required: false,
+    description: 'An .onnx model, or a tfjs Layers model folder (with model.json); several (e.g. a parent and its fine-tuned child) are scored on the same slices and printed side by side. Required unless --predicted-labels',
   },
   images: { type: 'string', description: `Labelled images: a TIFF stack or a folder of PNG/TIFF images, or a comma-separated list of them (as emseg train --images). Default ${DEFAULT_EVALUATION_IMAGES}` },
   labels: { type: 'string', description: `Labels of each --images entry (stack or folder, files matched by name), 255 = cell interior. Default ${DEFAULT_EVALUATION_LABELS}` },
@@ -36,6 +37,15 @@ export const evaluateArgs = {
   },
   ignore: { type: 'string', description: 'Label value of unlabelled pixels (1-254), counted in no figure. Default none' },
   tta: { type: 'boolean', description: 'Also evaluate with 8-fold flip/rotation test-time augmentation' },
+  'cell-labels': {
+    type: 'boolean',
+    default: true,
+    description: "Also label each variant's probability maps with the model card's cells parameters (core/cells) and score the labels beside the mask (--no-cell-labels: skip)",
+  },
+  'predicted-labels': {
+    type: 'string',
+    description: 'Score this labels file (e.g. the uint32 TIFF of emseg predict --output labels) against --labels, without a model: its pages are the slices of --labels, or one per --slices',
+  },
   shift: {
     type: 'boolean',
     description: 'Also run the shift suite (core/shift-suite.ts): the slices at 4.6 and 6 nm, gamma, contrast, noise, blur, JPEG; with --select-slices it runs on both, and the selection run takes part in the choice',
@@ -68,16 +78,16 @@ type Args = Record<string, string | boolean | string[] | undefined>;
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 const command = defineCommand({
-  meta: { name: 'evaluate', description: 'Score models (ONNX files or tfjs folders) on labelled slices, side by side: V_rand, V_info, pixel error, Dice, IoU.' },
+  meta: { name: 'evaluate', description: 'Score models (ONNX files or tfjs folders) on labelled slices, side by side: V_rand, V_info, pixel error, Dice, IoU; and their cell labels, or a labels file.' },
   args: evaluateArgs,
   async run({ args: parsed, rawArgs }) {
     const args = parsed as Args;
     const { runEvaluation } = await import('../../evaluate/run-evaluation.ts');
-    const models = Array.isArray(args._) && args._.length > 0 ? args._.map(String) : [String(args.model)];
+    const models = Array.isArray(args._) && args._.length > 0 ? args._.map(String) : typeof args.model === 'string' ? [args.model] : [];
     const threshold = thresholdOption(args.threshold);
     const ignore = numberOption(args.ignore, '--ignore', { integer: true, min: 1, max: 254 }) ?? null;
     const pixelSize = numberOption(args['pixel-size'], '--pixel-size', { min: 0, minExclusive: true });
-    const shrink = numberOption(args.shrink, '--shrink', { integer: true, min: 1, max: 16 }) ?? DEFAULT_MONTAGE_SHRINK;
+    const shrink = numberOption(args.shrink, '--shrink', { integer: true, min: 1, max: 16 });
     const paths = definedFields({
       images: text(args.images),
       labels: text(args.labels),
@@ -92,6 +102,7 @@ const command = defineCommand({
       run: text(args.run),
       backend: text(args.backend),
       providers: text(args.ep),
+      predictedLabels: text(args['predicted-labels']),
     });
     await runEvaluation({
       models,
@@ -99,10 +110,11 @@ const command = defineCommand({
       ignore,
       tta: args.tta === true,
       shift: args.shift === true,
+      cellLabels: args['cell-labels'] !== false,
       ...(threshold !== undefined ? { threshold } : {}),
       ...(pixelSize !== undefined ? { pixelSize } : {}),
       invert: args.invert === true,
-      shrink,
+      ...(shrink !== undefined ? { shrink } : {}),
       force: args.force === true,
       command: commandLine(['emseg', 'evaluate', ...rawArgs]),
     });

@@ -44,6 +44,7 @@ const command = defineCommand({
     model: { type: 'string', description: 'ONNX model following the emseg contract. Default: models/isbi2012-unet.onnx in the current folder, else the one shipped in the emseg package' },
     output: enumArg(PREDICT_OUTPUT_KINDS, { description: 'What to write: mask (0/255), probability (float32 TIFF), overlay (RGB PNG) or labels (cells, 0 = boundary: a uint32 TIFF, or for large images an OME-Zarr labels group or a tiled BigTIFF)', default: 'mask' }),
     cells: { type: 'string', description: 'Also write one CSV row per cell (label, slice, area, centroid, bounding box, equivalent diameter, border membrane probability) to this file (large images: with --output labels)' },
+    'link-sections': { type: 'string', description: "Link the cells of consecutive pages of a stack into 3D objects (ids consistent through z, in the labels and a cell table's object_id column): a cell continues the previous page's cell it overlaps most when each is the other's best match and they share at least this fraction of the smaller one's area, e.g. 0.5 (with --output labels or --cells; not for large images)" },
     format: enumArg(OUTPUT_FORMATS, { description: 'png or tiff (default: from -o, else png for one-page masks and overlays, tiff for stacks and probabilities)' }),
     threshold: { type: 'string', description: "Mask threshold 0..1 (default: the model card's)" },
     tta: { type: 'boolean', description: '8-fold flip/rotation test-time augmentation (8x slower)' },
@@ -68,19 +69,22 @@ const command = defineCommand({
     const pixelSize = numberOption(args['pixel-size'], '--pixel-size', { min: 0, minExclusive: true });
     const shard = args.shard === undefined ? undefined : parseShard(String(args.shard));
     const level = numberOption(args.level, '--level', { integer: true, min: 0 });
-    const { checkLargeCellTable, largePredictionReason } = await import('../../predict/predict-large.ts');
+    const linkSections = numberOption(args['link-sections'], '--link-sections', { min: 0, minExclusive: true, max: 1 });
+    const { checkLargeCellTable, largePredictionReason, refuseLargeLinking } = await import('../../predict/predict-large.ts');
     const invert = args.invert === true;
     const force = args.force === true;
-    if (await largePredictionReason(String(args.input), String(args.out), { ...(shard ? { shard } : {}), finalize: args.finalize === true })) {
+    const largeReason = await largePredictionReason(String(args.input), String(args.out), { ...(shard ? { shard } : {}), finalize: args.finalize === true });
+    if (largeReason) {
       const cells = args.cells === undefined ? undefined : String(args.cells);
-      checkLargeCellTable(output, cells); // before the model loads
+      refuseLargeLinking(linkSections, largeReason); // before the model loads
+      checkLargeCellTable(output, cells);
       await runLarge(args, { output, cells, threshold, tile, halo, tileBatch, shard, level, pixelSize, invert, force });
       return;
     }
     const { planPrediction, predictPaths } = await import('../../predict/predict.ts');
     // Argument and path mistakes fail before the model loads.
     const cells = args.cells === undefined ? undefined : String(args.cells);
-    await planPrediction(String(args.input), String(args.out), { output, force, ...(format === undefined ? {} : { format }), ...(cells === undefined ? {} : { cells }) });
+    await planPrediction(String(args.input), String(args.out), { output, force, ...(format === undefined ? {} : { format }), ...(cells === undefined ? {} : { cells }), ...(linkSections === undefined ? {} : { linkSections }) });
     const choice = chooseModel(args.model);
     const { loadOnnxModel } = await import('../../node/load-onnx-model.ts');
     const model = await loadOnnxModel(choice.path, {
@@ -96,6 +100,7 @@ const command = defineCommand({
         output,
         ...(format === undefined ? {} : { format }),
         ...(cells === undefined ? {} : { cells }),
+        ...(linkSections === undefined ? {} : { linkSections }),
         ...(threshold === undefined ? {} : { threshold }),
         ...(args.tta === undefined ? {} : { tta: args.tta === true }),
         ...(tile === undefined ? {} : { tile }),

@@ -12,6 +12,8 @@ import type { CellLabels } from './cell-labels.ts';
 export interface CellMeasurement {
   label: number;
   slice: number;
+  /** The 3D object the cell belongs to, when the sections were linked (section-links.ts); else absent. */
+  object?: number;
   /** Pixels of the cell. */
   area: number;
   /** Mean x and y of its pixels (pixel centres at integer coordinates, x right, y down). */

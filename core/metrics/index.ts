@@ -13,4 +13,5 @@ export type { ThinnedSegments } from './border-thinning.ts';
 export { foregroundRestrictedScores } from './rand-info.ts';
 export type { SegmentationScores } from './rand-info.ts';
 export { scoreLabelSlice, scoreLabelSlices } from './label-score.ts';
-export type { LabelImage, LabelScoreOptions, LabelScoreSummary } from './label-score.ts';
+export type { LabelImage, LabelScoreOptions, LabelScoreSummary, LabelSliceScores } from './label-score.ts';
+export { scoreLabelVolume } from './volume-score.ts';

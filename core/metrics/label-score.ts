@@ -6,7 +6,7 @@
  * pixels (label != 0) against the label's white class. No threshold sweep: the labels are final.
  *
  *   scoreLabelSlices([{ labels, width, height }], [truth], { ignore: null });
- *   // { vRand, vInfo, pixelError, dice, iou, perSlice: [...] }   (averages over slices, each weighs the same)
+ *   // { vRand, vInfo, pixelError, dice, iou, perSlice: [{ ..., cells, truthRegions }] }   (averages over slices, each weighs the same)
  */
 import type { GreyImage, PixelArray } from '../image.ts';
 import { countedMask } from '../labels.ts';
@@ -27,13 +27,33 @@ export interface LabelScoreOptions {
   ignore?: number | null;
 }
 
-export interface LabelScoreSummary extends SliceScores {
-  /** The scores of each slice, in the given order. */
-  perSlice: SliceScores[];
+/** One slice's scores and the number of segments on each side. */
+export interface LabelSliceScores extends SliceScores {
+  /** Distinct non-zero labels of the proposal. */
+  cells: number;
+  /** Ground-truth segments: 4-connected components of the label's white class (ignored pixels left out). */
+  truthRegions: number;
 }
 
-/** V_rand, V_info, pixel error, Dice and IoU of one slice of instance labels against its label image. */
-export function scoreLabelSlice(proposal: LabelImage, label: GreyImage, options: LabelScoreOptions = {}): SliceScores {
+export interface LabelScoreSummary extends SliceScores {
+  /** The scores of each slice, in the given order. */
+  perSlice: LabelSliceScores[];
+}
+
+/** How many distinct non-zero values `labels` holds. */
+function distinctLabels(labels: ArrayLike<number>): number {
+  const seen = new Set<number>();
+  let last = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i]!;
+    if (v !== 0 && v !== last) seen.add(v);
+    last = v;
+  }
+  return seen.size;
+}
+
+/** V_rand, V_info, pixel error, Dice and IoU of one slice of instance labels against its label image, and the segments counted on both sides. */
+export function scoreLabelSlice(proposal: LabelImage, label: GreyImage, options: LabelScoreOptions = {}): LabelSliceScores {
   const { width, height } = label;
   if (label.data.length !== width * height) {
     throw new RangeError(`label: expected ${width * height} pixels for ${width}x${height}, found ${label.data.length}`);
@@ -45,9 +65,12 @@ export function scoreLabelSlice(proposal: LabelImage, label: GreyImage, options:
   // Ignored pixels leave the ground-truth foreground (and the pixel counts through `counted`).
   const truthLabel = counted ? { ...label, data: label.data.map((v, i) => (counted[i] ? v : 0)) } : label;
   const thinned = thinLabelBorders(proposal.labels, width, height);
+  const truth = truthSegments(truthLabel);
   return {
-    ...foregroundRestrictedScores(truthSegments(truthLabel), thinned),
+    ...foregroundRestrictedScores(truth, thinned),
     ...pixelScores(proposal.labels, truthLabel.data as PixelArray, 1, counted), // cell pixels: label >= 1
+    cells: distinctLabels(proposal.labels),
+    truthRegions: truth.count,
   };
 }
 
