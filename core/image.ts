@@ -70,8 +70,15 @@ export function makeStack<D extends PixelArray>(pages: readonly GreyImage<D>[], 
   return { width: first.width, height: first.height, pages };
 }
 
+/** What assertSameShape compares: the page size and the number of pages (an ImageStack, or pages of labels). */
+export interface StackShape {
+  readonly width: number;
+  readonly height: number;
+  readonly pages: { readonly length: number };
+}
+
 /** Checks that two stacks (e.g. images and labels) have the same page count and page size. */
-export function assertSameShape(a: ImageStack, aName: string, b: ImageStack, bName: string): void {
+export function assertSameShape(a: StackShape, aName: string, b: StackShape, bName: string): void {
   if (a.width !== b.width || a.height !== b.height || a.pages.length !== b.pages.length) {
     throw new EmsegError(
       'E_SIZE_MISMATCH',

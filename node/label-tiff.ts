@@ -12,7 +12,11 @@ import type { LabelStack } from '../core/tiff-write.ts';
 import { readInputFile } from './image-files.ts';
 
 export async function readLabelTiff(path: string): Promise<LabelStack> {
-  const bytes = await readInputFile(path);
+  return decodeLabelTiff(await readInputFile(path), path);
+}
+
+/** The same from the file's bytes; `path` names it in errors. */
+export async function decodeLabelTiff(bytes: Uint8Array, path: string): Promise<LabelStack> {
   try {
     const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     const count = await tiff.getImageCount();

@@ -13,11 +13,12 @@ const DEFAULTS = {
 const command = defineCommand({
   meta: {
     name: 'visualize',
-    description: 'Write a PNG montage of chosen slices: image | label | label overlaid in colour on the image.',
+    description: 'Write a PNG montage of chosen slices: image | label | label overlaid in colour on the image (| predicted cells in colour, with --cells).',
   },
   args: {
     images: { type: 'string', description: 'Image stack (TIFF, PNG or JPEG)', default: DEFAULTS.images },
     labels: { type: 'string', description: "Label stack of the same size, 255 = cell interior ('none' for images only)", default: DEFAULTS.labels },
+    cells: { type: 'string', description: 'Instance labels to show as a column of coloured cells over the image: the uint32 TIFF of emseg predict --output labels (or a 16-bit label image), as many slices of the same size as --images' },
     slices: { type: 'string', description: 'Slices to show, e.g. 0,5,25-29 (default: first, middle and last)' },
     shrink: { type: 'string', description: 'Shrink every picture by this integer factor', default: '1' },
     out: { type: 'string', description: 'Output PNG file', required: true },
@@ -29,6 +30,7 @@ const command = defineCommand({
     const montage = await writeSliceMontage(args.out, {
       imagesPath: args.images,
       labelsPath: args.labels === 'none' ? null : args.labels,
+      ...(args.cells === undefined ? {} : { cellsPath: args.cells }),
       ...(args.slices === undefined ? {} : { slices: args.slices }),
       shrink,
       force: args.force === true,

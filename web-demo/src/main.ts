@@ -9,6 +9,7 @@
  * 'error', 'no-model'); the browser tests wait on it. `window.emsegDemo` is the test hook (see
  * web-demo/README.md, "Test hook").
  */
+import { colourCells } from '../../core/cells/cell-colours.ts';
 import type { ModelCard } from '../../core/contract.ts';
 import { trainingPixelSizeOf } from '../../core/card-options.ts';
 import { isEmsegError } from '../../core/errors.ts';
@@ -18,7 +19,7 @@ import { decodeImageFile } from './decode-image.ts';
 import { downloadWithProgress } from './model-download.ts';
 import { encodeGreyPng } from './png-grey.ts';
 import { clearCanvas, drawGrey, drawHeatMap, drawLegend, drawOverlay, drawPicture } from './render.ts';
-import { colourCells, sliceCells, type SliceCells } from './cells-view.ts';
+import { sliceCells, type SliceCells } from './cells-view.ts';
 import { chooseModel, describeModel, PRECISION_NAMES } from './model-choice.ts';
 import { parsePageOptions, withPrecision, withProvider, type PageOptions, type Precision } from './page-options.ts';
 import { configureRuntime, createSession, planProvider, sessionPredictor, type ChosenSession, type PredictorStats } from './runtime.ts';
