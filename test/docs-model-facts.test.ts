@@ -55,4 +55,13 @@ describe('documents quoting the shipped model', () => {
     const shiftSentence = /plain V_rand \*\*(\d\.\d{4})\*\*, TTA (\d\.\d{4})/.exec(readme);
     expect(shiftSentence?.slice(1)).toEqual([metrics.shiftSuite.meanOverShifts.plain.vRand, metrics.shiftSuite.meanOverShifts.tta.vRand].map(fourDecimals));
   });
+
+  it("README.md's training-time row quotes the run's own record (crops and wall time)", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const row = readme.split('\n').find((line) => line.startsWith("| the shipped model's whole training run"));
+    expect(row, "README.md: a row starting with \"| the shipped model's whole training run\"").toBeDefined();
+    const run = JSON.parse(readFileSync('models/isbi2012-unet.train-config.json', 'utf8')) as { cropsSeen: number; wallTimeSeconds: number };
+    expect(row).toContain(`${run.cropsSeen.toLocaleString('en-US')} crops`);
+    expect(row).toContain(`${Math.round(run.wallTimeSeconds).toLocaleString('en-US')} s`);
+  });
 });
