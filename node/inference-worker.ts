@@ -16,7 +16,7 @@ export interface WorkerInput {
   path: string;
   providers?: LoadModelOptions['providers'];
   sessionOptions?: LoadModelOptions['sessionOptions'];
-  /** Release the session and make it again after this many ms without a call; 0 or absent: never. */
+  /** On the CPU provider, release the session and make it again after this many ms without a call; 0 or absent: never. */
   idleReleaseMs?: number;
 }
 
@@ -41,20 +41,22 @@ if (port) {
     });
   try {
     const first = await load(input.providers, (message) => port.postMessage({ type: 'log', message }));
-    // The session runs one call at a time; `current` is the session of the next call. After
-    // idleReleaseMs without a call, the session is released and made again on the provider found
-    // at start: what its memory arena kept for the largest call goes back to the system.
+    // The session runs one call at a time; `current` is the session of the next call. On the CPU
+    // provider, after idleReleaseMs without a call, the session is released and made again: what
+    // its memory arena kept for the largest call goes back to the system. GPU sessions are kept
+    // (their memory is the device's, and making a CUDA session again takes seconds).
+    const idleReleaseMs = first.provider === 'cpu' ? (input.idleReleaseMs ?? 0) : 0;
     let current: Promise<LoadedModel> = Promise.resolve(first);
     let running = 0;
     let idleTimer: NodeJS.Timeout | undefined;
     const releaseWhenIdle = () => {
-      if (!input.idleReleaseMs || running > 0) return;
+      if (!idleReleaseMs || running > 0) return;
       clearTimeout(idleTimer);
       idleTimer = setTimeout(() => {
         if (running > 0) return;
         // The new session first: if it cannot be made (the file is gone), the old one stays.
         current = current.then(async (old) => {
-          const fresh = await load([first.provider], () => {}).catch((error: unknown) => {
+          const fresh = await load(['cpu'], () => {}).catch((error: unknown) => {
             port.postMessage({ type: 'log', message: `the idle session was kept: making a new one failed: ${serialize(error).message}` });
             return undefined;
           });
@@ -63,7 +65,7 @@ if (port) {
           port.postMessage({ type: 'released' });
           return fresh;
         });
-      }, input.idleReleaseMs);
+      }, idleReleaseMs);
       idleTimer.unref();
     };
     port.on('message', async (message: { type: 'run'; id: number; tiles: Float32Array; n: number; height: number; width: number } | { type: 'close' }) => {

@@ -41,8 +41,8 @@ export interface WorkerModelOptions {
   /** Told when a loaded worker dies without being closed (every later call then fails). */
   onCrash?: (error: Error) => void;
   /**
-   * After this many ms without a call, the worker releases its session and makes it again (on the
-   * provider it found), so what the session's memory arena kept goes back; 0 or absent: never.
+   * On the CPU provider, after this many ms without a call, the worker releases its session and
+   * makes it again, so what the session's memory arena kept goes back; 0 or absent: never.
    */
   idleReleaseMs?: number;
   /** Told each time an idle session was released and made again. */

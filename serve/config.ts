@@ -87,7 +87,7 @@ export const SERVE_SETTINGS: readonly AnySetting[] = [
   { key: 'shutdownGraceMs', env: 'EMSEG_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace-ms', default: 30_000, description: 'on SIGTERM, how long in-flight requests may take to finish' },
   { key: 'serveSourceMaps', env: 'EMSEG_SERVE_SOURCE_MAPS', flag: 'serve-source-maps', default: 0, description: "1 = serve the web demo's source maps (*.map), 0 = answer 404 for them" },
   { key: 'memoryArena', env: 'EMSEG_MEMORY_ARENA', flag: 'memory-arena', default: 1, description: "1 = onnxruntime's CPU memory arena keeps the buffers of the largest session call for the next one (given back when the session is idle, see EMSEG_IDLE_RELEASE_MS); 0 = buffers freed after each call (slower)" },
-  { key: 'idleReleaseMs', env: 'EMSEG_IDLE_RELEASE_MS', flag: 'idle-release-ms', default: 10_000, description: 'a session idle this long (no call) is released and made again, which gives back the memory its arena kept; 0 = never' },
+  { key: 'idleReleaseMs', env: 'EMSEG_IDLE_RELEASE_MS', flag: 'idle-release-ms', default: 10_000, description: 'on the CPU provider, a session idle this long (no call) is released and made again, which gives back the memory its arena kept; 0 = never' },
 ];
 
 /** Tiles per session call when EMSEG_BATCH_SIZE is 0 (auto), by execution provider. */

@@ -4,9 +4,9 @@
  * the buffers of the largest session call for the next one, and glibc's malloc keeps freed buffers
  * of up to 32 MB in its heaps once its dynamic mmap threshold has risen.
  * - The arena stays on (EMSEG_MEMORY_ARENA=1: without it every call allocates anew, measured
- *   slower), and a session idle for EMSEG_IDLE_RELEASE_MS is released and made again
- *   (node/inference-worker.ts), which frees its arena; EMSEG_MEMORY_ARENA=0 frees buffers after
- *   every call instead.
+ *   slower), and on the CPU provider a session idle for EMSEG_IDLE_RELEASE_MS is released and
+ *   made again (node/inference-worker.ts), which frees its arena; EMSEG_MEMORY_ARENA=0 frees
+ *   buffers after every call instead.
  * - glibc reads MALLOC_MMAP_THRESHOLD_ when the process starts, so the image (Dockerfile ENV) and
  *   bench:load set it, and the server says at start-up when it is missing.
  */
