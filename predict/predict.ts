@@ -28,6 +28,7 @@ import { choosePixelSize, outputPixelSize } from '../core/pixel-size.ts';
 import { segmentStack, type StackProgress } from '../core/inference.ts';
 import { OUTPUT_FORMATS, PREDICT_OUTPUT_KINDS, defaultOutputFormat, type OutputFormat, type PredictOutputKind } from '../core/segmentation-output.ts';
 import type { CellParams } from '../core/cells/cell-params.ts';
+import { isMinOverlap } from '../core/cells/section-links.ts';
 import { validateThreshold } from '../core/threshold.ts';
 import { resolveTilingOptions, type TilePredictor } from '../core/tiling.ts';
 import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
@@ -203,7 +204,7 @@ export interface PredictionPlan {
 
 /** `--link-sections`: a fraction in (0, 1], and cells to link (`--output labels` or `--cells`). */
 function checkLinkSections(minOverlap: number, output: PredictOutputKind, cells: string | undefined): void {
-  if (!(minOverlap > 0 && minOverlap <= 1)) {
+  if (!isMinOverlap(minOverlap)) {
     throw new EmsegError('E_BAD_ARGUMENT', `--link-sections: expected the minimum overlap as a fraction of the smaller cell's area in (0, 1], e.g. 0.5, found ${minOverlap}`);
   }
   if (output !== 'labels' && cells === undefined) {

@@ -38,9 +38,14 @@ export interface SectionOverlaps {
   pairs: { previous: number; next: number; pixels: number }[];
 }
 
+/** Whether `minOverlap` is a valid minimum overlap: a fraction of the smaller cell's area in (0, 1]. */
+export function isMinOverlap(minOverlap: number): boolean {
+  return minOverlap > 0 && minOverlap <= 1;
+}
+
 /** Throws a RangeError unless `minOverlap` is a fraction in (0, 1]. */
 export function checkMinOverlap(minOverlap: number, name = 'minOverlap'): void {
-  if (!(minOverlap > 0 && minOverlap <= 1)) throw new RangeError(`${name}: expected a fraction of the smaller cell's area in (0, 1], found ${minOverlap}`);
+  if (!isMinOverlap(minOverlap)) throw new RangeError(`${name}: expected a fraction of the smaller cell's area in (0, 1], found ${minOverlap}`);
 }
 
 function largestLabel(labels: ArrayLike<number>, name: string): number {
