@@ -16,6 +16,7 @@ import { encodeTiff } from '../core/tiff.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { planPrediction, predictPaths, type PredictModel } from '../predict/predict.ts';
 import { runCli } from '../cli/run.ts';
+import { readLabelTiff } from '../node/label-tiff.ts';
 
 const side = 13;
 const wall = 3;
@@ -55,16 +56,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function readUint32Pages(path: string): Promise<Uint32Array[]> {
-  const bytes = readFileSync(path);
-  const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const pages: Uint32Array[] = [];
-  for (let i = 0; i < (await tiff.getImageCount()); i++) {
-    const [raster] = await (await tiff.getImage(i)).readRasters();
-    pages.push(raster as Uint32Array);
-  }
-  return pages;
-}
+const readUint32Pages = async (path: string): Promise<Uint32Array[]> => (await readLabelTiff(path)).pages.map((page) => page.data);
 
 describe('emseg predict --output labels --cells', () => {
   it('writes one uint32 label per cell and a table whose areas sum to the labelled pixels', async () => {

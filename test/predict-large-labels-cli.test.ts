@@ -16,6 +16,7 @@ import { CELL_TABLE_COLUMNS } from '../core/cells/cell-table.ts';
 import { encodeTiff } from '../core/tiff.ts';
 import { syntheticCellProbability } from './helpers/synthetic-cells.ts';
 import { pointwiseOnnx } from './helpers/pointwise-onnx.ts';
+import { readLabelTiff } from '../node/label-tiff.ts';
 
 const SIDE = 4096;
 const CHUNK = 512;
@@ -35,12 +36,7 @@ function predict(args: string[]): Promise<{ code: number | null; stdout: string;
   });
 }
 
-async function readTiffLabels(path: string): Promise<Uint32Array> {
-  const bytes = readFileSync(path);
-  const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const [raster] = await (await tiff.getImage(0)).readRasters();
-  return raster as Uint32Array;
-}
+const readTiffLabels = async (path: string): Promise<Uint32Array> => (await readLabelTiff(path)).pages[0]!.data;
 
 function readZarrLabels(store: string): Uint32Array {
   const labels = new Uint32Array(SIDE * SIDE);

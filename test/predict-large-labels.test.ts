@@ -22,6 +22,7 @@ import { predictPaths, type PredictModel } from '../predict/predict.ts';
 import { predictLarge } from '../predict/predict-large.ts';
 import { labelScratchPaths } from '../predict/predict-large-labels.ts';
 import { syntheticCellProbability } from './helpers/synthetic-cells.ts';
+import { readLabelTiff } from '../node/label-tiff.ts';
 
 const [WIDTH, HEIGHT, DEPTH, CHUNK] = [1536, 1100, 2, 512];
 const cellParams: Partial<CellParams> = { chunkSize: 512, chunkHalo: 64 };
@@ -37,16 +38,7 @@ let input: string;
 let expected: Uint32Array[];
 let expectedTable: string[][];
 
-async function readTiffPages(path: string): Promise<Uint32Array[]> {
-  const bytes = readFileSync(path);
-  const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const pages: Uint32Array[] = [];
-  for (let i = 0; i < (await tiff.getImageCount()); i++) {
-    const [raster] = await (await tiff.getImage(i)).readRasters();
-    pages.push(raster as Uint32Array);
-  }
-  return pages;
-}
+const readTiffPages = async (path: string): Promise<Uint32Array[]> => (await readLabelTiff(path)).pages.map((page) => page.data);
 
 /** Level 0 of an OME-Zarr labels store (labels/cells/0), one array per slice. */
 function readZarrLabels(store: string): Uint32Array[] {
