@@ -6,7 +6,8 @@
  *
  * The ground truth (`--labels`, default the ISBI training labels) is one stack, checked like every
  * label (core/labels.ts: 0, 255 and the --ignore value). The labels file is read by
- * node/open-volume.ts (a TIFF; 32-bit integers arrive as float32, exact up to 2^24). Its
+ * node/label-stack-file.ts (the uint32 TIFF exactly, or an 8/16-bit label image; every pixel a
+ * whole label, else one line naming the page and pixel). Its
  * pages are the ground truth's slices one for one when it has as many; otherwise it must have one
  * page per reported slice, in the order of `--slices`. Scored by core/cells/cell-evaluation.ts
  * like the labels `emseg evaluate` makes from a model: V_rand and V_info of the labels as segments,
@@ -16,22 +17,18 @@
 import { readFileSync, statSync } from 'node:fs';
 import { scoreCellLabelSlices, formatCellLabelsText, type CellLabelEvaluation } from '../core/cells/cell-evaluation.ts';
 import { EmsegError } from '../core/errors.ts';
-import type { GreyImage } from '../core/image.ts';
 import { prepareLabel } from '../core/labels.ts';
 import type { LabelImage } from '../core/metrics/label-score.ts';
 import { formatSliceList } from '../core/slice-list.ts';
 import { assertNotAnInput, writeFileAtomic } from '../node/atomic-write.ts';
 import { refuseExistingOutputs } from '../node/existing-outputs.ts';
 import { readImageFile } from '../node/image-files.ts';
-import { openVolume } from '../node/open-volume.ts';
+import { readLabelStack } from '../node/label-stack-file.ts';
 import { sha256Hex } from '../node/sha256.ts';
 import { machineDescription } from '../train/machine.ts';
 import { DEFAULT_EVALUATION_LABELS } from './defaults.ts';
 import { chooseSlices } from './labelled-slices.ts';
 import type { EvaluateIO, EvaluateOptions } from './run-evaluation.ts';
-
-/** The largest label a float32 holds exactly. */
-const EXACT_LABEL_LIMIT = 2 ** 24;
 
 /** The options that need a model, by flag; none may be given with a labels file. */
 function modelOnlyFlags(options: EvaluateOptions): string[] {
@@ -56,21 +53,6 @@ function modelOnlyFlags(options: EvaluateOptions): string[] {
     [options.providers !== undefined, '--ep'],
   ];
   return given.filter(([is]) => is).map(([, flag]) => flag);
-}
-
-/** A page of the labels file as instance labels, checked: whole numbers from 0 to 2^24. */
-function labelPage(page: GreyImage, path: string, z: number): LabelImage {
-  const { data, width } = page;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (!(Number.isInteger(v) && v >= 0 && v <= EXACT_LABEL_LIMIT)) {
-      throw new EmsegError(
-        'E_BAD_ARGUMENT',
-        `--predicted-labels ${path}: page ${z} at (${i % width}, ${Math.floor(i / width)}): expected a whole label from 0 to ${EXACT_LABEL_LIMIT} (0 = border), found ${v}`,
-      );
-    }
-  }
-  return { width: page.width, height: page.height, labels: data };
 }
 
 /** Scores the labels file of `options.predictedLabels`; prints the table, writes the JSON when asked. */
@@ -99,28 +81,24 @@ export async function runLabelFileEvaluation(options: EvaluateOptions & { predic
   const choice = chooseSlices({ images: labelsPath, pageCount: truth.pages.length, ...(options.slices !== undefined ? { slices: options.slices } : {}) });
   if (choice.note) io.stderr(`${choice.note}\n`);
   const { slices } = choice;
-  const volume = await openVolume(path);
-  let proposals: LabelImage[];
-  let pages: number[];
-  try {
-    if (volume.width !== truth.width || volume.height !== truth.height) {
-      throw new EmsegError('E_SIZE_MISMATCH', `--predicted-labels ${path}: ${volume.width}x${volume.height}, but the ground truth ${labelsPath} is ${truth.width}x${truth.height}; expected the same size`);
-    }
-    if (volume.depth === truth.pages.length) pages = slices;
-    else if (volume.depth === slices.length) pages = slices.map((_, k) => k);
-    else {
-      throw new EmsegError(
-        'E_SIZE_MISMATCH',
-        `--predicted-labels ${path}: ${volume.depth} pages; expected ${truth.pages.length} (one per slice of ${labelsPath}) or ${slices.length} (one per slice of --slices ${formatSliceList(slices)})`,
-      );
-    }
-    if (volume.depth !== truth.pages.length) io.stderr(`pages 0-${volume.depth - 1} of ${path} are slices ${formatSliceList(slices)}, in that order\n`);
-    const box = { x: 0, y: 0, width: volume.width, height: volume.height };
-    proposals = [];
-    for (const z of pages) proposals.push(labelPage(await volume.readRegion(z, box), path, z));
-  } finally {
-    await volume.close();
+  // One reader of label files (node/label-stack-file.ts): uint32 TIFFs exactly, 8/16-bit label
+  // images too, every pixel checked to be a whole label.
+  const predicted = await readLabelStack(path);
+  if (predicted.width !== truth.width || predicted.height !== truth.height) {
+    throw new EmsegError('E_SIZE_MISMATCH', `--predicted-labels ${path}: ${predicted.width}x${predicted.height}, but the ground truth ${labelsPath} is ${truth.width}x${truth.height}; expected the same size`);
   }
+  const depth = predicted.pages.length;
+  let pages: number[];
+  if (depth === truth.pages.length) pages = slices;
+  else if (depth === slices.length) pages = slices.map((_, k) => k);
+  else {
+    throw new EmsegError(
+      'E_SIZE_MISMATCH',
+      `--predicted-labels ${path}: ${depth} pages; expected ${truth.pages.length} (one per slice of ${labelsPath}) or ${slices.length} (one per slice of --slices ${formatSliceList(slices)})`,
+    );
+  }
+  if (depth !== truth.pages.length) io.stderr(`pages 0-${depth - 1} of ${path} are slices ${formatSliceList(slices)}, in that order\n`);
+  const proposals: LabelImage[] = pages.map((z) => ({ width: predicted.width, height: predicted.height, labels: predicted.pages[z]!.data }));
   const start = performance.now();
   const truths = slices.map((s) => ({ index: s, label: prepareLabel(truth.pages[s]!, { ignore }, `${labelsPath}#${s}`) }));
   const scored = scoreCellLabelSlices(truths, proposals, { ignore });
