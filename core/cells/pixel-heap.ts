@@ -1,14 +1,14 @@
 /**
- * A binary min-heap of pixels keyed by a float priority, first in first out among equal
- * priorities (each push gets a running number), on growable typed arrays. The priority queue of
- * the seeded watershed (watershed.ts). Platform-neutral.
+ * A binary min-heap of pixels keyed by (priority, order): the lowest priority first, the lowest
+ * order among equal priorities, on growable typed arrays. The caller numbers the entries (its push
+ * count gives first in first out): pixel-queue.ts keeps the entries of its lowest priorities here.
+ * Platform-neutral.
  */
 export class PixelHeap {
   private priority: Float64Array;
   private order: Float64Array;
   private pixel: Int32Array;
   private count = 0;
-  private pushes = 0;
 
   constructor(capacity = 1024) {
     const size = Math.max(16, capacity);
@@ -21,14 +21,13 @@ export class PixelHeap {
     return this.count;
   }
 
-  /** Adds `pixel` at `priority`. */
-  push(priority: number, pixel: number): void {
+  /** Adds `pixel` at `priority`, numbered `order`. */
+  push(priority: number, order: number, pixel: number): void {
     if (this.count === this.pixel.length) this.grow();
     const priorities = this.priority;
     const orders = this.order;
     const pixels = this.pixel;
     let i = this.count++;
-    const order = this.pushes++;
     // sift up: (priority a, order a) comes first when a's priority is lower, or equal with a lower order
     while (i > 0) {
       const parent = (i - 1) >> 1;

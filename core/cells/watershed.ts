@@ -12,7 +12,7 @@
  *
  *   const labels = seededWatershed(membraneProbability, seeds, width, height, { mask });
  */
-import { PixelHeap } from './pixel-heap.ts';
+import { PixelQueue } from './pixel-queue.ts';
 
 export interface WatershedOptions {
   /** Pixels that may be flooded (non-zero). Default: every pixel. */
@@ -56,7 +56,7 @@ export function seededWatershed(
       openCount++;
     }
   }
-  const heap = new PixelHeap(Math.min(openCount, 1 << 16));
+  const heap = new PixelQueue(Math.min(openCount, 1 << 16));
   const queue = (q: number, label: number): void => {
     open[q] = 0;
     labels[q] = -label;
