@@ -89,7 +89,6 @@ function xmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** A positive number as a TIFF RATIONAL (numerator, denominator), both below 2^32. */
 export class BigTiffSink implements VolumeSink {
   readonly width: number;
   readonly height: number;
