@@ -5,7 +5,7 @@
  * `cells` as the cell table of `emseg predict --cells` (core/cells/cell-table.ts), CSV or JSON
  * (`{ image, pixelSize, count, cells: [{ <column>: value }] }`, an empty CSV field as null).
  */
-import type { CellTableImage } from '../core/cells/cell-table.ts';
+import type { CellTableImage, CellTableOptions } from '../core/cells/cell-table.ts';
 import { cellTableCsv, cellTableRecords } from '../core/cells/cell-table.ts';
 import type { StackCells } from '../core/cells/stack-cells.ts';
 import { EmsegError } from '../core/errors.ts';
@@ -40,9 +40,9 @@ export async function encodeLabels(
   return encodePng({ width: page.width, height: page.height, data }, png);
 }
 
-/** The cell table of one image, CSV or JSON, as UTF-8 bytes. */
-export function encodeCellTable(table: CellTableImage, format: TableFormat): Uint8Array {
-  if (format === 'csv') return new TextEncoder().encode(cellTableCsv([table]));
-  const document = { image: table.image, pixelSize: table.pixelSize ?? null, count: table.cells.length, cells: cellTableRecords([table]) };
+/** The cell table of one image, CSV or JSON, as UTF-8 bytes; `linked`: cells linked into 3D objects (the object_id column). */
+export function encodeCellTable(table: CellTableImage, format: TableFormat, options: CellTableOptions = {}): Uint8Array {
+  if (format === 'csv') return new TextEncoder().encode(cellTableCsv([table], options));
+  const document = { image: table.image, pixelSize: table.pixelSize ?? null, count: table.cells.length, cells: cellTableRecords([table], options) };
   return new TextEncoder().encode(JSON.stringify(document));
 }

@@ -72,12 +72,26 @@ export const SegmentQuerySchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .optional()
     .openapi({ description: 'invert the contrast first (bright membranes, e.g. block-face SEM; the model was trained on dark membranes); default false' }),
+  linkSections: z
+    .string()
+    .regex(DECIMAL_NUMBER_TEXT, { message: "expected the minimum overlap, a fraction of the smaller cell's area in (0, 1], such as 0.5" })
+    .transform(Number)
+    .pipe(z.number().gt(0, { message: "expected the minimum overlap, a fraction of the smaller cell's area in (0, 1], such as 0.5" }).max(1, { message: "expected the minimum overlap, a fraction of the smaller cell's area in (0, 1], such as 0.5" }))
+    .optional()
+    .openapi({
+      description:
+        "with output=labels or output=cells: link the cells of consecutive pages into 3D objects, as emseg predict --link-sections (core/cells/section-links.ts): a cell continues the previous page's cell it overlaps most when each is the other's best match and they share at least this fraction of the smaller one's area; the labels then hold object ids, the table gets an object_id column. Default: not linked (labels numbered per page)",
+      example: 0.5,
+    }),
 });
 
 export type SegmentQuery = z.infer<typeof SegmentQuerySchema>;
 
 const CellSchema = z
-  .object(Object.fromEntries(CELL_TABLE_COLUMNS.map((column) => [column, z.union([z.string(), z.number(), z.null()])])))
+  .object({
+    ...Object.fromEntries(CELL_TABLE_COLUMNS.map((column) => [column, z.union([z.string(), z.number(), z.null()])])),
+    object_id: z.number().int().optional().openapi({ description: 'with linkSections: the 3D object the cell belongs to (its value in the linked labels)' }),
+  })
   .openapi('Cell', { description: 'one cell: the columns of `emseg predict --cells` (core/cells/cell-table.ts); null where the CSV field is empty (no pixel size, no border)' });
 
 const CellTableSchema = z

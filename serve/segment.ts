@@ -54,6 +54,8 @@ export interface UploadPlan {
   workHeight: number;
   /** Invert the contrast before the model sees the image. */
   invert: boolean;
+  /** Link the cells of consecutive pages into 3D objects with this minimum overlap (output=labels or cells); undefined = not linked. */
+  linkSections?: number | undefined;
 }
 
 function parseFlag(value: SegmentQuery['tta']): boolean | undefined {
@@ -91,6 +93,9 @@ export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQue
         : `format: ${outputFormat} is for output=cells (the cell table), but output=${output} is an image; use format=png or format=tiff`,
     );
   }
+  if (query.linkSections !== undefined && output !== 'labels' && output !== 'cells') {
+    throw new EmsegError('E_BAD_ARGUMENT', `linkSections: links cells across pages; ask for output=labels or output=cells, not output=${output}`);
+  }
   if (outputFormat === 'png' && probe.pages > 1) {
     throw new EmsegError(
       'E_BAD_ARGUMENT',
@@ -108,6 +113,7 @@ export function inspectUpload(bytes: Uint8Array, name: string, query: SegmentQue
     threshold: query.threshold,
     tta: parseFlag(query.tta),
     invert: parseFlag(query.invert) === true,
+    linkSections: query.linkSections,
     declaredPixels: probe.totalPixels,
     pixelSize: query.pixelSize,
     workWidth: work.width,
@@ -180,11 +186,11 @@ export async function segmentUpload(bytes: Uint8Array, plan: UploadPlan, deps: S
   let body: Uint8Array;
   if (plan.output === 'labels' || plan.output === 'cells') {
     // Instance labels of the probability with the card's cell parameters, as `emseg predict --output labels --cells` makes them.
-    const found = labelStackCells(result.probability, cellParamsFrom(deps.card.cells));
+    const found = labelStackCells(result.probability, cellParamsFrom(deps.card.cells), { linkSections: plan.linkSections });
     deps.signal?.throwIfAborted();
     body =
       plan.outputFormat === 'json' || plan.outputFormat === 'csv'
-        ? encodeCellTable({ image: plan.name, cells: found.cells, pixelSize: pixelSize.pixelSize }, plan.outputFormat)
+        ? encodeCellTable({ image: plan.name, cells: found.cells, pixelSize: pixelSize.pixelSize }, plan.outputFormat, { linked: plan.linkSections !== undefined })
         : await encodeLabels(found, plan.outputFormat, plan.name, { compressionLevel: 1, pixelSize: statedPixelSize });
   } else {
     if (plan.outputFormat === 'json' || plan.outputFormat === 'csv') throw new RangeError(`plan.outputFormat: expected png or tiff for output=${plan.output}, found ${plan.outputFormat}`);

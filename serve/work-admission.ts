@@ -40,6 +40,8 @@ export interface WorkRequest {
   tta: boolean;
   threshold?: number | undefined;
   pixelSize?: number | undefined;
+  /** Cells linked across pages with this minimum overlap (output=labels or cells). */
+  linkSections?: number | undefined;
 }
 
 /** The server's own work per image pixel and page (decode, normalize, blend, threshold, encode), in seconds. */
@@ -70,6 +72,7 @@ export function predictCommandFor(request: WorkRequest): string {
   const flags = [
     kind !== 'mask' ? `--output ${kind}` : '',
     request.output === 'cells' ? '--cells cells.csv' : '',
+    request.linkSections !== undefined && cellular ? `--link-sections ${request.linkSections}` : '',
     request.tta ? '--tta' : '',
     request.threshold !== undefined && !cellular ? `--threshold ${request.threshold}` : '',
     request.pixelSize !== undefined && !large ? `--pixel-size ${request.pixelSize}` : '',

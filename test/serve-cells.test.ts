@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { cellParamsFrom } from '../core/cells/cell-params.ts';
 import { labelCells } from '../core/cells/cell-labels.ts';
 import { cellTableCsv } from '../core/cells/cell-table.ts';
+import { labelStackCells } from '../core/cells/stack-cells.ts';
 import { measureCells } from '../core/cells/cell-measurements.ts';
 import { makeImage } from '../core/image.ts';
 import { segmentImage } from '../core/inference.ts';
@@ -169,5 +170,69 @@ describe('POST /v1/segment?output=labels and output=cells', () => {
     const request = { workWidth: 512, workHeight: 512, width: 512, height: 512, pages: 1, tta: false, threshold: 0.4 };
     expect(predictCommandFor({ ...request, output: 'labels' })).toBe('emseg predict <image> -o labels.tif --output labels');
     expect(predictCommandFor({ ...request, output: 'cells' })).toBe('emseg predict <image> -o mask.png --cells cells.csv');
+  });
+});
+
+describe('POST /v1/segment?linkSections=f: cells linked through the pages of a stack', () => {
+  const model = fakeModel({ card: { tile: 64, halo: 16 } });
+  // Three pages of the same pattern, the middle one shifted by 2 pixels: its cells continue the first page's.
+  const first = patternImage(160, 120);
+  const shifted = makeImage(160, 120, Uint8Array.from({ length: 160 * 120 }, (_, i) => first.data[Math.max(0, i - 2)]!));
+  const stack = encodeTiff({ width: 160, height: 120, pages: [first, shifted, first] });
+
+  it('answers object ids through the pages, the labels of core/cells/stack-cells.ts with the same option, and an object_id column', async () => {
+    const response = await post(model, stack, 'output=labels&linkSections=0.5', 'image/tiff');
+    expect(response.status).toBe(200);
+    const tiff = await fromArrayBuffer((await response.arrayBuffer()).slice(0));
+    expect(await tiff.getImageCount()).toBe(3);
+    const pages: Uint32Array[] = [];
+    for (let i = 0; i < 3; i++) pages.push((await (await tiff.getImage(i)).readRasters())[0] as Uint32Array);
+    const decoded = decodeTiff(stack, 'stack.tif');
+    const probabilities = [];
+    for (const page of decoded.pages) probabilities.push((await segmentImage(page, model.predictor, { tile: 64, halo: 16, sizeMultiple: 4, threshold: model.card.threshold })).probability);
+    const expected = labelStackCells({ width: 160, height: 120, pages: probabilities }, cellParamsFrom(model.card.cells), { linkSections: 0.5 });
+    expect(pages.map((page) => Array.from(page))).toEqual(expected.labels.pages.map((page) => Array.from(page.data)));
+    // Linked: pages 0 and 2 are the same image, so most of their objects are the same ones.
+    const objects = (page: Uint32Array) => new Set(Array.from(page).filter((k) => k !== 0));
+    const shared = [...objects(pages[0]!)].filter((k) => objects(pages[2]!).has(k));
+    expect(shared.length).toBeGreaterThan(objects(pages[0]!).size / 2);
+    // ... and not the labels numbered per page (which the answer would be without the option).
+    const unlinked = await post(model, stack, 'output=labels', 'image/tiff');
+    const unlinkedTiff = await fromArrayBuffer((await unlinked.arrayBuffer()).slice(0));
+    const unlinkedPages: number[][] = [];
+    for (let i = 0; i < 3; i++) unlinkedPages.push(Array.from((await (await unlinkedTiff.getImage(i)).readRasters())[0] as Uint32Array));
+    expect(unlinkedPages).not.toEqual(pages.map((page) => Array.from(page)));
+
+    const table = (await (await post(model, stack, 'output=cells&linkSections=0.5', 'image/tiff')).json()) as CellTableJson;
+    expect(table.count).toBe(expected.cells.length);
+    expect(table.cells.map((cell) => cell['object_id'])).toEqual(expected.cells.map((cell) => cell.object));
+    expect(Object.keys(table.cells[0]!).slice(0, 4)).toEqual(['image', 'label', 'slice', 'object_id']);
+    const csv = await (await post(model, stack, 'output=cells&format=csv&linkSections=0.5', 'image/tiff')).text();
+    expect(csv.split('\r\n')[0]).toMatch(/^image,label,slice,object_id,area_px,/);
+    const plain = (await (await post(model, stack, 'output=cells', 'image/tiff')).json()) as CellTableJson;
+    expect(plain.cells[0]!).not.toHaveProperty('object_id');
+  });
+
+  it('refuses linkSections outside (0, 1] or without cells, in one line', async () => {
+    const cases: [string, RegExp][] = [
+      ['output=labels&linkSections=0', /linkSections.*\(0, 1\]/],
+      ['output=labels&linkSections=1.5', /linkSections.*\(0, 1\]/],
+      ['output=cells&linkSections=', /linkSections/],
+      ['output=cells&linkSections=0x1', /linkSections/],
+      ['output=mask&linkSections=0.5', /linkSections: links cells across pages; ask for output=labels or output=cells, not output=mask/],
+    ];
+    for (const [query, detail] of cases) {
+      const response = await post(model, stack, query, 'image/tiff');
+      expect(response.status, query).toBe(400);
+      const problem = (await response.json()) as { detail: string };
+      expect(problem.detail, query).toMatch(detail);
+      expect(problem.detail).not.toContain('\n');
+    }
+  });
+
+  it('names --link-sections in the emseg predict command of a request too large for the server', () => {
+    const request = { workWidth: 512, workHeight: 512, width: 512, height: 512, pages: 30, tta: false, linkSections: 0.5 };
+    expect(predictCommandFor({ ...request, output: 'labels' })).toBe('emseg predict <image> -o labels.tif --output labels --link-sections 0.5');
+    expect(predictCommandFor({ ...request, output: 'cells' })).toBe('emseg predict <image> -o mask.tif --cells cells.csv --link-sections 0.5');
   });
 });

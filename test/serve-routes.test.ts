@@ -84,7 +84,7 @@ describe('GET /openapi.json', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual(['/healthz', '/metrics', '/openapi.json', '/readyz', '/v1/model', '/v1/segment']);
     const segment = document.paths['/v1/segment']!.post!;
-    expect(segment.parameters!.map((p) => p.name).sort()).toEqual(['format', 'invert', 'output', 'pixelSize', 'threshold', 'tta']);
+    expect(segment.parameters!.map((p) => p.name).sort()).toEqual(['format', 'invert', 'linkSections', 'output', 'pixelSize', 'threshold', 'tta']);
     expect(Object.keys(segment.responses)).toEqual(expect.arrayContaining(['200', '400', '413', '415', '422', '503']));
     expect(Object.keys(segment.requestBody!.content)).toEqual(expect.arrayContaining(['image/png', 'image/tiff', 'multipart/form-data']));
     // every documented route answers (none is documented without being registered)

@@ -10,7 +10,7 @@
  * `object_id` after `slice`: the cell's object, the value of its pixels in the linked labels
  * (`label` stays its label within its slice). Physical columns are empty without a pixel size, as
  * is border_membrane_probability for a cell without a border. `cellTableRecords` gives the same
- * rows as objects keyed by the column names (the server's JSON cell table, never linked).
+ * rows as objects keyed by the column names (the server's JSON cell table).
  * Platform-neutral.
  */
 import { formatCsv, type CsvValue } from '../csv.ts';
@@ -96,9 +96,10 @@ export function cellTableCsv(images: readonly CellTableImage[], options: CellTab
   return formatCsv(cellTableColumns(options), cellTableRows(images, options));
 }
 
-export type CellTableRecord = Record<(typeof CELL_TABLE_COLUMNS)[number], string | number | null>;
+export type CellTableRecord = Record<(typeof CELL_TABLE_COLUMNS)[number], string | number | null> & { object_id?: number };
 
-/** The same table as objects keyed by the CSV's column names; an empty CSV cell is null. */
-export function cellTableRecords(images: readonly CellTableImage[]): CellTableRecord[] {
-  return cellTableRows(images).map((values) => Object.fromEntries(CELL_TABLE_COLUMNS.map((column, i) => [column, values[i] ?? null])) as CellTableRecord);
+/** The same table as objects keyed by the CSV's column names (with `object_id` for linked cells); an empty CSV cell is null. */
+export function cellTableRecords(images: readonly CellTableImage[], options: CellTableOptions = {}): CellTableRecord[] {
+  const columns = cellTableColumns(options);
+  return cellTableRows(images, options).map((values) => Object.fromEntries(columns.map((column, i) => [column, values[i] ?? null])) as CellTableRecord);
 }
