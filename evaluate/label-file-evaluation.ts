@@ -28,7 +28,7 @@ import { sha256Hex } from '../node/sha256.ts';
 import { machineDescription } from '../train/machine.ts';
 import { DEFAULT_EVALUATION_LABELS } from './defaults.ts';
 import { chooseSlices } from './labelled-slices.ts';
-import type { EvaluateIO, EvaluateOptions } from './run-evaluation.ts';
+import type { EvaluateIO, EvaluateOptions } from './evaluate-options.ts';
 
 /** The options that need a model, by flag; none may be given with a labels file. */
 function modelOnlyFlags(options: EvaluateOptions): string[] {
