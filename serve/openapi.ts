@@ -36,7 +36,7 @@ export const SegmentQuerySchema = z.object({
     .default('mask')
     .openapi({
       description:
-        "mask: 0/255 8-bit; probability: float32 cell-interior probability; overlay: RGB picture of the mask over the image; labels: instance labels (0 = boundary, 1.. = cell, numbered per page) by the model card's cell parameters, as `emseg predict --output labels`; cells: the table of those cells, as `emseg predict --cells`",
+        "mask: 0/255 8-bit; probability: float32 cell-interior probability; overlay: RGB picture of the mask over the image; labels: instance labels (0 = boundary, 1.. = cell, numbered per page, or 3D object ids with linkSections) by the model card's cell parameters, as `emseg predict --output labels`; cells: the table of those cells, as `emseg predict --cells`",
     }),
   format: z
     .enum(SERVED_FORMATS)
