@@ -30,6 +30,9 @@ const problem = (description: string) => ({
 
 const binary = { type: 'string' as const, format: 'binary' };
 
+/** The rule of the linkSections query value, in each of its refusals. */
+const LINK_SECTIONS_RULE = "expected the minimum overlap, a fraction of the smaller cell's area in (0, 1], such as 0.5";
+
 export const SegmentQuerySchema = z.object({
   output: z
     .enum(SERVED_OUTPUT_KINDS)
@@ -74,9 +77,9 @@ export const SegmentQuerySchema = z.object({
     .openapi({ description: 'invert the contrast first (bright membranes, e.g. block-face SEM; the model was trained on dark membranes); default false' }),
   linkSections: z
     .string()
-    .regex(DECIMAL_NUMBER_TEXT, { message: "expected the minimum overlap, a fraction of the smaller cell's area in (0, 1], such as 0.5" })
+    .regex(DECIMAL_NUMBER_TEXT, { message: LINK_SECTIONS_RULE })
     .transform(Number)
-    .pipe(z.number().gt(0, { message: "expected the minimum overlap, a fraction of the smaller cell's area in (0, 1], such as 0.5" }).max(1, { message: "expected the minimum overlap, a fraction of the smaller cell's area in (0, 1], such as 0.5" }))
+    .pipe(z.number().gt(0, { message: LINK_SECTIONS_RULE }).max(1, { message: LINK_SECTIONS_RULE }))
     .optional()
     .openapi({
       description:
