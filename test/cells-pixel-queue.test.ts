@@ -1,4 +1,4 @@
-/** core/cells/pixel-queue.ts: pops exactly what one binary heap of every entry pops (priority, then push order). */
+/** core/cells/pixel-queue.ts: pops exactly what one binary heap of every entry pops (priority as float32, then push order). */
 import { describe, expect, it } from 'vitest';
 import { PixelHeap } from '../core/cells/pixel-heap.ts';
 import { PixelQueue, priorityBucket } from '../core/cells/pixel-queue.ts';
@@ -28,7 +28,7 @@ describe('PixelQueue', () => {
         if (rng.float() < 0.55) {
           const priority = draw();
           queue.push(priority, step);
-          heap.push(priority, pushes++, step);
+          heap.push(Math.fround(priority), pushes++, step);
         } else {
           popped.push(queue.pop());
           expected.push(heap.pop());
@@ -42,6 +42,39 @@ describe('PixelQueue', () => {
       expect(queue.pop()).toBe(-1);
       expect(popped).toEqual(expected);
     }
+  });
+
+  it('compares priorities as float32: numbers with one float32 value are equal, first in first out', () => {
+    const queue = new PixelQueue(16);
+    // 0.1 and 0.1 + 1e-12 are one float32; the float32 below it is 2^-27 lower
+    queue.push(0.1 + 1e-12, 0);
+    queue.push(0.1, 1);
+    queue.push(Math.fround(0.1) - 2 ** -27, 2);
+    queue.push(-0, 3);
+    queue.push(0, 4);
+    expect([0, 1, 2, 3, 4].map(() => queue.pop())).toEqual([3, 4, 2, 0, 1]);
+  });
+
+  it('sorts a long bucket stably and merges later pushes below it in order', () => {
+    // 5,000 entries in one bucket (the radix sort), 100 distinct keys; then, while it is popped,
+    // pushes into it and below it (the heap)
+    const rng = createRng(9);
+    const queue = new PixelQueue(16);
+    const heap = new PixelHeap(16);
+    let pushes = 0;
+    const base = 0.5;
+    const push = (priority: number, pixel: number) => {
+      queue.push(priority, pixel);
+      heap.push(Math.fround(priority), pushes++, pixel);
+    };
+    for (let i = 0; i < 5000; i++) push(base + rng.int(0, 100) * 2 ** -24, i);
+    for (let i = 0; i < 5000; i++) {
+      expect(queue.pop()).toBe(heap.pop());
+      if (i % 3 === 0) push(base + rng.int(0, 100) * 2 ** -24, 5000 + i);
+      if (i % 7 === 0) push(base - rng.int(1, 5) * 2 ** -24, 10000 + i);
+    }
+    while (heap.size > 0) expect(queue.pop()).toBe(heap.pop());
+    expect(queue.pop()).toBe(-1);
   });
 
   it('grows past its first capacity and reuses the entries it moved on', () => {

@@ -97,7 +97,9 @@ describe('seededWatershed', () => {
   it('floods nothing without seeds and names bad arguments', () => {
     expect([...seededWatershed(new Float32Array(4), new Int32Array(4), 2, 2)]).toEqual([0, 0, 0, 0]);
     expect(() => seededWatershed(new Float32Array(3), new Int32Array(4), 2, 2)).toThrow('elevation: expected 4 pixels for 2x2, found 3');
-    expect(() => seededWatershed(new Float32Array(4), Int32Array.of(0, -1, 0, 0), 2, 2)).toThrow('seeds: expected non-negative integer labels, found -1 at pixel 1');
+    expect(() => seededWatershed(new Float32Array(4), Int32Array.of(0, -1, 0, 0), 2, 2)).toThrow('seeds: expected integer labels 0-2147483647, found -1 at pixel 1');
+    expect(() => seededWatershed(new Float32Array(4), Float64Array.of(0, 2 ** 31, 0, 0), 2, 2)).toThrow('seeds: expected integer labels 0-2147483647, found 2147483648 at pixel 1');
+    expect(() => seededWatershed(new Float32Array(4), Float64Array.of(0, 1.5, 0, 0), 2, 2)).toThrow('seeds: expected integer labels 0-2147483647, found 1.5 at pixel 1');
     expect(() => seededWatershed(Float32Array.of(0, Number.NaN, 0, 0), Int32Array.of(1, 0, 0, 0), 2, 2)).toThrow('elevation: expected numbers, found NaN at pixel 1');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A binary min-heap of pixels keyed by (priority, order): the lowest priority first, the lowest
  * order among equal priorities, on growable typed arrays. The caller numbers the entries (its push
- * count gives first in first out): pixel-queue.ts keeps the entries of its lowest priorities here.
+ * count gives first in first out): pixel-queue.ts keeps the entries pushed at or below its active
+ * bucket here.
  * Platform-neutral.
  */
 export class PixelHeap {
@@ -19,6 +20,11 @@ export class PixelHeap {
 
   get size(): number {
     return this.count;
+  }
+
+  /** The first entry's priority (the heap is not empty). */
+  firstPriority(): number {
+    return this.priority[0]!;
   }
 
   /** Adds `pixel` at `priority`, numbered `order`. */

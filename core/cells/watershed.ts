@@ -1,10 +1,10 @@
 /**
  * The seeded watershed (Meyer's flooding, Beucher and Meyer 1993) with one-pixel watershed
  * lines, 4-connectivity: each seed grows into its neighbours in the order of an elevation map,
- * lowest first, first in first out among equal elevations; a pixel that would touch a
- * differently labelled region stays 0 (a line), so different labels are never 4-neighbours and
- * every region is 4-connected to its seed. Pixels outside `mask` are never flooded and stay 0.
- * Platform-neutral.
+ * lowest first (elevations compared as float32 numbers), first in first out among equal
+ * elevations; a pixel that would touch a differently labelled region stays 0 (a line), so
+ * different labels are never 4-neighbours and every region is 4-connected to its seed. Pixels
+ * outside `mask` are never flooded and stay 0. Platform-neutral.
  *
  * A pixel enters the queue once, when the first of its neighbours is labelled, and takes that
  * neighbour's label if it is not a line when it comes out. (Queuing it again from later
@@ -12,7 +12,11 @@
  *
  *   const labels = seededWatershed(membraneProbability, seeds, width, height, { mask });
  */
-import { PixelQueue } from './pixel-queue.ts';
+import { monotoneKey, PixelQueue } from './pixel-queue.ts';
+
+/** The largest label a seed may carry (labels are Int32, and CLOSED is below every -label). */
+const MAX_LABEL = 0x7fffffff;
+const CLOSED = -0x80000000;
 
 export interface WatershedOptions {
   /** Pixels that may be flooded (non-zero). Default: every pixel. */
@@ -40,53 +44,81 @@ export function seededWatershed(
   const mask = options.mask ?? null;
   if (mask !== null && mask.length !== n) throw new RangeError(`mask: expected ${n} pixels for ${width}x${height}, found ${mask.length}`);
 
-  // Per pixel: > 0 labelled, < 0 queued with the label of the neighbour that queued it, 0 neither.
-  const labels = new Int32Array(n);
-  // Pixels that may still be queued: in the mask, not a seed, not queued yet.
-  const open = new Uint8Array(n);
+  // The work happens on a copy with a one-pixel frame (padded width W), so that every pixel has
+  // four neighbours and the loop needs no bounds checks, and with each pixel's state and key side
+  // by side (cell[2P], cell[2P + 1]): the flooding visits pixels in elevation order, all over the
+  // image, and one memory access then brings both. A pixel's state: > 0 labelled, CLOSED neither
+  // labelled nor ever to be queued (the frame, outside the mask, a watershed line), < 0 otherwise
+  // queued with the label of the neighbour that queued it, 0 open (may still be queued). Its key:
+  // its elevation's float32 bits made monotone (pixel-queue.ts).
+  const W = width + 2;
+  const cell = new Int32Array(2 * W * (height + 2)).fill(CLOSED);
+  const float32 = new Float32Array(1);
+  const bits = new Int32Array(float32.buffer);
   let openCount = 0;
-  for (let p = 0; p < n; p++) {
-    const seed = seeds[p]!;
-    if (seed !== 0) {
-      if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seeds: expected non-negative integer labels, found ${seed} at pixel ${p}`);
-      labels[p] = seed;
-    } else if (mask === null || mask[p] !== 0) {
-      if (Number.isNaN(elevation[p])) throw new RangeError(`elevation: expected numbers, found NaN at pixel ${p}`);
-      open[p] = 1;
-      openCount++;
+  for (let y = 0, p = 0; y < height; y++) {
+    for (let x = 0, P = (y + 1) * W + 1; x < width; x++, p++, P++) {
+      const seed = seeds[p]!;
+      if (seed !== 0) {
+        if (!Number.isInteger(seed) || seed < 0 || seed > MAX_LABEL) throw new RangeError(`seeds: expected integer labels 0-${MAX_LABEL}, found ${seed} at pixel ${p}`);
+        cell[2 * P] = seed;
+      } else if (mask === null || mask[p] !== 0) {
+        const e = elevation[p]!;
+        if (Number.isNaN(e)) throw new RangeError(`elevation: expected numbers, found NaN at pixel ${p}`);
+        cell[2 * P] = 0;
+        float32[0] = e + 0; // -0 -> +0
+        cell[2 * P + 1] = monotoneKey(bits[0]! >>> 0);
+        openCount++;
+      }
     }
   }
-  const heap = new PixelQueue(Math.min(openCount, 1 << 16));
-  const queue = (q: number, label: number): void => {
-    open[q] = 0;
-    labels[q] = -label;
-    heap.push(elevation[q]!, q);
+  const queue = new PixelQueue(Math.min(openCount, 1 << 16));
+  // Queues pixel Q (at cell[2Q]) if it is open, with `label`.
+  const queueOpen = (Q: number, label: number): void => {
+    if (cell[2 * Q] === 0) {
+      cell[2 * Q] = -label;
+      queue.pushKey(cell[2 * Q + 1]! >>> 0, Q);
+    }
   };
-  const queueNeighbours = (p: number, label: number): void => {
-    const x = p % width;
-    if (x > 0 && open[p - 1] === 1) queue(p - 1, label);
-    if (p >= width && open[p - width] === 1) queue(p - width, label);
-    if (x < width - 1 && open[p + 1] === 1) queue(p + 1, label);
-    if (p + width < n && open[p + width] === 1) queue(p + width, label);
-  };
-  for (let p = 0; p < n; p++) if (labels[p]! > 0) queueNeighbours(p, labels[p]!);
+  for (let y = 0; y < height; y++) {
+    for (let P = (y + 1) * W + 1, end = P + width; P < end; P++) {
+      const label = cell[2 * P]!;
+      if (label > 0) {
+        // left, up, right, down
+        queueOpen(P - 1, label);
+        queueOpen(P - W, label);
+        queueOpen(P + 1, label);
+        queueOpen(P + W, label);
+      }
+    }
+  }
 
-  for (let p = heap.pop(); p >= 0; p = heap.pop()) {
-    const label = -labels[p]!;
-    const x = p % width;
+  for (let P = queue.pop(); P >= 0; P = queue.pop()) {
+    const label = -cell[2 * P]!;
     // a watershed line: a labelled 4-neighbour of another label
     let l: number;
     if (
-      (x > 0 && (l = labels[p - 1]!) > 0 && l !== label) ||
-      (p >= width && (l = labels[p - width]!) > 0 && l !== label) ||
-      (x < width - 1 && (l = labels[p + 1]!) > 0 && l !== label) ||
-      (p + width < n && (l = labels[p + width]!) > 0 && l !== label)
+      ((l = cell[2 * P - 2]!) > 0 && l !== label) ||
+      ((l = cell[2 * (P - W)]!) > 0 && l !== label) ||
+      ((l = cell[2 * P + 2]!) > 0 && l !== label) ||
+      ((l = cell[2 * (P + W)]!) > 0 && l !== label)
     ) {
-      labels[p] = 0;
+      cell[2 * P] = CLOSED;
       continue;
     }
-    labels[p] = label;
-    queueNeighbours(p, label);
+    cell[2 * P] = label;
+    queueOpen(P - 1, label);
+    queueOpen(P - W, label);
+    queueOpen(P + 1, label);
+    queueOpen(P + W, label);
   }
-  return labels;
+
+  const out = new Int32Array(n);
+  for (let y = 0, p = 0; y < height; y++) {
+    for (let P = (y + 1) * W + 1, end = P + width; P < end; P++, p++) {
+      const label = cell[2 * P]!;
+      if (label > 0) out[p] = label;
+    }
+  }
+  return out;
 }
