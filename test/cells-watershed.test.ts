@@ -94,6 +94,19 @@ describe('seededWatershed', () => {
     expect(lines).toBeLessThan(width * height * 0.25);
   });
 
+  it('invert floods 1 - elevation: the labels of flooding a float32 copy of 1 - elevation', () => {
+    const rng = createRng(21);
+    const width = 37;
+    const height = 29;
+    const probability = Float64Array.from({ length: width * height }, () => rng.float());
+    const seeds = new Int32Array(width * height);
+    for (let k = 1; k <= 12; k++) seeds[rng.int(0, width * height - 1)] = k;
+    const mask = Uint8Array.from(probability, (v) => (v > 0.1 ? 1 : 0));
+    const expected = seededWatershed(Float32Array.from(probability, (v) => 1 - v), seeds, width, height, { mask });
+    expect(seededWatershed(probability, seeds, width, height, { mask, invert: true })).toEqual(expected);
+    expect(seededWatershed(probability, seeds, width, height, { mask })).not.toEqual(expected);
+  });
+
   it('floods nothing without seeds and names bad arguments', () => {
     expect([...seededWatershed(new Float32Array(4), new Int32Array(4), 2, 2)]).toEqual([0, 0, 0, 0]);
     expect(() => seededWatershed(new Float32Array(3), new Int32Array(4), 2, 2)).toThrow('elevation: expected 4 pixels for 2x2, found 3');

@@ -24,14 +24,13 @@ export function findSeeds(probability: ArrayLike<number>, width: number, height:
   return keepLarge(components.labels, components.sizes, params.minSeedArea);
 }
 
-/** Labels with the regions of fewer than `minArea` pixels set to 0, the others renumbered 1.. in order. */
+/** `labels` with the regions of fewer than `minArea` pixels set to 0, the others renumbered 1.. in order: in place. */
 function keepLarge(labels: Int32Array, sizes: ArrayLike<number>, minArea: number): Int32Array {
   const renumber = new Int32Array(sizes.length);
   let next = 0;
   for (let k = 1; k < sizes.length; k++) if (sizes[k]! >= minArea) renumber[k] = ++next;
-  const out = new Int32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) out[i] = renumber[labels[i]!]!;
-  return out;
+  for (let i = 0; i < labels.length; i++) labels[i] = renumber[labels[i]!]!;
+  return labels;
 }
 
 /** Sizes of labels 1..max, index 0 unused. */
@@ -57,20 +56,19 @@ export function assertCellInput(probability: ArrayLike<number>, width: number, h
 export function cellRegions(probability: ArrayLike<number>, width: number, height: number, params: CellParams): Int32Array {
   assertCellInput(probability, width, height, params);
   const n = width * height;
-  const membrane = new Float32Array(n);
-  for (let i = 0; i < n; i++) membrane[i] = 1 - probability[i]!;
   let mask: Uint8Array | null = null;
   if (params.maskThreshold > 0) {
     mask = new Uint8Array(n);
     for (let i = 0; i < n; i++) mask[i] = probability[i]! >= params.maskThreshold ? 1 : 0;
   }
   const seeds = findSeeds(probability, width, height, params);
-  let labels = seededWatershed(membrane, seeds, width, height, { mask });
+  // the elevation is the membrane probability 1 - p
+  let labels = seededWatershed(probability, seeds, width, height, { mask, invert: true });
   if (params.minCellArea > 0) {
     const sizes = labelSizes(labels);
     if (sizes.some((size, k) => k > 0 && size > 0 && size < params.minCellArea)) {
       // the small cells' pixels go to their neighbours: flood again from the cells kept
-      labels = seededWatershed(membrane, keepLarge(labels, sizes, params.minCellArea), width, height, { mask });
+      labels = seededWatershed(probability, keepLarge(labels, sizes, params.minCellArea), width, height, { mask, invert: true });
     }
   }
   return labels;

@@ -21,6 +21,11 @@ const CLOSED = -0x80000000;
 export interface WatershedOptions {
   /** Pixels that may be flooded (non-zero). Default: every pixel. */
   mask?: ArrayLike<number> | null;
+  /**
+   * Flood 1 - elevation instead, e.g. given a cell-interior probability: the same labels as
+   * flooding a Float32Array of 1 - elevation, without the caller's copy.
+   */
+  invert?: boolean;
 }
 
 /**
@@ -42,6 +47,7 @@ export function seededWatershed(
   if (elevation.length !== n) throw new RangeError(`elevation: expected ${n} pixels for ${width}x${height}, found ${elevation.length}`);
   if (seeds.length !== n) throw new RangeError(`seeds: expected ${n} pixels for ${width}x${height}, found ${seeds.length}`);
   const mask = options.mask ?? null;
+  const invert = options.invert === true;
   if (mask !== null && mask.length !== n) throw new RangeError(`mask: expected ${n} pixels for ${width}x${height}, found ${mask.length}`);
 
   // The work happens on a copy with a one-pixel frame (padded width W), so that every pixel has
@@ -63,7 +69,7 @@ export function seededWatershed(
         if (!Number.isInteger(seed) || seed < 0 || seed > MAX_LABEL) throw new RangeError(`seeds: expected integer labels 0-${MAX_LABEL}, found ${seed} at pixel ${p}`);
         cell[2 * P] = seed;
       } else if (mask === null || mask[p] !== 0) {
-        const e = elevation[p]!;
+        const e = invert ? 1 - elevation[p]! : elevation[p]!;
         if (Number.isNaN(e)) throw new RangeError(`elevation: expected numbers, found NaN at pixel ${p}`);
         cell[2 * P] = 0;
         float32[0] = e + 0; // -0 -> +0
