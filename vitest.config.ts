@@ -8,7 +8,8 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 120_000,
     // TensorFlow.js's CPU backend banner off in every test file (node/tfjs.ts).
-    setupFiles: ['test/helpers/quiet-tfjs.ts'],
+    // Folders made with test/helpers/temp-dir.ts removed after each file.
+    setupFiles: ['test/helpers/quiet-tfjs.ts', 'test/helpers/remove-temp-dirs.ts'],
     pool: 'forks',
     maxWorkers: 2,
   },

@@ -4,9 +4,8 @@
  * for parity; checks the ONNX file, the card beside it (sha256 of the file, training facts,
  * metrics, parity figure) and the card copy in the metadata. Also the errors a user can cause.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -19,6 +18,7 @@ import { compareModels, createCpuSession, randomInput } from '../convert/parity.
 import { buildUNet } from '../train/unet.ts';
 import { randomizeWeights } from './helpers/tiny-unet-onnx.ts';
 import { expectCheckerPasses } from './helpers/onnx-checker-expect.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 function capture() {
   const io = { out: '', err: '' };
@@ -26,7 +26,7 @@ function capture() {
 }
 
 describe('emseg convert', () => {
-  const root = mkdtempSync(join(tmpdir(), 'emseg-convert-cli-'));
+  const root = tempDir('emseg-convert-cli-');
   const runDir = join(root, 'run');
   const modelDir = join(runDir, 'model');
   let model: tf.LayersModel;

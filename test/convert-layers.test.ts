@@ -4,8 +4,7 @@
  * equal tfjs (the oracle) within 1e-5 on inputs of odd and even sizes. All exported files then
  * go through Python onnx's checker (full_check=True) in one process.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -18,6 +17,7 @@ import onnxProto from 'onnx-proto';
 import { GraphBuilder } from '../convert/onnx-graph.ts';
 import type { LayerToConvert } from '../convert/layer-converter.ts';
 import { LAYER_CONVERTERS } from '../convert/registry.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 type Sym = tf.SymbolicTensor;
 
@@ -136,7 +136,7 @@ function opTypes(bytes: Uint8Array): string[] {
 }
 
 describe('layer converters match tfjs within 1e-5', () => {
-  const folder = mkdtempSync(join(tmpdir(), 'emseg-convert-layers-'));
+  const folder = tempDir('emseg-convert-layers-');
   const written: string[] = [];
 
   beforeAll(async () => {

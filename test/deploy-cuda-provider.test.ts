@@ -7,19 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain JavaScript module without declarations
 import { PINNED, PROVIDER_LIBRARIES, chooseChecksum, describeDigests, extractProvider, nupkgUrl, parseChecksum } from '../deploy/fetch-onnxruntime-cuda.js';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const NATIVE = 'runtimes/linux-x64/native/';
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
 
 function fakeNupkg(names: readonly string[]): Uint8Array {
   const entries: Record<string, Uint8Array> = { 'Microsoft.ML.OnnxRuntime.Gpu.Linux.nuspec': new TextEncoder().encode('<package/>') };
@@ -55,16 +50,14 @@ describe('fetch-onnxruntime-cuda', () => {
   });
 
   it('writes the provider libraries of a package with the expected checksum', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'emseg-cuda-'));
-    dirs.push(dir);
+    const dir = tempDir('emseg-cuda-');
     const bytes = fakeNupkg(PROVIDER_LIBRARIES);
     const written = extractProvider(bytes, { algorithm: 'sha512', hex: sha512(bytes).toString('hex') }, dir, 'fake.nupkg') as string[];
     expect(written.map((path) => readFileSync(path, 'utf8'))).toEqual((PROVIDER_LIBRARIES as string[]).map((name) => `contents of ${name}`));
   });
 
   it('refuses a package whose checksum differs, writing nothing', async () => {
-    const dir = join(await mkdtemp(join(tmpdir(), 'emseg-cuda-')), 'out');
-    dirs.push(dir);
+    const dir = join(tempDir('emseg-cuda-'), 'out');
     const bytes = fakeNupkg(PROVIDER_LIBRARIES);
     const wrong = sha256(new Uint8Array([1, 2, 3]));
     expect(() => extractProvider(bytes, { algorithm: 'sha256', hex: wrong }, dir, 'fake.nupkg')).toThrow(`fake.nupkg: SHA-256 ${sha256(bytes)}, expected ${wrong}; refusing to install it`);
@@ -72,8 +65,7 @@ describe('fetch-onnxruntime-cuda', () => {
   });
 
   it('refuses a package that lacks one of the libraries', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'emseg-cuda-'));
-    dirs.push(dir);
+    const dir = tempDir('emseg-cuda-');
     const bytes = fakeNupkg(PROVIDER_LIBRARIES.slice(1));
     expect(() => extractProvider(bytes, checksum256(bytes), dir, 'fake.nupkg')).toThrow(/libonnxruntime_providers_cuda\.so not in runtimes\/linux-x64\/native\//);
   });

@@ -4,14 +4,14 @@
  * and `recoverInterruptedWrites` must leave exactly the complete output and no leftovers, while
  * never touching a completed output, another name, or the leftovers of a process still running.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { completeDir, recoverInterruptedWrites, replaceDirAtomic, type ReplaceStep } from '../node/atomic-dir.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type LoopState } from '../train/checkpoint.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
-const fresh = () => mkdtempSync(join(tmpdir(), 'emseg-atomic-dir-'));
+const fresh = () => tempDir('emseg-atomic-dir-');
 const version = (dir: string) => readFileSync(join(dir, 'version.txt'), 'utf8');
 const writeVersion = (v: string) => (dir: string) => writeFileSync(join(dir, 'version.txt'), v);
 const dead = { isRunning: () => false };

@@ -6,14 +6,14 @@
  * temp files and completed outputs stay (issue 26, item 3: a sweep by pid alone unlinked the
  * in-flight file of a shard writer in another PID namespace, which then crashed with ENOENT).
  */
-import { existsSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { FOREIGN_TEMP_FILE_AGE_MS, removeStaleTempFiles, tempPathFor, writeFileAtomic } from '../node/atomic-write.ts';
 import { currentWriter, parseLeftover, writerState, writerTag } from '../node/leftovers.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -38,7 +38,7 @@ describe('leftover temp files', () => {
   });
 
   it('removes the temp file of a writer proven gone at the next write; live and foreign ones stay until old', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'emseg-leftovers-'));
+    const folder = tempDir('emseg-leftovers-');
     const self = currentWriter();
     const dead = `.mask.png.${writerTag({ ...self, pid: deadPid(), startTicks: 123 })}.0badf00d.tmp`;
     const reused = `.mask.png.${writerTag({ ...self, pid: process.ppid, startTicks: startTicks(process.ppid) + 1 })}.0badf00d.tmp`;
@@ -71,12 +71,12 @@ const unshareWorks = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 't
 
 describe.skipIf(!unshareWorks)('two writers in different PID namespaces on one store', () => {
   it('a sweep from one namespace leaves the other writer its in-flight temp file, and that writer finishes', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'emseg-pidns-'));
+    const folder = tempDir('emseg-pidns-');
     // A pid free in this namespace: the writer in the new namespace gets it (pids there count up
     // from 1), so a sweep by pid alone would find it not running and unlink the writer's file.
     let freePid = 300;
     while (existsSync(`/proc/${freePid}`)) freePid += 1;
-    const writer = join(folder, '..', `${folder.split('/').pop()}-writer.mts`);
+    const writer = join(tempDir('emseg-pidns-writer-'), 'writer.mts');
     writeFileSync(
       writer,
       `import { rename, writeFile } from 'node:fs/promises';

@@ -1,14 +1,14 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModelCard } from '../convert/export-package.ts';
 import { cardPathFor, readModelCardFile } from '../node/model-card-file.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const shipped = JSON.parse(readFileSync('models/isbi2012-unet.json', 'utf8')) as Record<string, unknown>;
 
 describe('model card files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'emseg-card-'));
+  const dir = tempDir('emseg-card-');
 
   it('finds the card beside the ONNX file', () => {
     expect(cardPathFor('models/isbi2012-unet.onnx')).toBe(join('models', 'isbi2012-unet.json'));

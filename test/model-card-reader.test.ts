@@ -5,8 +5,7 @@
  * card, in the ONNX metadata or in the JSON beside, with one E_MODEL line naming the file and the
  * field. The reader itself: which copy wins, a card of another file, a --card that does not exist.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { readParentModel } from '../train/init-from-onnx.ts';
 import { resolveUNetOptions } from '../train/unet.ts';
 import { buildWebDemo } from '../web-demo/build.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const { onnx } = onnxProto;
 const BAD_THRESHOLD = /bad model card: threshold: expected a number in \[0, 1\], found 3$/;
@@ -32,7 +32,7 @@ function withMetadataCard(bytes: Uint8Array, json: string | undefined): Uint8Arr
 }
 
 describe('the one model card reader', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'emseg-card-reader-'));
+  const dir = tempDir('emseg-card-reader-');
   let tiny: TinyUNetOnnx;
   let card: ModelCard;
   const write = (name: string, content: Uint8Array | string) => {

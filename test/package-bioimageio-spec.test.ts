@@ -4,14 +4,14 @@
  * checked without the zoo's validator. Each check quotes or paraphrases the spec text it comes from.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run.ts';
 import { parseModelCardJson } from '../core/model-card.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const MODEL = 'models/isbi2012-unet.onnx';
 const card = parseModelCardJson(readFileSync('models/isbi2012-unet.json', 'utf8'), 'card');
@@ -30,7 +30,7 @@ const TAG_CATEGORIES: Record<string, string[]> = {
 };
 
 describe('bioimage.io package of the shipped model, against the spec 0.5.7', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'emseg-bioimageio-spec-')), 'pkg');
+  const out = join(tempDir('emseg-bioimageio-spec-'), 'pkg');
   let rdf: Record<string, any>;
   const file = (name: string) => join(out, name);
 

@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseNpy } from 'npyjs';
@@ -22,11 +21,12 @@ import { PYTHON } from '../convert/onnx-checker.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 import { ISBI_SAMPLE_SLICE, ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
 import { defaultTestImage } from '../convert/isbi-slice.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('bioimage.io package', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'emseg-bioimageio-')), 'pkg');
+  const out = join(tempDir('emseg-bioimageio-'), 'pkg');
   let tiny: TinyUNetOnnx;
   let rdf: Record<string, any>;
 
@@ -135,7 +135,7 @@ describe('bioimage.io package', () => {
 describe('the test image of export-package', () => {
   it('names its own flags when the image is missing or has no such slice', async () => {
     const tiny = await tinyUNetOnnx({ depth: 2, baseFilters: 4, batchNorm: false, seed: 5 });
-    const dir = mkdtempSync(join(tmpdir(), 'emseg-bioimageio-flags-'));
+    const dir = tempDir('emseg-bioimageio-flags-');
     const run = async (extra: string[]) => {
       const errors: string[] = [];
       const code = await runCli(['export-package', tiny.path, '--bioimageio', join(dir, 'pkg'), ...extra], { stdout: () => undefined, stderr: (text) => errors.push(text) });
@@ -148,7 +148,7 @@ describe('the test image of export-package', () => {
   it('is the ISBI stack in a checkout, else the slice the package ships, with the same pixels', async () => {
     expect(defaultTestImage()).toBe(ISBI_TRAIN_IMAGES);
     const cwd = process.cwd();
-    const elsewhere = mkdtempSync(join(tmpdir(), 'emseg-bioimageio-cwd-'));
+    const elsewhere = tempDir('emseg-bioimageio-cwd-');
     try {
       process.chdir(elsewhere);
       // Outside the checkout the stack is found beside the code (the repository here); in the

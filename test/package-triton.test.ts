@@ -3,8 +3,7 @@
  * (read from the file, so a model with other names gets other names), dims without the batch
  * axis, dynamic batching; the model file is copied unchanged to <name>/1/model.onnx.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -13,6 +12,7 @@ import { tritonConfig } from '../convert/triton.ts';
 import { exportLayersModel } from '../convert/tfjs-to-onnx.ts';
 import { buildModelCard, modelCardMetadata } from '../convert/model-card.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 /** The `name:` values inside the input [...] / output [...] blocks of a config.pbtxt. */
 function blockNames(config: string, block: 'input' | 'output'): string[] {
@@ -21,7 +21,7 @@ function blockNames(config: string, block: 'input' | 'output'): string[] {
 }
 
 describe('Triton model repository', () => {
-  const root = mkdtempSync(join(tmpdir(), 'emseg-triton-'));
+  const root = tempDir('emseg-triton-');
   let tiny: TinyUNetOnnx;
 
   beforeAll(async () => {

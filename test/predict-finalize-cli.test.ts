@@ -2,17 +2,17 @@
  * `emseg predict ... --finalize` on a complete store says what it did (issue 26, item 7: it printed
  * "0 chunks written, 0 already done"), in-process with a tiny U-Net.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeTiff } from '../core/tiff.ts';
 import { runCliCaptured } from './helpers/run-cli-captured.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 describe('emseg predict --finalize', () => {
   it('on a complete store reports every chunk present and the levels written', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'emseg-finalize-'));
+    const dir = tempDir('emseg-finalize-');
     const [width, height] = [600, 300];
     const data = new Uint8Array(width * height);
     for (let i = 0; i < data.length; i++) data[i] = (Math.imul(i, 2654435761) >>> 24) & 255;

@@ -6,8 +6,7 @@
  * Needs root for `mount -t tmpfs` (test/helpers/small-tmpfs.ts); skipped with the reason otherwise.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeTiff } from '../core/tiff.ts';
@@ -17,6 +16,7 @@ import { runCliCaptured } from './helpers/run-cli-captured.ts';
 import { mountSmallTmpfs, tmpfsUnavailable, type SmallTmpfs } from './helpers/small-tmpfs.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 import { problemLines } from './helpers/stderr-lines.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const SIDE = 768; // float32 probabilities: 2.4 MB, more than the 1 MiB tmpfs holds
 let dir: string;
@@ -55,7 +55,7 @@ describe.skipIf(tmpfsUnavailable !== undefined)('emseg predict on a small tmpfs'
   });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'emseg-write-failures-'));
+    dir = tempDir('emseg-write-failures-');
     const data = new Uint8Array(SIDE * SIDE);
     for (let i = 0; i < data.length; i++) data[i] = (Math.imul(i, 2654435761) >>> 24) & 255;
     tiff = join(dir, 'in.tif');

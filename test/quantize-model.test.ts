@@ -6,8 +6,7 @@
  * slices asked for, batch norms fold exactly, and bad input gets one clear line.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
@@ -24,6 +23,7 @@ import { foldBatchNorms, upsamplingAsDepthToSpace } from '../convert/quantize/qd
 import { quantizeModel, type QuantizeOptions, type QuantizeResult } from '../convert/quantize/quantize-model.ts';
 import { expectCheckerPasses } from './helpers/onnx-checker-expect.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const SIZE = 64;
 
@@ -79,7 +79,7 @@ function differences(a: Float32Array, b: Float32Array): { max: number; mean: num
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('emseg quantize', () => {
-  const folder = mkdtempSync(join(tmpdir(), 'emseg-quantize-'));
+  const folder = tempDir('emseg-quantize-');
   let tiny: TinyUNetOnnx;
   let result: QuantizeResult;
   let reads: number[];
@@ -176,7 +176,7 @@ describe('emseg quantize', () => {
 });
 
 describe('emseg quantize: bad input, one clear line', () => {
-  const folder = mkdtempSync(join(tmpdir(), 'emseg-quantize-bad-'));
+  const folder = tempDir('emseg-quantize-bad-');
   let tiny: TinyUNetOnnx;
   beforeAll(async () => {
     tiny = await tinyUNetOnnx({ depth: 2, baseFilters: 4, seed: 9 });

@@ -8,14 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodePng } from '../node/png.ts';
 import { DEFAULT_SERVE_CONFIG } from '../serve/config.ts';
 import { startServer, type RunningServer } from '../serve/server.ts';
 import { captureLog, fakeModel, patternImage } from './serve-fixtures.ts';
 import { hostileCorpus, type HostileCase } from './helpers/hostile-inputs.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 interface Answer {
   status: number;
@@ -44,7 +44,7 @@ let goodPng: Uint8Array;
 let expectedMask: Buffer;
 
 beforeAll(async () => {
-  const webRoot = mkdtempSync(join(tmpdir(), 'emseg-web-'));
+  const webRoot = tempDir('emseg-web-');
   writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>demo</title>');
   writeFileSync(join(webRoot, 'app.js'), 'console.log(1);\n//# sourceMappingURL=app.js.map');
   writeFileSync(join(webRoot, 'app.js.map'), '{"version":3,"sources":["../src/secret.ts"],"mappings":""}');

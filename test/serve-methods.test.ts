@@ -2,15 +2,15 @@
  * Strict request handling in-process (app.request): 405 with Allow on known routes, decimal-only
  * query numbers, source maps only when asked, and metrics labelled by the route that answered.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodePng } from '../node/png.ts';
 import { createApp } from '../serve/app.ts';
 import { captureLog, fakeModel, patternImage } from './serve-fixtures.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
-const webRoot = mkdtempSync(join(tmpdir(), 'emseg-web-'));
+const webRoot = tempDir('emseg-web-');
 writeFileSync(join(webRoot, 'index.html'), '<!doctype html>');
 writeFileSync(join(webRoot, 'app.js'), '//# sourceMappingURL=app.js.map');
 writeFileSync(join(webRoot, 'app.js.map'), '{"version":3}');

@@ -3,9 +3,8 @@
  * the same image and model, an overlay with the membranes in red, and 8-bit probability PNGs
  * clamped to [0, 1] (a model whose output leaves [0, 1] must not wrap around in a Uint8Array).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { segmentImage } from '../core/inference.ts';
@@ -17,6 +16,7 @@ import sharp from 'sharp';
 import { createApp } from '../serve/app.ts';
 import { predictPaths } from '../predict/predict.ts';
 import { captureLog, fakeModel, patternImage } from './serve-fixtures.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 /** A model whose "probability" runs from -0.5 to 1.5: only a clamp keeps the 8-bit PNG monotonic. */
 function overshootingModel() {
@@ -44,7 +44,7 @@ async function rawPixels(png: Uint8Array): Promise<{ data: Uint8Array; channels:
 
 describe('one output pipeline for the server and predict', () => {
   const image = patternImage(96, 80);
-  const dir = mkdtempSync(join(tmpdir(), 'emseg-outputs-'));
+  const dir = tempDir('emseg-outputs-');
 
   it('clamps a probability PNG to [0, 1] on the server as in predict', async () => {
     const model = overshootingModel();

@@ -3,13 +3,13 @@
  * Prometheus metrics that count, the OpenAPI document generated from the route table, the web
  * demo's static files with COOP/COEP, and 404s as problems.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodePng } from '../node/png.ts';
 import { createApp, type ServedModel } from '../serve/app.ts';
 import { captureLog, fakeModel, patternImage } from './serve-fixtures.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
 const png = (await encodePng(patternImage(64, 48))) as Uint8Array<ArrayBuffer>;
 
@@ -99,7 +99,7 @@ describe('GET /openapi.json', () => {
 
 describe('the web demo and unknown routes', () => {
   it('serves the built files with COOP/COEP, and a problem 404 when the demo is not built', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'emseg-web-'));
+    const root = tempDir('emseg-web-');
     writeFileSync(join(root, 'index.html'), '<!doctype html><title>demo</title>');
     const built = createApp({ model: fakeModel(), webRoot: root, log: captureLog(), processMetrics: false }).app;
     const page = await built.request('/');

@@ -4,15 +4,15 @@
  * naming the problem, without a stack trace (run as a real process, to see all of stderr).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportLayersModel } from '../convert/tfjs-to-onnx.ts';
+import { tempDir } from './helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'emseg-startup-'));
+const dir = tempDir('emseg-startup-');
 
 function serve(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {

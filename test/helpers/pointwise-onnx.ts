@@ -6,12 +6,12 @@
  *
  *   const path = pointwiseOnnx(4);
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INPUT_NAME, OUTPUT_NAME } from '../../core/contract.ts';
 import { defaultModelCard, modelCardMetadata } from '../../core/model-card.ts';
 import { encodeOnnxModel, GraphBuilder } from '../../convert/onnx-graph.ts';
+import { tempDir } from './temp-dir.ts';
 
 export function pointwiseOnnx(gain = 4): string {
   const graph = new GraphBuilder();
@@ -24,7 +24,7 @@ export function pointwiseOnnx(gain = 4): string {
   graph.addOutput(output, shape);
   const card = { ...defaultModelCard('pointwise'), version: '1', description: 'sigmoid(gain x input), for tests only.' };
   const bytes = encodeOnnxModel(graph, { graphName: 'pointwise', metadata: modelCardMetadata(card) });
-  const path = join(mkdtempSync(join(tmpdir(), 'emseg-pointwise-')), 'pointwise.onnx');
+  const path = join(tempDir('emseg-pointwise-'), 'pointwise.onnx');
   writeFileSync(path, bytes);
   return path;
 }

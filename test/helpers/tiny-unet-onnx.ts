@@ -9,14 +9,14 @@
  * The returned tfjs `model` is the oracle: model.predict on NHWC input equals the ONNX output
  * (NCHW) within 1e-5.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelCard } from '../../core/contract.ts';
 import { buildModelCard, modelCardMetadata } from '../../convert/model-card.ts';
 import { exportLayersModel } from '../../convert/tfjs-to-onnx.ts';
 import { buildUNet } from '../../train/unet.ts';
+import { tempDir } from './temp-dir.ts';
 
 export interface TinyUNetOptions {
   /** U-Net depth; inputs must be multiples of 2^depth. Default 2. */
@@ -78,7 +78,7 @@ export async function tinyUNetOnnx(options: TinyUNetOptions = {}): Promise<TinyU
     ...(options.trainingPixelSize !== undefined ? { trainingPixelSize: options.trainingPixelSize } : {}),
   });
   const bytes = exportLayersModel(model, { graphName: name, metadata: modelCardMetadata(card) });
-  const folder = mkdtempSync(join(tmpdir(), 'emseg-tiny-unet-'));
+  const folder = tempDir('emseg-tiny-unet-');
   const path = join(folder, `${name}.onnx`);
   writeFileSync(path, bytes);
   writeFileSync(join(folder, `${name}.json`), `${JSON.stringify(card, null, 2)}\n`);
