@@ -7,7 +7,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromArrayBuffer } from 'geotiff';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellParams } from '../core/cells/cell-params.ts';
 import { CELL_TABLE_COLUMNS } from '../core/cells/cell-table.ts';

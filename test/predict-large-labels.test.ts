@@ -11,7 +11,6 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { fromArrayBuffer } from 'geotiff';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CELL_TABLE_COLUMNS } from '../core/cells/cell-table.ts';
 import type { CellParams } from '../core/cells/cell-params.ts';

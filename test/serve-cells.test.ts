@@ -12,13 +12,13 @@ import { labelStackCells } from '../core/cells/stack-cells.ts';
 import { measureCells } from '../core/cells/cell-measurements.ts';
 import { makeImage } from '../core/image.ts';
 import { segmentImage } from '../core/inference.ts';
-import { fromArrayBuffer } from 'geotiff';
 import { decodeTiff, encodeLabelTiff, encodeTiff } from '../core/tiff.ts';
 import { decodeImageBytes } from '../node/image-files.ts';
 import { encodePng } from '../node/png.ts';
 import { createApp } from '../serve/app.ts';
 import { predictCommandFor } from '../serve/work-admission.ts';
 import { captureLog, fakeModel, patternImage } from './serve-fixtures.ts';
+import { decodeLabelTiff } from '../node/label-tiff.ts';
 
 type Model = ReturnType<typeof fakeModel>;
 
@@ -93,10 +93,9 @@ describe('POST /v1/segment?output=labels and output=cells', () => {
     expect(tiffResponse.status).toBe(200);
     expect(tiffResponse.headers.get('Content-Type')).toBe('image/tiff');
     const labelsTiff = new Uint8Array(await tiffResponse.arrayBuffer());
-    const tiff = await fromArrayBuffer(labelsTiff.slice().buffer);
-    expect(await tiff.getImageCount()).toBe(1);
-    const [raster] = await (await tiff.getImage(0)).readRasters();
-    const page = { data: raster as Uint32Array };
+    const decoded = await decodeLabelTiff(labelsTiff, 'labels answer');
+    expect(decoded.pages).toHaveLength(1);
+    const page = decoded.pages[0]!;
     expect(page.data).toBeInstanceOf(Uint32Array);
     const { probability } = await segmentImage(image, model.predictor, { tile: 64, halo: 16, sizeMultiple: 4, threshold: model.card.threshold });
     const cells = labelCells(probability.data, 160, 120, cellParamsFrom(model.card.cells));
@@ -183,10 +182,9 @@ describe('POST /v1/segment?linkSections=f: cells linked through the pages of a s
   it('answers object ids through the pages, the labels of core/cells/stack-cells.ts with the same option, and an object_id column', async () => {
     const response = await post(model, stack, 'output=labels&linkSections=0.5', 'image/tiff');
     expect(response.status).toBe(200);
-    const tiff = await fromArrayBuffer((await response.arrayBuffer()).slice(0));
-    expect(await tiff.getImageCount()).toBe(3);
-    const pages: Uint32Array[] = [];
-    for (let i = 0; i < 3; i++) pages.push((await (await tiff.getImage(i)).readRasters())[0] as Uint32Array);
+    const answer = await decodeLabelTiff(new Uint8Array(await response.arrayBuffer()), 'linked labels answer');
+    expect(answer.pages).toHaveLength(3);
+    const pages = answer.pages.map((page) => page.data);
     const decoded = decodeTiff(stack, 'stack.tif');
     const probabilities = [];
     for (const page of decoded.pages) probabilities.push((await segmentImage(page, model.predictor, { tile: 64, halo: 16, sizeMultiple: 4, threshold: model.card.threshold })).probability);
@@ -198,9 +196,7 @@ describe('POST /v1/segment?linkSections=f: cells linked through the pages of a s
     expect(shared.length).toBeGreaterThan(objects(pages[0]!).size / 2);
     // ... and not the labels numbered per page (which the answer would be without the option).
     const unlinked = await post(model, stack, 'output=labels', 'image/tiff');
-    const unlinkedTiff = await fromArrayBuffer((await unlinked.arrayBuffer()).slice(0));
-    const unlinkedPages: number[][] = [];
-    for (let i = 0; i < 3; i++) unlinkedPages.push(Array.from((await (await unlinkedTiff.getImage(i)).readRasters())[0] as Uint32Array));
+    const unlinkedPages = (await decodeLabelTiff(new Uint8Array(await unlinked.arrayBuffer()), 'labels answer')).pages.map((page) => Array.from(page.data));
     expect(unlinkedPages).not.toEqual(pages.map((page) => Array.from(page)));
 
     const table = (await (await post(model, stack, 'output=cells&linkSections=0.5', 'image/tiff')).json()) as CellTableJson;
