@@ -86,7 +86,7 @@ async function fillSink(sink: VolumeSink, isbi: readonly GreyImage[]): Promise<v
 interface PredictReport {
   tiles: number;
   predictSeconds: number;
-  /** Seconds the model was running a call (one call at a time): what the pipeline kept it busy. */
+  /** Seconds the model was running a call (the worker runs one at a time): what the pipeline kept it busy. */
   modelBusySeconds: number;
   maxRssBytes: number;
   tile: number;
@@ -129,15 +129,21 @@ async function predictChild(input: string, out: string, args: LargeBenchArgs, ou
   const { loadOnnxModelInWorker } = await import('../node/worker-model.ts');
   const { predictLarge } = await import('../predict/predict-large.ts');
   const model = await loadOnnxModelInWorker(args.model, { providers: args.ep });
+  // The worker runs its calls one at a time, in the order they came (predictLarge submits some
+  // ahead: core/stream-inference.ts DEFAULT_CALLS_AHEAD), so they return in that order and a
+  // call ran from when it came or the call before it returned, whichever was later, until it returned.
   let modelBusySeconds = 0;
+  let lastReturn = 0;
   const timed = {
     card: model.card,
     predictor: async (...call: Parameters<typeof model.predictor>) => {
-      const started = performance.now();
+      const submitted = performance.now();
       try {
         return await model.predictor(...call);
       } finally {
-        modelBusySeconds += (performance.now() - started) / 1000;
+        const returned = performance.now();
+        modelBusySeconds += (returned - Math.max(submitted, lastReturn)) / 1000;
+        lastReturn = returned;
       }
     },
   };

@@ -115,8 +115,20 @@ function checkedPrediction(output: unknown, expected: number, n: number, plan: T
  * halo, sizeMultiple (the padding), tileBatch, blending, sigmaScale; onProgress after each
  * predictor call; signal checked before each.
  */
-export async function stitchTiles<R extends StitchRegion>(job: StitchJob<R>, predictor: TilePredictor, options: TilingOptions = {}): Promise<number> {
+export interface StitchOptions extends TilingOptions {
+  /**
+   * Predictor calls submitted while an earlier one has not returned, beside it: 0 (the default)
+   * runs one call at a time. For a predictor that queues its calls (node/worker-model.ts's worker
+   * thread), 2 keeps two batches waiting there while this thread assembles, writes and (the labels
+   * path) labels the regions, so the model does not wait for it.
+   */
+  callsAhead?: number;
+}
+
+export async function stitchTiles<R extends StitchRegion>(job: StitchJob<R>, predictor: TilePredictor, options: StitchOptions = {}): Promise<number> {
   const { tileBatch, blending, sigmaScale } = resolveTilingOptions(options);
+  const callsAhead = options.callsAhead ?? 0;
+  if (!Number.isInteger(callsAhead) || callsAhead < 0) throw new RangeError(`callsAhead: expected an integer >= 0, found ${callsAhead}`);
   const { width, height, regions } = job;
   const plan = planTiles(width, height, options);
   const { tileWidth, tileHeight, xs, ys } = plan;
@@ -207,21 +219,37 @@ export async function stitchTiles<R extends StitchRegion>(job: StitchJob<R>, pre
     }
   };
 
-  // Pipeline: the next batch is read while the predictor runs; regions are assembled and written
-  // while it runs the batch after.
+  // Pipeline: the next batch is read while the predictor runs (and up to callsAhead more are
+  // submitted to it); regions are assembled and written while it runs the batches after.
   const batches: TileRef[][] = [];
   for (let first = 0; first < schedule.length; first += tileBatch) batches.push(schedule.slice(first, first + tileBatch));
   options.signal?.throwIfAborted();
-  let running: Promise<void> | undefined = predict(batches[0]!, await readTiles(batches[0]!));
-  for (let b = 1; running; b++) {
+  // Calls submitted and not yet awaited, oldest first; a failure is reported when its turn comes,
+  // never left unhandled.
+  const submitted: Promise<void>[] = [];
+  const submit = (tiles: Float32Array, b: number) => {
     options.signal?.throwIfAborted();
-    const reading = b < batches.length ? readTiles(batches[b]!) : undefined;
-    // A failed read is reported after the running batch settles, never left unhandled.
+    const call = predict(batches[b]!, tiles);
+    call.catch(() => {});
+    submitted.push(call);
+  };
+  submit(await readTiles(batches[0]!), 0);
+  let next = 1;
+  while (submitted.length > 0) {
+    options.signal?.throwIfAborted();
+    // batches beyond the running one: submitted up to callsAhead of them, the one after read meanwhile
+    while (next < batches.length && submitted.length < 1 + callsAhead) {
+      submit(await readTiles(batches[next]!), next);
+      next++;
+    }
+    const reading = next < batches.length ? readTiles(batches[next]!) : undefined;
     reading?.catch(() => {});
-    await running;
+    await submitted.shift();
     options.onProgress?.(tilesDone, schedule.length);
-    running = reading ? predict(batches[b]!, await reading) : undefined;
-    running?.catch(() => {});
+    if (reading) {
+      submit(await reading, next);
+      next++;
+    }
     await writeReadyRegions();
   }
   await writeReadyRegions();

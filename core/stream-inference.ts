@@ -64,7 +64,16 @@ export interface SegmentVolumeOptions extends Omit<SegmentOptions, 'onProgress'>
   statisticsBandPixels?: number;
   /** Called after every predictor call and when chunks are skipped. */
   onProgress?: (progress: VolumeProgress) => void;
+  /**
+   * Predictor calls submitted beside the running one (core/stitch.ts `callsAhead`). Default
+   * DEFAULT_CALLS_AHEAD: the predictor gets up to three calls at once, which node/worker-model.ts's
+   * worker queues, so it never waits while this thread writes chunks or labels them.
+   */
+  callsAhead?: number;
 }
+
+/** See SegmentVolumeOptions.callsAhead. */
+export const DEFAULT_CALLS_AHEAD = 2;
 
 export interface VolumeSegmentation {
   /** Chunks of this shard, those written by this run and those found complete. */
@@ -155,7 +164,7 @@ export async function segmentVolume(
   if (output === 'mask' && sink.sampleType !== 'uint8') {
     throw new EmsegError('E_BAD_ARGUMENT', `output mask: expected a uint8 output, found ${sink.sampleType}`);
   }
-  const { onProgress, ...tilingOptions } = options;
+  const { onProgress, callsAhead, ...tilingOptions } = options;
   const tiling = resolveTilingOptions(tilingOptions);
   const { predictor: tilePredictor, tileBatch } = tilePredictorFor(predictor, tiling.tileBatch, options.tta === true);
   const { width, height } = source;
@@ -210,6 +219,7 @@ export async function segmentVolume(
     {
       ...tiling,
       tileBatch,
+      callsAhead: callsAhead ?? DEFAULT_CALLS_AHEAD,
       onProgress: (done) => {
         tilesDone = done;
         report();

@@ -10,8 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import type { GreyImage } from '../core/image.ts';
 import type { Box } from '../core/padding.ts';
-import { slidingWindowInference, stitchTiles, type StitchRegion } from '../core/stitch.ts';
-import { extractTile, planTiles, wholeSlice, type TilePredictor, type TilingOptions } from '../core/tiling.ts';
+import { slidingWindowInference, stitchTiles, type StitchOptions, type StitchRegion } from '../core/stitch.ts';
+import { extractTile, planTiles, wholeSlice, type TilePredictor } from '../core/tiling.ts';
 
 function randomImage(width: number, height: number, seed: number): GreyImage<Float32Array> {
   let state = seed >>> 0 || 1;
@@ -35,7 +35,7 @@ function grid(slices: number, width: number, height: number, cellWidth: number, 
 }
 
 /** Stitches `slices` into whole slices through the given regions; counts predictor calls and tiles. */
-async function stitch(slices: GreyImage<Float32Array>[], regions: StitchRegion[], predictor: TilePredictor, options: TilingOptions) {
+async function stitch(slices: GreyImage<Float32Array>[], regions: StitchRegion[], predictor: TilePredictor, options: StitchOptions) {
   const { width, height } = slices[0]!;
   const out = slices.map(() => new Float32Array(width * height).fill(Number.NaN));
   const sources = slices.map(wholeSlice);
@@ -150,6 +150,50 @@ describe('stitchTiles: regions do not change the values', () => {
     expect([some.predicted, some.tiles, some.planned]).toEqual([rows, rows, rows]);
     const none = await stitch([randomImage(width, height, 1)], [], plusOne, SMALL);
     expect([none.predicted, none.tiles, none.planned]).toEqual([0, 0, 0]);
+  });
+});
+
+describe('stitchTiles with calls ahead', () => {
+  /** `positional` answered after a delay that varies by call, counting the calls in progress at once. */
+  function overlapping() {
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    const predictor: TilePredictor = async (tiles, n, height, width) => {
+      running++;
+      most = Math.max(most, running);
+      const delay = [5, 1, 3, 0][calls++ % 4]!;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      running--;
+      return positional(tiles, n, height, width);
+    };
+    return { predictor, most: () => most };
+  }
+
+  it('submits up to callsAhead calls beside the running one, and the values are those of one call at a time', async () => {
+    const [width, height] = [300, 260];
+    const slices = [randomImage(width, height, 4), randomImage(width, height, 5)];
+    const regions = grid(2, width, height, 64, 64);
+    const one = overlapping();
+    const expected = await stitch(slices, regions, one.predictor, { ...SMALL, tileBatch: 2 });
+    expect(one.most()).toBe(1);
+    for (const callsAhead of [1, 2, 5]) {
+      const ahead = overlapping();
+      const found = await stitch(slices, regions, ahead.predictor, { ...SMALL, tileBatch: 2, callsAhead });
+      expect(ahead.most(), `callsAhead ${callsAhead}`).toBe(1 + callsAhead);
+      expect(found.out).toEqual(expected.out);
+      expect([found.predicted, found.tiles]).toEqual([expected.predicted, expected.tiles]);
+    }
+  });
+
+  it('reports a failed call once the calls before it have returned, and leaves none unhandled', async () => {
+    let calls = 0;
+    const failing: TilePredictor = async (tiles, n, height, width) => {
+      if (++calls === 3) throw new Error('model lost');
+      return positional(tiles, n, height, width);
+    };
+    await expect(stitch([randomImage(300, 260, 6)], grid(1, 300, 260, 64, 64), failing, { ...SMALL, tileBatch: 2, callsAhead: 2 })).rejects.toThrow('model lost');
+    await expect(stitch([randomImage(50, 50, 6)], grid(1, 50, 50, 50, 50), plusOne, { ...SMALL, callsAhead: -1 })).rejects.toThrow('callsAhead: expected an integer >= 0, found -1');
   });
 });
 
