@@ -105,6 +105,11 @@ describe('seededWatershed', () => {
     const expected = seededWatershed(Float32Array.from(probability, (v) => 1 - v), seeds, width, height, { mask });
     expect(seededWatershed(probability, seeds, width, height, { mask, invert: true })).toEqual(expected);
     expect(seededWatershed(probability, seeds, width, height, { mask })).not.toEqual(expected);
+    // into the seeds' own array: the same labels
+    const own = Int32Array.from(seeds);
+    expect(seededWatershed(probability, own, width, height, { mask, invert: true, into: own })).toBe(own);
+    expect(own).toEqual(expected);
+    expect(() => seededWatershed(probability, seeds, width, height, { into: new Int32Array(3) })).toThrow(`into: expected ${width * height} pixels for ${width}x${height}, found 3`);
   });
 
   it('floods nothing without seeds and names bad arguments', () => {

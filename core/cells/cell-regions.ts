@@ -62,13 +62,14 @@ export function cellRegions(probability: ArrayLike<number>, width: number, heigh
     for (let i = 0; i < n; i++) mask[i] = probability[i]! >= params.maskThreshold ? 1 : 0;
   }
   const seeds = findSeeds(probability, width, height, params);
-  // the elevation is the membrane probability 1 - p
-  let labels = seededWatershed(probability, seeds, width, height, { mask, invert: true });
+  // the elevation is the membrane probability 1 - p; the labels replace the seeds in their array
+  let labels = seededWatershed(probability, seeds, width, height, { mask, invert: true, into: seeds });
   if (params.minCellArea > 0) {
     const sizes = labelSizes(labels);
     if (sizes.some((size, k) => k > 0 && size > 0 && size < params.minCellArea)) {
       // the small cells' pixels go to their neighbours: flood again from the cells kept
-      labels = seededWatershed(probability, keepLarge(labels, sizes, params.minCellArea), width, height, { mask, invert: true });
+      const kept = keepLarge(labels, sizes, params.minCellArea);
+      labels = seededWatershed(probability, kept, width, height, { mask, invert: true, into: kept });
     }
   }
   return labels;

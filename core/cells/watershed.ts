@@ -26,6 +26,11 @@ export interface WatershedOptions {
    * flooding a Float32Array of 1 - elevation, without the caller's copy.
    */
   invert?: boolean;
+  /**
+   * Where to write the labels (width x height): e.g. `seeds` itself when the caller no longer needs
+   * them (they are read before any label is written). Default: a new array.
+   */
+  into?: Int32Array;
 }
 
 /**
@@ -49,6 +54,7 @@ export function seededWatershed(
   const mask = options.mask ?? null;
   const invert = options.invert === true;
   if (mask !== null && mask.length !== n) throw new RangeError(`mask: expected ${n} pixels for ${width}x${height}, found ${mask.length}`);
+  if (options.into !== undefined && options.into.length !== n) throw new RangeError(`into: expected ${n} pixels for ${width}x${height}, found ${options.into.length}`);
 
   // The work happens on a copy with a one-pixel frame (padded width W), so that every pixel has
   // four neighbours and the loop needs no bounds checks, and with each pixel's state and key side
@@ -119,11 +125,11 @@ export function seededWatershed(
     queueOpen(P + W, label);
   }
 
-  const out = new Int32Array(n);
+  const out = options.into ?? new Int32Array(n);
   for (let y = 0, p = 0; y < height; y++) {
     for (let P = (y + 1) * W + 1, end = P + width; P < end; P++, p++) {
       const label = cell[2 * P]!;
-      if (label > 0) out[p] = label;
+      out[p] = label > 0 ? label : 0;
     }
   }
   return out;
