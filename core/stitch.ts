@@ -109,22 +109,22 @@ function checkedPrediction(output: unknown, expected: number, n: number, plan: T
   );
 }
 
-/**
- * Predicts the tiles the regions of `job` need and writes every region, blended. Returns the
- * number of tiles predicted. Options (core/tiling.ts TilingOptions, defaults DEFAULT_TILING): tile,
- * halo, sizeMultiple (the padding), tileBatch, blending, sigmaScale; onProgress after each
- * predictor call; signal checked before each.
- */
 export interface StitchOptions extends TilingOptions {
   /**
    * Predictor calls submitted while an earlier one has not returned, beside it: 0 (the default)
    * runs one call at a time. For a predictor that queues its calls (node/worker-model.ts's worker
-   * thread), 2 keeps two batches waiting there while this thread assembles, writes and (the labels
-   * path) labels the regions, so the model does not wait for it.
+   * thread), 2 keeps up to two batches waiting there while this thread assembles, writes and (the
+   * labels path) labels the regions, so the model waits for it less.
    */
   callsAhead?: number;
 }
 
+/**
+ * Predicts the tiles the regions of `job` need and writes every region, blended. Returns the
+ * number of tiles predicted. Options (core/tiling.ts TilingOptions, defaults DEFAULT_TILING): tile,
+ * halo, sizeMultiple (the padding), tileBatch, blending, sigmaScale; onProgress after each
+ * predictor call; signal checked before each; callsAhead (StitchOptions).
+ */
 export async function stitchTiles<R extends StitchRegion>(job: StitchJob<R>, predictor: TilePredictor, options: StitchOptions = {}): Promise<number> {
   const { tileBatch, blending, sigmaScale } = resolveTilingOptions(options);
   const callsAhead = options.callsAhead ?? 0;

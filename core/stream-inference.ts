@@ -67,7 +67,7 @@ export interface SegmentVolumeOptions extends Omit<SegmentOptions, 'onProgress'>
   /**
    * Predictor calls submitted beside the running one (core/stitch.ts `callsAhead`). Default
    * DEFAULT_CALLS_AHEAD: the predictor gets up to three calls at once, which node/worker-model.ts's
-   * worker queues, so it never waits while this thread writes chunks or labels them.
+   * worker queues, so it has work waiting while this thread writes chunks or labels them.
    */
   callsAhead?: number;
 }
