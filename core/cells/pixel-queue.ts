@@ -9,9 +9,10 @@
  *   reversed; -0 as +0): keys order as the priorities do. A key's upper 16 bits are its bucket (a
  *   membrane probability in [0, 1] spreads over 128 buckets per power of two).
  * - Buckets above the "active" one wait unsorted in their lists, in push order: chains of blocks
- *   of BLOCK entries from one pool (so a list is read back from mostly contiguous memory). When the queue has nothing at or below the active bucket, the next
- *   non-empty bucket becomes active: its list is sorted by the keys' lower 16 bits, stably (a
- *   two-pass radix sort, so push order stays among equal keys), into the "run".
+ *   of BLOCK entries from one pool (so a list is read back from mostly contiguous memory). When
+ *   the queue has nothing at or below the active bucket, the next non-empty bucket becomes active:
+ *   its list is sorted by the keys' lower 16 bits, stably (insertion sort when short, else a
+ *   two-pass radix sort: push order stays among equal keys), into the "run".
  * - A push at or below the active bucket (pushed after every entry of the run) goes to a small
  *   heap keyed by (key, push number). A pop takes the run's next entry or the heap's first,
  *   whichever key is lower, the run's on equal keys (the run's entries were pushed earlier).
