@@ -34,7 +34,7 @@ const float32 = new Float32Array(1);
 const bits32 = new Uint32Array(float32.buffer);
 
 /** The monotone key of a float32 bit pattern (of a number other than -0). */
-export function monotoneKey(bits: number): number {
+function monotoneKey(bits: number): number {
   return bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
 }
 

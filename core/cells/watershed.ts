@@ -12,7 +12,7 @@
  *
  *   const labels = seededWatershed(membraneProbability, seeds, width, height, { mask });
  */
-import { monotoneKey, PixelQueue } from './pixel-queue.ts';
+import { PixelQueue, priorityKey } from './pixel-queue.ts';
 
 /** The largest label a seed may carry (labels are Int32, and CLOSED is below every -label). */
 const MAX_LABEL = 0x7fffffff;
@@ -62,11 +62,9 @@ export function seededWatershed(
   // image, and one memory access then brings both. A pixel's state: > 0 labelled, CLOSED neither
   // labelled nor ever to be queued (the frame, outside the mask, a watershed line), < 0 otherwise
   // queued with the label of the neighbour that queued it, 0 open (may still be queued). Its key:
-  // its elevation's float32 bits made monotone (pixel-queue.ts).
+  // its elevation's priorityKey (pixel-queue.ts).
   const W = width + 2;
   const cell = new Int32Array(2 * W * (height + 2)).fill(CLOSED);
-  const float32 = new Float32Array(1);
-  const bits = new Int32Array(float32.buffer);
   let openCount = 0;
   for (let y = 0, p = 0; y < height; y++) {
     for (let x = 0, P = (y + 1) * W + 1; x < width; x++, p++, P++) {
@@ -78,8 +76,7 @@ export function seededWatershed(
         const e = invert ? 1 - elevation[p]! : elevation[p]!;
         if (Number.isNaN(e)) throw new RangeError(`elevation: expected numbers, found NaN at pixel ${p}`);
         cell[2 * P] = 0;
-        float32[0] = e + 0; // -0 -> +0
-        cell[2 * P + 1] = monotoneKey(bits[0]! >>> 0);
+        cell[2 * P + 1] = priorityKey(e);
         openCount++;
       }
     }
