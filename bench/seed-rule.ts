@@ -6,12 +6,15 @@
  * 1. The probability maps of the selection and test slices, once, as evaluate and predict compute
  *    them (evaluate/evaluation-model.ts: core/inference.ts segmentImage with the card's options), plain
  *    (no TTA).
+ *    The selection slices' maps also under each shift of the suite (core/shift-suite.ts, all but
+ *    `none`: other pixel sizes, gamma, contrast, noise, blur, JPEG), unless `--no-shift`.
  * 2. Every set of the grid (core/cells/seed-rule-grid.ts; `--grid small` for a quick check) labels
  *    the selection slices and is scored (core/cells/seed-rule-sweep.ts: labelCells, then
- *    scoreLabelSlices, V_rand and V_info averaged over slices).
+ *    scoreLabelSlices, V_rand and V_info averaged over slices), and the same under every shift
+ *    (the mean V_rand over shifts).
  * 3. The choice (core/cells/seed-rule-choice.ts): the model's current parameters (its card's
  *    `cells`, else the built-in defaults) stay unless the best set beats them by `--margin`
- *    (default 0.001) in V_rand on the selection slices.
+ *    (default 0.001) in V_rand on the selection slices and in the shift suite's mean there.
  * 4. The chosen set, once, on the test slices, beside the mask at the card's threshold and at 0.5
  *    (core/metrics scoreSlices). Nothing is chosen on them.
  *
@@ -24,18 +27,19 @@ import { cpus, loadavg } from 'node:os';
 import { cellParamsFrom, type CellParams } from '../core/cells/cell-params.ts';
 import { CELL_CHOICE_MARGIN, chooseCellParams } from '../core/cells/seed-rule-choice.ts';
 import { SEED_RULE_GRID_NAMES, describeCellParams, sameCellParams, seedRuleGrid } from '../core/cells/seed-rule-grid.ts';
-import { scoreCellParams, sweepCellParams, type CellParamsScore } from '../core/cells/seed-rule-sweep.ts';
+import { scoreCellParams, sweepCellParams, type CellParamsScore, type ScoredSlices } from '../core/cells/seed-rule-sweep.ts';
 import { EmsegError } from '../core/errors.ts';
 import { assertSameShape, type GreyImage } from '../core/image.ts';
 import { ISBI_TRAIN_IMAGES, ISBI_TRAIN_LABELS } from '../core/isbi-data.ts';
 import { scoreSlices } from '../core/metrics/score.ts';
+import { SHIFT_SUITE, shiftedPredictor } from '../core/shift-suite.ts';
 import { formatSliceList, parseSliceList } from '../core/slice-list.ts';
 import { openEvaluationModel } from '../evaluate/evaluation-model.ts';
 import { commandLine } from '../cli/command-line.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { machineDescription } from '../train/machine.ts';
-import { choiceOption, defineBench, numberOption, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
+import { choiceOption, defineBench, flagOption, numberOption, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
 
 export const BENCH = defineBench('seeds', "choose the cell parameters of a model's card on labelled slices", {
   model: textOption('file', 'ONNX model (or tfjs Layers folder)', 'models/isbi2012-unet.onnx'),
@@ -44,7 +48,8 @@ export const BENCH = defineBench('seeds', "choose the cell parameters of a model
   'select-slices': textOption('list', 'slices that choose', '23-26'),
   slices: textOption('list', 'test slices, scored once with the chosen set', '27-29'),
   grid: choiceOption('parameter sets (core/cells/seed-rule-grid.ts)', SEED_RULE_GRID_NAMES, 'default'),
-  margin: numberOption('v', 'V_rand another set must gain over the current one', CELL_CHOICE_MARGIN, { min: 0 }),
+  margin: numberOption('v', 'V_rand another set must gain over the current one (on the selection slices and in the shift suite\'s mean)', CELL_CHOICE_MARGIN, { min: 0 }),
+  'no-shift': flagOption('no shift suite: the choice rests on the selection slices as they are'),
   ep: textOption('list', 'onnxruntime execution providers, e.g. cpu', undefined, 'as emseg evaluate'),
   json: textOption('file', 'write every figure and the chosen `cells` section (for emseg convert --cells)', undefined),
 });
@@ -57,13 +62,14 @@ function paramCells(p: CellParams): string[] {
 
 /** The selection table: one row per set, the chosen one in bold. */
 export function selectionTable(rows: readonly CellParamsScore[], chosen: CellParams): string {
-  const head = '| seed rule | seedThreshold | seedDistance | minSeedArea | maskThreshold | minCellArea | V_rand | V_info | cells/slice | s |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n';
+  const shifts = rows.some((row) => row.shiftVRand !== undefined);
+  const head = `| seed rule | seedThreshold | seedDistance | minSeedArea | maskThreshold | minCellArea | V_rand | V_info |${shifts ? ' shift-suite V_rand |' : ''} cells/slice | s |\n|${' --- |'.repeat(shifts ? 11 : 10)}\n`;
   return (
     head +
     rows
       .map((row) => {
         const bold = sameCellParams(row.params, chosen) ? (text: string) => `**${text}**` : (text: string) => text;
-        const cells = [...paramCells(row.params), f(row.vRand), f(row.vInfo)].map(bold);
+        const cells = [...paramCells(row.params), f(row.vRand), f(row.vInfo), ...(shifts ? [row.shiftVRand === undefined ? '-' : f(row.shiftVRand)] : [])].map(bold);
         return `| ${[...cells, row.cellsPerSlice.toFixed(0), row.seconds.toFixed(1)].join(' | ')} |`;
       })
       .join('\n') +
@@ -109,10 +115,21 @@ async function measure(values: BenchArgs<typeof BENCH.options>, args: readonly s
   const model = await openEvaluationModel(values.model, values.ep === undefined ? {} : { providers: values.ep });
   const probabilityStart = performance.now();
   const probabilities = new Map<number, Float32Array>();
+  const shifts = SHIFT_SUITE.filter((shift) => shift.name !== 'none');
+  const shiftedProbabilities: Float32Array[][] = [];
   try {
     for (const [k, slice] of [...selectSlices, ...testSlices].entries()) {
       probabilities.set(slice, await model.predictSlice(images.pages[slice]!, { tta: false }));
       note(`probability map of slice ${slice} (${k + 1}/${selectSlices.length + testSlices.length})`);
+    }
+    if (!values['no-shift']) {
+      for (const [k, shift] of shifts.entries()) {
+        const predict = shiftedPredictor(shift, (image) => model.predictSlice(image, { tta: false }));
+        const maps: Float32Array[] = [];
+        for (const slice of selectSlices) maps.push(await predict(images.pages[slice]!));
+        shiftedProbabilities.push(maps);
+        note(`probability maps of the selection slices under ${shift.name} (${k + 1}/${shifts.length})`);
+      }
     }
   } finally {
     await model.dispose();
@@ -129,7 +146,13 @@ async function measure(values: BenchArgs<typeof BENCH.options>, args: readonly s
   const current = cellParamsFrom(model.card?.cells);
   const sets = grid.some((p) => sameCellParams(p, current)) ? grid : [current, ...grid];
   const selection = slicesOf(selectSlices);
-  const rows = sweepCellParams(selection, sets, (row, done, total) => note(`set ${done}/${total}: ${describeCellParams(row.params)}: V_rand ${f(row.vRand)} (${row.seconds.toFixed(1)} s)`));
+  const shifted: ScoredSlices[] = shiftedProbabilities.map((maps) => ({ ...selection, probabilities: maps }));
+  const rows = sweepCellParams(
+    selection,
+    sets,
+    (row, done, total) => note(`set ${done}/${total}: ${describeCellParams(row.params)}: V_rand ${f(row.vRand)}${row.shiftVRand === undefined ? '' : `, shift suite ${f(row.shiftVRand)}`} (${row.seconds.toFixed(1)} s)`),
+    shifted,
+  );
   const choice = chooseCellParams(rows, current, margin);
   const selectionMask = maskFigures(selection.probabilities, selection.truths, model.threshold);
 
@@ -172,7 +195,8 @@ async function measure(values: BenchArgs<typeof BENCH.options>, args: readonly s
       probabilityMaps: { tta: false, options: "the model card's (core/card-options.ts segmentOptionsFromCard)", seconds: probabilitySeconds },
       grid: values.grid,
       margin,
-      rule: `the current parameters (the card's cells, else the built-in defaults) stay unless the set with the largest V_rand on the selection slices beats them by the margin there`,
+      rule: `the current parameters (the card's cells, else the built-in defaults) stay unless the set with the largest V_rand on the selection slices beats them by the margin there${shifted.length > 0 ? " and in the shift suite's mean V_rand on them" : ''}`,
+      shiftSuite: shifted.length > 0 ? { shifts: shifts.map((shift) => shift.name), probabilityMaps: 'plain, computed under each shift and brought back to the slice grid' } : null,
       selection: { slices: selectSlices, current, rows, mask: selectionMask, chosen: choice.chosen.params, best: choice.best.params, reason: choice.reason },
       test: { slices: testSlices, labels: testLabels, mask: testMask },
       cells: { ...choice.chosen.params, chosenBy },

@@ -3,6 +3,7 @@
  * asks for) and the citations (the ISBI 2012 papers of data/isbi2012/README.md, and the U-Net).
  */
 import type { ModelCard } from '../core/contract.ts';
+import { ancestryFromCard } from '../core/training-ancestry.ts';
 
 /** The ISBI 2012 papers (data/isbi2012/README.md) and the U-Net paper. */
 export const CITATIONS = [
@@ -47,6 +48,14 @@ export interface DocumentationFacts {
   eps: number;
 }
 
+/** The runs the training continued (emseg train --init), earliest first, as one sentence; empty when none. */
+function earlierRuns(training: NonNullable<ModelCard['training']>): string {
+  const { ancestors, cropsSeenWithAncestors } = ancestryFromCard(training);
+  if (!ancestors) return '';
+  const runs = ancestors.map((a) => (a.command ? `\`${a.command}\`` : `${a.name} (sha256 ${a.sha256.slice(0, 12)}...)`)).join(', then ');
+  return ` It continued ${ancestors.length} earlier run${ancestors.length === 1 ? '' : 's'}, each started from the export of the one before: ${runs}${cropsSeenWithAncestors !== undefined ? `; ${cropsSeenWithAncestors} crops in all` : ''}.`;
+}
+
 /** README.md of the package: model, training data, Validation, use, citation. */
 export function packageDocumentation(facts: DocumentationFacts): string {
   const { card } = facts;
@@ -88,7 +97,7 @@ export function packageDocumentation(facts: DocumentationFacts): string {
     '## Training data',
     '',
     card.training
-      ? `${card.training.data}; training slices ${card.training.split.train.join(',')}, validation slices ${card.training.split.validation.join(',')}${card.training.command ? `; command \`${card.training.command}\`` : ''}.`
+      ? `${card.training.data}; training slices ${card.training.split.train.join(',')}, validation slices ${card.training.split.validation.join(',')}${card.training.command ? `; command \`${card.training.command}\`` : ''}.${earlierRuns(card.training)}`
       : 'ISBI 2012 EM segmentation challenge training stack (see the model card).',
     '',
     '## Validation',

@@ -15,6 +15,8 @@ import type { MetricFigures, ModelCard } from '../core/contract.ts';
 import { cellsSectionFrom } from '../core/cells/cell-params.ts';
 import { EmsegError } from '../core/errors.ts';
 import { ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
+import { findModelCard } from '../node/model-card-file.ts';
+import { sha256Hex } from '../node/sha256.ts';
 import { readTrainingRun } from '../node/training-run-file.ts';
 
 type Json = Record<string, unknown>;
@@ -122,13 +124,58 @@ export function readTrainingInfo(configPath: string): ModelCard['training'] | un
     if (value) info[key] = value;
   }
   if (run.best) info['bestValidation'] = run.best;
-  // Fine-tuned models name their parent (emseg train --init: name, sha256, path, its data).
+  // Fine-tuned models name their parent (emseg train --init: name, sha256, path, its data), and
+  // with it the parent's own training when its file is still there (withAncestry).
   const parent = run['parent'];
-  if (isObject(parent) && str(parent['name']) && str(parent['sha256'])) info.parent = { ...parent, name: str(parent['name'])!, sha256: str(parent['sha256'])! };
+  if (isObject(parent) && str(parent['name']) && str(parent['sha256'])) {
+    info.parent = { ...withAncestry(parent), name: str(parent['name'])!, sha256: str(parent['sha256'])! };
+    const total = cropsSeenWithAncestors(info);
+    if (total !== undefined) info['cropsSeenWithAncestors'] = total;
+  }
   if (isObject(run['data'])) info['sources'] = run['data'];
   const pixelSize = num(run['trainingPixelSize']);
   if (pixelSize !== undefined) info['trainingPixelSize'] = pixelSize;
   return info;
+}
+
+/** What a child's card keeps of its parent's training (the parent card's training fields of these names). */
+const ANCESTOR_FACTS = ['data', 'command', 'budget', 'cropsSeen', 'steps', 'wallTimeSeconds', 'machine', 'backend', 'startedAt', 'finishedAt'] as const;
+/** Deepest chain of --init parents followed; a longer one is cut there (and a loop cannot hang). */
+const MAX_ANCESTRY = 16;
+
+/**
+ * A parent as a run recorded it (`name`, `sha256`, `path` as given to --init), with `training`: the
+ * parent card's training facts (ANCESTOR_FACTS) and its own parent, the same way, so a model made
+ * by successive --init runs names every run that made it. Only a file at `path` whose sha256 is
+ * the recorded one is read; otherwise, or when that file has no card, the parent stays as recorded.
+ * A parent that already carries `training` (a card made by this function) is kept as it is.
+ */
+function withAncestry(parent: Json, depth = 0): Json {
+  const path = str(parent['path']);
+  if (isObject(parent['training']) || path === undefined || depth >= MAX_ANCESTRY || !existsSync(path)) return parent;
+  const bytes = readFileSync(path);
+  if (sha256Hex(bytes) !== parent['sha256']) return parent;
+  const training = findModelCard(path, bytes)?.card.training as Json | undefined;
+  if (!training) return parent;
+  const facts: Json = {};
+  for (const key of ANCESTOR_FACTS) if (training[key] !== undefined) facts[key] = training[key];
+  if (isObject(training['parent'])) facts['parent'] = withAncestry(training['parent'], depth + 1);
+  return { ...parent, training: facts };
+}
+
+/** Crops seen by this run and all its ancestors, when every one of them says; else undefined. */
+function cropsSeenWithAncestors(training: Json): number | undefined {
+  let total = 0;
+  for (let run: Json | undefined = training, depth = 0; run !== undefined; depth++) {
+    const crops = num(run['cropsSeen']);
+    if (crops === undefined || depth > MAX_ANCESTRY) return undefined;
+    total += crops;
+    const parent: unknown = run['parent'];
+    if (!isObject(parent)) return total;
+    run = isObject(parent['training']) ? parent['training'] : undefined;
+    if (run === undefined) return undefined;
+  }
+  return total;
 }
 
 function figuresFromRow(row: Json): MetricFigures {

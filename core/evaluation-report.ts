@@ -23,6 +23,22 @@ export interface TrainingSummary {
   split?: { train: string; validation: string };
   /** The best validation during training: V_rand best over the sweep, at its threshold. */
   best?: { step: number; vRandBest: number; bestThreshold: number } | null;
+  /** The runs this one continued (emseg train --init, each from the export of the one before), the earliest first. */
+  ancestors?: TrainingAncestor[];
+  /** Crops seen by this run and every ancestor, when all of them say. */
+  cropsSeenWithAncestors?: number;
+}
+
+/** An earlier run of a chain of --init runs, as the model card names it. */
+export interface TrainingAncestor {
+  name: string;
+  sha256: string;
+  /** The export the next run started from (its --init), as given then. */
+  path?: string;
+  command?: string;
+  steps?: number;
+  cropsSeen?: number;
+  wallTimeSeconds?: number;
 }
 
 import { formatShiftSuiteMarkdown, type ShiftSuiteResult } from './shift-suite.ts';
@@ -126,7 +142,11 @@ export function renderEvaluationReport(input: ReportInput): string {
       if (t.architecture) out.push(`| architecture | ${t.architecture} |`);
       if (t.split) out.push(`| split | train slices ${t.split.train}, validation slices ${t.split.validation} |`);
       if (t.steps !== undefined) out.push(`| budget | ${t.steps}${t.totalSteps !== undefined ? ` of ${t.totalSteps}` : ''} steps${t.batchSize ? ` of ${t.batchSize} crops` : ''}${t.cropSize ? ` ${t.cropSize}x${t.cropSize}` : ''} |`);
-      if (t.cropsSeen !== undefined) out.push(`| crops seen | ${t.cropsSeen} |`);
+      if (t.cropsSeen !== undefined) out.push(`| crops seen | ${t.cropsSeen}${t.cropsSeenWithAncestors !== undefined ? ` (${t.cropsSeenWithAncestors} with the earlier runs)` : ''} |`);
+      for (const [k, a] of (t.ancestors ?? []).entries()) {
+        const facts = [a.steps !== undefined ? `${a.steps} steps` : undefined, a.cropsSeen !== undefined ? `${a.cropsSeen} crops` : undefined, a.wallTimeSeconds !== undefined ? duration(a.wallTimeSeconds) : undefined].filter(Boolean);
+        out.push(`| earlier run ${k + 1} of ${t.ancestors!.length} | ${a.path ?? a.name} (sha256 ${a.sha256.slice(0, 12)}...)${facts.length > 0 ? `, ${facts.join(', ')}` : ''}${k + 1 === t.ancestors!.length ? '; this run started from it (--init)' : ''} |`);
+      }
       if (t.wallTimeSeconds !== undefined) out.push(`| wall time | ${duration(t.wallTimeSeconds)} |`);
       if (t.backend) out.push(`| backend | ${t.backend} |`);
       if (t.status) out.push(`| status | ${t.status} |`);
@@ -141,6 +161,9 @@ export function renderEvaluationReport(input: ReportInput): string {
     out.push('');
   }
   out.push('## Reproduce', '', '```sh');
+  for (const [k, a] of (t?.ancestors ?? []).entries()) {
+    if (a.command) out.push(`# train, earlier run ${k + 1} of ${t!.ancestors!.length}${a.path ? ` (the next run starts from its export, ${a.path})` : ''}\n${a.command}`);
+  }
   const runs = (t?.invocations ?? []).filter((i) => i.command);
   if (runs.length > 0) {
     runs.forEach((run, i) => {

@@ -136,6 +136,15 @@ export interface ShiftSuiteResult {
   meanOverShifts: Partial<Record<EvaluationVariant, { vRand: number; vInfo: number; perThreshold: Array<{ threshold: number; vRand: number; vInfo: number }> }>>;
 }
 
+/** `predict` under `shift`: the image changed before, the probabilities brought back to its grid after. */
+export function shiftedPredictor(shift: ImageShift, predict: SlicePredictor): SlicePredictor {
+  return async (image) => {
+    const { image: changed, restore } = shift.apply(image);
+    const p = await predict(changed);
+    return restore ? restore(p) : p;
+  };
+}
+
 /** Runs the predictors on every slice under every shift and scores them (core/evaluation.ts). */
 export async function runShiftSuite(
   slices: readonly LabelledSlice[],
@@ -153,11 +162,7 @@ export async function runShiftSuite(
   for (const [i, shift] of shifts.entries()) {
     const rows: MetricsRow[] = [];
     for (const [variant, predict] of variants) {
-      const shifted: SlicePredictor = async (image) => {
-        const { image: changed, restore } = shift.apply(image);
-        const p = await predict(changed);
-        return restore ? restore(p) : p;
-      };
+      const shifted = shiftedPredictor(shift, predict);
       const threshold = variantThresholds[variant] ?? evaluation.threshold;
       const result = await evaluateSlices(slices, { plain: shifted }, { ...evaluation, ...(threshold !== undefined ? { threshold } : {}) });
       rows.push({ ...result.rows[0]!, variant });

@@ -18,6 +18,7 @@ import type { ShiftSuiteResult } from '../core/shift-suite.ts';
 import { formatSliceList } from '../core/slice-list.ts';
 import { sliceMontageSpec } from '../core/slice-montage.ts';
 import { thresholdProbability } from '../core/threshold.ts';
+import { ancestryFromCard } from '../core/training-ancestry.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { encodePng } from '../node/png.ts';
 import { readTrainingRun } from '../node/training-run-file.ts';
@@ -109,7 +110,8 @@ export async function writeReport(job: ReportJob): Promise<void> {
     await writeFileAtomic(curve, renderCurveSvg(log, { title: `training curve of ${basename(job.modelPath)}` }), { inputs: job.inputs });
   }
   const card = job.model.card;
-  const training = (run.config ? trainingSummary(readTrainingRun(run.config)) : undefined) ?? trainingFromCard(card?.training);
+  const ownTraining = (run.config ? trainingSummary(readTrainingRun(run.config)) : undefined) ?? trainingFromCard(card?.training);
+  const training = ownTraining && { ...ownTraining, ...ancestryFromCard(card?.training) };
   const otherCommands: Array<{ what: string; command: string }> = [];
   const cardTrainCommand = card?.training?.command;
   if (!training?.command && typeof cardTrainCommand === 'string') otherCommands.push({ what: 'train', command: cardTrainCommand });

@@ -54,7 +54,7 @@ describe('npm run bench:seeds', () => {
     } finally {
       io.restore();
     }
-    for (const flag of ['--model', '--images', '--labels', '--select-slices', '--slices', '--grid', '--margin', '--ep', '--json']) expect(io.out()).toContain(flag);
+    for (const flag of ['--model', '--images', '--labels', '--select-slices', '--slices', '--grid', '--margin', '--no-shift', '--ep', '--json']) expect(io.out()).toContain(flag);
   });
 
   it('refuses an unknown option, an unknown grid (exit code 2) and overlapping slices (1) with one line each', async () => {
@@ -93,11 +93,19 @@ describe('npm run bench:seeds', () => {
       expect(row.vRand).toBeGreaterThanOrEqual(0);
       expect(row.vRand).toBeLessThanOrEqual(1);
       expect(row.perSliceVRand).toHaveLength(2);
+      // Every set is scored under the shift suite too (10 shifts of the selection slices).
+      expect(row.shiftVRand).toBeGreaterThanOrEqual(0);
+      expect(row.shiftVRand).toBeLessThanOrEqual(1);
     }
-    // The chosen set is the best row, or the current one (the card has no cells: the defaults) within the margin.
-    const best = Math.max(...report.selection.rows.map((r: { vRand: number }) => r.vRand));
-    const chosenRow = report.selection.rows.find((r: { params: never }) => sameCellParams(r.params, report.selection.chosen));
-    expect(chosenRow.vRand >= best - report.margin).toBe(true);
+    expect(report.shiftSuite.shifts).toHaveLength(10);
+    // The chosen set is the best row, or the current one (the card has no cells: the defaults)
+    // when the best does not beat it by the margin both as the slices are and under the shifts.
+    type Row = { vRand: number; shiftVRand: number; params: never };
+    const rows: Row[] = report.selection.rows;
+    const best = rows.reduce((a, b) => (b.vRand > a.vRand ? b : a));
+    const current = rows.find((r) => sameCellParams(r.params, report.selection.current))!;
+    const clears = best.vRand - current.vRand >= report.margin && best.shiftVRand - current.shiftVRand >= report.margin;
+    expect(report.selection.chosen).toEqual((clears ? best : current).params);
     expect(report.selection.current).toEqual(cellParamsFrom(undefined));
     expect(report.test.labels.perSliceVRand).toHaveLength(1);
     expect(report.test.mask.atCardThreshold.threshold).toBe(model.card.threshold);
@@ -108,7 +116,7 @@ describe('npm run bench:seeds', () => {
     expect(section.chosenBy).toContain('npm run bench:seeds -- --model');
     expect(report.machine).toMatch(/cores?|x /);
     expect(report.wallTimeSeconds).toBeGreaterThan(0);
-    expect(io.out()).toContain('| seed rule | seedThreshold |');
+    expect(io.out()).toContain('| V_rand | V_info | shift-suite V_rand | cells/slice |');
     expect(io.out()).toContain(`choice: ${report.selection.reason}`);
   });
 });

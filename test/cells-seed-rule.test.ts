@@ -62,6 +62,18 @@ describe('chooseCellParams', () => {
     expect(chooseCellParams([row({}, 0.98), row({ minSeedArea: 10 }, 0.9801)], current, 0).chosen.params.minSeedArea).toBe(10);
   });
 
+  it('with the shift suite scored, the best must also beat the current set by the margin in its mean', () => {
+    const shifted = (overrides: Partial<CellParams>, vRand: number, shiftVRand: number) => ({ ...row(overrides, vRand), shiftVRand });
+    const notUnderShifts = chooseCellParams([shifted({}, 0.98, 0.97), shifted({ seedThreshold: 0.5 }, 0.99, 0.9705)], current);
+    expect(notUnderShifts.chosen.params).toEqual(current);
+    expect(notUnderShifts.reason).toBe(
+      "kept the current set (probability >= 0.75, seeds >= 25 px, V_rand 0.9800): the best of 2 sets on the selection slices, probability >= 0.5, seeds >= 25 px, gains 0.0100 in V_rand there but 0.0005 in the shift suite's mean (0.9705 against 0.9700), less than the margin 0.001",
+    );
+    const both = chooseCellParams([shifted({}, 0.98, 0.97), shifted({ seedThreshold: 0.5 }, 0.99, 0.975)], current);
+    expect(both.chosen.params.seedThreshold).toBe(0.5);
+    expect(both.reason).toMatch(/gains 0.0100 over the current set .* and 0.0050 in the shift suite's mean, at least the margin 0.001$/);
+  });
+
   it('the current set is the card\'s, whatever the defaults', () => {
     const card = params({ seedThreshold: 0.6 });
     expect(chooseCellParams([row({}, 0.9805), row({ seedThreshold: 0.6 }, 0.98)], card).chosen.params).toEqual(card);
@@ -100,6 +112,13 @@ describe('scoreCellParams and sweepCellParams', () => {
     const rows = sweepCellParams(slices, [params({ seedThreshold: 0.5, minSeedArea: 5 }), params({ seedThreshold: 0.75, minSeedArea: 5 })]);
     expect(rows.map((r) => r.cellsPerSlice)).toEqual([1, 2]);
     expect(chooseCellParams(rows, rows[0]!.params).chosen.params.seedThreshold).toBe(0.75);
+    // With shifted copies, each row's shiftVRand is the mean of its V_rand over them.
+    const wider = Float32Array.from(probability, (p) => (Math.abs(p - 0.6) < 1e-6 ? 0.8 : p));
+    const withShifts = sweepCellParams(slices, [params({ seedThreshold: 0.75, minSeedArea: 5 })], undefined, [slices, { ...slices, probabilities: [wider, wider] }]);
+    const underShift = scoreCellParams({ ...slices, probabilities: [wider, wider] }, params({ seedThreshold: 0.75, minSeedArea: 5 }));
+    expect(underShift.vRand).toBeLessThan(0.7); // the gap at 0.8 joins the cells at seed threshold 0.75
+    expect(withShifts[0]!.shiftVRand).toBeCloseTo((split.vRand + underShift.vRand) / 2, 9);
+    expect(withShifts[0]!.vRand).toBe(split.vRand);
   });
 
   it('refuses an empty grid and mismatched slices', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatMetricsMarkdown, formatMetricsText, evaluateSlices, type LabelledSlice } from '../core/evaluation.ts';
 import { renderEvaluationReport } from '../core/evaluation-report.ts';
 import { makeImage, type GreyImage } from '../core/image.ts';
+import { ancestryFromCard } from '../core/training-ancestry.ts';
 
 /** A 32x32 label: four cells separated by a 2-pixel membrane cross and a membrane frame. */
 function label(): GreyImage<Uint8Array> {
@@ -71,6 +72,33 @@ describe('evaluateSlices', () => {
     expect(report).toContain('![training curve](m.curve.svg)');
     expect(report).toContain('| wall time | 10.0 min |');
     expect(report.indexOf('emseg train --steps 10')).toBeLessThan(report.indexOf('emseg evaluate models/m.onnx --tta'));
+
+    // A run that continued earlier ones (--init) names them, earliest first, as the card nests them.
+    const card = {
+      data: 'isbi',
+      split: { train: [0], validation: [1] },
+      cropsSeen: 40,
+      cropsSeenWithAncestors: 100,
+      parent: {
+        name: 'b', sha256: 'b'.repeat(64), path: 'runs/b/draft.onnx',
+        training: { command: 'emseg train --init runs/a/draft.onnx --steps 5', steps: 5, cropsSeen: 20, parent: { name: 'a', sha256: 'a'.repeat(64), path: 'runs/a/draft.onnx', training: { command: 'emseg train --steps 10', steps: 10, cropsSeen: 40 } } },
+      },
+    };
+    const ancestry = ancestryFromCard(card);
+    expect(ancestry.ancestors!.map((a) => a.path)).toEqual(['runs/a/draft.onnx', 'runs/b/draft.onnx']);
+    const chained = renderEvaluationReport({
+      title: 'Evaluation of m.onnx', model: 'models/m.onnx', modelKind: 'ONNX', images: 'a.tif', labels: 'b.tif', slices: '25-26',
+      result, evaluateCommand: 'emseg evaluate models/m.onnx', machine: 'test', date: '2026-01-01',
+      training: { command: 'emseg train --init runs/b/draft.onnx --steps 10', steps: 10, cropsSeen: 40, ...ancestry },
+    });
+    expect(chained).toContain('| crops seen | 40 (100 with the earlier runs) |');
+    expect(chained).toContain('| earlier run 1 of 2 | runs/a/draft.onnx (sha256 aaaaaaaaaaaa...), 10 steps, 40 crops |');
+    expect(chained).toContain('| earlier run 2 of 2 | runs/b/draft.onnx (sha256 bbbbbbbbbbbb...), 5 steps, 20 crops; this run started from it (--init) |');
+    const order = ['# train, earlier run 1 of 2 (the next run starts from its export, runs/a/draft.onnx)\nemseg train --steps 10', '# train, earlier run 2 of 2', '# train\nemseg train --init runs/b/draft.onnx'];
+    const at = order.map((text) => chained.indexOf(text));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((x, y) => x - y)).toEqual(at);
+    expect(ancestryFromCard({ data: 'isbi', split: { train: [0], validation: [1] } })).toEqual({});
   });
 
   it('rejects a predictor of the wrong size and a bad threshold', async () => {

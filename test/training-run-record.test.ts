@@ -8,11 +8,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergeWithSavedConfig } from '../cli/commands/train.ts';
 import { readTrainingInfo } from '../convert/training-info.ts';
 import { parseTrainingRun, parseTrainingRunJson, sliceListText } from '../core/training-run.ts';
 import { trainingSummary } from '../evaluate/training-run.ts';
+import { sha256Hex } from '../node/sha256.ts';
 import { readTrainingRun } from '../node/training-run-file.ts';
 import { resolveTrainConfig } from '../train/config.ts';
 
@@ -71,6 +73,31 @@ describe('the training run record', () => {
       expect(resolveTrainConfig(mergeWithSavedConfig({ outDir, resume: true })).model.baseFilters).toBe(8);
       expect(readTrainingInfo(path)).toMatchObject({ command: 'emseg train --steps 20', split: { train: [0, 1, 2, 3], validation: [4, 5] }, steps: 20 });
       expect(readTrainingRun(path).config?.steps).toBe(20);
+    });
+
+    it('names every run of a chain of --init runs, with the crops of all of them, when the parents are there', () => {
+      // A parent is an ONNX file (here an empty graph) with its card beside it, as convert writes them.
+      const shipped = JSON.parse(readFileSync('models/isbi2012-unet.json', 'utf8')) as Record<string, unknown>;
+      delete shipped['sha256'];
+      const parentFile = (name: string, training: Record<string, unknown>) => {
+        const path = join(root, `${name}.onnx`);
+        const bytes = onnxProto.onnx.ModelProto.encode({ irVersion: 8, graph: { name } }).finish();
+        writeFileSync(path, bytes);
+        writeFileSync(join(root, `${name}.json`), JSON.stringify({ ...shipped, name, training: { data: 'isbi', split: { train: [0], validation: [1] }, ...training } }));
+        return { name, sha256: sha256Hex(bytes), path };
+      };
+      const first = parentFile('cycle1', { command: 'emseg train --steps 30', cropsSeen: 120, steps: 30 });
+      const second = parentFile('cycle2', { command: 'emseg train --init cycle1.onnx --steps 20', cropsSeen: 80, parent: first });
+      const { path } = runWith('cycle3', { ...good(), cropsSeen: 80, parent: second });
+      const info = readTrainingInfo(path)!;
+      expect(info.parent).toMatchObject({ name: 'cycle2', training: { command: 'emseg train --init cycle1.onnx --steps 20', cropsSeen: 80, parent: { name: 'cycle1', training: { cropsSeen: 120, steps: 30 } } } });
+      expect(info['cropsSeenWithAncestors']).toBe(280);
+
+      // A parent whose file changed since (another sha256) is named as recorded, and no total is made up.
+      const moved = runWith('cycle3-stale', { ...good(), cropsSeen: 80, parent: { ...second, sha256: '0'.repeat(64) } });
+      const stale = readTrainingInfo(moved.path)!;
+      expect(stale.parent).toEqual({ ...second, sha256: '0'.repeat(64) });
+      expect(stale['cropsSeenWithAncestors']).toBeUndefined();
     });
 
     it('refuses a malformed record in one line naming the file and the bad field', () => {

@@ -5,7 +5,9 @@
  * The rule: the current parameters (the model card's `cells`, else the built-in defaults of
  * cell-params.ts) stay unless the set with the largest V_rand of the grid on the selection slices
  * beats them there by `margin` (default 0.001; on 4 ISBI slices, differences below it are within
- * noise: core/cells/README.md); then that set is chosen (the first in grid order on ties).
+ * noise: core/cells/README.md) and, when the rows were scored under the shift suite too
+ * (`shiftVRand`), by the margin in that mean as well, so that a set is not chosen for ISBI's
+ * images alone; then that set is chosen (the first in grid order on ties).
  * Platform-neutral.
  */
 import type { CellParams } from './cell-params.ts';
@@ -47,10 +49,20 @@ export function chooseCellParams(rows: readonly CellParamsScore[], current: Cell
       reason: `kept ${currentText}: the best of ${rows.length} sets on the selection slices, ${describeCellParams(best.params)}, gains ${f(gain)} in V_rand there, less than the margin ${margin}`,
     };
   }
+  const shiftGain = best.shiftVRand !== undefined && currentRow.shiftVRand !== undefined ? best.shiftVRand - currentRow.shiftVRand : undefined;
+  if (shiftGain !== undefined && shiftGain < margin) {
+    return {
+      chosen: currentRow,
+      current: currentRow,
+      best,
+      reason: `kept ${currentText}: the best of ${rows.length} sets on the selection slices, ${describeCellParams(best.params)}, gains ${f(gain)} in V_rand there but ${f(shiftGain)} in the shift suite's mean (${f(best.shiftVRand!)} against ${f(currentRow.shiftVRand!)}), less than the margin ${margin}`,
+    };
+  }
+  const shiftText = shiftGain === undefined ? '' : ` and ${f(shiftGain)} in the shift suite's mean`;
   return {
     chosen: best,
     current: currentRow,
     best,
-    reason: `chose ${describeCellParams(best.params)} (V_rand ${f(best.vRand)}), the best of ${rows.length} sets on the selection slices: it gains ${f(gain)} over ${currentText}, at least the margin ${margin}`,
+    reason: `chose ${describeCellParams(best.params)} (V_rand ${f(best.vRand)}), the best of ${rows.length} sets on the selection slices: it gains ${f(gain)} over ${currentText}${shiftText}, at least the margin ${margin}`,
   };
 }

@@ -31,8 +31,10 @@ export interface CellParamsScore {
   perSliceVRand: number[];
   /** Mean number of cells per slice. */
   cellsPerSlice: number;
-  /** Wall time of labelling and scoring this set. */
+  /** Wall time of labelling and scoring this set (with the shifted copies, when scored). */
   seconds: number;
+  /** Mean V_rand over shifted copies of the slices (the shift suite's, core/shift-suite.ts), when they were scored. */
+  shiftVRand?: number;
 }
 
 /** Labels every slice with `params` and scores the labels. */
@@ -54,11 +56,25 @@ export function scoreCellParams(slices: ScoredSlices, params: CellParams): CellP
   };
 }
 
-/** Scores each set of the grid in order; `onSet` reports progress after each. */
-export function sweepCellParams(slices: ScoredSlices, grid: readonly CellParams[], onSet?: (row: CellParamsScore, done: number, total: number) => void): CellParamsScore[] {
+/**
+ * Scores each set of the grid in order; `onSet` reports progress after each. With `shifted` (the
+ * same slices under each shift of a suite, their probability maps computed under the shift), each
+ * row also gets `shiftVRand`, the mean of the set's V_rand over them.
+ */
+export function sweepCellParams(
+  slices: ScoredSlices,
+  grid: readonly CellParams[],
+  onSet?: (row: CellParamsScore, done: number, total: number) => void,
+  shifted: readonly ScoredSlices[] = [],
+): CellParamsScore[] {
   if (grid.length === 0) throw new RangeError('grid: expected at least one parameter set, found none');
   return grid.map((params, k) => {
+    const start = performance.now();
     const row = scoreCellParams(slices, params);
+    if (shifted.length > 0) {
+      row.shiftVRand = shifted.reduce((sum, copy) => sum + scoreCellParams(copy, params).vRand, 0) / shifted.length;
+      row.seconds = (performance.now() - start) / 1000;
+    }
     onSet?.(row, k + 1, grid.length);
     return row;
   });

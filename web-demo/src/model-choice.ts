@@ -43,7 +43,7 @@ export function chooseModel(entry: ModelEntry, provider: ProviderName, request: 
   return { model: precision === 'int8' ? int8 : float, precision, alternative, note: undefined };
 }
 
-/** For people: `isbi2012-unet.int8@0.1.0, int8 (model/isbi2012-unet.int8.onnx, 1.9 MiB)`. */
+/** For people: `isbi2012-unet.int8@0.4.0, int8 (model/isbi2012-unet.int8.onnx, 1.9 MiB)`. */
 export function describeModel(choice: Pick<ModelChoice, 'model' | 'precision'>, size: (bytes: number) => string): string {
   const { model, precision } = choice;
   return `${model.card.name}@${model.card.version}, ${PRECISION_NAMES[precision]} (${model.file}, ${size(model.bytes)})`;
