@@ -67,7 +67,7 @@ export const DEFAULT_SAMPLES: readonly SampleSlice[] = [
     stack: ISBI_TRAIN_IMAGES,
     page: 27,
     file: 'isbi2012-train-27.png',
-    label: 'ISBI 2012 training slice 27 (validation, held out)',
+    label: 'ISBI 2012 training slice 27 (held out: the model never trained on it)',
   },
   { stack: ISBI_TEST_IMAGES, page: 0, file: 'isbi2012-test-00.png', label: 'ISBI 2012 test slice 0' },
 ];
