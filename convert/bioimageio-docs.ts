@@ -53,7 +53,7 @@ function earlierRuns(training: NonNullable<ModelCard['training']>): string {
   const { ancestors, cropsSeenWithAncestors } = ancestryFromCard(training);
   if (!ancestors) return '';
   const runs = ancestors.map((a) => (a.command ? `\`${a.command}\`` : `${a.name} (sha256 ${a.sha256.slice(0, 12)}...)`)).join(', then ');
-  return ` It continued ${ancestors.length} earlier run${ancestors.length === 1 ? '' : 's'}, each started from the export of the one before: ${runs}${cropsSeenWithAncestors !== undefined ? `; ${cropsSeenWithAncestors} crops in all` : ''}.`;
+  return ` That run is the last of ${ancestors.length + 1}; each run after the first started from the previous one's export (emseg train --init), and the earlier ones were ${runs}${cropsSeenWithAncestors !== undefined ? `; ${cropsSeenWithAncestors} crops in all` : ''}.`;
 }
 
 /** README.md of the package: model, training data, Validation, use, citation. */

@@ -16,7 +16,9 @@ import { unzipSync } from 'fflate';
 import { runCli } from '../cli/run.ts';
 import { normalizeSlice } from '../core/normalize.ts';
 import { makeImage } from '../core/image.ts';
+import { packageDocumentation } from '../convert/bioimageio-docs.ts';
 import { createCpuSession, maxAbsDifference, runOnnx } from '../convert/parity.ts';
+import { parseModelCardJson } from '../core/model-card.ts';
 import { PYTHON } from '../convert/onnx-checker.ts';
 import { tinyUNetOnnx, type TinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 import { ISBI_SAMPLE_SLICE, ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
@@ -69,6 +71,16 @@ describe('bioimage.io package', () => {
     expect(consumer).not.toBeNull();
     expect(Number(consumer![1])).toBeLessThan(1e-4);
     expect(sha(readFileSync(join(out, 'weights.onnx')))).toBe(sha(tiny.bytes));
+  });
+
+  it("names every training run of the shipped model's --init chain in its README", () => {
+    const card = parseModelCardJson(readFileSync('models/isbi2012-unet.json', 'utf8'), 'models/isbi2012-unet.json');
+    const docs = packageDocumentation({ card, testImageSource: 'slice 0', inputShape: [1, 1, 512, 512], reproduce: 0, consumerDiff: 0, eps: 1e-6 });
+    const training = docs.slice(docs.indexOf('## Training data'), docs.indexOf('## Validation'));
+    expect(training).toContain(`command \`${card.training!.command}\``);
+    expect(training).toContain(`That run is the last of 3; each run after the first started from the previous one's export`);
+    expect(training).toContain(`; ${card.training!['cropsSeenWithAncestors']} crops in all.`);
+    expect(training.indexOf('--steps 3000')).toBeLessThan(training.indexOf('--seed 43'));
   });
 
   it('is also written as a zip with rdf.yaml at its root and the same files', () => {
