@@ -257,10 +257,12 @@ async function bench(args: LargeBenchArgs): Promise<number> {
         const maskRates = [rate];
         const ratios: number[] = [];
         for (let round = 1; round <= args.rounds; round++) {
-          const labels = await runChild<PredictReport>(['--child-labels', c.input, join(dir, `${outName}-labels-${round}.ome.zarr`), ...passArgs(args['bare-seconds'])]);
+          const labelsOut = join(dir, `${outName}-labels-${round}.ome.zarr`);
+          const maskOut = join(dir, `${outName}-mask-${round + 1}.ome.zarr`);
+          const labels = await runChild<PredictReport>(['--child-labels', c.input, labelsOut, ...passArgs(args['bare-seconds'])]);
           const labelsRate = labels.tiles / labels.predictSeconds;
           worst = Math.max(worst, labels.maxRssBytes);
-          const again = await runChild<PredictReport>(['--child', c.input, join(dir, `${outName}-mask-${round + 1}.ome.zarr`), ...passArgs(args['bare-seconds'])]);
+          const again = await runChild<PredictReport>(['--child', c.input, maskOut, ...passArgs(args['bare-seconds'])]);
           worst = Math.max(worst, again.maxRssBytes);
           maskRates.push(again.tiles / again.predictSeconds);
           const before = maskRates[round - 1]!;
@@ -275,8 +277,7 @@ async function bench(args: LargeBenchArgs): Promise<number> {
               `peak RSS ${(labels.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; the mask run after it ${(again.maxRssBytes / GIB).toFixed(2)} GiB); load ${uptime().replace(/^.*load average: /, '')}`,
           );
           if (!args.keep) {
-            rmSync(join(dir, `${outName}-labels-${round}.ome.zarr`), { recursive: true, force: true });
-            rmSync(join(dir, `${outName}-mask-${round + 1}.ome.zarr`), { recursive: true, force: true });
+            for (const path of [labelsOut, maskOut]) rmSync(path, { recursive: true, force: true });
           }
         }
         if (ratios.length > 1) {

@@ -15,6 +15,7 @@ import type { MetricFigures, ModelCard } from '../core/contract.ts';
 import { cellsSectionFrom } from '../core/cells/cell-params.ts';
 import { EmsegError } from '../core/errors.ts';
 import { ISBI_TRAIN_IMAGES } from '../core/isbi-data.ts';
+import { MAX_ANCESTRY, cropsSeenWithAncestors } from '../core/training-ancestry.ts';
 import { findModelCard } from '../node/model-card-file.ts';
 import { sha256Hex } from '../node/sha256.ts';
 import { readTrainingRun } from '../node/training-run-file.ts';
@@ -140,8 +141,6 @@ export function readTrainingInfo(configPath: string): ModelCard['training'] | un
 
 /** What a child's card keeps of its parent's training (the parent card's training fields of these names). */
 const ANCESTOR_FACTS = ['data', 'command', 'budget', 'cropsSeen', 'steps', 'wallTimeSeconds', 'machine', 'backend', 'startedAt', 'finishedAt'] as const;
-/** Deepest chain of --init parents followed; a longer one is cut there (and a loop cannot hang). */
-const MAX_ANCESTRY = 16;
 
 /**
  * A parent as a run recorded it (`name`, `sha256`, `path` as given to --init), with `training`: the
@@ -161,21 +160,6 @@ function withAncestry(parent: Json, depth = 0): Json {
   for (const key of ANCESTOR_FACTS) if (training[key] !== undefined) facts[key] = training[key];
   if (isObject(training['parent'])) facts['parent'] = withAncestry(training['parent'], depth + 1);
   return { ...parent, training: facts };
-}
-
-/** Crops seen by this run and all its ancestors, when every one of them says; else undefined. */
-function cropsSeenWithAncestors(training: Json): number | undefined {
-  let total = 0;
-  for (let run: Json | undefined = training, depth = 0; run !== undefined; depth++) {
-    const crops = num(run['cropsSeen']);
-    if (crops === undefined || depth > MAX_ANCESTRY) return undefined;
-    total += crops;
-    const parent: unknown = run['parent'];
-    if (!isObject(parent)) return total;
-    run = isObject(parent['training']) ? parent['training'] : undefined;
-    if (run === undefined) return undefined;
-  }
-  return total;
 }
 
 function figuresFromRow(row: Json): MetricFigures {
