@@ -19,7 +19,8 @@
  *
  * Memory: a prediction is kept from its predictor call until the last region that needs it is
  * written (for regions in rows, about two rows of tiles across the regions' width with the
- * default tile and halo), plus one region's float64 sums and float32 result. The next call's
+ * default tile and halo), or in the job's spill while no region needs it for a long while, plus
+ * one region's float64 sums and float32 result. The next call's
  * tiles are read while the predictor runs, and finished regions are written while it runs the
  * call after.
  *
@@ -65,6 +66,22 @@ export interface StitchJob<R extends StitchRegion = StitchRegion> {
   writeRegion(region: R, prediction: Float32Array): void | Promise<void>;
   /** Called once, before the first predictor call, with the number of tiles this job predicts. */
   onPlanned?: (tiles: number) => void;
+  /** Where tiles wait that no region needs for a long while; without it they stay in memory. */
+  spill?: TileSpill;
+}
+
+/**
+ * Where a predicted tile waits, out of memory, when its next region is more than `distance`
+ * regions after the one just written: e.g. the column of tiles on a stripe's right border
+ * (core/chunk-plan.ts), which the next stripe's first regions need only after every other region
+ * of this stripe, a column as tall as the slice (node/tile-spill.ts keeps them in files).
+ */
+export interface TileSpill {
+  distance: number;
+  /** Keeps the prediction of the tile `key`. */
+  put(key: number, prediction: Float32Array): Promise<void>;
+  /** Gives back (and forgets) what put kept for `key`. */
+  take(key: number): Promise<Float32Array>;
 }
 
 /** A tile of the plan: its slice, its box, and `key`, unique to the tile in the job. */
@@ -141,12 +158,12 @@ export async function stitchTiles<R extends StitchRegion>(job: StitchJob<R>, pre
   const rowWeights = coverage(down, ys, height);
 
   // The tiles of each region in the plan's order (tile rows, then columns); the order the tiles
-  // are first needed in; the last region that needs each tile.
+  // are first needed in; the regions that need each tile, in order.
   const overlapping = (starts: readonly number[], length: number, from: number, to: number) =>
     starts.flatMap((start, i) => (start < to && start + length > from ? [i] : []));
   const regionTiles: TileRef[][] = [];
   const schedule: TileRef[] = [];
-  const lastUse = new Map<number, number>();
+  const uses = new Map<number, number[]>();
   let largestRegion = 0;
   regions.forEach(({ z, box }, position) => {
     if (!(Number.isInteger(z) && z >= 0 && box.x >= 0 && box.y >= 0 && box.width >= 1 && box.height >= 1 && box.x + box.width <= width && box.y + box.height <= height)) {
@@ -158,8 +175,12 @@ export async function stitchTiles<R extends StitchRegion>(job: StitchJob<R>, pre
       for (const j of overlapping(xs, tileWidth, box.x, box.x + box.width)) {
         const key = z * tilesPerSlice + i * xs.length + j;
         const ref = { key, z, box: { x: xs[j]!, y: ys[i]!, width: tileWidth, height: tileHeight } };
-        if (!lastUse.has(key)) schedule.push(ref);
-        lastUse.set(key, position);
+        const tileUses = uses.get(key);
+        if (tileUses) tileUses.push(position);
+        else {
+          schedule.push(ref);
+          uses.set(key, [position]);
+        }
         refs.push(ref);
       }
     }
@@ -209,11 +230,26 @@ export async function stitchTiles<R extends StitchRegion>(job: StitchJob<R>, pre
     return prediction;
   };
 
+  // Tiles in the job's spill: predicted, and needed again only some way ahead.
+  const spill = job.spill;
+  const spilled = new Set<number>();
+  const nextUse = (key: number, after: number) => uses.get(key)!.find((position) => position > after);
   let nextRegion = 0;
   const writeReadyRegions = async () => {
-    while (nextRegion < regions.length && regionTiles[nextRegion]!.every((ref) => predictions.has(ref.key))) {
+    while (nextRegion < regions.length && regionTiles[nextRegion]!.every((ref) => predictions.has(ref.key) || spilled.has(ref.key))) {
+      const refs = regionTiles[nextRegion]!;
+      for (const ref of refs) if (spilled.delete(ref.key)) predictions.set(ref.key, await spill!.take(ref.key));
       const prediction = assemble(nextRegion);
-      for (const ref of regionTiles[nextRegion]!) if (lastUse.get(ref.key) === nextRegion) predictions.delete(ref.key);
+      for (const ref of refs) {
+        const later = nextUse(ref.key, nextRegion);
+        if (later === undefined) predictions.delete(ref.key);
+        else if (spill && later - nextRegion > spill.distance) {
+          const data = predictions.get(ref.key)!;
+          predictions.delete(ref.key);
+          spilled.add(ref.key);
+          await spill.put(ref.key, data);
+        }
+      }
       await job.writeRegion(regions[nextRegion]!, prediction);
       nextRegion++;
     }

@@ -16,7 +16,8 @@
  * Memory is bounded: tiles are predicted in the order the chunks need them (core/chunk-plan.ts),
  * `tileBatch` per predictor call, and each predicted tile is dropped after the last chunk that
  * uses it; about two rows of tiles across one stripe (default 16384 pixels wide) are held,
- * whatever the size of the volume, and the decoded input blocks under them (core/block-cache.ts,
+ * whatever the size of the volume (with `tileSpill`: the tiles on a stripe's border, which the
+ * next stripe needs, wait outside memory), and the decoded input blocks under them (core/block-cache.ts,
  * so that overlapping tiles decode each block once; at most MAX_BLOCK_CACHE_BYTES). The next
  * call's tiles are read while the model runs: a predictor that runs off this thread
  * (node/worker-model.ts) lets reading and writing overlap inference.
@@ -36,7 +37,7 @@ import { applyNormalization, invertedNormalization, SliceStatistics, type SliceN
 import type { Box } from './padding.ts';
 import { quantizeProbability } from './segmentation-output.ts';
 import { thresholdProbability, validateThreshold } from './threshold.ts';
-import { stitchTiles } from './stitch.ts';
+import { stitchTiles, type TileSpill } from './stitch.ts';
 import { extractTile, planTiles, resolveTilingOptions, tileSourceBox, type TilePredictor } from './tiling.ts';
 import { chunkBox, type ChunkIndex, type ChunkLayout, type VolumeSink, type VolumeSource } from './volume.ts';
 
@@ -70,7 +71,20 @@ export interface SegmentVolumeOptions extends Omit<SegmentOptions, 'onProgress'>
    * worker queues, so it has work waiting while this thread writes chunks or labels them.
    */
   callsAhead?: number;
+  /**
+   * Where the tiles on a stripe's right border wait until the next stripe needs them (a column of
+   * tiles as tall as the slice: about 90 MB for a 40000-pixel-high slice with the default tiles);
+   * node/tile-spill.ts keeps them in files. Default: in memory.
+   */
+  tileSpill?: Pick<TileSpill, 'put' | 'take'>;
 }
+
+/**
+ * A tile goes to the tile spill when its next chunk is more than this many chunk rows of the
+ * stripe ahead: inside a stripe every tile's next chunk is at most one chunk row ahead, the tiles
+ * on a stripe's border wait for the next stripe.
+ */
+const SPILL_AFTER_STRIPE_ROWS = 4;
 
 /** See SegmentVolumeOptions.callsAhead. */
 export const DEFAULT_CALLS_AHEAD = 2;
@@ -164,7 +178,7 @@ export async function segmentVolume(
   if (output === 'mask' && sink.sampleType !== 'uint8') {
     throw new EmsegError('E_BAD_ARGUMENT', `output mask: expected a uint8 output, found ${sink.sampleType}`);
   }
-  const { onProgress, callsAhead, ...tilingOptions } = options;
+  const { onProgress, callsAhead, tileSpill, ...tilingOptions } = options;
   const tiling = resolveTilingOptions(tilingOptions);
   const { predictor: tilePredictor, tileBatch } = tilePredictorFor(predictor, tiling.tileBatch, options.tta === true);
   const { width, height } = source;
@@ -200,6 +214,9 @@ export async function segmentVolume(
       width,
       height,
       regions: todo.map((chunk) => ({ z: chunk.z, box: chunkBox(grid, chunk), chunk })),
+      ...(tileSpill
+        ? { spill: { distance: SPILL_AFTER_STRIPE_ROWS * stripeChunks, put: (key: number, prediction: Float32Array) => tileSpill.put(key, prediction), take: (key: number) => tileSpill.take(key) } }
+        : {}),
       onPlanned: (count) => {
         tiles = count;
         report();

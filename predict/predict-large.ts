@@ -33,6 +33,7 @@ import { asWriteFailure } from '../node/write-failure.ts';
 import type { PredictOutputKind } from '../core/segmentation-output.ts';
 import { cellParamsFrom, type CellParams } from '../core/cells/cell-params.ts';
 import { assertNotAnInput } from '../node/atomic-write.ts';
+import { openTileSpill, type FileTileSpill } from '../node/tile-spill.ts';
 import { predictLargeLabels, type LargeLabelsJob } from './predict-large-labels.ts';
 import type { PredictModel } from './predict.ts';
 
@@ -95,6 +96,11 @@ export interface LargePredictOptions {
   tile?: number;
   halo?: number;
   tileBatch?: number;
+  /**
+   * Width of the stripes the chunks are computed in (core/stream-inference.ts `stripeWidth`,
+   * default 16384 pixels); the tiles on each stripe border wait in a tile spill beside the output.
+   */
+  stripeWidth?: number;
   /** This process's share of the chunks (OME-Zarr output only). Default the whole job. */
   shard?: Shard;
   /** Only the final step: check every chunk is written, then write the downsampled levels and metadata. */
@@ -250,6 +256,7 @@ export async function predictLarge(input: string, out: string, model: PredictMod
   }
   const source = await openVolume(input, options.level ? { level: options.level } : {});
   let sink: VolumeSink | undefined;
+  let spill: FileTileSpill | undefined;
   let failed = false;
   // A full disk, a read-only or forbidden folder, a folder removed while writing: one line naming
   // what stays for a resume (node/write-failure.ts), never a stack trace.
@@ -312,8 +319,12 @@ export async function predictLarge(input: string, out: string, model: PredictMod
     options.onNotice?.(pixelSize.line, 'info');
     const polarity = checkPolarity([await centralRegion(source)], input, { invert: options.invert === true });
     if (polarity.warning) options.onNotice?.(polarity.warning, 'warning');
+    // The tiles on a stripe's border wait in files beside the output until the next stripe (node/tile-spill.ts).
+    spill = await openTileSpill(out);
     const segmentOptions = {
       ...fromCard,
+      tileSpill: spill,
+      ...(options.stripeWidth !== undefined ? { stripeWidth: options.stripeWidth } : {}),
       invert: options.invert === true,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -369,6 +380,8 @@ export async function predictLarge(input: string, out: string, model: PredictMod
     throw writeFailure(error);
   } finally {
     // Closing after a failed write may fail too (a journal that cannot be flushed): the first error is the one to report.
+    // nothing in the spill is needed again; a folder that cannot be removed must not hide the job's own error
+    await spill?.close().catch(() => {});
     await sink?.close().catch((error: unknown) => {
       if (!failed) throw writeFailure(error);
     });

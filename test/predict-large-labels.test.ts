@@ -114,7 +114,8 @@ describe('--output labels on the large-image path', () => {
   it('writes the same labels to an OME-Zarr labels group and to a BigTIFF, and the same table', async () => {
     const store = join(dir, 'labels.ome.zarr');
     const table = join(dir, 'large.csv');
-    const result = await predictLarge(input, store, model, { output: 'labels', cells: table, cellParams });
+    // stripes of one label chunk: the tiles on each stripe border wait in the tile spill, the label chunks for the next stripe
+    const result = await predictLarge(input, store, model, { output: 'labels', cells: table, cellParams, stripeWidth: CHUNK });
     expect(result.finalized).toBe(true);
     expectInMemoryLabels(readZarrLabels(store), 'OME-Zarr');
     expectInMemoryTable(readTable(table));
@@ -124,7 +125,7 @@ describe('--output labels on the large-image path', () => {
     expect(attributes['image-label']).toEqual({ version: '0.4' });
     expect(attributes.multiscales[0].datasets.map((d: { path: string }) => d.path)).toEqual(['0', '1', '2']);
     expect(JSON.parse(readFileSync(join(store, 'labels', 'cells', '0', '.zarray'), 'utf8')).dtype).toBe('<u4');
-    // the hidden probabilities and label chunks are gone
+    // the hidden probabilities, label chunks and tile spill are gone
     expect(readdirSync(dir).filter((name) => name.startsWith('.emseg-tmp-'))).toEqual([]);
 
     const tiff = join(dir, 'labels-big.tif');

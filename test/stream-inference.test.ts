@@ -152,6 +152,59 @@ describe('segmentVolume equals segmentImage', () => {
   });
 });
 
+describe('a tile spill', () => {
+  /** A spill in memory that records what went through it. */
+  function recordingSpill() {
+    const kept = new Map<number, Float32Array>();
+    const log = { puts: [] as number[], takes: [] as number[], mostWaiting: 0 };
+    return {
+      kept,
+      log,
+      put: async (key: number, prediction: Float32Array) => {
+        expect(kept.has(key)).toBe(false);
+        kept.set(key, prediction.slice());
+        log.puts.push(key);
+        log.mostWaiting = Math.max(log.mostWaiting, kept.size);
+      },
+      take: async (key: number) => {
+        const prediction = kept.get(key);
+        if (!prediction) throw new Error(`tile ${key} was not put`);
+        kept.delete(key);
+        log.takes.push(key);
+        return prediction;
+      },
+    };
+  }
+
+  it('holds exactly the tiles on the stripes\' borders until the next stripe, and changes no value', async () => {
+    const [width, height] = [300, 260];
+    const stripeWidth = 64;
+    const spill = recordingSpill();
+    await expectSameAsInMemory([image8(width, height, 9), image8(width, height, 10)], neighbourMix, [32, 32], { tileBatch: 3, stripeWidth, tileSpill: spill });
+    expect(spill.kept.size).toBe(0);
+    expect([...spill.log.takes].sort()).toEqual([...spill.log.puts].sort());
+    // the tiles that straddle a stripe border (x = 64, 128, ...), in both slices, in both runs (probability and mask)
+    const plan = planTiles(width, height, TILING);
+    const perSlice = plan.xs.length * plan.ys.length;
+    const crossesBorder = (x: number) => Math.floor(x / stripeWidth) !== Math.floor((Math.min(x + plan.tileWidth, width) - 1) / stripeWidth);
+    const straddling = plan.xs.filter(crossesBorder).length;
+    expect(straddling).toBeGreaterThan(0);
+    for (const key of spill.log.puts) {
+      const x = plan.xs[(key % perSlice) % plan.xs.length]!;
+      expect(crossesBorder(x), `tile at x ${x}`).toBe(true);
+    }
+    expect(new Set(spill.log.puts).size).toBe(2 * straddling * plan.ys.length);
+    // at most a column of tiles per border in the spill at once
+    expect(spill.log.mostWaiting).toBeLessThanOrEqual(2 * plan.ys.length);
+  });
+
+  it('stays empty inside one stripe', async () => {
+    const spill = recordingSpill();
+    await expectSameAsInMemory([image8(200, 150, 4)], neighbourMix, [32, 32], { tileBatch: 2, tileSpill: spill });
+    expect(spill.log.puts).toEqual([]);
+  });
+});
+
 describe('a source read in blocks (tiled TIFF, Zarr chunks)', () => {
   const BLOCKS = [{ width: 24, height: 20 }, { width: 64, height: 64 }, { width: 300, height: 7 }];
 

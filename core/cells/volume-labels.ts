@@ -261,25 +261,38 @@ export async function writeVolumeLabels(store: LabelChunkStore, sink: VolumeSink
     const resolution = resolveLabelChunks(grid, records);
     counts.push(resolution.count);
     const measurer = measure ? new CellMeasurer(resolution.count, layout.width, layout.height) : undefined;
+    // What each label chunk needs read: its output chunks not written yet, and its stored labels
+    // when it has any of those (or a table to measure). The next chunk's are read while this one's
+    // are renumbered and written.
+    const readNeeds = async (ref: LabelChunkRef): Promise<{ todo: ChunkIndex[]; stored: Uint32Array | null }> => {
+      const todo: ChunkIndex[] = [];
+      for (const chunk of chunksUnder(plan, ref, 'core')) if (!(await sink.isChunkComplete(chunk))) todo.push(chunk);
+      return { todo, stored: todo.length > 0 || measurer ? await store.readLabels(ref) : null };
+    };
+    let next = refs.length > 0 ? readNeeds(refs[0]!) : undefined;
     for (const [i, ref] of refs.entries()) {
       options.signal?.throwIfAborted();
       const record = records[i]!;
-      const outputChunks = chunksUnder(plan, ref, 'core');
-      const todo: ChunkIndex[] = [];
-      for (const chunk of outputChunks) if (!(await sink.isChunkComplete(chunk))) todo.push(chunk);
-      if (todo.length > 0 || measurer) {
-        const labels = finalChunkLabels(resolution, record, await store.readLabels(ref));
+      const { todo, stored } = await next!;
+      next = i + 1 < refs.length ? readNeeds(refs[i + 1]!) : undefined;
+      // a rejection of the read ahead is seen when its turn comes, not as an unhandled one now
+      next?.catch(() => {});
+      if (stored !== null) {
+        const labels = finalChunkLabels(resolution, record, stored);
         const { core } = record;
-        for (const chunk of todo) {
-          const box = chunkBox(sink, chunk);
-          const data = new Uint32Array(box.width * box.height);
-          for (let y = 0; y < box.height; y++) {
-            const from = (box.y - core.y + y) * core.width + box.x - core.x;
-            data.set(labels.subarray(from, from + box.width), y * box.width);
-          }
-          await sink.writeChunk(chunk, data);
-          chunksWritten++;
-        }
+        // the output chunks are compressed and written side by side (the sinks' writes may overlap)
+        await Promise.all(
+          todo.map((chunk) => {
+            const box = chunkBox(sink, chunk);
+            const data = new Uint32Array(box.width * box.height);
+            for (let y = 0; y < box.height; y++) {
+              const from = (box.y - core.y + y) * core.width + box.x - core.x;
+              data.set(labels.subarray(from, from + box.width), y * box.width);
+            }
+            return sink.writeChunk(chunk, data);
+          }),
+        );
+        chunksWritten += todo.length;
         if (measurer && measure) {
           measurer.add({ box: core, labels, probability: await readProbability(measure, z, core), surroundings: finalSurroundings(resolution, records, ref.lx, ref.ly) });
         }
