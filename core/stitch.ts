@@ -20,9 +20,8 @@
  * Memory: a prediction is kept from its predictor call until the last region that needs it is
  * written (for regions in rows, about two rows of tiles across the regions' width with the
  * default tile and halo), or in the job's spill while no region needs it for a long while, plus
- * one region's float64 sums and float32 result. The next call's
- * tiles are read while the predictor runs, and finished regions are written while it runs the
- * call after.
+ * one region's float64 sums and float32 result. The next call's tiles are read while the
+ * predictor runs, and finished regions are written while it runs the call after.
  *
  * The stitcher knows nothing about the model (a TilePredictor) nor about where tiles come from
  * or go. Platform-neutral.

@@ -17,8 +17,9 @@
  * `tileBatch` per predictor call, and each predicted tile is dropped after the last chunk that
  * uses it; about two rows of tiles across one stripe (default 16384 pixels wide) are held,
  * whatever the size of the volume (with `tileSpill`: the tiles on a stripe's border, which the
- * next stripe needs, wait outside memory), and the decoded input blocks under them (core/block-cache.ts,
- * so that overlapping tiles decode each block once; at most MAX_BLOCK_CACHE_BYTES). The next
+ * next stripe needs, wait outside memory), and the decoded input blocks under them
+ * (core/block-cache.ts, so that overlapping tiles decode each block once; at most
+ * MAX_BLOCK_CACHE_BYTES). The next
  * call's tiles are read while the model runs: a predictor that runs off this thread
  * (node/worker-model.ts) lets reading and writing overlap inference.
  *
