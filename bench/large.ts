@@ -42,6 +42,7 @@ import { readImageFile } from '../node/image-files.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { openVolumeSink } from '../node/open-volume.ts';
 import { BenchArgumentError, choiceOption, defineBench, flagOption, integerOption, numberOption, parseBenchArgs, runWithArgs, textOption, type BenchArgs } from './shared/args.ts';
+import { median } from './shared/figures.ts';
 import { uptime } from './shared/machine.ts';
 
 const GIB = 1024 ** 3;
@@ -281,9 +282,7 @@ async function bench(args: LargeBenchArgs): Promise<number> {
           }
         }
         if (ratios.length > 1) {
-          const sorted = [...ratios].sort((a, b) => a - b);
-          const median = sorted.length % 2 === 1 ? sorted[sorted.length >> 1]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-          say(`${c.name}, labels against masks over ${ratios.length} rounds: median ${median.toFixed(3)}, range ${sorted[0]!.toFixed(3)}-${sorted.at(-1)!.toFixed(3)} (target >= 0.8)`);
+          say(`${c.name}, labels against masks over ${ratios.length} rounds: median ${median(ratios).toFixed(3)}, range ${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)} (target >= 0.8)`);
         }
       }
       if (!args.keep) rmSync(c.input, { recursive: true, force: true });

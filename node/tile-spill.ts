@@ -8,8 +8,9 @@
  * a resumed job predicts the tiles it needs).
  */
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { TileSpill } from '../core/stitch.ts';
+import { scratchPathBeside } from './scratch-paths.ts';
 
 export interface FileTileSpill extends Pick<TileSpill, 'put' | 'take'> {
   readonly folder: string;
@@ -21,8 +22,7 @@ export interface FileTileSpill extends Pick<TileSpill, 'put' | 'take'> {
 
 /** A tile spill in a new hidden folder beside `out` (the output file or store). */
 export async function openTileSpill(out: string): Promise<FileTileSpill> {
-  const target = resolve(out.replace(/[\\/]+$/, ''));
-  const folder = await mkdtemp(join(dirname(target), `.emseg-tmp-${basename(target)}.tiles-`));
+  const folder = await mkdtemp(scratchPathBeside(out, 'tiles-'));
   const waiting = new Set<number>();
   const path = (key: number) => join(folder, `${key}.f32`);
   return {

@@ -17,7 +17,7 @@
  * `--finalize` runs it alone (and takes the lock whatever holds it: run it when no shard runs).
  */
 import { rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { cellTableCsv } from '../core/cells/cell-table.ts';
 import type { CellParams } from '../core/cells/cell-params.ts';
 import { LabellingSink, labelVolumeChunks, planVolumeLabels, writeVolumeLabels, type ProbabilitySource } from '../core/cells/volume-labels.ts';
@@ -29,12 +29,11 @@ import { countMissingChunks, type VolumeSink, type VolumeSource } from '../core/
 import { writeFileAtomic } from '../node/atomic-write.ts';
 import { LABEL_CHUNK_JOB_FILE, openLabelChunkStore } from '../node/label-chunk-store.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
+import { scratchPathBeside } from '../node/scratch-paths.ts';
 
 /** The hidden files of a labels job beside its output `out`. */
 export function labelScratchPaths(out: string): { probability: string; chunks: string } {
-  const name = basename(out.replace(/[\\/]+$/, ''));
-  const folder = dirname(resolve(out));
-  return { probability: join(folder, `.emseg-tmp-${name}.probability.zarr`), chunks: join(folder, `.emseg-tmp-${name}.label-chunks`) };
+  return { probability: scratchPathBeside(out, 'probability.zarr'), chunks: scratchPathBeside(out, 'label-chunks') };
 }
 
 export interface LargeLabelsJob {

@@ -33,6 +33,7 @@ import { asWriteFailure } from '../node/write-failure.ts';
 import type { PredictOutputKind } from '../core/segmentation-output.ts';
 import { cellParamsFrom, type CellParams } from '../core/cells/cell-params.ts';
 import { assertNotAnInput } from '../node/atomic-write.ts';
+import { scratchPathBeside } from '../node/scratch-paths.ts';
 import { openTileSpill, type FileTileSpill } from '../node/tile-spill.ts';
 import { predictLargeLabels, type LargeLabelsJob } from './predict-large-labels.ts';
 import type { PredictModel } from './predict.ts';
@@ -179,8 +180,7 @@ async function centralRegion(source: VolumeSource): Promise<GreyImage> {
 
 /** Where the model-scale probabilities of a rescaled job are kept until the output is written: beside it, hidden. */
 export function modelScaleStorePath(out: string): string {
-  const name = basename(out.replace(/[\\/]+$/, ''));
-  return join(dirname(resolve(out)), `.emseg-tmp-${name}.model-scale.zarr`);
+  return scratchPathBeside(out, 'model-scale.zarr');
 }
 
 /**
