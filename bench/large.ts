@@ -1,7 +1,7 @@
 /**
  * `npm run bench:large -- [options]` (`--help` lists them, from BENCH): the large-image path
- * (predict/predict-large.ts) against bare `session.run` on the same tile size, in the same run, and
- * its cell labels (`--output labels`) against its masks.
+ * (predict/predict-large.ts) against the model alone (bare: the same sessions, calls back to back)
+ * on the same tile size, in the same run, and its cell labels (`--output labels`) against its masks.
  *
  * 1. Builds, in a temp folder (removed at the end unless --keep):
  *    - a side x side 8-bit tiled BigTIFF of ISBI slices mirrored (slice blocks of 512x512, every
@@ -10,10 +10,12 @@
  *    Both are written chunk by chunk with the project's own sinks, so building needs no memory either.
  * 2. For each input, three child processes (this file with --child-bare / --child), one after the
  *    other, so that each has the cores alone and its own peak RSS:
- *    - bare `session.run` in the child's main thread (--tile-batch tiles of the model's tile size,
- *      an ISBI slice normalized, back to back) for half of --bare-seconds;
- *    - `predictLarge` to an OME-Zarr mask as `emseg predict` runs it: the model in a worker thread,
- *      the statistics pass, reading, blending and writing on the main thread; it reports tiles,
+ *    - bare: the model loaded as `emseg predict` loads it (node/batch-model.ts: its sessions in
+ *      worker threads, two single-thread sessions on a 2-core CPU), each session fed calls of
+ *      --tile-batch tiles (default: emseg predict's) of the model's tile size, an ISBI slice
+ *      normalized, back to back, for half of --bare-seconds;
+ *    - `predictLarge` to an OME-Zarr mask as `emseg predict` runs it: the same model, the
+ *      statistics pass, reading, blending and writing on the main thread; it reports tiles,
  *      seconds, the share of the time the model was running, and its peak RSS (getrusage maxRSS:
  *      the whole child, model included);
  *    - the bare runs again, for the other half;
@@ -37,6 +39,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GreyImage } from '../core/image.ts';
 import { normalizeSlice } from '../core/normalize.ts';
+import { DEFAULT_TILING } from '../core/tiling.ts';
+import type { BatchModel } from '../node/batch-model.ts';
 import { chunkBox, allChunks, type VolumeSink } from '../core/volume.ts';
 import { readImageFile } from '../node/image-files.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
@@ -47,14 +51,14 @@ import { uptime } from './shared/machine.ts';
 
 const GIB = 1024 ** 3;
 
-export const BENCH = defineBench('large', "the large-image path (emseg predict streamed) against bare session.run on the same tile size, in the same run; the full sizes take hours on a 2-core CPU", {
+export const BENCH = defineBench('large', "the large-image path (emseg predict streamed) against the model alone (bare: the same sessions, calls back to back) on the same tile size, in the same run; the full sizes take hours on a 2-core CPU", {
   side: integerOption('pixels', 'side of the BigTIFF montage', 40000, { min: 1 }),
   slices: integerOption('n', 'slices of the OME-Zarr volume', 200, { min: 1 }),
   'slice-side': integerOption('pixels', 'side of an OME-Zarr slice', 2048, { min: 1 }),
   model: textOption('file.onnx', 'ONNX model', 'models/isbi2012-unet.onnx'),
   ep: textOption('providers', 'execution providers', process.env.EMSEG_EP ?? 'cpu', 'EMSEG_EP, else cpu'),
-  'tile-batch': integerOption('n', 'tiles per model call', 4, { min: 1 }),
-  'bare-seconds': numberOption('seconds', 'seconds of bare session.run per input, half before and half after the prediction', 30, { min: 0, minExclusive: true }),
+  'tile-batch': integerOption('n', 'tiles per model call', undefined, { min: 1 }, "emseg predict's: node/batch-model.ts"),
+  'bare-seconds': numberOption('seconds', 'seconds of the model alone per input, half before and half after the prediction', 30, { min: 0, minExclusive: true }),
   only: choiceOption('only the BigTIFF or only the OME-Zarr input', ['tiff', 'zarr'] as const, undefined, 'both'),
   'no-labels': flagOption('skip the cell labels runs (--output labels) and the mask runs between them'),
   rounds: integerOption('n', 'labels runs per input, each followed by a mask run (the labels compared with the mask runs on either side)', 1, { min: 1 }),
@@ -92,7 +96,7 @@ async function fillSink(sink: VolumeSink, isbi: readonly GreyImage[]): Promise<v
 interface PredictReport {
   tiles: number;
   predictSeconds: number;
-  /** Seconds the model was running a call (the worker runs one at a time): what the pipeline kept it busy. */
+  /** Seconds the model's sessions were running calls, over the sessions (1 = all of them all the time): what the pipeline kept it busy. */
   modelBusySeconds: number;
   maxRssBytes: number;
   tile: number;
@@ -106,25 +110,37 @@ interface BareReport {
   maxRssBytes: number;
 }
 
+/** Tiles per call: --tile-batch, else the batch model's, else the tiler's default. */
+function tilesPerCall(args: LargeBenchArgs, model: BatchModel): number {
+  return args['tile-batch'] ?? model.tileBatch ?? DEFAULT_TILING.tileBatch;
+}
+
 /**
- * In a child: bare `session.run` in this process's main thread, `--tile-batch` tiles of the model's
- * tile size (an ISBI slice normalized) per call, back to back for `seconds` after one warm-up call.
+ * In a child: the model alone, loaded as `emseg predict` loads it (node/batch-model.ts: its
+ * sessions in worker threads), each session kept busy with calls of the same tiles (an ISBI slice
+ * normalized) back to back for `seconds` after one warm-up call per session.
  */
 async function bareChild(args: LargeBenchArgs, seconds: number): Promise<void> {
-  const { loadOnnxModel } = await import('../node/load-onnx-model.ts');
-  const model = await loadOnnxModel(args.model, { providers: args.ep });
+  const { loadBatchModel } = await import('../node/batch-model.ts');
+  const model = await loadBatchModel(args.model, { providers: args.ep });
   const tile = model.card.tile;
+  const batch = tilesPerCall(args, model);
   const isbi = (await readImageFile('data/isbi2012/test-volume.tif')).pages[0]!;
   const normalized = normalizeSlice(isbi);
-  const tiles = new Float32Array(args['tile-batch'] * tile * tile);
+  const tiles = new Float32Array(batch * tile * tile);
   for (let i = 0; i < tiles.length; i++) tiles[i] = normalized[i % normalized.length]!;
-  await model.predictor(tiles, args['tile-batch'], tile, tile); // warm-up
+  const lanes = Array.from({ length: model.sessions });
+  await Promise.all(lanes.map(() => model.predictor(tiles, batch, tile, tile))); // warm-up
   let count = 0;
   const start = performance.now();
-  do {
-    await model.predictor(tiles, args['tile-batch'], tile, tile);
-    count += args['tile-batch'];
-  } while (performance.now() - start < seconds * 1000);
+  await Promise.all(
+    lanes.map(async () => {
+      do {
+        await model.predictor(tiles, batch, tile, tile);
+        count += batch;
+      } while (performance.now() - start < seconds * 1000);
+    }),
+  );
   const report: BareReport = { tiles: count, seconds: (performance.now() - start) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
   await model.close();
   process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -132,32 +148,41 @@ async function bareChild(args: LargeBenchArgs, seconds: number): Promise<void> {
 
 /** In a child: `predictLarge` as `emseg predict` runs it (the model in a worker thread); prints a JSON report. */
 async function predictChild(input: string, out: string, args: LargeBenchArgs, output: 'mask' | 'labels'): Promise<void> {
-  const { loadOnnxModelInWorker } = await import('../node/worker-model.ts');
+  const { loadBatchModel } = await import('../node/batch-model.ts');
   const { predictLarge } = await import('../predict/predict-large.ts');
-  const model = await loadOnnxModelInWorker(args.model, { providers: args.ep });
-  // The worker runs its calls one at a time, in the order they came (predictLarge submits some
-  // ahead: core/stream-inference.ts DEFAULT_CALLS_AHEAD), so they return in that order and a
-  // call ran from when it came or the call before it returned, whichever was later, until it returned.
+  const model = await loadBatchModel(args.model, { providers: args.ep });
+  // Each session runs a call as soon as it is free (node/session-scheduler.ts), so while k calls
+  // are submitted and not returned, min(k, sessions) sessions are running one: the model's busy
+  // share is the time integral of min(k, sessions) / sessions.
   let modelBusySeconds = 0;
-  let lastReturn = 0;
+  let inFlight = 0;
+  let lastChange = performance.now();
+  const account = () => {
+    const now = performance.now();
+    modelBusySeconds += ((now - lastChange) / 1000) * (Math.min(inFlight, model.sessions) / model.sessions);
+    lastChange = now;
+  };
   const timed = {
     card: model.card,
     predictor: async (...call: Parameters<typeof model.predictor>) => {
-      const submitted = performance.now();
+      account();
+      inFlight++;
       try {
         return await model.predictor(...call);
       } finally {
-        const returned = performance.now();
-        modelBusySeconds += (returned - Math.max(submitted, lastReturn)) / 1000;
-        lastReturn = returned;
+        account();
+        inFlight--;
       }
     },
   };
-  await model.predictor(new Float32Array(model.card.tile * model.card.tile), 1, model.card.tile, model.card.tile); // warm-up
+  const tile = model.card.tile;
+  await Promise.all(Array.from({ length: model.sessions }, () => model.predictor(new Float32Array(tile * tile), 1, tile, tile))); // warm-up
   const start = performance.now();
   let finalStep: number | undefined;
+  modelBusySeconds = 0;
+  lastChange = performance.now();
   const result = await predictLarge(input, out, timed, {
-    tileBatch: args['tile-batch'],
+    tileBatch: tilesPerCall(args, model),
     output,
     onNotice: (line) => {
       if (line.startsWith('labels:')) finalStep ??= performance.now();
@@ -209,7 +234,9 @@ async function bench(args: LargeBenchArgs): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   if (!existsSync(args.model)) throw new BenchArgumentError(`--model ${args.model}: no such file`);
   const dir = mkdtempSync(join(tmpdir(), 'emseg-bench-large-'));
-  const passArgs = (bareSeconds: number) => ['--model', args.model, '--ep', args.ep, '--tile-batch', String(args['tile-batch']), '--bare-seconds', String(bareSeconds)];
+  const passArgs = (bareSeconds: number) => [
+    '--model', args.model, '--ep', args.ep, ...(args['tile-batch'] === undefined ? [] : ['--tile-batch', String(args['tile-batch'])]), '--bare-seconds', String(bareSeconds),
+  ];
   let worst = 0;
   try {
     const isbi = (await readImageFile('data/isbi2012/train-volume.tif')).pages;
@@ -249,7 +276,7 @@ async function bench(args: LargeBenchArgs): Promise<number> {
       say(
         `${c.name}: ${report.tiles} tiles of ${report.tile}x${report.tile} in ${report.predictSeconds.toFixed(1)} s = ${rate.toFixed(2)} tiles/s ` +
           `(model busy ${((100 * report.modelBusySeconds) / report.predictSeconds).toFixed(0)}% of the time); ` +
-          `bare session.run ${bareRate.toFixed(2)} tiles/s (before ${(before.tiles / before.seconds).toFixed(2)}, after ${(after.tiles / after.seconds).toFixed(2)}); ` +
+          `bare ${bareRate.toFixed(2)} tiles/s (before ${(before.tiles / before.seconds).toFixed(2)}, after ${(after.tiles / after.seconds).toFixed(2)}); ` +
           `ratio ${ratio.toFixed(3)} (target >= 0.85); ` +
           `peak RSS ${(report.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; a bare session alone ${(Math.max(before.maxRssBytes, after.maxRssBytes) / GIB).toFixed(2)} GiB); load ${uptime().replace(/^.*load average: /, '')}`,
       );

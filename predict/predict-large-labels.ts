@@ -20,16 +20,17 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cellTableCsv } from '../core/cells/cell-table.ts';
 import type { CellParams } from '../core/cells/cell-params.ts';
-import { LabellingSink, labelVolumeChunks, planVolumeLabels, writeVolumeLabels, type ProbabilitySource } from '../core/cells/volume-labels.ts';
+import { LabellingSink, labelVolumeChunks, planVolumeLabels, writeVolumeLabels, type ChunkLabeller, type ProbabilitySource, type VolumeLabelPlan } from '../core/cells/volume-labels.ts';
 import { DEFAULT_STRIPE_WIDTH, segmentVolume, type SegmentVolumeOptions, type VolumeProgress, type VolumeSegmentation } from '../core/stream-inference.ts';
 import type { Shard } from '../core/chunk-plan.ts';
 import { EmsegError } from '../core/errors.ts';
 import type { TilePredictor } from '../core/tiling.ts';
 import { countMissingChunks, type VolumeSink, type VolumeSource } from '../core/volume.ts';
 import { writeFileAtomic } from '../node/atomic-write.ts';
-import { LABEL_CHUNK_JOB_FILE, openLabelChunkStore } from '../node/label-chunk-store.ts';
+import { LABEL_CHUNK_JOB_FILE, openLabelChunkStore, type FileLabelChunkStore } from '../node/label-chunk-store.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { scratchPathBeside } from '../node/scratch-paths.ts';
+import { startWorkerLabeller } from '../node/worker-labeller.ts';
 
 /** The hidden files of a labels job beside its output `out`. */
 export function labelScratchPaths(out: string): { probability: string; chunks: string } {
@@ -90,6 +91,19 @@ export async function predictLargeLabels(job: LargeLabelsJob): Promise<LargeLabe
     return { ...none, finalized: true, chunksMissing: 0 };
   }
   const chunkStore = await openLabelChunkStore(paths.chunks, { ...job.job, step: 'label chunks' });
+  // Label chunks are labelled in a worker thread, so that the main thread goes on feeding the model.
+  const labeller = startWorkerLabeller();
+  try {
+    return await labelAndWrite(job, plan, paths, chunkStore, labeller.label);
+  } finally {
+    await labeller.close();
+  }
+}
+
+/** The labels job from its open label chunk store on: probabilities and labelling, then the final step. */
+async function labelAndWrite(job: LargeLabelsJob, plan: VolumeLabelPlan, paths: { probability: string; chunks: string }, chunkStore: FileLabelChunkStore, labeller: ChunkLabeller): Promise<LargeLabelsResult> {
+  const { sink, params, shard } = job;
+  const none: VolumeSegmentation = { chunks: 0, chunksWritten: 0, chunksSkipped: 0, tilesPredicted: 0 };
   let probability: ProbabilitySource;
   let result = none;
   let chunksMissing = 0;
@@ -103,8 +117,13 @@ export async function predictLargeLabels(job: LargeLabelsJob): Promise<LargeLabe
     });
     probability = store;
     if (!job.finalize) {
-      const labelling = await LabellingSink.open(store, chunkStore, plan, plan.mine, params);
-      result = await segmentVolume(job.source, labelling, job.predictor, { ...job.segmentOptions, output: 'probability', shard });
+      const labelling = await LabellingSink.open(store, chunkStore, plan, plan.mine, params, labeller);
+      try {
+        result = await segmentVolume(job.source, labelling, job.predictor, { ...job.segmentOptions, output: 'probability', shard });
+      } finally {
+        // a stopped or failed run returns once the labelling it queued is stored (or failed)
+        await labelling.settled();
+      }
       // Another shard may complete the job (and remove the hidden files) while this one labels.
       const completedElsewhere = async () => !(await exists(join(paths.chunks, LABEL_CHUNK_JOB_FILE)));
       try {
@@ -144,7 +163,7 @@ export async function predictLargeLabels(job: LargeLabelsJob): Promise<LargeLabe
   if (left.length > 0) {
     job.onNotice?.(`labels: labelling ${left.length} label chunk${left.length > 1 ? 's' : ''} of ${plan.grid.size}x${plan.grid.size} pixels`, 'info');
     let done = 0;
-    await labelVolumeChunks(probability, chunkStore, plan, left, params, () => progress(++done, left.length));
+    await labelVolumeChunks(probability, chunkStore, plan, left, params, () => progress(++done, left.length), labeller);
   }
   job.onNotice?.(`labels: joining the cells of ${plan.all.length} label chunk${plan.all.length > 1 ? 's' : ''} and writing them`, 'info');
   const labels = await writeVolumeLabels(chunkStore, sink, plan, {

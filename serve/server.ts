@@ -13,7 +13,7 @@ import { stderrLog, type ServerLog } from './server-log.ts';
 import type { ServeConfig } from './config.ts';
 import { HTTP_TIMEOUTS, hardenHttpServer, type HttpTimeouts } from './http-hardening.ts';
 import { EmsegError } from '../core/errors.ts';
-import { inferenceCores } from '../node/inference-cores.ts';
+import { inferencePlan, type InferencePlan } from '../node/inference-plan.ts';
 import { memoryReturnNotes, sessionMemoryOptions } from './memory-return.ts';
 
 /** A loaded model the server can close when it stops (node/load-onnx-model.ts's loadOnnxModel result). */
@@ -23,35 +23,6 @@ export interface ClosableModel extends ServedModel {
 
 /** `onCrash` is for a model that can die after loading (a worker thread): the server then stops. */
 export type ModelLoader = (config: ServeConfig, log: ServerLog, onCrash: (error: Error) => void) => Promise<ClosableModel>;
-
-/** How many sessions (worker threads) and intra-op threads per session the server uses. */
-export interface InferencePlan {
-  workers: number;
-  /** 0 = onnxruntime's default. */
-  intraOpThreads: number;
-  /** Intra-op threads of the extra session for a request alone in the server; 0 = no such session. */
-  wideThreads: number;
-}
-
-/**
- * The plan for a provider: the configured values, or on auto (0) two single-model workers sharing
- * the cores on the CPU provider (several single-threaded sessions keep the cores busy without the
- * lock-step stalls a multi-threaded session suffers when the server's own work takes a core), and
- * one worker with onnxruntime's default threads on GPU providers. On auto, the CPU provider also
- * gets a wide session with the threads of all workers together, which serves a request alone in
- * the server (node/session-scheduler.ts); a wide session no wider than one worker's is left out.
- */
-export function inferencePlan(
-  provider: string,
-  config: Pick<ServeConfig, 'inferenceWorkers' | 'intraOpThreads' | 'loneRequestThreads'>,
-  cores = inferenceCores(),
-): InferencePlan {
-  const cpu = provider === 'cpu';
-  const workers = config.inferenceWorkers > 0 ? config.inferenceWorkers : cpu ? Math.min(2, cores) : 1;
-  const intraOpThreads = config.intraOpThreads > 0 ? config.intraOpThreads : cpu ? Math.max(1, Math.floor(cores / workers)) : 0;
-  const wide = config.loneRequestThreads > 0 ? config.loneRequestThreads : cpu ? workers * intraOpThreads : 0;
-  return { workers, intraOpThreads, wideThreads: wide > intraOpThreads && intraOpThreads > 0 ? wide : 0 };
-}
 
 /**
  * The default loader: node/load-onnx-model.ts with the providers of EMSEG_EP / --ep, in worker threads

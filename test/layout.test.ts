@@ -59,7 +59,7 @@ describe('the import graph', () => {
   it('reads imports, re-exports and dynamic imports', () => {
     // A check that finds nothing proves nothing: the reader sees the imports this test relies on.
     expect(importsOf('lib/node.ts')).toContain('node/load-onnx-model.ts');
-    expect(importsOf('cli/commands/predict.ts')).toEqual(expect.arrayContaining(['predict/predict.ts', 'predict/predict-large.ts', 'node/worker-model.ts']));
+    expect(importsOf('cli/commands/predict.ts')).toEqual(expect.arrayContaining(['predict/predict.ts', 'predict/predict-large.ts', 'node/batch-model.ts']));
     expect(importsOf('test/browser/harness.ts')).toContain('bench/shared/demo-browser.ts');
     expect(FILES.filter(under('test')).length).toBeGreaterThan(100);
   });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOnnxModel } from '../node/load-onnx-model.ts';
-import { inferencePlan } from '../serve/server.ts';
+import { inferencePlan } from '../node/inference-plan.ts';
 import { loadOnnxModelInWorker, loadOnnxModelPool, type WorkerModel, type WorkerPool } from '../node/worker-model.ts';
 import { tinyUNetOnnx } from './helpers/tiny-unet-onnx.ts';
 

@@ -154,10 +154,10 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
   const choice = chooseModel(args.model === undefined ? undefined : String(args.model));
   const modelPath = choice.path;
   const { fileSha256, predictLarge } = await import('../../predict/predict-large.ts');
-  // In a worker thread: onnxruntime-node's session.run blocks its thread, and reading, blending
+  // In worker threads: onnxruntime-node's session.run blocks its thread, and reading, blending
   // and writing the chunks overlap with the inference only when that thread is not this one.
-  const { loadOnnxModelInWorker } = await import('../../node/worker-model.ts');
-  const model = await loadOnnxModelInWorker(modelPath, {
+  const { loadBatchModel } = await import('../../node/batch-model.ts');
+  const model = await loadBatchModel(modelPath, {
     ...(args.ep === undefined ? {} : { providers: String(args.ep) }),
     log: (message) => process.stderr.write(`emseg: warning: ${message}\n`),
   });
@@ -167,7 +167,8 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
   let lastDraw = 0;
   let drawn = false;
   try {
-    if (!quiet) process.stderr.write(`model ${model.card.name}@${model.card.version} on ${model.provider}: ${describeModelChoice(choice)}\n`);
+    const sessions = model.sessions > 1 ? ` (${model.sessions} sessions of ${model.intraOpThreads || 'default'} thread${model.intraOpThreads === 1 ? '' : 's'}, ${model.tileBatch ?? 'the card\'s'} tile${model.tileBatch === 1 ? '' : 's'} per call)` : '';
+    if (!quiet) process.stderr.write(`model ${model.card.name}@${model.card.version} on ${model.provider}${sessions}: ${describeModelChoice(choice)}\n`);
     const result = await predictLarge(String(args.input), String(args.out), model, {
       output: options.output,
       ...(options.cells === undefined ? {} : { cells: options.cells }),
@@ -176,7 +177,7 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
       ...(args.tta === undefined ? {} : { tta: args.tta === true }),
       ...(options.tile === undefined ? {} : { tile: options.tile }),
       ...(options.halo === undefined ? {} : { halo: options.halo }),
-      ...(options.tileBatch === undefined ? {} : { tileBatch: options.tileBatch }),
+      ...((options.tileBatch ?? model.tileBatch) === undefined ? {} : { tileBatch: options.tileBatch ?? model.tileBatch }),
       ...(options.shard === undefined ? {} : { shard: options.shard }),
       ...(options.level === undefined ? {} : { level: options.level }),
       ...(options.pixelSize === undefined ? {} : { pixelSize: options.pixelSize }),

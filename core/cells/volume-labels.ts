@@ -9,7 +9,8 @@
  *
  * 1. Labelling: each label chunk is labelled from its context's probability (labelVolumeChunk)
  *    as soon as every probability chunk under the context is written (LabellingSink, which wraps
- *    the probability store the streaming tiler writes), and stored with its record.
+ *    the probability store the streaming tiler writes, and labels behind its writes, in this
+ *    thread or another: ChunkLabeller), and stored with its record.
  * 2. Joining and writing (writeVolumeLabels): slice by slice, every chunk record is read and the
  *    cells are joined (chunk-merge.ts); then each label chunk's labels are read back, renumbered
  *    and written to the output's chunks, and, for the cell table, measured (CellMeasurer) with the
@@ -100,19 +101,43 @@ async function readProbability(probability: ProbabilitySource, z: number, box: B
   return data;
 }
 
+/**
+ * Labels label chunk (lx, ly) from the probability of its context: label-chunk.ts labelChunk, in
+ * this thread (labelInThisThread) or in another (node/worker-labeller.ts, which may take the
+ * probability array over: labelVolumeChunk reads it for this call alone). Both give the same chunk.
+ */
+export type ChunkLabeller = (probability: Float32Array, grid: LabelChunkGrid, lx: number, ly: number, params: CellParams) => Promise<LabelledChunk>;
+
+export const labelInThisThread: ChunkLabeller = async (probability, grid, lx, ly, params) => labelChunk(probability, grid, lx, ly, params);
+
 /** Labels one label chunk from the probability under its context, and stores it. */
-export async function labelVolumeChunk(probability: ProbabilitySource, store: LabelChunkStore, plan: VolumeLabelPlan, ref: LabelChunkRef, params: CellParams): Promise<void> {
+export async function labelVolumeChunk(
+  probability: ProbabilitySource,
+  store: LabelChunkStore,
+  plan: VolumeLabelPlan,
+  ref: LabelChunkRef,
+  params: CellParams,
+  labeller: ChunkLabeller = labelInThisThread,
+): Promise<void> {
   const context = labelChunkContext(plan.grid, ref.lx, ref.ly);
-  const labelled = labelChunk(await readProbability(probability, ref.z, context), plan.grid, ref.lx, ref.ly, params);
+  const labelled = await labeller(await readProbability(probability, ref.z, context), plan.grid, ref.lx, ref.ly, params);
   await store.write(ref, labelled);
 }
 
 /** Labels and stores every chunk of `refs` not stored yet; returns how many it labelled. */
-export async function labelVolumeChunks(probability: ProbabilitySource, store: LabelChunkStore, plan: VolumeLabelPlan, refs: readonly LabelChunkRef[], params: CellParams, onChunk?: () => void): Promise<number> {
+export async function labelVolumeChunks(
+  probability: ProbabilitySource,
+  store: LabelChunkStore,
+  plan: VolumeLabelPlan,
+  refs: readonly LabelChunkRef[],
+  params: CellParams,
+  onChunk?: () => void,
+  labeller: ChunkLabeller = labelInThisThread,
+): Promise<number> {
   let labelled = 0;
   for (const ref of refs) {
     if (await store.has(ref)) continue;
-    await labelVolumeChunk(probability, store, plan, ref, params);
+    await labelVolumeChunk(probability, store, plan, ref, params, labeller);
     labelled++;
     onChunk?.();
   }
@@ -121,8 +146,12 @@ export async function labelVolumeChunks(probability: ProbabilitySource, store: L
 
 /**
  * The probability store of a labels job, as the streaming tiler's sink: each chunk written goes to
- * the store, then every label chunk of `refs` whose context is now all written is labelled and
- * stored (so labelling overlaps the model's next batch, and reads what was just written).
+ * the store, then every label chunk of `refs` whose context is now all written is queued for
+ * labelling and storing. The queue is worked through one label chunk at a time, behind the
+ * writes: a write does not wait for the labelling it queued, so the tiler goes on feeding the
+ * model meanwhile (with node/worker-labeller.ts the labelling runs on another thread). The first
+ * labelling error is thrown by the next write or by labelReady; `settled` waits for the queue
+ * without throwing (before a failed or stopped run returns).
  */
 export class LabellingSink implements VolumeSink {
   readonly width: number;
@@ -137,12 +166,17 @@ export class LabellingSink implements VolumeSink {
   private readonly pending = new Map<string, { ref: LabelChunkRef; missing: number }>();
   /** Per probability chunk: the label chunks waiting for it. */
   private readonly waiting = new Map<string, string[]>();
+  /** The labelling queue: settles when every label chunk queued so far is labelled and stored (or the queue failed). */
+  private queue: Promise<void> = Promise.resolve();
+  /** The first labelling error; nothing queued after it is labelled. */
+  private failure: { error: unknown } | undefined;
 
   private constructor(
     private readonly store: VolumeSink & ProbabilitySource,
     private readonly chunks: LabelChunkStore,
     private readonly plan: VolumeLabelPlan,
     private readonly params: CellParams,
+    private readonly labeller: ChunkLabeller,
   ) {
     this.width = store.width;
     this.height = store.height;
@@ -152,9 +186,19 @@ export class LabellingSink implements VolumeSink {
     this.sampleType = store.sampleType;
   }
 
-  /** Wraps `store`; `refs` are the label chunks to label as their probability arrives (those stored already are skipped). */
-  static async open(store: VolumeSink & ProbabilitySource, chunks: LabelChunkStore, plan: VolumeLabelPlan, refs: readonly LabelChunkRef[], params: CellParams): Promise<LabellingSink> {
-    const sink = new LabellingSink(store, chunks, plan, params);
+  /**
+   * Wraps `store`; `refs` are the label chunks to label as their probability arrives (those stored
+   * already are skipped), each by `labeller` (default: in this thread).
+   */
+  static async open(
+    store: VolumeSink & ProbabilitySource,
+    chunks: LabelChunkStore,
+    plan: VolumeLabelPlan,
+    refs: readonly LabelChunkRef[],
+    params: CellParams,
+    labeller: ChunkLabeller = labelInThisThread,
+  ): Promise<LabellingSink> {
+    const sink = new LabellingSink(store, chunks, plan, params, labeller);
     const complete = new Map<string, boolean>();
     for (const ref of refs) {
       if (await chunks.has(ref)) continue;
@@ -176,6 +220,7 @@ export class LabellingSink implements VolumeSink {
   }
 
   async writeChunk(chunk: ChunkIndex, data: Uint8Array | Float32Array | Uint32Array): Promise<void> {
+    this.throwIfFailed();
     await this.store.writeChunk(chunk, data);
     const chunkKey = indexKey(chunk);
     const keys = this.waiting.get(chunkKey) ?? [];
@@ -184,13 +229,39 @@ export class LabellingSink implements VolumeSink {
       const entry = this.pending.get(key)!;
       if (--entry.missing > 0) continue;
       this.pending.delete(key);
-      await labelVolumeChunk(this.store, this.chunks, this.plan, entry.ref, this.params);
-      this.labelled++;
+      this.enqueue(entry.ref);
     }
   }
 
-  /** Labels the chunks whose context is written now (by other processes too); returns those still waiting. */
+  /** Queues a label chunk whose context is all written. */
+  private enqueue(ref: LabelChunkRef): void {
+    this.queue = this.queue.then(async () => {
+      if (this.failure) return;
+      try {
+        await labelVolumeChunk(this.store, this.chunks, this.plan, ref, this.params, this.labeller);
+        this.labelled++;
+      } catch (error) {
+        this.failure ??= { error };
+      }
+    });
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Resolves when the label chunks queued so far are labelled and stored, or the queue failed; never rejects. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  /**
+   * Waits for the queue, then labels the chunks whose context is written now (by other processes
+   * too); returns those still waiting. Throws the queue's first error.
+   */
   async labelReady(): Promise<number> {
+    await this.queue;
+    this.throwIfFailed();
     for (const [key, entry] of [...this.pending]) {
       let ready = true;
       for (const chunk of chunksUnder(this.plan, entry.ref, 'context')) {
@@ -202,7 +273,7 @@ export class LabellingSink implements VolumeSink {
       if (!ready) continue;
       this.pending.delete(key);
       if (await this.chunks.has(entry.ref)) continue;
-      await labelVolumeChunk(this.store, this.chunks, this.plan, entry.ref, this.params);
+      await labelVolumeChunk(this.store, this.chunks, this.plan, entry.ref, this.params, this.labeller);
       this.labelled++;
     }
     return this.pending.size;
