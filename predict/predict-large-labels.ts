@@ -3,8 +3,10 @@
  * calls it once the output is open): the probability goes to a hidden store beside the output,
  * label chunks are labelled from it as it arrives (core/cells/volume-labels.ts), and the process
  * that completes the job joins the cells, writes the labels to the output, the cell table, and
- * removes the hidden files. The labels are those of the in-memory path for the same image
- * (core/cells/cell-labels.ts: the same label chunks, joined the same way).
+ * removes the hidden files. The label chunks are labelled in a worker thread
+ * (node/worker-labeller.ts) behind the tiler's writes, so that the main thread goes on feeding the
+ * model. The labels are those of the in-memory path for the same image (core/cells/cell-labels.ts:
+ * the same label chunks, joined the same way).
  *
  * Beside `out` until the job is complete (removed by its final step):
  *   .emseg-tmp-<name>.probability.zarr   float32 probabilities (OME-Zarr, uncompressed, no levels)
@@ -120,9 +122,12 @@ async function labelAndWrite(job: LargeLabelsJob, plan: VolumeLabelPlan, paths: 
       const labelling = await LabellingSink.open(store, chunkStore, plan, plan.mine, params, labeller);
       try {
         result = await segmentVolume(job.source, labelling, job.predictor, { ...job.segmentOptions, output: 'probability', shard });
-      } finally {
-        // a stopped or failed run returns once the labelling it queued is stored (or failed)
+      } catch (error) {
+        // a stopped or failed run returns once the chunk being labelled is stored (or failed);
+        // the rest of the queue is labelled when the job runs again
+        labelling.stop();
         await labelling.settled();
+        throw error;
       }
       // Another shard may complete the job (and remove the hidden files) while this one labels.
       const completedElsewhere = async () => !(await exists(join(paths.chunks, LABEL_CHUNK_JOB_FILE)));

@@ -1,8 +1,9 @@
 /**
  * The labels job's probability sink (core/cells/volume-labels.ts LabellingSink): it queues each
  * label chunk once its context is written and labels the queue behind the writes (a write does not
- * wait for the labelling it queued), labelReady waits for the queue, and the first labelling error
- * comes back from the next write and from labelReady (settled only waits).
+ * wait for the labelling it queued), labelReady waits for the queue, stop leaves the rest of the
+ * queue, and the first labelling error comes back from the next write and from labelReady (settled
+ * only waits).
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CELL_PARAMS } from '../core/cells/cell-params.ts';
@@ -100,6 +101,26 @@ describe('LabellingSink', () => {
       expect(Array.from(await chunks.readLabels(ref))).toEqual(Array.from(expected.labels));
       expect(await chunks.readRecord(ref)).toEqual(expected.record);
     }
+  });
+
+  it('stops: the chunk being labelled is stored, nothing else queued is labelled', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const gated: ChunkLabeller = async (p, grid, lx, ly, cellParams) => {
+      started++;
+      await gate;
+      return labelChunk(p, grid, lx, ly, cellParams);
+    };
+    const { sink, chunks, plan, writeAll } = await openJob(gated);
+    await writeAll();
+    expect(plan.all.length).toBeGreaterThan(2);
+    sink.stop();
+    release();
+    await sink.settled();
+    expect(started).toBe(1);
+    expect(chunks.chunks.size).toBe(1);
+    expect(sink.labelled).toBe(1);
   });
 
   it('throws the first labelling error from the next write and from labelReady; settled only waits', async () => {

@@ -150,8 +150,9 @@ export async function labelVolumeChunks(
  * labelling and storing. The queue is worked through one label chunk at a time, behind the
  * writes: a write does not wait for the labelling it queued, so the tiler goes on feeding the
  * model meanwhile (with node/worker-labeller.ts the labelling runs on another thread). The first
- * labelling error is thrown by the next write or by labelReady; `settled` waits for the queue
- * without throwing (before a failed or stopped run returns).
+ * labelling error is thrown by the next write or by labelReady; `stop` leaves the rest of the
+ * queue, and `settled` waits for the queue without throwing (before a failed or stopped run
+ * returns).
  */
 export class LabellingSink implements VolumeSink {
   readonly width: number;
@@ -170,6 +171,8 @@ export class LabellingSink implements VolumeSink {
   private queue: Promise<void> = Promise.resolve();
   /** The first labelling error; nothing queued after it is labelled. */
   private failure: { error: unknown } | undefined;
+  /** Set by stop(): nothing queued is labelled any more. */
+  private stopped = false;
 
   private constructor(
     private readonly store: VolumeSink & ProbabilitySource,
@@ -236,7 +239,7 @@ export class LabellingSink implements VolumeSink {
   /** Queues a label chunk whose context is all written. */
   private enqueue(ref: LabelChunkRef): void {
     this.queue = this.queue.then(async () => {
-      if (this.failure) return;
+      if (this.failure || this.stopped) return;
       try {
         await labelVolumeChunk(this.store, this.chunks, this.plan, ref, this.params, this.labeller);
         this.labelled++;
@@ -250,9 +253,17 @@ export class LabellingSink implements VolumeSink {
     if (this.failure) throw this.failure.error;
   }
 
-  /** Resolves when the label chunks queued so far are labelled and stored, or the queue failed; never rejects. */
+  /** Resolves when the label chunks queued so far are labelled and stored, or the queue failed or was stopped; never rejects. */
   settled(): Promise<void> {
     return this.queue;
+  }
+
+  /**
+   * Labels nothing more of what is queued (the chunk being labelled is still stored): for a run
+   * that stops; the chunks left are labelled when the job runs again.
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   /**
