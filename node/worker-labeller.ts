@@ -38,6 +38,7 @@ export function startWorkerLabeller(): WorkerLabeller {
   worker.on('message', (reply: LabelReply) => {
     const call = pending.get(reply.id);
     pending.delete(reply.id);
+    if (pending.size === 0) worker.unref();
     if (!call) return;
     if ('chunk' in reply) call.resolve(reply.chunk);
     else call.reject(reply.error.code ? new EmsegError(reply.error.code as EmsegErrorCode, reply.error.message) : new Error(reply.error.message));
@@ -50,13 +51,7 @@ export function startWorkerLabeller(): WorkerLabeller {
     const id = nextId++;
     return new Promise<LabelledChunk>((resolve, reject) => {
       if (pending.size === 0) worker.ref();
-      pending.set(id, {
-        resolve: (chunk) => {
-          if (pending.size === 0) worker.unref();
-          resolve(chunk);
-        },
-        reject,
-      });
+      pending.set(id, { resolve, reject });
       const request: LabelRequest = { id, probability, grid, lx, ly, params };
       const whole = probability.byteOffset === 0 && probability.byteLength === probability.buffer.byteLength;
       worker.postMessage(request, whole ? [probability.buffer as ArrayBuffer] : []);

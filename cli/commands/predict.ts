@@ -167,7 +167,8 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
   let lastDraw = 0;
   let drawn = false;
   try {
-    const sessions = model.sessions > 1 ? ` (${model.sessions} sessions of ${model.intraOpThreads || 'default'} thread${model.intraOpThreads === 1 ? '' : 's'}, ${model.tileBatch ?? 'the card\'s'} tile${model.tileBatch === 1 ? '' : 's'} per call)` : '';
+    const tileBatch = options.tileBatch ?? model.tileBatch;
+    const sessions = model.sessions > 1 ? ` (${model.sessions} sessions of ${model.intraOpThreads || 'default'} thread${model.intraOpThreads === 1 ? '' : 's'}, ${tileBatch ?? 'the card\'s'} tile${tileBatch === 1 ? '' : 's'} per call)` : '';
     if (!quiet) process.stderr.write(`model ${model.card.name}@${model.card.version} on ${model.provider}${sessions}: ${describeModelChoice(choice)}\n`);
     const result = await predictLarge(String(args.input), String(args.out), model, {
       output: options.output,
@@ -177,7 +178,7 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
       ...(args.tta === undefined ? {} : { tta: args.tta === true }),
       ...(options.tile === undefined ? {} : { tile: options.tile }),
       ...(options.halo === undefined ? {} : { halo: options.halo }),
-      ...((options.tileBatch ?? model.tileBatch) === undefined ? {} : { tileBatch: options.tileBatch ?? model.tileBatch }),
+      ...(tileBatch === undefined ? {} : { tileBatch }),
       ...(options.shard === undefined ? {} : { shard: options.shard }),
       ...(options.level === undefined ? {} : { level: options.level }),
       ...(options.pixelSize === undefined ? {} : { pixelSize: options.pixelSize }),
