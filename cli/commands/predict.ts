@@ -5,6 +5,7 @@
 import { defineCommand } from 'citty';
 import { parseShard, type Shard } from '../../core/chunk-plan.ts';
 import type { VolumeProgress } from '../../core/stream-inference.ts';
+import { EmsegError } from '../../core/errors.ts';
 import { OUTPUT_FORMATS, PREDICT_OUTPUT_KINDS, type PredictOutputKind } from '../../core/segmentation-output.ts';
 import type { PredictProgress } from '../../predict/predict.ts';
 import { formatDuration } from '../format-duration.ts';
@@ -166,6 +167,18 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
   const started = Date.now();
   let lastDraw = 0;
   let drawn = false;
+  // Ctrl-C or SIGTERM: the run stops at its next tile or chunk and leaves through its clean-up (the
+  // tile spill and the labelling worker go; every chunk written stays for the resume); a second
+  // signal ends the process at once.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (!quiet) process.stderr.write(`${drawn ? '\n' : ''}${signal}: stopping (again to quit at once)\n`);
+    drawn = false;
+    stop.abort(new EmsegError('E_INTERRUPTED', `${String(args.out)}: stopped by ${signal}; the chunks written are kept: run the same command again to go on`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const tileBatch = options.tileBatch ?? model.tileBatch;
     const sessions = model.sessions > 1 ? ` (${model.sessions} sessions of ${model.intraOpThreads || 'default'} thread${model.intraOpThreads === 1 ? '' : 's'}, ${tileBatch ?? 'the card\'s'} tile${tileBatch === 1 ? '' : 's'} per call)` : '';
@@ -184,6 +197,7 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
       ...(options.pixelSize === undefined ? {} : { pixelSize: options.pixelSize }),
       invert: options.invert,
       force: options.force,
+      signal: stop.signal,
       onNotice: (line, kind) => {
         if (drawn) process.stderr.write('\r\x1b[K');
         drawn = false;
@@ -219,6 +233,8 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
       : `${result.chunksWritten} chunks written, ${result.chunksSkipped} already done; ${state}`;
     process.stdout.write(`${result.input} -> ${result.output}${shard} (${size}; ${work})\n`);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (drawn) process.stderr.write('\r\x1b[K');
     await model.close();
   }
