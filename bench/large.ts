@@ -39,7 +39,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GreyImage } from '../core/image.ts';
 import { normalizeSlice } from '../core/normalize.ts';
-import { DEFAULT_TILING } from '../core/tiling.ts';
 import type { BatchModel } from '../node/batch-model.ts';
 import { chunkBox, allChunks, type VolumeSink } from '../core/volume.ts';
 import { readImageFile } from '../node/image-files.ts';
@@ -110,9 +109,9 @@ interface BareReport {
   maxRssBytes: number;
 }
 
-/** Tiles per call: --tile-batch, else the batch model's, else the tiler's default. */
+/** Tiles per call: --tile-batch, else the batch model's. */
 function tilesPerCall(args: LargeBenchArgs, model: BatchModel): number {
-  return args['tile-batch'] ?? model.tileBatch ?? DEFAULT_TILING.tileBatch;
+  return args['tile-batch'] ?? model.tileBatch;
 }
 
 /**
@@ -146,7 +145,7 @@ async function bareChild(args: LargeBenchArgs, seconds: number): Promise<void> {
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-/** In a child: `predictLarge` as `emseg predict` runs it (the model in a worker thread); prints a JSON report. */
+/** In a child: `predictLarge` as `emseg predict` runs it (the model's sessions in worker threads); prints a JSON report. */
 async function predictChild(input: string, out: string, args: LargeBenchArgs, output: 'mask' | 'labels'): Promise<void> {
   const { loadBatchModel } = await import('../node/batch-model.ts');
   const { predictLarge } = await import('../predict/predict-large.ts');

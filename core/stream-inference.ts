@@ -19,9 +19,8 @@
  * whatever the size of the volume (with `tileSpill`: the tiles on a stripe's border, which the
  * next stripe needs, wait outside memory), and the decoded input blocks under them
  * (core/block-cache.ts, so that overlapping tiles decode each block once; at most
- * MAX_BLOCK_CACHE_BYTES). The next
- * call's tiles are read while the model runs: a predictor that runs off this thread
- * (node/worker-model.ts) lets reading and writing overlap inference.
+ * MAX_BLOCK_CACHE_BYTES). The next call's tiles are read while the model runs: a predictor that
+ * runs off this thread (node/worker-model.ts) lets reading and writing overlap inference.
  *
  * Resuming and sharding: chunks the sink already holds (isChunkComplete) are skipped; only the
  * chunks of the given shard are computed. A chunk's pixels depend only on its own tiles, so a

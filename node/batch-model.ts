@@ -8,11 +8,12 @@
  * labelling takes a core now and then, which stalls a two-thread session in lock-step but only
  * slows one of two single-thread sessions), the masks no slower, and the peak RSS fell (two
  * one-tile calls need less of onnxruntime's memory arena than one four-tile call). GPU providers
- * get one session with onnxruntime's default threads and the card's tiles per call.
+ * get one session with onnxruntime's default threads and the tiler's default tiles per call (4).
  *
  *   const model = await loadBatchModel('models/isbi2012-unet.onnx', { providers: 'cpu' });
  *   predictLarge(input, out, model, { tileBatch: options.tileBatch ?? model.tileBatch });
  */
+import { DEFAULT_TILING } from '../core/tiling.ts';
 import { inferencePlan, BATCH_INFERENCE, type InferencePlan } from './inference-plan.ts';
 import { parseProviders } from './onnx-providers.ts';
 import { loadOnnxModelInWorker, loadOnnxModelPool, type WorkerModel, type WorkerModelOptions } from './worker-model.ts';
@@ -25,12 +26,12 @@ export interface BatchModel extends WorkerModel {
   sessions: number;
   /** Intra-op threads per session; 0 = onnxruntime's default. */
   intraOpThreads: number;
-  /** Tiles per call the plan is meant for; undefined = the card's (or the tiler's default). */
-  tileBatch: number | undefined;
+  /** Tiles per call the plan is meant for: BATCH_TILES_PER_CALL, else the tiler's default (core/tiling.ts). */
+  tileBatch: number;
 }
 
-function batchTiles(plan: InferencePlan, provider: string): number | undefined {
-  return provider === 'cpu' && plan.workers > 1 && plan.intraOpThreads === 1 ? BATCH_TILES_PER_CALL : undefined;
+function batchTiles(plan: InferencePlan, provider: string): number {
+  return provider === 'cpu' && plan.workers > 1 && plan.intraOpThreads === 1 ? BATCH_TILES_PER_CALL : DEFAULT_TILING.tileBatch;
 }
 
 /** Loads the model for a batch job (see the module comment); `providers` as loadOnnxModelInWorker's. */
@@ -49,7 +50,7 @@ export async function loadBatchModel(path: string, options: Pick<WorkerModelOpti
   // A list (or auto): the first session finds the provider, with the loader's fallback and log.
   const first = await loadOnnxModelInWorker(path, options);
   const plan = inferencePlan(first.provider, BATCH_INFERENCE);
-  if (plan.workers === 1 && plan.intraOpThreads === 0) return { ...first, sessions: 1, intraOpThreads: 0, tileBatch: undefined };
+  if (plan.workers === 1 && plan.intraOpThreads === 0) return { ...first, sessions: 1, intraOpThreads: 0, tileBatch: batchTiles(plan, first.provider) };
   await first.close();
   return startPool(first.provider, plan);
 }

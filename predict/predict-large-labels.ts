@@ -34,6 +34,9 @@ import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { scratchPathBeside } from '../node/scratch-paths.ts';
 import { startWorkerLabeller } from '../node/worker-labeller.ts';
 
+/** A segmentation that wrote and predicted nothing (the final step alone, or nothing left to do). */
+const NOTHING_DONE: VolumeSegmentation = { chunks: 0, chunksWritten: 0, chunksSkipped: 0, tilesPredicted: 0 };
+
 /** The hidden files of a labels job beside its output `out`. */
 export function labelScratchPaths(out: string): { probability: string; chunks: string } {
   return { probability: scratchPathBeside(out, 'probability.zarr'), chunks: scratchPathBeside(out, 'label-chunks') };
@@ -82,7 +85,6 @@ export async function predictLargeLabels(job: LargeLabelsJob): Promise<LargeLabe
   const paths = labelScratchPaths(job.out);
   const stripeChunks = Math.max(1, Math.floor((job.segmentOptions.stripeWidth ?? DEFAULT_STRIPE_WIDTH) / sink.chunkWidth));
   const plan = planVolumeLabels(sink, params, shard, stripeChunks);
-  const none: VolumeSegmentation = { chunks: 0, chunksWritten: 0, chunksSkipped: 0, tilesPredicted: 0 };
 
   // The final step ran already (the output is whole, the hidden files are gone): nothing to do.
   if (!(await exists(paths.chunks)) && (await countMissingChunks(sink)) === 0) {
@@ -90,7 +92,7 @@ export async function predictLargeLabels(job: LargeLabelsJob): Promise<LargeLabe
       throw new EmsegError('E_BAD_ARGUMENT', `--cells ${job.table.path}: ${job.out} is complete and the probabilities it was labelled from are gone; the cell table is written by the run that completes the labels (delete ${job.out} and run again with --cells)`);
     }
     await sink.finalize();
-    return { ...none, finalized: true, chunksMissing: 0 };
+    return { ...NOTHING_DONE, finalized: true, chunksMissing: 0 };
   }
   const chunkStore = await openLabelChunkStore(paths.chunks, { ...job.job, step: 'label chunks' });
   // Label chunks are labelled in a worker thread, so that the main thread goes on feeding the model.
@@ -105,13 +107,12 @@ export async function predictLargeLabels(job: LargeLabelsJob): Promise<LargeLabe
 /** The labels job from its open label chunk store on: probabilities and labelling, then the final step. */
 async function labelAndWrite(job: LargeLabelsJob, plan: VolumeLabelPlan, paths: { probability: string; chunks: string }, chunkStore: FileLabelChunkStore, labeller: ChunkLabeller): Promise<LargeLabelsResult> {
   const { sink, params, shard } = job;
-  const none: VolumeSegmentation = { chunks: 0, chunksWritten: 0, chunksSkipped: 0, tilesPredicted: 0 };
   let probability: ProbabilitySource;
-  let result = none;
+  let result = NOTHING_DONE;
   let chunksMissing = 0;
   if (job.rescaled) {
     probability = job.rescaled.probability;
-    result = { ...none, tilesPredicted: job.rescaled.tilesPredicted };
+    result = { ...NOTHING_DONE, tilesPredicted: job.rescaled.tilesPredicted };
   } else {
     const store = await openOmeZarrSink({
       path: paths.probability, width: sink.width, height: sink.height, depth: sink.depth, chunkWidth: sink.chunkWidth, chunkHeight: sink.chunkHeight,

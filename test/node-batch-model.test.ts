@@ -4,6 +4,7 @@
  * in-process session; the plan without the server's wide session.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_TILING } from '../core/tiling.ts';
 import { loadBatchModel, BATCH_TILES_PER_CALL } from '../node/batch-model.ts';
 import { inferenceCores } from '../node/inference-cores.ts';
 import { BATCH_INFERENCE, inferencePlan } from '../node/inference-plan.ts';
@@ -29,7 +30,7 @@ describe('loadBatchModel', () => {
       expect(model.provider).toBe('cpu');
       expect(model.sessions).toBe(plan.workers);
       expect(model.intraOpThreads).toBe(plan.intraOpThreads);
-      expect(model.tileBatch).toBe(plan.workers > 1 && plan.intraOpThreads === 1 ? BATCH_TILES_PER_CALL : undefined);
+      expect(model.tileBatch).toBe(plan.workers > 1 && plan.intraOpThreads === 1 ? BATCH_TILES_PER_CALL : DEFAULT_TILING.tileBatch);
       expect(model.card).toEqual(direct.card);
       const inputs = [0, 1, 2].map((k) => Float32Array.from({ length: 64 * 64 }, (_, i) => Math.sin((i + 31 * k) / 53) * 2));
       const expected = await Promise.all(inputs.map((input) => direct.predictor(input, 1, 64, 64)));

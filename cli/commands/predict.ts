@@ -9,6 +9,7 @@ import { EmsegError } from '../../core/errors.ts';
 import { OUTPUT_FORMATS, PREDICT_OUTPUT_KINDS, type PredictOutputKind } from '../../core/segmentation-output.ts';
 import type { PredictProgress } from '../../predict/predict.ts';
 import { formatDuration } from '../format-duration.ts';
+import { stopOnSignals } from '../stop-signals.ts';
 import { enumArg, numberOption, thresholdOption } from '../options.ts';
 import { chooseModel, describeModelChoice } from '../../node/shipped-model.ts';
 
@@ -170,18 +171,14 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
   // Ctrl-C or SIGTERM: the run stops at its next tile or chunk and leaves through its clean-up (the
   // tile spill and the labelling worker go; every chunk written stays for the resume); a second
   // signal ends the process at once.
-  const stop = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+  const stop = stopOnSignals(['SIGINT', 'SIGTERM'], (signal) => {
     if (!quiet) process.stderr.write(`${drawn ? '\n' : ''}${signal}: stopping (again to quit at once)\n`);
     drawn = false;
-    stop.abort(new EmsegError('E_INTERRUPTED', `${String(args.out)}: stopped by ${signal}; the chunks written are kept: run the same command again to go on`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    return new EmsegError('E_INTERRUPTED', `${String(args.out)}: stopped by ${signal}; the chunks written are kept: run the same command again to go on`);
+  });
   try {
     const tileBatch = options.tileBatch ?? model.tileBatch;
-    const sessions = model.sessions > 1 ? ` (${model.sessions} sessions of ${model.intraOpThreads || 'default'} thread${model.intraOpThreads === 1 ? '' : 's'}, ${tileBatch ?? 'the card\'s'} tile${tileBatch === 1 ? '' : 's'} per call)` : '';
+    const sessions = model.sessions > 1 ? ` (${model.sessions} sessions of ${model.intraOpThreads || 'default'} thread${model.intraOpThreads === 1 ? '' : 's'}, ${tileBatch} tile${tileBatch === 1 ? '' : 's'} per call)` : '';
     if (!quiet) process.stderr.write(`model ${model.card.name}@${model.card.version} on ${model.provider}${sessions}: ${describeModelChoice(choice)}\n`);
     const result = await predictLarge(String(args.input), String(args.out), model, {
       output: options.output,
@@ -191,7 +188,7 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
       ...(args.tta === undefined ? {} : { tta: args.tta === true }),
       ...(options.tile === undefined ? {} : { tile: options.tile }),
       ...(options.halo === undefined ? {} : { halo: options.halo }),
-      ...(tileBatch === undefined ? {} : { tileBatch }),
+      tileBatch,
       ...(options.shard === undefined ? {} : { shard: options.shard }),
       ...(options.level === undefined ? {} : { level: options.level }),
       ...(options.pixelSize === undefined ? {} : { pixelSize: options.pixelSize }),
@@ -233,8 +230,7 @@ async function runLarge(args: Record<string, unknown>, options: LargeRunOptions)
       : `${result.chunksWritten} chunks written, ${result.chunksSkipped} already done; ${state}`;
     process.stdout.write(`${result.input} -> ${result.output}${shard} (${size}; ${work})\n`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.release();
     if (drawn) process.stderr.write('\r\x1b[K');
     await model.close();
   }

@@ -15,6 +15,7 @@ import { enumArg, numberOption } from '../options.ts';
 import type { TrainEvent, TrainResult } from '../../train/loop.ts';
 import { commandLine } from '../command-line.ts';
 import { formatDuration } from '../format-duration.ts';
+import { stopOnSignals } from '../stop-signals.ts';
 
 /** The flags of `emseg train`: one per row of TRAIN_OPTIONS (train/config.ts), and --quiet. */
 export const trainArgs: ArgsDef = {
@@ -140,15 +141,10 @@ const command = defineCommand({
     const input = mergeWithSavedConfig(configInputFromArgs(args as RawArgs));
     const config = resolveTrainConfig(input);
     const { trainModel } = await import('../../train/loop.ts');
-    const controller = new AbortController();
-    let interrupts = 0;
-    const onSigint = () => {
-      interrupts += 1;
-      if (interrupts > 1) process.exit(130);
+    const stop = stopOnSignals(['SIGINT'], () => {
       process.stderr.write('\ninterrupt: saving a checkpoint after this step (Ctrl-C again to quit at once)\n');
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
+      return undefined;
+    });
     const quiet = args.quiet === true || !process.stderr.isTTY;
     let lastDraw = 0;
     let lastStepPrinted = 0;
@@ -180,9 +176,9 @@ const command = defineCommand({
     };
     let result: TrainResult;
     try {
-      result = await trainModel(config, { signal: controller.signal, onEvent, command: trainCommandLine(rawArgs) });
+      result = await trainModel(config, { signal: stop.signal, onEvent, command: trainCommandLine(rawArgs) });
     } finally {
-      process.off('SIGINT', onSigint);
+      stop.release();
     }
     process.stdout.write(summaryText(result));
     if (result.status === 'interrupted') {
