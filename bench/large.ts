@@ -21,7 +21,8 @@
  *    - the bare runs again, for the other half;
  *    - unless --no-labels, `predictLarge --output labels` to an OME-Zarr labels group (the
  *      probabilities to a hidden store, label chunks labelled as they arrive, then the final step
- *      joining and writing the cells; --child-labels), with the same figures and the final step's
+ *      joining and writing the cells; --child-labels), with the same figures, the seconds after the
+ *      last tile (the labelling still queued, then the final step) and the final step's
  *      seconds, then the mask run again: `--rounds` times (default 1) labels and masks in turn, so
  *      that every labels run lies between two mask runs. A VM's speed drifts by tens of per cent
  *      within an hour (measured on the project machine), so each labels run is compared with the
@@ -101,6 +102,8 @@ interface PredictReport {
   tile: number;
   /** Labels: seconds from the start of the final step (labelling what is left, joining, writing) to the end. */
   finalStepSeconds?: number;
+  /** Seconds from the last tile predicted to the end (labels: the labelling still queued, then the final step; masks: the last chunks and the levels). */
+  afterLastTileSeconds?: number;
 }
 
 interface BareReport {
@@ -178,6 +181,7 @@ async function predictChild(input: string, out: string, args: LargeBenchArgs, ou
   await Promise.all(Array.from({ length: model.sessions }, () => model.predictor(new Float32Array(tile * tile), 1, tile, tile))); // warm-up
   const start = performance.now();
   let finalStep: number | undefined;
+  let lastTile: number | undefined;
   modelBusySeconds = 0;
   lastChange = performance.now();
   const result = await predictLarge(input, out, timed, {
@@ -185,6 +189,9 @@ async function predictChild(input: string, out: string, args: LargeBenchArgs, ou
     output,
     onNotice: (line) => {
       if (line.startsWith('labels:')) finalStep ??= performance.now();
+    },
+    onProgress: ({ tilesDone, tiles }) => {
+      if (tiles > 0 && tilesDone === tiles) lastTile ??= performance.now();
     },
   });
   const end = performance.now();
@@ -197,8 +204,14 @@ async function predictChild(input: string, out: string, args: LargeBenchArgs, ou
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     tile: model.card.tile,
     ...(finalStep === undefined ? {} : { finalStepSeconds: (end - finalStep) / 1000 }),
+    ...(lastTile === undefined ? {} : { afterLastTileSeconds: (end - lastTile) / 1000 }),
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** "N s after the last tile, of it the " (before "final step ..."): the labelling still queued, then the final step; empty when the run predicted no tiles. */
+function afterLastTile(report: PredictReport): string {
+  return report.afterLastTileSeconds === undefined ? '' : `${report.afterLastTileSeconds.toFixed(1)} s after the last tile, of it the `;
 }
 
 function runChild<T>(childArgs: string[]): Promise<T> {
@@ -274,7 +287,7 @@ async function bench(args: LargeBenchArgs): Promise<number> {
       worst = Math.max(worst, report.maxRssBytes);
       say(
         `${c.name}: ${report.tiles} tiles of ${report.tile}x${report.tile} in ${report.predictSeconds.toFixed(1)} s = ${rate.toFixed(2)} tiles/s ` +
-          `(model busy ${((100 * report.modelBusySeconds) / report.predictSeconds).toFixed(0)}% of the time); ` +
+          `(model busy ${((100 * report.modelBusySeconds) / report.predictSeconds).toFixed(0)}% of the time${report.afterLastTileSeconds === undefined ? '' : `; ${report.afterLastTileSeconds.toFixed(1)} s after the last tile`}); ` +
           `bare ${bareRate.toFixed(2)} tiles/s (before ${(before.tiles / before.seconds).toFixed(2)}, after ${(after.tiles / after.seconds).toFixed(2)}); ` +
           `ratio ${ratio.toFixed(3)} (target >= 0.85); ` +
           `peak RSS ${(report.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; a bare session alone ${(Math.max(before.maxRssBytes, after.maxRssBytes) / GIB).toFixed(2)} GiB); load ${uptime().replace(/^.*load average: /, '')}`,
@@ -298,7 +311,7 @@ async function bench(args: LargeBenchArgs): Promise<number> {
           ratios.push(ratio);
           say(
             `${c.name}, labels${args.rounds > 1 ? ` (round ${round} of ${args.rounds})` : ''}: ${labels.tiles} tiles in ${labels.predictSeconds.toFixed(1)} s = ${labelsRate.toFixed(2)} tiles/s ` +
-              `(model busy ${((100 * labels.modelBusySeconds) / labels.predictSeconds).toFixed(0)}% of the time; final step ${(labels.finalStepSeconds ?? 0).toFixed(1)} s); ` +
+              `(model busy ${((100 * labels.modelBusySeconds) / labels.predictSeconds).toFixed(0)}% of the time; ${afterLastTile(labels)}final step ${(labels.finalStepSeconds ?? 0).toFixed(1)} s); ` +
               `${ratio.toFixed(3)} of the masks' ${((before + after) / 2).toFixed(2)} tiles/s (target >= 0.8; the mask runs before and after: ${before.toFixed(2)} and ${after.toFixed(2)} tiles/s, ` +
               `so ${(labelsRate / before).toFixed(3)} and ${(labelsRate / after).toFixed(3)}); ` +
               `peak RSS ${(labels.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; the mask run after it ${(again.maxRssBytes / GIB).toFixed(2)} GiB); load ${uptime().replace(/^.*load average: /, '')}`,

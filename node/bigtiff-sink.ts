@@ -20,8 +20,6 @@
  */
 import { open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { deflate, inflate } from 'node:zlib';
 import { EmsegError } from '../core/errors.ts';
 import { metresPerUnit, omeUnitSymbol } from '../core/tiff-pixel-size.ts';
 import { tiffRational } from '../core/tiff-write.ts';
@@ -30,9 +28,7 @@ import { halveImage, pyramidLevelCount, type SampleImage } from '../core/downsam
 import type { Box } from '../core/padding.ts';
 import type { OutputKind } from './ome-zarr-sink.ts';
 import { assertNotAnInput } from './atomic-write.ts';
-
-const deflateAsync = promisify(deflate);
-const inflateAsync = promisify(inflate);
+import { deflateBytes, inflateBytes } from './zlib-bytes.ts';
 
 export interface BigTiffSinkOptions {
   /** The output file, e.g. `out.tif`. */
@@ -208,7 +204,7 @@ export class BigTiffSink implements VolumeSink {
       for (let y = 0; y < box.height; y += 1) full.set(data.subarray(y * box.width, (y + 1) * box.width), y * this.chunkWidth);
     }
     const raw = new Uint8Array(full.buffer, full.byteOffset, full.byteLength); // little-endian, as the header says
-    const bytes = this.compression === 'deflate' ? new Uint8Array(await deflateAsync(raw, { level: 1 })) : raw;
+    const bytes = this.compression === 'deflate' ? await deflateBytes(raw, 1) : raw;
     const at = this.end;
     this.end += bytes.length + (bytes.length % 2); // word-aligned, as TIFF asks
     await this.handle.write(bytes, 0, bytes.length, at);
@@ -229,7 +225,7 @@ export class BigTiffSink implements VolumeSink {
         const index = (z * rows + cy) * columns + cx;
         const stored = new Uint8Array(level.byteCounts[index]!);
         await this.handle.read(stored, 0, stored.length, level.offsets[index]!);
-        const bytes = this.compression === 'deflate' ? new Uint8Array(await inflateAsync(stored)) : stored;
+        const bytes = this.compression === 'deflate' ? await inflateBytes(stored, this.chunkWidth * this.chunkHeight * Type.BYTES_PER_ELEMENT) : stored;
         const tile = new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / Type.BYTES_PER_ELEMENT);
         const x0 = Math.max(box.x, cx * this.chunkWidth);
         const x1 = Math.min(box.x + box.width, (cx + 1) * this.chunkWidth);

@@ -12,17 +12,14 @@
  */
 import { link, mkdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { deflate, inflate } from 'node:zlib';
 import { canonicalJson } from '../core/canonical-json.ts';
 import { decodeLabelChunkRecord, encodeLabelChunkRecord } from '../core/cells/label-chunk-record.ts';
 import type { LabelChunkRecord, LabelledChunk } from '../core/cells/label-chunk.ts';
 import type { LabelChunkRef, LabelChunkStore } from '../core/cells/volume-labels.ts';
 import { EmsegError } from '../core/errors.ts';
 import { tempPathFor, writeFileAtomic } from './atomic-write.ts';
+import { deflateBytes, inflateBytes } from './zlib-bytes.ts';
 
-const deflateAsync = promisify(deflate);
-const inflateAsync = promisify(inflate);
 /** The job identity's file in the store: gone once the final step removed the store. */
 export const LABEL_CHUNK_JOB_FILE = 'job.json';
 
@@ -60,7 +57,7 @@ export class FileLabelChunkStore implements LabelChunkStore {
 
   async write(ref: LabelChunkRef, chunk: LabelledChunk): Promise<void> {
     const { labels } = chunk;
-    await writeFileAtomic(this.path(ref, 'labels'), await deflateAsync(new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength), { level: 1 }));
+    await writeFileAtomic(this.path(ref, 'labels'), await deflateBytes(new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength), 1));
     await writeFileAtomic(this.path(ref, 'record'), encodeLabelChunkRecord(chunk.record));
   }
 
@@ -77,14 +74,14 @@ export class FileLabelChunkStore implements LabelChunkStore {
 
   async readLabels(ref: LabelChunkRef): Promise<Uint32Array> {
     const path = this.path(ref, 'labels');
-    let bytes: Buffer;
+    let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = await inflateAsync(await readFile(path));
+      bytes = await inflateBytes(await readFile(path));
     } catch (error) {
       throw new EmsegError('E_CORRUPT', `label chunk store: ${path} cannot be read (${(error as Error).message}); delete ${this.dir} and run the command again`);
     }
     if (bytes.length % 4 !== 0) throw new EmsegError('E_CORRUPT', `label chunk store: ${path} holds ${bytes.length} bytes, not uint32 labels; delete ${this.dir} and run the command again`);
-    return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    return new Uint32Array(bytes.buffer, 0, bytes.length / 4);
   }
 
   /** Removes the store (after the final step). */

@@ -32,9 +32,8 @@
  */
 import { link, mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { deflate, inflate } from 'node:zlib';
 import { canonicalJson } from '../core/canonical-json.ts';
+import { forEachConcurrently } from '../core/concurrently.ts';
 import { EmsegError } from '../core/errors.ts';
 import { halveImage, pyramidLevelCount, type DownsampleRule, type SampleImage } from '../core/downsample.ts';
 import type { Box } from '../core/padding.ts';
@@ -49,9 +48,10 @@ import {
   type VolumeSink,
 } from '../core/volume.ts';
 import { assertNotAnInput, tempPathFor, writeFileAtomic } from './atomic-write.ts';
+import { deflateBytes, inflateBytes } from './zlib-bytes.ts';
 
-const deflateAsync = promisify(deflate);
-const inflateAsync = promisify(inflate);
+/** Chunks of a lower level finalize() builds at once (libuv's thread pool has 4 threads by default). */
+const LEVEL_CHUNKS_AT_ONCE = 4;
 
 /** What the output holds: decides the downsampling rule of the lower levels (and, for labels, the layout). */
 export type OutputKind = 'mask' | 'probability' | 'labels';
@@ -299,7 +299,7 @@ export class OmeZarrSink implements VolumeSink {
       for (let y = 0; y < box.height; y += 1) full.set(data.subarray(y * box.width, (y + 1) * box.width), y * level.chunkWidth);
     }
     const bytes = new Uint8Array(full.buffer, full.byteOffset, full.byteLength); // little-endian on every platform Node runs on
-    const compressed = await deflateAsync(bytes, { level: this.compressionLevel });
+    const compressed = await deflateBytes(bytes, this.compressionLevel);
     await writeFileAtomic(this.chunkPath(level, chunk), compressed);
   }
 
@@ -311,18 +311,17 @@ export class OmeZarrSink implements VolumeSink {
   /** Reads one chunk of a level back, cropped to the array. */
   private async readLevelChunk(level: Level, chunk: ChunkIndex): Promise<SampleImage<SampleArray>> {
     const path = this.chunkPath(level, chunk);
-    let bytes: Uint8Array;
+    const { array: Samples, bytes: sampleBytes } = SAMPLES[this.sampleType];
+    let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = await inflateAsync(await readFile(path));
+      bytes = await inflateBytes(await readFile(path), level.chunkWidth * level.chunkHeight * sampleBytes);
     } catch (error) {
       throw new EmsegError('E_CORRUPT', `${this.name}: chunk ${path.slice(this.root.length + 1)} cannot be read (${(error as Error).message})`);
     }
-    const { array: Samples, bytes: sampleBytes } = SAMPLES[this.sampleType];
     if (bytes.length !== level.chunkWidth * level.chunkHeight * sampleBytes) {
       throw new EmsegError('E_CORRUPT', `${this.name}: chunk ${path.slice(this.root.length + 1)} holds ${bytes.length} bytes, ${level.chunkWidth * level.chunkHeight * sampleBytes} expected`);
     }
-    const copy = bytes.slice();
-    const full = new Samples(copy.buffer, 0, copy.length / sampleBytes);
+    const full = new Samples(bytes.buffer, 0, bytes.length / sampleBytes);
     const box = chunkBox(level, chunk);
     if (box.width === level.chunkWidth && box.height === level.chunkHeight) return { width: box.width, height: box.height, data: full };
     const out = new Samples(box.width * box.height);
@@ -380,8 +379,10 @@ export class OmeZarrSink implements VolumeSink {
       const above = this.level(index - 1);
       const level = this.level(index);
       await this.writeArrayMetadata(level);
-      for (const chunk of allChunks(level)) {
-        if (await exists(this.chunkPath(level, chunk))) continue;
+      // a level's chunks are built LEVEL_CHUNKS_AT_ONCE at a time: their reads, inflates, deflates
+      // and writes run on libuv's threads while this thread halves another chunk
+      await forEachConcurrently(allChunks(level), LEVEL_CHUNKS_AT_ONCE, async (chunk) => {
+        if (await exists(this.chunkPath(level, chunk))) return;
         const box = chunkBox(level, chunk);
         const source = {
           x: box.x * 2,
@@ -391,7 +392,7 @@ export class OmeZarrSink implements VolumeSink {
         };
         const halved = halveImage(await this.readLevelRegion(above, chunk.z, source), rule);
         await this.writeLevelChunk(level, chunk, halved.data);
-      }
+      });
     }
     if (this.kind === 'labels') {
       // NGFF 0.4 image-label; no `colors` (SHOULD, not MUST) for what may be millions of cells, no `source` (no image beside them)

@@ -19,10 +19,11 @@
  * `--finalize` runs it alone (and takes the lock whatever holds it: run it when no shard runs).
  */
 import { rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { cellTableCsv } from '../core/cells/cell-table.ts';
 import type { CellParams } from '../core/cells/cell-params.ts';
-import { LabellingSink, labelVolumeChunks, planVolumeLabels, writeVolumeLabels, type ChunkLabeller, type ProbabilitySource, type VolumeLabelPlan } from '../core/cells/volume-labels.ts';
+import { LabellingSink, labelVolumeChunks, planVolumeLabels, writeVolumeLabels, type ProbabilitySource, type VolumeLabelPlan } from '../core/cells/volume-labels.ts';
 import { DEFAULT_STRIPE_WIDTH, segmentVolume, type SegmentVolumeOptions, type VolumeProgress, type VolumeSegmentation } from '../core/stream-inference.ts';
 import type { Shard } from '../core/chunk-plan.ts';
 import { EmsegError } from '../core/errors.ts';
@@ -32,7 +33,14 @@ import { writeFileAtomic } from '../node/atomic-write.ts';
 import { LABEL_CHUNK_JOB_FILE, openLabelChunkStore, type FileLabelChunkStore } from '../node/label-chunk-store.ts';
 import { openOmeZarrSink } from '../node/ome-zarr-sink.ts';
 import { scratchPathBeside } from '../node/scratch-paths.ts';
-import { startWorkerLabeller } from '../node/worker-labeller.ts';
+import { startWorkerLabeller, type WorkerLabeller } from '../node/worker-labeller.ts';
+
+/**
+ * Labelling worker threads: one labels while the tiles are written (the model has the cores); from
+ * the last tile on, what is left is labelled by all of them at once (two on a 2-core CPU: both
+ * cores). More would hold more label chunks' working memory at once.
+ */
+const LABELLING_WORKERS = Math.min(2, availableParallelism());
 
 /** A segmentation that wrote and predicted nothing (the final step alone, or nothing left to do). */
 const NOTHING_DONE: VolumeSegmentation = { chunks: 0, chunksWritten: 0, chunksSkipped: 0, tilesPredicted: 0 };
@@ -95,17 +103,17 @@ export async function predictLargeLabels(job: LargeLabelsJob): Promise<LargeLabe
     return { ...NOTHING_DONE, finalized: true, chunksMissing: 0 };
   }
   const chunkStore = await openLabelChunkStore(paths.chunks, { ...job.job, step: 'label chunks' });
-  // Label chunks are labelled in a worker thread, so that the main thread goes on feeding the model.
-  const labeller = startWorkerLabeller();
+  // Label chunks are labelled in worker threads, so that the main thread goes on feeding the model.
+  const labeller = startWorkerLabeller(LABELLING_WORKERS);
   try {
-    return await labelAndWrite(job, plan, paths, chunkStore, labeller.label);
+    return await labelAndWrite(job, plan, paths, chunkStore, labeller);
   } finally {
     await labeller.close();
   }
 }
 
 /** The labels job from its open label chunk store on: probabilities and labelling, then the final step. */
-async function labelAndWrite(job: LargeLabelsJob, plan: VolumeLabelPlan, paths: { probability: string; chunks: string }, chunkStore: FileLabelChunkStore, labeller: ChunkLabeller): Promise<LargeLabelsResult> {
+async function labelAndWrite(job: LargeLabelsJob, plan: VolumeLabelPlan, paths: { probability: string; chunks: string }, chunkStore: FileLabelChunkStore, labeller: WorkerLabeller): Promise<LargeLabelsResult> {
   const { sink, params, shard } = job;
   let probability: ProbabilitySource;
   let result = NOTHING_DONE;
@@ -120,7 +128,7 @@ async function labelAndWrite(job: LargeLabelsJob, plan: VolumeLabelPlan, paths: 
     });
     probability = store;
     if (!job.finalize) {
-      const labelling = await LabellingSink.open(store, chunkStore, plan, plan.mine, params, labeller);
+      const labelling = await LabellingSink.open(store, chunkStore, plan, plan.mine, params, labeller.label, labeller.workers);
       try {
         result = await segmentVolume(job.source, labelling, job.predictor, { ...job.segmentOptions, output: 'probability', shard });
       } catch (error) {
@@ -169,7 +177,7 @@ async function labelAndWrite(job: LargeLabelsJob, plan: VolumeLabelPlan, paths: 
   if (left.length > 0) {
     job.onNotice?.(`labels: labelling ${left.length} label chunk${left.length > 1 ? 's' : ''} of ${plan.grid.size}x${plan.grid.size} pixels`, 'info');
     let done = 0;
-    await labelVolumeChunks(probability, chunkStore, plan, left, params, () => progress(++done, left.length), labeller);
+    await labelVolumeChunks(probability, chunkStore, plan, left, params, () => progress(++done, left.length), labeller.label, labeller.workers);
   }
   job.onNotice?.(`labels: joining the cells of ${plan.all.length} label chunk${plan.all.length > 1 ? 's' : ''} and writing them`, 'info');
   const labels = await writeVolumeLabels(chunkStore, sink, plan, {

@@ -1,9 +1,9 @@
 /**
  * The labels job's probability sink (core/cells/volume-labels.ts LabellingSink): it queues each
  * label chunk once its context is written and labels the queue behind the writes (a write does not
- * wait for the labelling it queued), labelReady waits for the queue, stop leaves the rest of the
- * queue, and the first labelling error comes back from the next write and from labelReady (settled
- * only waits).
+ * wait for the labelling it queued) one chunk at a time, labelReady labels the rest
+ * atOnceWhenReady at a time and waits for it, stop leaves the rest of the queue, and the first
+ * labelling error comes back from the next write and from labelReady (settled only waits).
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CELL_PARAMS } from '../core/cells/cell-params.ts';
@@ -52,11 +52,11 @@ class MemoryLabelChunkStore implements LabelChunkStore {
   }
 }
 
-async function openJob(labeller: ChunkLabeller) {
+async function openJob(labeller: ChunkLabeller, atOnceWhenReady = 1) {
   const store = new ProbabilityStore(WIDTH, HEIGHT, 1, 16, 16, 'float32');
   const chunks = new MemoryLabelChunkStore();
   const plan = planVolumeLabels(store, params);
-  const sink = await LabellingSink.open(store, chunks, plan, plan.all, params, labeller);
+  const sink = await LabellingSink.open(store, chunks, plan, plan.all, params, labeller, atOnceWhenReady);
   const writeAll = async (onEach?: () => void) => {
     for (const chunk of allChunks(store)) {
       const box = chunkBox(store, chunk);
@@ -101,6 +101,30 @@ describe('LabellingSink', () => {
       expect(Array.from(await chunks.readLabels(ref))).toEqual(Array.from(expected.labels));
       expect(await chunks.readRecord(ref)).toEqual(expected.record);
     }
+  });
+
+  it('labels one chunk at a time while the tiles are written, atOnceWhenReady at a time from labelReady on', async () => {
+    let writing = true;
+    let running = 0;
+    let mostWhileWriting = 0;
+    let mostAfterWrites = 0;
+    const slow: ChunkLabeller = async (p, grid, lx, ly, cellParams) => {
+      running++;
+      if (writing) mostWhileWriting = Math.max(mostWhileWriting, running);
+      else mostAfterWrites = Math.max(mostAfterWrites, running);
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      running--;
+      return labelChunk(p, grid, lx, ly, cellParams);
+    };
+    const { sink, chunks, plan, writeAll } = await openJob(slow, 2);
+    await writeAll();
+    writing = false;
+    expect(await sink.labelReady()).toBe(0);
+    expect(mostWhileWriting).toBe(1);
+    expect(mostAfterWrites).toBe(2);
+    expect(sink.labelled).toBe(plan.all.length);
+    expect(chunks.chunks.size).toBe(plan.all.length);
+    await expect(LabellingSink.open(new ProbabilityStore(WIDTH, HEIGHT, 1, 16, 16, 'float32'), chunks, plan, plan.all, params, slow, 0)).rejects.toThrow('atOnceWhenReady: expected an integer >= 1, found 0');
   });
 
   it('stops: the chunk being labelled is stored, nothing else queued is labelled', async () => {

@@ -1,8 +1,8 @@
 /**
  * Label chunks labelled in a worker thread (node/worker-labeller.ts): the same labels and record
  * as label-chunk.ts in this thread, requests answered in order, the probability array taken over
- * when it spans its buffer (copied when it is a view), errors carried back, a closed labeller
- * refusing work.
+ * when it spans its buffer (copied when it is a view), two workers labelling as one does, errors
+ * carried back, a closed labeller refusing work.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CELL_PARAMS } from '../core/cells/cell-params.ts';
@@ -64,6 +64,30 @@ describe('startWorkerLabeller', () => {
     const chunk = await labeller.label(view, grid, 1, 0, params);
     expect(view.length).toBe(source.length); // still the caller's
     expect(Array.from(chunk.labels)).toEqual(Array.from(expected.labels));
+  });
+
+  it('labels with two workers as one does, several chunks at once', async () => {
+    const two = startWorkerLabeller(2);
+    try {
+      expect(two.workers).toBe(2);
+      const refs = [
+        [0, 0],
+        [1, 0],
+        [2, 1],
+        [0, 2],
+        [1, 2],
+      ] as const;
+      const actual = await Promise.all(refs.map(([lx, ly]) => two.label(probabilityOf(lx, ly), grid, lx, ly, params)));
+      for (const [k, [lx, ly]] of refs.entries()) {
+        const expected = labelChunk(probabilityOf(lx, ly), grid, lx, ly, params);
+        expect(Array.from(actual[k]!.labels)).toEqual(Array.from(expected.labels));
+        expect(actual[k]!.record).toEqual(expected.record);
+      }
+    } finally {
+      await two.close();
+    }
+    await expect(two.label(probabilityOf(0, 0), grid, 0, 0, params)).rejects.toThrow(/labelling worker was closed/);
+    expect(() => startWorkerLabeller(0)).toThrow('workers: expected an integer >= 1, found 0');
   });
 
   it("carries the labelling's error back, and refuses work once closed", async () => {

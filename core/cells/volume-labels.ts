@@ -4,8 +4,8 @@
  * region by region, kept on disk, then joined and written chunk by chunk. Each slice gets the same
  * labels as labelCells on the slice in memory (the same chunks, contexts, records and joining),
  * with a bounded memory: one label chunk's context at a time while labelling, one slice's chunk
- * records and two label chunks' labels while writing (the next is read while this one is
- * written). Platform-neutral (the stores are interfaces).
+ * records and three label chunks' labels while writing (the next is read while this one is
+ * renumbered and the one before is still being compressed and written). Platform-neutral (the stores are interfaces).
  *
  * 1. Labelling: each label chunk is labelled from its context's probability (labelVolumeChunk)
  *    as soon as every probability chunk under the context is written (LabellingSink, which wraps
@@ -23,6 +23,7 @@
  * any left (those whose context another shard finished later) and runs step 2.
  */
 import { chunkOrder, shardOf, WHOLE_JOB, type Shard } from '../chunk-plan.ts';
+import { forEachConcurrently } from '../concurrently.ts';
 import { EmsegError } from '../errors.ts';
 import type { Box } from '../padding.ts';
 import { chunkBox, type ChunkIndex, type ChunkLayout, type VolumeSink } from '../volume.ts';
@@ -124,7 +125,7 @@ export async function labelVolumeChunk(
   await store.write(ref, labelled);
 }
 
-/** Labels and stores every chunk of `refs` not stored yet; returns how many it labelled. */
+/** Labels and stores every chunk of `refs` not stored yet, `atOnce` at a time (default 1); returns how many it labelled. */
 export async function labelVolumeChunks(
   probability: ProbabilitySource,
   store: LabelChunkStore,
@@ -133,14 +134,15 @@ export async function labelVolumeChunks(
   params: CellParams,
   onChunk?: () => void,
   labeller: ChunkLabeller = labelInThisThread,
+  atOnce = 1,
 ): Promise<number> {
   let labelled = 0;
-  for (const ref of refs) {
-    if (await store.has(ref)) continue;
+  await forEachConcurrently(refs, atOnce, async (ref) => {
+    if (await store.has(ref)) return;
     await labelVolumeChunk(probability, store, plan, ref, params, labeller);
     labelled++;
     onChunk?.();
-  }
+  });
   return labelled;
 }
 
@@ -149,10 +151,12 @@ export async function labelVolumeChunks(
  * the store, then every label chunk of `refs` whose context is now all written is queued for
  * labelling and storing. The queue is worked through one label chunk at a time, behind the
  * writes: a write does not wait for the labelling it queued, so the tiler goes on feeding the
- * model meanwhile (with node/worker-labeller.ts the labelling runs on another thread). The first
+ * model meanwhile (with node/worker-labeller.ts the labelling runs on another thread). Once the
+ * writes are done, labelReady works through what is left `atOnceWhenReady` chunks at a time (the
+ * model is idle then: with that many labelling workers, the cores it leaves label). The first
  * labelling error is thrown by the next write or by labelReady; `stop` leaves the rest of the
- * queue, and `settled` waits for the queue without throwing (before a failed or stopped run
- * returns).
+ * queue, and `settled` waits for the labelling under way without throwing (before a failed or
+ * stopped run returns).
  */
 export class LabellingSink implements VolumeSink {
   readonly width: number;
@@ -167,11 +171,17 @@ export class LabellingSink implements VolumeSink {
   private readonly pending = new Map<string, { ref: LabelChunkRef; missing: number }>();
   /** Per probability chunk: the label chunks waiting for it. */
   private readonly waiting = new Map<string, string[]>();
-  /** The labelling queue: settles when every label chunk queued so far is labelled and stored (or the queue failed). */
-  private queue: Promise<void> = Promise.resolve();
-  /** The first labelling error; nothing queued after it is labelled. */
+  /** Label chunks queued and not started yet, in the order their context was completed. */
+  private readonly queued: LabelChunkRef[] = [];
+  /** Label chunks being labelled now. */
+  private running = 0;
+  /** Label chunks labelled at once: 1 while the tiles are written, atOnceWhenReady from labelReady on. */
+  private atOnce = 1;
+  /** Called when nothing is being labelled and nothing queued can start (empty, failed or stopped). */
+  private idleWaiters: (() => void)[] = [];
+  /** The first labelling error; nothing queued after it is started. */
   private failure: { error: unknown } | undefined;
-  /** Set by stop(): nothing queued is labelled any more. */
+  /** Set by stop(): nothing queued is started any more. */
   private stopped = false;
 
   private constructor(
@@ -180,6 +190,7 @@ export class LabellingSink implements VolumeSink {
     private readonly plan: VolumeLabelPlan,
     private readonly params: CellParams,
     private readonly labeller: ChunkLabeller,
+    private readonly atOnceWhenReady: number,
   ) {
     this.width = store.width;
     this.height = store.height;
@@ -191,7 +202,8 @@ export class LabellingSink implements VolumeSink {
 
   /**
    * Wraps `store`; `refs` are the label chunks to label as their probability arrives (those stored
-   * already are skipped), each by `labeller` (default: in this thread).
+   * already are skipped), each by `labeller` (default: in this thread), one at a time while the
+   * tiles are written and `atOnceWhenReady` at a time (default 1) from labelReady on.
    */
   static async open(
     store: VolumeSink & ProbabilitySource,
@@ -200,8 +212,10 @@ export class LabellingSink implements VolumeSink {
     refs: readonly LabelChunkRef[],
     params: CellParams,
     labeller: ChunkLabeller = labelInThisThread,
+    atOnceWhenReady = 1,
   ): Promise<LabellingSink> {
-    const sink = new LabellingSink(store, chunks, plan, params, labeller);
+    if (!Number.isInteger(atOnceWhenReady) || atOnceWhenReady < 1) throw new RangeError(`atOnceWhenReady: expected an integer >= 1, found ${atOnceWhenReady}`);
+    const sink = new LabellingSink(store, chunks, plan, params, labeller, atOnceWhenReady);
     const complete = new Map<string, boolean>();
     for (const ref of refs) {
       if (await chunks.has(ref)) continue;
@@ -238,15 +252,30 @@ export class LabellingSink implements VolumeSink {
 
   /** Queues a label chunk whose context is all written. */
   private enqueue(ref: LabelChunkRef): void {
-    this.queue = this.queue.then(async () => {
-      if (this.failure || this.stopped) return;
-      try {
-        await labelVolumeChunk(this.store, this.chunks, this.plan, ref, this.params, this.labeller);
-        this.labelled++;
-      } catch (error) {
-        this.failure ??= { error };
-      }
-    });
+    this.queued.push(ref);
+    this.startQueued();
+  }
+
+  /** Starts queued label chunks while fewer than `atOnce` are being labelled; wakes the idle waiters when nothing runs or can start. */
+  private startQueued(): void {
+    while (this.running < this.atOnce && this.queued.length > 0 && !this.failure && !this.stopped) {
+      const ref = this.queued.shift()!;
+      this.running++;
+      labelVolumeChunk(this.store, this.chunks, this.plan, ref, this.params, this.labeller)
+        .then(
+          () => void this.labelled++,
+          (error: unknown) => void (this.failure ??= { error }),
+        )
+        .finally(() => {
+          this.running--;
+          this.startQueued();
+        });
+    }
+    if (this.running === 0 && (this.queued.length === 0 || this.failure || this.stopped)) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
   }
 
   private throwIfFailed(): void {
@@ -255,11 +284,12 @@ export class LabellingSink implements VolumeSink {
 
   /** Resolves when the label chunks queued so far are labelled and stored, or the queue failed or was stopped; never rejects. */
   settled(): Promise<void> {
-    return this.queue;
+    if (this.running === 0 && (this.queued.length === 0 || this.failure || this.stopped)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
-   * Labels nothing more of what is queued (the chunk being labelled is still stored): for a run
+   * Labels nothing more of what is queued (the chunks being labelled are still stored): for a run
    * that stops; the chunks left are labelled when the job runs again.
    */
   stop(): void {
@@ -267,11 +297,14 @@ export class LabellingSink implements VolumeSink {
   }
 
   /**
-   * Waits for the queue, then labels the chunks whose context is written now (by other processes
-   * too); returns those still waiting. Throws the queue's first error.
+   * Once the writes are done: labels what is queued, then the chunks whose context is written now
+   * (by other processes too), `atOnceWhenReady` at a time; returns how many are still waiting for
+   * their context. Throws the queue's first error.
    */
   async labelReady(): Promise<number> {
-    await this.queue;
+    this.atOnce = this.atOnceWhenReady;
+    this.startQueued();
+    await this.settled();
     this.throwIfFailed();
     for (const [key, entry] of [...this.pending]) {
       let ready = true;
@@ -283,10 +316,10 @@ export class LabellingSink implements VolumeSink {
       }
       if (!ready) continue;
       this.pending.delete(key);
-      if (await this.chunks.has(entry.ref)) continue;
-      await labelVolumeChunk(this.store, this.chunks, this.plan, entry.ref, this.params, this.labeller);
-      this.labelled++;
+      if (!(await this.chunks.has(entry.ref))) this.enqueue(entry.ref);
     }
+    await this.settled();
+    this.throwIfFailed();
     return this.pending.size;
   }
 
@@ -337,52 +370,73 @@ export async function writeVolumeLabels(store: LabelChunkStore, sink: VolumeSink
   let chunksWritten = 0;
   let done = 0;
   const total = plan.all.length;
-  for (let z = 0; z < layout.depth; z++) {
-    const refs = plan.all.filter((ref) => ref.z === z);
-    const records: LabelChunkRecord[] = [];
-    for (const ref of refs) records.push(await store.readRecord(ref));
-    const resolution = resolveLabelChunks(grid, records);
-    counts.push(resolution.count);
-    const measurer = measure ? new CellMeasurer(resolution.count, layout.width, layout.height) : undefined;
-    // What each label chunk needs read: its output chunks not written yet, and its stored labels
-    // when it has any of those (or a table to measure). The next chunk's are read while this one's
-    // are renumbered and written.
-    const readNeeds = async (ref: LabelChunkRef): Promise<{ todo: ChunkIndex[]; stored: Uint32Array | null }> => {
-      const todo: ChunkIndex[] = [];
-      for (const chunk of chunksUnder(plan, ref, 'core')) if (!(await sink.isChunkComplete(chunk))) todo.push(chunk);
-      return { todo, stored: todo.length > 0 || measurer ? await store.readLabels(ref) : null };
-    };
-    let next = refs.length > 0 ? readNeeds(refs[0]!) : undefined;
-    for (const [i, ref] of refs.entries()) {
-      options.signal?.throwIfAborted();
-      const record = records[i]!;
-      const { todo, stored } = await next!;
-      next = i + 1 < refs.length ? readNeeds(refs[i + 1]!) : undefined;
-      // a rejection of the read ahead is seen when its turn comes, not as an unhandled one now
-      next?.catch(() => {});
-      if (stored !== null) {
-        const labels = finalChunkLabels(resolution, record, stored);
-        const { core } = record;
-        // the output chunks are compressed and written side by side (the sinks' writes may overlap)
-        await Promise.all(
-          todo.map((chunk) => {
-            const box = chunkBox(sink, chunk);
-            const data = new Uint32Array(box.width * box.height);
-            for (let y = 0; y < box.height; y++) {
-              const from = (box.y - core.y + y) * core.width + box.x - core.x;
-              data.set(labels.subarray(from, from + box.width), y * box.width);
-            }
-            return sink.writeChunk(chunk, data);
-          }),
-        );
-        chunksWritten += todo.length;
-        if (measurer && measure) {
-          measurer.add({ box: core, labels, probability: await readProbability(measure, z, core), surroundings: finalSurroundings(resolution, records, ref.lx, ref.ly) });
+  // The output chunks of the label chunk before, still being compressed and written while this
+  // one is renumbered (at most two label chunks' writes in flight); awaited before the next starts.
+  let writing: Promise<void> = Promise.resolve();
+  // The output chunks of the label chunk just renumbered (settles when all of them are done).
+  let latest: Promise<unknown> = Promise.resolve();
+  const written = async (writes: Promise<PromiseSettledResult<void>[]>, count: number): Promise<void> => {
+    const failed = (await writes).find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    chunksWritten += count;
+    options.onChunk?.(++done, total);
+  };
+  try {
+    for (let z = 0; z < layout.depth; z++) {
+      const refs = plan.all.filter((ref) => ref.z === z);
+      const records: LabelChunkRecord[] = [];
+      for (const ref of refs) records.push(await store.readRecord(ref));
+      const resolution = resolveLabelChunks(grid, records);
+      counts.push(resolution.count);
+      const measurer = measure ? new CellMeasurer(resolution.count, layout.width, layout.height) : undefined;
+      // What each label chunk needs read: its output chunks not written yet, and its stored labels
+      // when it has any of those (or a table to measure). The next chunk's are read while this one's
+      // are renumbered and written.
+      const readNeeds = async (ref: LabelChunkRef): Promise<{ todo: ChunkIndex[]; stored: Uint32Array | null }> => {
+        const todo: ChunkIndex[] = [];
+        for (const chunk of chunksUnder(plan, ref, 'core')) if (!(await sink.isChunkComplete(chunk))) todo.push(chunk);
+        return { todo, stored: todo.length > 0 || measurer ? await store.readLabels(ref) : null };
+      };
+      let next = refs.length > 0 ? readNeeds(refs[0]!) : undefined;
+      for (const [i, ref] of refs.entries()) {
+        options.signal?.throwIfAborted();
+        const record = records[i]!;
+        const { todo, stored } = await next!;
+        next = i + 1 < refs.length ? readNeeds(refs[i + 1]!) : undefined;
+        // a rejection of the read ahead is seen when its turn comes, not as an unhandled one now
+        next?.catch(() => {});
+        let writes: Promise<PromiseSettledResult<void>[]> = Promise.resolve([]);
+        if (stored !== null) {
+          const labels = finalChunkLabels(resolution, record, stored);
+          const { core } = record;
+          // the output chunks are compressed and written side by side (the sinks' writes may overlap)
+          writes = Promise.allSettled(
+            todo.map((chunk) => {
+              const box = chunkBox(sink, chunk);
+              const data = new Uint32Array(box.width * box.height);
+              for (let y = 0; y < box.height; y++) {
+                const from = (box.y - core.y + y) * core.width + box.x - core.x;
+                data.set(labels.subarray(from, from + box.width), y * box.width);
+              }
+              return sink.writeChunk(chunk, data);
+            }),
+          );
+          latest = writes;
+          if (measurer && measure) {
+            measurer.add({ box: core, labels, probability: await readProbability(measure, z, core), surroundings: finalSurroundings(resolution, records, ref.lx, ref.ly) });
+          }
         }
+        await writing;
+        writing = written(writes, stored === null ? 0 : todo.length);
+        // a rejection of these writes is seen when the next chunk (or the end) awaits them
+        writing.catch(() => {});
       }
-      options.onChunk?.(++done, total);
+      if (measurer) cells.push(...measurer.rows(z));
     }
-    if (measurer) cells.push(...measurer.rows(z));
+    await writing;
+  } finally {
+    // a stopped or failed run returns once no write of its own is in flight
+    await Promise.allSettled([writing, latest]);
   }
   return { counts, chunksWritten, ...(measure ? { cells } : {}) };
 }
