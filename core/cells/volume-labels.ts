@@ -3,9 +3,10 @@
  * --output labels`): the label chunks of cell-labels.ts, computed from a probability volume read
  * region by region, kept on disk, then joined and written chunk by chunk. Each slice gets the same
  * labels as labelCells on the slice in memory (the same chunks, contexts, records and joining),
- * with a bounded memory: one label chunk's context at a time while labelling, one slice's chunk
- * records and three label chunks' labels while writing (the next is read while this one is
- * renumbered and the one before is still being compressed and written). Platform-neutral (the stores are interfaces).
+ * with a bounded memory: one label chunk's context at a time while labelling (atOnceWhenReady
+ * once the writes are done), one slice's chunk records and three label chunks' labels while
+ * writing (the next is read while this one is renumbered and the one before is still being
+ * compressed and written). Platform-neutral (the stores are interfaces).
  *
  * 1. Labelling: each label chunk is labelled from its context's probability (labelVolumeChunk)
  *    as soon as every probability chunk under the context is written (LabellingSink, which wraps
