@@ -7,10 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CELL_PARAMS } from '../core/cells/cell-params.ts';
-import { labelChunk, labelChunkContext, type LabelChunkRecord, type LabelledChunk } from '../core/cells/label-chunk.ts';
-import { LabellingSink, planVolumeLabels, type ChunkLabeller, type LabelChunkRef, type LabelChunkStore } from '../core/cells/volume-labels.ts';
+import { labelChunk, labelChunkContext } from '../core/cells/label-chunk.ts';
+import { LabellingSink, planVolumeLabels, type ChunkLabeller } from '../core/cells/volume-labels.ts';
 import type { Box } from '../core/padding.ts';
 import { allChunks, chunkBox } from '../core/volume.ts';
+import { MemoryLabelChunkStore } from './helpers/memory-label-chunk-store.ts';
 import { MemoryVolumeSink } from './helpers/memory-volume.ts';
 import { syntheticCellProbability } from './helpers/synthetic-cells.ts';
 
@@ -33,22 +34,6 @@ class ProbabilityStore extends MemoryVolumeSink {
       }
     }
     return { width: box.width, height: box.height, data };
-  }
-}
-
-class MemoryLabelChunkStore implements LabelChunkStore {
-  readonly chunks = new Map<string, LabelledChunk>();
-  async has(ref: LabelChunkRef) {
-    return this.chunks.has(`${ref.z}/${ref.lx}/${ref.ly}`);
-  }
-  async write(ref: LabelChunkRef, chunk: LabelledChunk) {
-    this.chunks.set(`${ref.z}/${ref.lx}/${ref.ly}`, chunk);
-  }
-  async readRecord(ref: LabelChunkRef): Promise<LabelChunkRecord> {
-    return this.chunks.get(`${ref.z}/${ref.lx}/${ref.ly}`)!.record;
-  }
-  async readLabels(ref: LabelChunkRef) {
-    return this.chunks.get(`${ref.z}/${ref.lx}/${ref.ly}`)!.labels;
   }
 }
 

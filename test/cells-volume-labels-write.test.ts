@@ -8,10 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import { labelCells } from '../core/cells/cell-labels.ts';
 import { DEFAULT_CELL_PARAMS } from '../core/cells/cell-params.ts';
-import { labelVolumeChunks, planVolumeLabels, writeVolumeLabels, type LabelChunkRef, type LabelChunkStore, type ProbabilitySource } from '../core/cells/volume-labels.ts';
-import type { LabelChunkRecord, LabelledChunk } from '../core/cells/label-chunk.ts';
+import { labelVolumeChunks, planVolumeLabels, writeVolumeLabels, type ProbabilitySource } from '../core/cells/volume-labels.ts';
 import type { Box } from '../core/padding.ts';
 import type { ChunkIndex } from '../core/volume.ts';
+import { MemoryLabelChunkStore } from './helpers/memory-label-chunk-store.ts';
 import { MemoryVolumeSink } from './helpers/memory-volume.ts';
 import { syntheticCellProbability } from './helpers/synthetic-cells.ts';
 
@@ -27,22 +27,6 @@ const source: ProbabilitySource = {
     return { width: box.width, height: box.height, data };
   },
 };
-
-class MemoryLabelChunkStore implements LabelChunkStore {
-  readonly chunks = new Map<string, LabelledChunk>();
-  async has(ref: LabelChunkRef) {
-    return this.chunks.has(`${ref.z}/${ref.lx}/${ref.ly}`);
-  }
-  async write(ref: LabelChunkRef, chunk: LabelledChunk) {
-    this.chunks.set(`${ref.z}/${ref.lx}/${ref.ly}`, chunk);
-  }
-  async readRecord(ref: LabelChunkRef): Promise<LabelChunkRecord> {
-    return this.chunks.get(`${ref.z}/${ref.lx}/${ref.ly}`)!.record;
-  }
-  async readLabels(ref: LabelChunkRef) {
-    return this.chunks.get(`${ref.z}/${ref.lx}/${ref.ly}`)!.labels;
-  }
-}
 
 /** A uint32 sink whose writes take 0-3 ms (a fixed pseudo-random order), recording which label chunks have writes in flight. */
 class SlowLabelsSink extends MemoryVolumeSink {
