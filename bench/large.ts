@@ -209,9 +209,9 @@ async function predictChild(input: string, out: string, args: LargeBenchArgs, ou
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-/** "N s after the last tile, of it the " (before "final step ..."): the labelling still queued, then the final step; empty when the run predicted no tiles. */
-function afterLastTile(report: PredictReport): string {
-  return report.afterLastTileSeconds === undefined ? '' : `${report.afterLastTileSeconds.toFixed(1)} s after the last tile, of it the `;
+/** `before` "N s after the last tile" `after` (labels: the labelling still queued, then the final step); empty when the run predicted no tiles. */
+function afterLastTile(report: PredictReport, before: string, after: string): string {
+  return report.afterLastTileSeconds === undefined ? '' : `${before}${report.afterLastTileSeconds.toFixed(1)} s after the last tile${after}`;
 }
 
 function runChild<T>(childArgs: string[]): Promise<T> {
@@ -287,7 +287,7 @@ async function bench(args: LargeBenchArgs): Promise<number> {
       worst = Math.max(worst, report.maxRssBytes);
       say(
         `${c.name}: ${report.tiles} tiles of ${report.tile}x${report.tile} in ${report.predictSeconds.toFixed(1)} s = ${rate.toFixed(2)} tiles/s ` +
-          `(model busy ${((100 * report.modelBusySeconds) / report.predictSeconds).toFixed(0)}% of the time${report.afterLastTileSeconds === undefined ? '' : `; ${report.afterLastTileSeconds.toFixed(1)} s after the last tile`}); ` +
+          `(model busy ${((100 * report.modelBusySeconds) / report.predictSeconds).toFixed(0)}% of the time${afterLastTile(report, '; ', '')}); ` +
           `bare ${bareRate.toFixed(2)} tiles/s (before ${(before.tiles / before.seconds).toFixed(2)}, after ${(after.tiles / after.seconds).toFixed(2)}); ` +
           `ratio ${ratio.toFixed(3)} (target >= 0.85); ` +
           `peak RSS ${(report.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; a bare session alone ${(Math.max(before.maxRssBytes, after.maxRssBytes) / GIB).toFixed(2)} GiB); load ${uptime().replace(/^.*load average: /, '')}`,
@@ -311,7 +311,7 @@ async function bench(args: LargeBenchArgs): Promise<number> {
           ratios.push(ratio);
           say(
             `${c.name}, labels${args.rounds > 1 ? ` (round ${round} of ${args.rounds})` : ''}: ${labels.tiles} tiles in ${labels.predictSeconds.toFixed(1)} s = ${labelsRate.toFixed(2)} tiles/s ` +
-              `(model busy ${((100 * labels.modelBusySeconds) / labels.predictSeconds).toFixed(0)}% of the time; ${afterLastTile(labels)}final step ${(labels.finalStepSeconds ?? 0).toFixed(1)} s); ` +
+              `(model busy ${((100 * labels.modelBusySeconds) / labels.predictSeconds).toFixed(0)}% of the time; ${afterLastTile(labels, '', ', of it the ')}final step ${(labels.finalStepSeconds ?? 0).toFixed(1)} s); ` +
               `${ratio.toFixed(3)} of the masks' ${((before + after) / 2).toFixed(2)} tiles/s (target >= 0.8; the mask runs before and after: ${before.toFixed(2)} and ${after.toFixed(2)} tiles/s, ` +
               `so ${(labelsRate / before).toFixed(3)} and ${(labelsRate / after).toFixed(3)}); ` +
               `peak RSS ${(labels.maxRssBytes / GIB).toFixed(2)} GiB (target <= 1.5; the mask run after it ${(again.maxRssBytes / GIB).toFixed(2)} GiB); load ${uptime().replace(/^.*load average: /, '')}`,

@@ -3,7 +3,7 @@
  * calls it once the output is open): the probability goes to a hidden store beside the output,
  * label chunks are labelled from it as it arrives (core/cells/volume-labels.ts), and the process
  * that completes the job joins the cells, writes the labels to the output, the cell table, and
- * removes the hidden files. The label chunks are labelled in a worker thread
+ * removes the hidden files. The label chunks are labelled in worker threads
  * (node/worker-labeller.ts) behind the tiler's writes, so that the main thread goes on feeding the
  * model. The labels are those of the in-memory path for the same image (core/cells/cell-labels.ts:
  * the same label chunks, joined the same way).

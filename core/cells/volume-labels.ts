@@ -178,7 +178,7 @@ export class LabellingSink implements VolumeSink {
   private running = 0;
   /** Label chunks labelled at once: 1 while the tiles are written, atOnceWhenReady from labelReady on. */
   private atOnce = 1;
-  /** Called when nothing is being labelled and nothing queued can start (empty, failed or stopped). */
+  /** Called when the sink becomes idle (idle()). */
   private idleWaiters: (() => void)[] = [];
   /** The first labelling error; nothing queued after it is started. */
   private failure: { error: unknown } | undefined;
@@ -272,11 +272,16 @@ export class LabellingSink implements VolumeSink {
           this.startQueued();
         });
     }
-    if (this.running === 0 && (this.queued.length === 0 || this.failure || this.stopped)) {
+    if (this.idle()) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const wake of waiters) wake();
     }
+  }
+
+  /** Nothing is being labelled and nothing queued can start (the queue is empty, failed or stopped). */
+  private idle(): boolean {
+    return this.running === 0 && (this.queued.length === 0 || this.failure !== undefined || this.stopped);
   }
 
   private throwIfFailed(): void {
@@ -285,7 +290,7 @@ export class LabellingSink implements VolumeSink {
 
   /** Resolves when the label chunks queued so far are labelled and stored, or the queue failed or was stopped; never rejects. */
   settled(): Promise<void> {
-    if (this.running === 0 && (this.queued.length === 0 || this.failure || this.stopped)) return Promise.resolve();
+    if (this.idle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
